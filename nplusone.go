@@ -1,36 +1,75 @@
 package querytrace
 
-import "time"
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // A Detector holds the thresholds and allow-lists that classify a trace's
 // groups into findings. The zero value flags at 2 repeats with no time
-// floor, as DefaultDetector does.
-// (Being written: classify is a stub.)
+// floor and calls a statement over 500ms slow, as DefaultDetector does.
+//
+// A Detector is read, never written, when a report is built (at Finish or
+// Snapshot, on the goroutine that calls them), so one Detector may be shared
+// by any number of traces as long as nobody changes it meanwhile.
 type Detector struct {
-	// MinRepeats is how many times one group must run to be flagged;
-	// zero means 2.
+	// MinRepeats is how many times one group must run to be flagged as an
+	// N+1 or a duplicate; zero means 2.
 	MinRepeats int
 
-	// MinTotal is the least total time of a group to be flagged.
+	// MinTotal is the least total time of a group to be flagged as an N+1
+	// or a duplicate: below it a repeat is too cheap to be worth a log
+	// line. Zero means no floor.
 	MinTotal time.Duration
 
 	// Slow flags a group whose slowest statement took longer; zero means
 	// 500ms.
 	Slow time.Duration
 
-	// Allow lists known and accepted repeats; each needs a reason.
+	// Dialect words the fixes: DialectPostgres suggests "= any($1)" with
+	// an array where the others suggest "in (...)". The zero value,
+	// DialectGeneric, guesses PostgreSQL from the shape ("::" casts,
+	// ILIKE, RETURNING, ANY(...)).
+	Dialect Dialect
+
+	// Allow lists known and accepted repeats. Each entry needs a Reason;
+	// an entry without one is not applied (see Allow).
 	Allow []Allow
 }
 
-// An Allow entry exempts matching groups from N+1 and duplicate findings.
-// A group matches when every non-empty field matches. Its Reason shows in
-// reports.
+// An Allow entry exempts matching groups from N+1 and duplicate findings:
+// they move to Report.Allowed with the entry's Reason. A group matches when
+// every non-empty one of CallSite, Shape, Table and Route matches; an entry
+// with none of them set matches nothing, so that a half-written entry never
+// allows everything.
+//
+// The Reason is mandatory. An entry without one is not applied: the finding
+// it matches stays where it is and its Finding.Reason says that an allow
+// entry matched but lacks a reason, so the omission shows in every report
+// instead of silently hiding a problem. Detector.Check lists such entries
+// up front.
 type Allow struct {
-	CallSite string // a substring of one of the group's frames, "file.go:42" or a function name
-	Shape    string // a substring of the group's shape
-	Table    string // a table the statement reads or writes
-	Route    string // the trace's name, exactly
-	Reason   string // mandatory
+	// CallSite is a substring of one of the group's frames as
+	// Frame.String prints it ("store/items.go:42 store.(*DB).Items"), or
+	// of its full file path and line ("/src/app/store/items.go:42").
+	CallSite string
+
+	// Shape is a substring of the group's normalized shape, such as
+	// "from feature_flags".
+	Shape string
+
+	// Table is a table the statement reads or writes, without quotes;
+	// "public.users" and "users" both match a statement on public.users.
+	Table string
+
+	// Route is the trace's name, exactly, such as "GET /healthz".
+	Route string
+
+	// Reason says why the repeat is accepted; reports show it.
+	Reason string
 }
 
 // DefaultDetector is what traces use unless told otherwise: for tests and
@@ -67,11 +106,709 @@ type Finding struct {
 	Source *Group `json:"source,omitempty"`
 	PerRow int    `json:"per_row,omitempty"`
 
-	// Fix says how to remove the finding, by the statement's shape.
+	// Fix says how to remove the finding, by the statement's shape. It
+	// holds no literal values: shapes have none.
 	Fix string `json:"fix"`
 
-	// Reason is, for an allowed finding, why it is allowed.
+	// Reason is, for an allowed finding, why it is allowed: the allow
+	// entry's Reason or "paused: " and the reason given to Pause. For a
+	// finding that an allow entry without a reason matched, it says so.
 	Reason string `json:"reason,omitempty"`
 }
 
-func (d *Detector) classify(r *Report) {}
+// CallSite returns the innermost application frame of the finding's group,
+// as Group.CallSite does, or "" when none is known.
+func (f *Finding) CallSite() string {
+	if f.Group == nil {
+		return ""
+	}
+	return f.Group.CallSite()
+}
+
+// String returns the finding on one line: kind, count, time, shape, call
+// site and source. It holds no argument values.
+func (f *Finding) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d× %s", f.Kind, f.Count, fmtDur(f.Total))
+	if f.Group != nil {
+		if f.Kind == FindingSlow {
+			fmt.Fprintf(&b, " (max %s)", fmtDur(f.Group.Max))
+		}
+		fmt.Fprintf(&b, " %s", clip(f.Group.Shape, 80))
+		if s := f.Group.CallSite(); s != "" {
+			fmt.Fprintf(&b, " at %s", s)
+		}
+	}
+	if f.Source != nil {
+		fmt.Fprintf(&b, "; source #%d (%d rows)", f.Source.ID, f.Source.Rows)
+		if s := f.Source.CallSite(); s != "" {
+			fmt.Fprintf(&b, " at %s", s)
+		}
+	}
+	if f.Reason != "" {
+		fmt.Fprintf(&b, "; %s", f.Reason)
+	}
+	return b.String()
+}
+
+// Check reports the allow entries that cannot apply: those without a
+// Reason and those that name nothing to match. Call it where a detector is
+// configured (at start-up, in a test) to fail early; classification does
+// not need it, since it refuses such entries loudly on its own.
+func (d *Detector) Check() error {
+	var bad []string
+	for i, a := range d.Allow {
+		switch {
+		case a.Reason == "":
+			bad = append(bad, fmt.Sprintf("entry %d (%s) has no Reason", i, a.describe()))
+		case a.CallSite == "" && a.Shape == "" && a.Table == "" && a.Route == "":
+			bad = append(bad, fmt.Sprintf("entry %d (reason %q) names no CallSite, Shape, Table or Route", i, a.Reason))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("querytrace: Detector.Allow: %s; such entries are not applied", strings.Join(bad, "; "))
+}
+
+func (d *Detector) minRepeats() int {
+	if d.MinRepeats <= 0 {
+		return 2
+	}
+	return d.MinRepeats
+}
+
+func (d *Detector) slow() time.Duration {
+	if d.Slow <= 0 {
+		return 500 * time.Millisecond
+	}
+	return d.Slow
+}
+
+// maxPerRow is the largest number of executions per source row that still
+// names a source: two COUNTs per row is common, ten is a coincidence.
+const maxPerRow = 4
+
+// maxFanOut is the largest group whose overlapping executions count as a
+// fixed fan-out rather than a loop run in parallel.
+const maxFanOut = 16
+
+// classify fills r's findings from its groups. It only reads the groups,
+// and starts from empty lists, so calling it again (after renaming the
+// report, say) gives the same answer for the new name.
+func (d *Detector) classify(r *Report) {
+	r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed = nil, nil, nil, nil, nil
+	pg := d.postgres
+	for _, g := range r.Groups {
+		g.Stack = dropGenerated(g.Stack)
+	}
+	for _, g := range r.Groups {
+		if g.Statements == 0 || g.Shape == otherShape {
+			// A prepare on its own is no statement; the overflow group
+			// mixes unrelated statements.
+			continue
+		}
+		if g.Max > d.slow() {
+			f := Finding{Kind: FindingSlow, Group: g, Count: g.Count, Total: g.Total,
+				Fix: slowFix(g)}
+			if g.Paused != "" {
+				f.Reason = "paused: " + g.Paused
+				r.Allowed = append(r.Allowed, f)
+			} else {
+				r.Slow = append(r.Slow, f)
+			}
+		}
+		if g.Count < d.minRepeats() || g.Total < d.MinTotal || !repeatable(g.Verb) {
+			continue
+		}
+		f := Finding{Group: g, Count: g.Count, Total: g.Total}
+		switch {
+		case g.Distinct <= 1:
+			f.Kind = FindingDuplicate
+			f.Fix = duplicateFix(g)
+		case isPaged(g):
+			f.Kind = FindingBatched
+			f.Fix = batchedFix(g)
+			r.Batched = append(r.Batched, f)
+			continue
+		default:
+			f.Source, f.PerRow = findSource(r.Groups, g)
+			if f.Source == nil && isFanOut(g) {
+				continue
+			}
+			f.Kind = FindingNPlusOne
+			f.Fix = loopFix(g, f.Source, pg(g.Shape))
+		}
+		allowed := false
+		switch a := d.match(r.Name, g); {
+		case g.Paused != "":
+			f.Reason, allowed = "paused: "+g.Paused, true
+		case a == nil:
+		case a.Reason == "":
+			f.Reason = "an allow entry (" + a.describe() + ") matched but has no Reason, so it is not applied"
+		default:
+			f.Reason, allowed = a.Reason, true
+		}
+		switch {
+		case allowed:
+			r.Allowed = append(r.Allowed, f)
+		case f.Kind == FindingNPlusOne:
+			r.NPlusOne = append(r.NPlusOne, f)
+		default:
+			r.Duplicates = append(r.Duplicates, f)
+		}
+	}
+	for _, l := range [][]Finding{r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed} {
+		sort.SliceStable(l, func(i, j int) bool { return l[i].Total > l[j].Total })
+	}
+}
+
+// dropGenerated removes the compiler's wrapper methods from a stack: the
+// methods the driver wrapper's anonymous structs promote are symbolized as
+// "go:(*struct { ... }).QueryContext" in "<autogenerated>", which the
+// skip list does not catch, and they are never the application's code.
+// (It belongs in stack.go's skipped; until it is there, it is done here.)
+func dropGenerated(stack []Frame) []Frame {
+	out := stack[:0:0]
+	for _, f := range stack {
+		if f.File == "<autogenerated>" || strings.HasPrefix(f.Function, "go:") {
+			continue
+		}
+		out = append(out, f)
+	}
+	if len(out) == len(stack) {
+		return stack
+	}
+	return out
+}
+
+// otherShape is the shape of the group a trace folds statements into once
+// it holds maxGroups groups (see tracer.go).
+const otherShape = "(other statements)"
+
+// repeatable reports whether a repeat of a statement with this verb can be
+// a problem. Transaction control and session settings repeat by design.
+func repeatable(verb string) bool {
+	switch verb {
+	case "select", "insert", "update", "delete":
+		return true
+	}
+	return false
+}
+
+// postgres tells whether fixes for shape should use PostgreSQL's wording.
+func (d *Detector) postgres(shape string) bool {
+	switch d.Dialect {
+	case DialectPostgres:
+		return true
+	case DialectGeneric:
+		for _, tell := range []string{"::", " ilike ", " returning ", "any(", " distinct on", "array["} {
+			if strings.Contains(shape, tell) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// match returns the first allow entry that matches g in a trace named
+// route, with or without a reason, or nil.
+func (d *Detector) match(route string, g *Group) *Allow {
+	for i := range d.Allow {
+		if a := &d.Allow[i]; a.matches(route, g) {
+			return a
+		}
+	}
+	return nil
+}
+
+func (a *Allow) matches(route string, g *Group) bool {
+	if a.CallSite == "" && a.Shape == "" && a.Table == "" && a.Route == "" {
+		return false
+	}
+	if a.Route != "" && a.Route != route {
+		return false
+	}
+	if a.Shape != "" && !strings.Contains(g.Shape, strings.ToLower(a.Shape)) {
+		return false
+	}
+	if a.Table != "" && !hasTable(g.Shape, a.Table) {
+		return false
+	}
+	if a.CallSite != "" && !frameMatches(g.Stack, a.CallSite) {
+		return false
+	}
+	return true
+}
+
+// describe names an entry by its criteria, for messages.
+func (a *Allow) describe() string {
+	var parts []string
+	for _, kv := range [][2]string{{"CallSite", a.CallSite}, {"Shape", a.Shape}, {"Table", a.Table}, {"Route", a.Route}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+" "+strconv.Quote(kv[1]))
+		}
+	}
+	if len(parts) == 0 {
+		return "no criteria"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func hasTable(shape, table string) bool {
+	table = strings.ToLower(table)
+	for _, t := range tablesOf(shape) {
+		t = strings.ToLower(t)
+		if t == table || strings.HasSuffix(t, "."+table) {
+			return true
+		}
+	}
+	return false
+}
+
+func frameMatches(stack []Frame, s string) bool {
+	for _, f := range stack {
+		if strings.Contains(f.String(), s) || strings.Contains(f.File+":"+strconv.Itoa(f.Line), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPaged reports whether g reads a result page by page: a LIMIT (or
+// FETCH) in the shape, and every execution but the last returned the same
+// number of rows, at least two. The sum tells: each execution returned at
+// most MaxRows, so Rows == (Count-1)*MaxRows + LastRows only if all but
+// the last returned exactly MaxRows. A page of one row is not paging: it
+// is what a per-row "LIMIT 1" lookup looks like.
+func isPaged(g *Group) bool {
+	if g.Verb != "select" || g.MaxRows < 2 {
+		return false
+	}
+	if !hasWord(g.Shape, "limit") && !hasWord(g.Shape, "fetch") {
+		return false
+	}
+	return g.Rows-g.LastRows == int64(g.Count-1)*g.MaxRows
+}
+
+// isFanOut reports whether g's executions all ran at once, a handful of
+// them: a fixed set of lookups issued concurrently, not a loop.
+func isFanOut(g *Group) bool {
+	return g.Count <= maxFanOut && g.Overlapped >= g.Count-1
+}
+
+// findSource returns the earlier group whose rows loop most likely
+// iterated, and how many executions of loop ran per row. A candidate
+// started before the loop and read R ≥ 2 rows with loop.Count == k*R for
+// some k ≤ maxPerRow. Groups that ran once come first (a loop over a
+// loop's rows is rarer), then k == 1, then the nearest to the loop.
+func findSource(groups []*Group, loop *Group) (*Group, int) {
+	var best *Group
+	bestK := 0
+	better := func(g *Group, k int) bool {
+		if best == nil {
+			return true
+		}
+		if (g.Count == 1) != (best.Count == 1) {
+			return g.Count == 1
+		}
+		if (k == 1) != (bestK == 1) {
+			return k == 1
+		}
+		return g.FirstSeq > best.FirstSeq
+	}
+	for _, g := range groups {
+		if g == loop || g.Rows < 2 || g.FirstSeq >= loop.FirstSeq || g.Shape == otherShape {
+			continue
+		}
+		n := int64(loop.Count)
+		if n%g.Rows != 0 || n/g.Rows > maxPerRow {
+			continue
+		}
+		if k := int(n / g.Rows); better(g, k) {
+			best, bestK = g, k
+		}
+	}
+	return best, bestK
+}
+
+// hasWord reports whether shape holds the keyword w as a token.
+func hasWord(shape, w string) bool {
+	for i := 0; i < len(shape); {
+		var tok string
+		tok, i = shapeToken(shape, i)
+		if tok == "" {
+			return false
+		}
+		if tok == w {
+			return true
+		}
+	}
+	return false
+}
+
+func slowFix(g *Group) string {
+	tables := tablesOf(g.Shape)
+	on := ""
+	if len(tables) > 0 {
+		on = " on " + strings.Join(tables, ", ")
+	}
+	return "one execution took " + fmtDur(g.Max) + ": look at its plan (EXPLAIN) and the indexes" + on
+}
+
+func duplicateFix(g *Group) string {
+	if g.Verb == "select" {
+		return "the same query with the same arguments ran " + strconv.Itoa(g.Count) +
+			" times: run it once and reuse the result (hoist it out of the loop or memoize it for the request)"
+	}
+	return "the same " + g.Verb + " with the same arguments ran " + strconv.Itoa(g.Count) +
+		" times: run it once (hoist it out of the loop)"
+}
+
+func batchedFix(g *Group) string {
+	s := fmt.Sprintf("reads pages of %d rows: not an N+1", g.MaxRows)
+	if hasWord(g.Shape, "offset") {
+		s += "; on large tables keyset pagination (where key > last key order by key limit n) beats OFFSET"
+	}
+	return s
+}
+
+// loopFix suggests how to replace the loop of g with one statement, from
+// its shape. The fixes are shapes too: "?" for values, never a literal.
+func loopFix(g *Group, source *Group, pg bool) string {
+	in := func(col string) string {
+		if pg {
+			return col + " = any($1)"
+		}
+		return col + " in (...)"
+	}
+	p := parseShape(g.Shape)
+	switch g.Verb {
+	case "select":
+		pred, ok := p.keyPredicate()
+		if !ok {
+			break
+		}
+		col := p.text(pred.col)
+		if p.aggregate() {
+			s := "one query for all rows: " + p.groupBy(pred, in(col))
+			if pg {
+				s += " with the keys as an array"
+			}
+			return s
+		}
+		s := "one query for all rows: " + p.inList(pred, in(col))
+		if source != nil {
+			tables := tablesOf(g.Shape)
+			if len(tables) > 0 {
+				s += ", or a join to " + tables[0] + " in the source query"
+				if site := source.CallSite(); site != "" {
+					s += " at " + site
+				}
+			}
+		}
+		return s
+	case "delete":
+		if pred, ok := p.keyPredicate(); ok {
+			return "one statement for all rows: " + p.replace(pred.start, pred.end, in(p.text(pred.col)))
+		}
+	case "insert":
+		if s, ok := p.multiRowInsert(); ok {
+			s = "one statement for all rows: " + s
+			if pg {
+				s += ", or COPY (pgx CopyFrom)"
+			}
+			return s
+		}
+		if pg {
+			return "insert all rows at once: a multi-row VALUES or COPY (pgx CopyFrom)"
+		}
+		return "insert all rows at once with a multi-row VALUES"
+	case "update":
+		if s, ok := p.updateFromValues(); ok {
+			return "one statement for all rows: " + s
+		}
+		return "update all rows in one statement: UPDATE ... FROM (VALUES ...) joined on the key"
+	}
+	if pg {
+		return "fetch all rows in one statement: = any($1) over the keys, or a join to the source query"
+	}
+	return "fetch all rows in one statement: in (...) over the keys, or a join to the source query"
+}
+
+// A parsedShape is a shape cut into tokens, with each token's offsets and
+// parenthesis depth, enough to rewrite a simple statement.
+type parsedShape struct {
+	s    string
+	toks []shapeTok
+}
+
+type shapeTok struct {
+	t          string
+	start, end int
+	depth      int
+}
+
+// span is a run of tokens [from, to).
+type span struct{ from, to int }
+
+func parseShape(s string) *parsedShape {
+	p := &parsedShape{s: s}
+	depth := 0
+	for i := 0; i < len(s); {
+		tok, next := shapeToken(s, i)
+		if tok == "" {
+			break
+		}
+		start := next - len(tok)
+		if tok == ")" || tok == "]" {
+			depth--
+		}
+		p.toks = append(p.toks, shapeTok{t: tok, start: start, end: next, depth: depth})
+		if tok == "(" || tok == "[" {
+			depth++
+		}
+		i = next
+	}
+	return p
+}
+
+// text returns the shape's text of a span of tokens.
+func (p *parsedShape) text(sp span) string {
+	if sp.from >= sp.to {
+		return ""
+	}
+	return p.s[p.toks[sp.from].start:p.toks[sp.to-1].end]
+}
+
+// find returns the first top-level token t at or after from, or -1.
+func (p *parsedShape) find(t string, from int) int {
+	for i := from; i < len(p.toks); i++ {
+		if p.toks[i].depth == 0 && p.toks[i].t == t {
+			return i
+		}
+	}
+	return -1
+}
+
+// clauseEnd returns the index of the top-level token that ends the
+// clause starting at from: the next clause keyword, or the end.
+func (p *parsedShape) clauseEnd(from int) int {
+	for i := from; i < len(p.toks); i++ {
+		if p.toks[i].depth != 0 {
+			continue
+		}
+		switch p.toks[i].t {
+		case "group", "order", "limit", "having", "union", "intersect", "except",
+			"window", "returning", "for", "offset", "fetch", ";":
+			return i
+		}
+	}
+	return len(p.toks)
+}
+
+// keyPred is a "col = ?" predicate of a WHERE clause.
+type keyPred struct {
+	col        span
+	start, end int // byte offsets of the whole predicate in the shape
+}
+
+// keyPredicate finds the first top-level "name = ?" conjunct of the WHERE
+// clause: the key the loop varied.
+func (p *parsedShape) keyPredicate() (keyPred, bool) {
+	w := p.find("where", 0)
+	if w < 0 {
+		return keyPred{}, false
+	}
+	end := p.clauseEnd(w + 1)
+	i := w + 1
+	for i < end {
+		// A conjunct starts after WHERE or AND.
+		j := i
+		if j < end && isNameTok(p.toks[j].t) {
+			j++
+			for j+1 < end && p.toks[j].t == "." && isNameTok(p.toks[j+1].t) {
+				j += 2
+			}
+		}
+		if j > i && j+1 < end && p.toks[j].t == "=" && p.toks[j+1].t == "?" &&
+			(j+2 == end || p.toks[j+2].t == "and") && p.toks[i].depth == 0 {
+			return keyPred{col: span{i, j}, start: p.toks[i].start, end: p.toks[j+1].end}, true
+		}
+		for i < end && !(p.toks[i].depth == 0 && p.toks[i].t == "and") {
+			i++
+		}
+		i++
+	}
+	return keyPred{}, false
+}
+
+func isNameTok(t string) bool {
+	if t == "" || t == "and" || t == "or" || t == "not" {
+		return false
+	}
+	c := t[0]
+	return c == '_' || c == '"' || c == '`' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c >= 0x80
+}
+
+// aggregate reports whether the select list calls an aggregate function.
+func (p *parsedShape) aggregate() bool {
+	from := p.find("from", 0)
+	if from < 0 {
+		return false
+	}
+	for i := 1; i+1 < from; i++ {
+		switch p.toks[i].t {
+		case "count", "sum", "avg", "min", "max", "total", "group_concat", "string_agg", "array_agg", "bool_and", "bool_or", "every":
+			if p.toks[i+1].t == "(" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (p *parsedShape) replace(start, end int, with string) string {
+	return p.s[:start] + with + p.s[end:]
+}
+
+// selectList returns the byte offsets of the select list.
+func (p *parsedShape) selectList() (start, end int, ok bool) {
+	from := p.find("from", 0)
+	if len(p.toks) == 0 || p.toks[0].t != "select" || from < 2 {
+		return 0, 0, false
+	}
+	first := 1
+	if t := p.toks[1].t; t == "distinct" || t == "all" {
+		first = 2
+	}
+	return p.toks[first].start, p.toks[from-1].end, true
+}
+
+// groupBy rewrites a per-key aggregate into one grouped by the key: the
+// key joins the select list, the predicate takes every key, and the key is
+// grouped by.
+func (p *parsedShape) groupBy(pred keyPred, in string) string {
+	col := p.text(pred.col)
+	ls, _, ok := p.selectList()
+	if !ok {
+		return p.replace(pred.start, pred.end, in) + " group by " + col
+	}
+	var b strings.Builder
+	b.WriteString(p.s[:ls])
+	b.WriteString(col + ", ")
+	b.WriteString(p.s[ls:pred.start])
+	b.WriteString(in)
+	end := p.clauseEnd(p.find("where", 0) + 1)
+	if end < len(p.toks) && p.toks[end].t == "group" {
+		// Already grouped: add the key to the grouping.
+		by := end + 1
+		if by < len(p.toks) && p.toks[by].t == "by" {
+			b.WriteString(p.s[pred.end:p.toks[by].end])
+			b.WriteString(" " + col + ",")
+			b.WriteString(p.s[p.toks[by].end:])
+			return b.String()
+		}
+	}
+	rest := len(p.s)
+	if end < len(p.toks) {
+		rest = p.toks[end].start - 1
+	}
+	b.WriteString(p.s[pred.end:rest])
+	b.WriteString(" group by " + col)
+	b.WriteString(p.s[rest:])
+	return b.String()
+}
+
+// inList rewrites a per-key lookup into one for every key, adding the key
+// to the select list so that the rows can be matched to their keys.
+func (p *parsedShape) inList(pred keyPred, in string) string {
+	col := p.text(pred.col)
+	ls, le, ok := p.selectList()
+	if !ok {
+		return p.replace(pred.start, pred.end, in)
+	}
+	list := p.s[ls:le]
+	short := col
+	if i := strings.LastIndexByte(col, '.'); i >= 0 {
+		short = col[i+1:]
+	}
+	need := list != "*" && !strings.HasSuffix(list, ".*")
+	if need {
+		for _, item := range strings.Split(list, ", ") {
+			if item == col || item == short || strings.HasSuffix(item, "."+short) {
+				need = false
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString(p.s[:ls])
+	if need {
+		b.WriteString(col + ", ")
+	}
+	b.WriteString(p.s[ls:pred.start])
+	b.WriteString(in)
+	b.WriteString(p.s[pred.end:])
+	return b.String()
+}
+
+// multiRowInsert rewrites a one-row INSERT ... VALUES into a multi-row one.
+func (p *parsedShape) multiRowInsert() (string, bool) {
+	v := p.find("values", 0)
+	if v < 0 || v+1 >= len(p.toks) || p.toks[v+1].t != "(" {
+		return "", false
+	}
+	for i := v + 2; i < len(p.toks); i++ {
+		if p.toks[i].t == ")" && p.toks[i].depth == 0 {
+			row := p.s[p.toks[v+1].start:p.toks[i].end]
+			return p.s[:p.toks[i].end] + ", " + row + ", ..." + p.s[p.toks[i].end:], true
+		}
+	}
+	return "", false
+}
+
+// updateFromValues rewrites "update t set a = ?, b = ? where k = ? ..."
+// into one UPDATE joined to a VALUES list of every row.
+func (p *parsedShape) updateFromValues() (string, bool) {
+	if len(p.toks) < 2 || p.toks[0].t != "update" {
+		return "", false
+	}
+	set := p.find("set", 0)
+	where := p.find("where", 0)
+	if set != 2 || where < 0 {
+		return "", false // an alias or ONLY: keep to the simple form
+	}
+	table := p.toks[1].t
+	var cols []string
+	for i := set + 1; i < where; {
+		if i+2 >= where || !isNameTok(p.toks[i].t) || p.toks[i+1].t != "=" || p.toks[i+2].t != "?" {
+			return "", false
+		}
+		cols = append(cols, p.toks[i].t)
+		i += 3
+		if i < where && p.toks[i].t == "," {
+			i++
+		}
+	}
+	pred, ok := p.keyPredicate()
+	if !ok || len(cols) == 0 {
+		return "", false
+	}
+	key := p.text(pred.col)
+	if strings.Contains(key, ".") {
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteString("update " + table + " set ")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c + " = v." + c)
+	}
+	qs := strings.TrimSuffix(strings.Repeat("?, ", len(cols)+1), ", ")
+	fmt.Fprintf(&b, " from (values (%s), ...) as v(%s, %s) where %s.%s = v.%s",
+		qs, key, strings.Join(cols, ", "), table, key, key)
+	b.WriteString(p.s[pred.end:])
+	return b.String(), true
+}

@@ -1,0 +1,111 @@
+package normalize
+
+import (
+	"strings"
+	"testing"
+
+	sqllexer "github.com/DataDog/go-sqllexer"
+	"github.com/querytrace/querytrace"
+)
+
+// A query is one input, read as the same dialect by both normalizers.
+type query struct {
+	name string
+	d    querytrace.Dialect
+	text string
+}
+
+var queries = []query{
+	{"gorm-first", querytrace.DialectMySQL, "SELECT * FROM `users` WHERE `users`.`id` = 42 AND `users`.`deleted_at` IS NULL ORDER BY `users`.`id` LIMIT 1"},
+	{"gorm-preload", querytrace.DialectPostgres, `SELECT * FROM "orders" WHERE "orders"."user_id" IN (1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16) AND "orders"."deleted_at" IS NULL`},
+	{"rails-marginalia", querytrace.DialectPostgres, `SELECT "posts".* FROM "posts" WHERE "posts"."author_id" = $1 AND "posts"."state" IN ('draft', 'published') ORDER BY "posts"."created_at" DESC LIMIT $2 /*application:Blog,controller:posts,action:index*/`},
+	{"django", querytrace.DialectPostgres, `SELECT "polls_question"."id", "polls_question"."question_text", "polls_question"."pub_date" FROM "polls_question" WHERE "polls_question"."pub_date" <= '2024-05-01T10:00:00+00:00'::timestamptz ORDER BY "polls_question"."pub_date" DESC LIMIT 5`},
+	{"ent-join", querytrace.DialectPostgres, `SELECT "t1"."id", "t1"."name" FROM "groups" AS "t1" JOIN (SELECT "user_groups"."group_id" FROM "user_groups" JOIN "users" AS "t1" ON "user_groups"."user_id" = "t1"."id" WHERE "t1"."id" = $1) AS "t2" ON "t1"."id" = "t2"."group_id" WHERE "t1"."active" = true`},
+	{"sqlc-update", querytrace.DialectPostgres, "-- name: UpdateAuthor :exec\nUPDATE authors SET name = $2, bio = $3, updated_at = now() WHERE id = $1 RETURNING id, name, bio"},
+	{"pg-casts-any", querytrace.DialectPostgres, `SELECT id, payload::jsonb ->> 'kind' AS kind FROM events WHERE created_at > $1::timestamptz AND tags && ARRAY['a','b']::text[] AND id = ANY($2::bigint[])`},
+	{"pg-dollar", querytrace.DialectPostgres, "DO $body$ BEGIN PERFORM pg_sleep(0.1); RAISE NOTICE 'done'; END $body$"},
+	{"mysql-strings", querytrace.DialectMySQL, `SELECT id FROM accounts WHERE email = "alice@example.com" AND name LIKE 'O\'Brien%' AND status <> 'closed' AND balance > -10.5`},
+	{"sqlite-upsert", querytrace.DialectSQLite, `INSERT INTO kv (k, v, updated) VALUES ('session:42', x'DEADBEEF', 1714550400) ON CONFLICT (k) DO UPDATE SET v = excluded.v, updated = excluded.updated`},
+	{"n-plus-one", querytrace.DialectPostgres, "SELECT count(*) FROM items WHERE entry_id = 17 AND user_id IS NULL"},
+	{"insert-100-rows", querytrace.DialectMySQL, insertRows(100)},
+}
+
+func insertRows(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO `line_items` (`order_id`, `sku`, `qty`, `price`, `note`) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(1234, 'SKU-00042', 3, 19.99, NULL)")
+	}
+	return b.String()
+}
+
+// dbms maps a dialect to go-sqllexer's name for it; it has none for SQLite.
+func dbms(d querytrace.Dialect) sqllexer.DBMSType {
+	switch d {
+	case querytrace.DialectPostgres:
+		return sqllexer.DBMSPostgres
+	case querytrace.DialectMySQL:
+		return sqllexer.DBMSMySQL
+	}
+	return ""
+}
+
+// BenchmarkNormalize compares the cold path of both normalizers: every call
+// normalizes from scratch. For go-sqllexer that is ObfuscateAndNormalize,
+// which, like querytrace, replaces literals and rewrites the statement in
+// one pass; table collection and other metadata are turned off.
+func BenchmarkNormalize(b *testing.B) {
+	obf := sqllexer.NewObfuscator(
+		sqllexer.WithReplaceDigits(true),
+		sqllexer.WithReplaceBoolean(true),
+		sqllexer.WithReplaceNull(true),
+		sqllexer.WithReplacePositionalParameter(true),
+		sqllexer.WithReplaceBindParameter(true),
+		sqllexer.WithDollarQuotedFunc(false),
+	)
+	norm := sqllexer.NewNormalizer(
+		sqllexer.WithCollectTables(false),
+		sqllexer.WithCollectCommands(false),
+		sqllexer.WithCollectComments(false),
+		sqllexer.WithCollectProcedures(false),
+		sqllexer.WithKeepIdentifierQuotation(true),
+	)
+	for _, q := range queries {
+		b.Run("q="+q.name+"/impl=sqllexer", func(b *testing.B) {
+			b.SetBytes(int64(len(q.text)))
+			dbms := sqllexer.WithDBMS(dbms(q.d))
+			for b.Loop() {
+				if _, _, err := sqllexer.ObfuscateAndNormalize(q.text, obf, norm, dbms); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("q="+q.name+"/impl=querytrace", func(b *testing.B) {
+			b.SetBytes(int64(len(q.text)))
+			for b.Loop() {
+				querytrace.NormalizeDialect(q.text, q.d)
+			}
+		})
+	}
+}
+
+// TestOutputs prints both normalizers' shapes with -v, to eyeball that the
+// two do comparable work.
+func TestOutputs(t *testing.T) {
+	obf := sqllexer.NewObfuscator(sqllexer.WithReplaceDigits(true))
+	norm := sqllexer.NewNormalizer(sqllexer.WithCollectTables(false), sqllexer.WithKeepIdentifierQuotation(true))
+	for _, q := range queries {
+		theirs, _, err := sqllexer.ObfuscateAndNormalize(q.text, obf, norm, sqllexer.WithDBMS(dbms(q.d)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours := querytrace.NormalizeDialect(q.text, q.d)
+		if strings.Contains(ours, "'") {
+			t.Errorf("%s: literal left in %q", q.name, ours)
+		}
+		t.Logf("%s\n  sqllexer:   %.200s\n  querytrace: %.200s", q.name, theirs, ours)
+	}
+}

@@ -1,0 +1,725 @@
+package querytrace
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/DATA-DOG/go-sqlmock"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// postgresDSN returns the DSN of the PostgreSQL server the tests use, or
+// skips the test.
+func postgresDSN(t testing.TB) string {
+	dsn := os.Getenv("QUERYTRACE_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("QUERYTRACE_POSTGRES_DSN is not set: set it to a PostgreSQL DSN such as postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL tests (.ci/run does)")
+	}
+	return dsn
+}
+
+var memDBs atomic.Int64
+
+// sqliteDSN returns the DSN of a new in-memory SQLite database.
+func sqliteDSN() string {
+	return fmt.Sprintf("file:qt%d?mode=memory&cache=shared", memDBs.Add(1))
+}
+
+// openSQLite opens a new in-memory database, raw or traced, with one
+// connection so that the database lives as long as db.
+func openSQLite(t testing.TB, traced bool, opts ...Option) *sql.DB {
+	t.Helper()
+	dsn := sqliteDSN()
+	var db *sql.DB
+	var err error
+	if traced {
+		db, err = Open("sqlite3", dsn, opts...)
+	} else {
+		db, err = sql.Open("sqlite3", dsn)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// outcome renders what a step returned so that raw and traced runs can be
+// compared as text.
+func outcome(v any, err error) string {
+	if err != nil {
+		return fmt.Sprintf("%v | err %T %v | badconn=%v", v, err, err, errors.Is(err, driver.ErrBadConn))
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+// scanAll reads every row of rows as strings, with the column types'
+// metadata, which goes through the optional Rows interfaces.
+func scanAll(rows *sql.Rows, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var b strings.Builder
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return "", err
+	}
+	for _, ct := range cts {
+		n, nok := ct.Nullable()
+		l, lok := ct.Length()
+		p, s, pok := ct.DecimalSize()
+		fmt.Fprintf(&b, "[%s %s %v %v/%v %v/%v %v/%v/%v]", ct.Name(), ct.DatabaseTypeName(), ct.ScanType(), n, nok, l, lok, p, s, pok)
+	}
+	for rows.Next() {
+		vals := make([]any, len(cts))
+		ptrs := make([]any, len(cts))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return b.String(), err
+		}
+		fmt.Fprintf(&b, " %v", vals)
+	}
+	return b.String(), rows.Err()
+}
+
+// behaviour is one step of the table run over raw and traced databases;
+// what it returns must be the same for both.
+type behaviour struct {
+	name string
+	run  func(ctx context.Context, db *sql.DB) (any, error)
+}
+
+// commonBehaviours run on SQLite and PostgreSQL alike; table is the
+// dialect's table name, created by the setup.
+func commonBehaviours(table, ph1, ph2 string) []behaviour {
+	q := func(s string) string {
+		return strings.NewReplacer("T", table, "$A", ph1, "$B", ph2).Replace(s)
+	}
+	return []behaviour{
+		{"insert", func(ctx context.Context, db *sql.DB) (any, error) {
+			res, err := db.ExecContext(ctx, q("INSERT INTO T (id, name, price) VALUES ($A, $B, 1.5)"), 1, "one")
+			if err != nil {
+				return nil, err
+			}
+			return res.RowsAffected()
+		}},
+		{"insert more", func(ctx context.Context, db *sql.DB) (any, error) {
+			res, err := db.ExecContext(ctx, q("INSERT INTO T (id, name, price) VALUES (2, 'two', NULL), (3, 'three', 3.25)"))
+			if err != nil {
+				return nil, err
+			}
+			return res.RowsAffected()
+		}},
+		{"duplicate key", func(ctx context.Context, db *sql.DB) (any, error) {
+			_, err := db.ExecContext(ctx, q("INSERT INTO T (id, name) VALUES ($A, $B)"), 1, "again")
+			return nil, err
+		}},
+		{"syntax error", func(ctx context.Context, db *sql.DB) (any, error) {
+			_, err := db.QueryContext(ctx, q("SELEKT * FROM T"))
+			return nil, err
+		}},
+		{"query rows with column types", func(ctx context.Context, db *sql.DB) (any, error) {
+			return scanAll(db.QueryContext(ctx, q("SELECT id, name, price FROM T ORDER BY id")))
+		}},
+		{"query row", func(ctx context.Context, db *sql.DB) (any, error) {
+			var name string
+			err := db.QueryRowContext(ctx, q("SELECT name FROM T WHERE id = $A"), 3).Scan(&name)
+			return name, err
+		}},
+		{"no rows", func(ctx context.Context, db *sql.DB) (any, error) {
+			var name string
+			err := db.QueryRowContext(ctx, q("SELECT name FROM T WHERE id = $A"), 99).Scan(&name)
+			return name, err
+		}},
+		{"prepared statement", func(ctx context.Context, db *sql.DB) (any, error) {
+			st, err := db.PrepareContext(ctx, q("SELECT name FROM T WHERE id = $A"))
+			if err != nil {
+				return nil, err
+			}
+			defer st.Close()
+			var out []string
+			for _, id := range []int{1, 2, 3} {
+				var name string
+				if err := st.QueryRowContext(ctx, id).Scan(&name); err != nil {
+					return out, err
+				}
+				out = append(out, name)
+			}
+			return out, nil
+		}},
+		{"transaction commit", func(ctx context.Context, db *sql.DB) (any, error) {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := tx.ExecContext(ctx, q("UPDATE T SET name = $A WHERE id = $B"), "uno", 1); err != nil {
+				tx.Rollback()
+				return nil, err
+			}
+			return nil, tx.Commit()
+		}},
+		{"transaction rollback", func(ctx context.Context, db *sql.DB) (any, error) {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := tx.ExecContext(ctx, q("DELETE FROM T")); err != nil {
+				return nil, err
+			}
+			if err := tx.Rollback(); err != nil {
+				return nil, err
+			}
+			var n int
+			err = db.QueryRowContext(ctx, q("SELECT count(*) FROM T")).Scan(&n)
+			return n, err
+		}},
+		{"read-only transaction", func(ctx context.Context, db *sql.DB) (any, error) {
+			tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+			if err != nil {
+				return nil, err
+			}
+			defer tx.Rollback()
+			var n int
+			err = tx.QueryRowContext(ctx, q("SELECT count(*) FROM T")).Scan(&n)
+			return n, err
+		}},
+		{"canceled context", func(ctx context.Context, db *sql.DB) (any, error) {
+			ctx, cancel := context.WithCancel(ctx)
+			cancel()
+			_, err := db.ExecContext(ctx, q("UPDATE T SET name = name"))
+			return nil, err
+		}},
+		{"ping", func(ctx context.Context, db *sql.DB) (any, error) {
+			return nil, db.PingContext(ctx)
+		}},
+		{"raw conn", func(ctx context.Context, db *sql.DB) (any, error) {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer c.Close()
+			var typ string
+			err = c.Raw(func(dc any) error {
+				typ = fmt.Sprintf("%T", Unwrap(dc))
+				return nil
+			})
+			return typ, err
+		}},
+	}
+}
+
+// runBehaviours runs the table over a raw and a traced database and
+// requires the same outcome from both.
+func runBehaviours(t *testing.T, raw, traced *sql.DB, setup string, bs []behaviour) {
+	ctx := context.Background()
+	for _, db := range []*sql.DB{raw, traced} {
+		if _, err := db.ExecContext(ctx, setup); err != nil {
+			t.Fatalf("setup: %v", err)
+		}
+	}
+	tctx, tr := Start(ctx, t.Name())
+	for _, b := range bs {
+		want := outcome(b.run(ctx, raw))
+		got := outcome(b.run(tctx, traced))
+		if got != want {
+			t.Errorf("%s:\n raw    %s\n traced %s", b.name, want, got)
+		}
+	}
+	r := tr.Finish()
+	if r.Statements == 0 {
+		t.Errorf("traced run recorded no statements")
+	}
+}
+
+func TestBehaviourSQLite(t *testing.T) {
+	raw, traced := openSQLite(t, false), openSQLite(t, true)
+	runBehaviours(t, raw, traced,
+		"CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL)",
+		append(commonBehaviours("things", "?", "?"), behaviour{"named arguments", func(ctx context.Context, db *sql.DB) (any, error) {
+			var name string
+			err := db.QueryRowContext(ctx, "SELECT name FROM things WHERE id = :id", sql.Named("id", 2)).Scan(&name)
+			return name, err
+		}}))
+}
+
+func TestBehaviourPostgres(t *testing.T) {
+	dsn := postgresDSN(t)
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	traced, err := Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer traced.Close()
+	// Each database gets its own table: they share one server.
+	for _, db := range []struct {
+		db    *sql.DB
+		table string
+	}{{raw, "qt_behaviour_raw"}, {traced, "qt_behaviour_traced"}} {
+		db.db.Exec("DROP TABLE IF EXISTS " + db.table)
+		t.Cleanup(func() { db.db.Exec("DROP TABLE IF EXISTS " + db.table) })
+	}
+	ctx := context.Background()
+	tctx, tr := Start(ctx, "pg")
+	for _, b := range []struct {
+		db    *sql.DB
+		ctx   context.Context
+		table string
+	}{{raw, ctx, "qt_behaviour_raw"}, {traced, tctx, "qt_behaviour_traced"}} {
+		if _, err := b.db.ExecContext(b.ctx, "CREATE TABLE "+b.table+" (id int PRIMARY KEY, name text NOT NULL, price numeric(8,2))"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rawB := commonBehaviours("qt_behaviour_raw", "$1", "$2")
+	tracedB := commonBehaviours("qt_behaviour_traced", "$1", "$2")
+	for i := range rawB {
+		want := outcome(rawB[i].run(ctx, raw))
+		got := outcome(tracedB[i].run(tctx, traced))
+		want = strings.ReplaceAll(want, "qt_behaviour_raw", "T")
+		got = strings.ReplaceAll(got, "qt_behaviour_traced", "T")
+		if got != want {
+			t.Errorf("%s:\n raw    %s\n traced %s", rawB[i].name, want, got)
+		}
+	}
+	r := tr.Finish()
+	if r.Statements < len(rawB) {
+		t.Errorf("traced run recorded %d statements, want at least %d", r.Statements, len(rawB))
+	}
+	if r.Errors == 0 || r.Canceled == 0 {
+		t.Errorf("errors %d, canceled %d: want both counted", r.Errors, r.Canceled)
+	}
+}
+
+// TestBehaviourSQLMock injects the driver's signals and errors and
+// requires that database/sql sees them unchanged: ErrBadConn makes it
+// retry on a new connection, so the outcomes and the expectations met must
+// be the same.
+func TestBehaviourSQLMock(t *testing.T) {
+	errBoom := errors.New("boom")
+	cases := []struct {
+		name   string
+		expect func(m sqlmock.Sqlmock)
+		run    func(ctx context.Context, db *sql.DB) (any, error)
+	}{
+		{"query error", func(m sqlmock.Sqlmock) {
+			m.ExpectQuery("SELECT name").WillReturnError(errBoom)
+		}, func(ctx context.Context, db *sql.DB) (any, error) {
+			_, err := db.QueryContext(ctx, "SELECT name FROM t WHERE id = ?", 1)
+			return nil, err
+		}},
+		{"bad connection on exec", func(m sqlmock.Sqlmock) {
+			m.ExpectExec("UPDATE t").WillReturnError(driver.ErrBadConn)
+		}, func(ctx context.Context, db *sql.DB) (any, error) {
+			_, err := db.ExecContext(ctx, "UPDATE t SET a = 1")
+			return nil, err
+		}},
+		{"bad connection on begin", func(m sqlmock.Sqlmock) {
+			m.ExpectBegin().WillReturnError(driver.ErrBadConn)
+		}, func(ctx context.Context, db *sql.DB) (any, error) {
+			_, err := db.BeginTx(ctx, nil)
+			return nil, err
+		}},
+		{"rows", func(m sqlmock.Sqlmock) {
+			m.ExpectQuery("SELECT id").WillReturnRows(sqlmock.NewRows([]string{"id", "name"}).AddRow(1, "a").AddRow(2, "b"))
+		}, func(ctx context.Context, db *sql.DB) (any, error) {
+			return scanAll(db.QueryContext(ctx, "SELECT id, name FROM t"))
+		}},
+		{"row error", func(m sqlmock.Sqlmock) {
+			m.ExpectQuery("SELECT id").WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(1).AddRow(2).RowError(1, errBoom))
+		}, func(ctx context.Context, db *sql.DB) (any, error) {
+			return scanAll(db.QueryContext(ctx, "SELECT id FROM t"))
+		}},
+		{"exec result", func(m sqlmock.Sqlmock) {
+			m.ExpectExec("INSERT").WithArgs("x").WillReturnResult(sqlmock.NewResult(7, 1))
+		}, func(ctx context.Context, db *sql.DB) (any, error) {
+			res, err := db.ExecContext(ctx, "INSERT INTO t (a) VALUES (?)", "x")
+			if err != nil {
+				return nil, err
+			}
+			id, _ := res.LastInsertId()
+			n, _ := res.RowsAffected()
+			return [2]int64{id, n}, nil
+		}},
+		{"commit error", func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectCommit().WillReturnError(errBoom)
+		}, func(ctx context.Context, db *sql.DB) (any, error) {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, tx.Commit()
+		}},
+		{"prepare error", func(m sqlmock.Sqlmock) {
+			m.ExpectPrepare("SELECT").WillReturnError(errBoom)
+		}, func(ctx context.Context, db *sql.DB) (any, error) {
+			_, err := db.PrepareContext(ctx, "SELECT 1")
+			return nil, err
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var outs [2]string
+			var unmet [2]string
+			for i, traced := range []bool{false, true} {
+				dsn := fmt.Sprintf("qt-mock-%d-%d", memDBs.Add(1), i)
+				rawDB, mock, err := sqlmock.NewWithDSN(dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				db := rawDB
+				if traced {
+					// sqlmock's driver hands out the connection of the
+					// DSN, expectations and all.
+					if db, err = Open("sqlmock", dsn); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c.expect(mock)
+				ctx, tr := Start(context.Background(), "mock")
+				outs[i] = outcome(c.run(ctx, db))
+				tr.Finish()
+				if err := mock.ExpectationsWereMet(); err != nil {
+					unmet[i] = err.Error()
+				}
+				db.Close()
+				rawDB.Close()
+			}
+			if outs[0] != outs[1] {
+				t.Errorf("outcomes differ:\n raw    %s\n traced %s", outs[0], outs[1])
+			}
+			if unmet[0] != unmet[1] {
+				t.Errorf("expectations differ:\n raw    %s\n traced %s", unmet[0], unmet[1])
+			}
+		})
+	}
+}
+
+// TestScriptedCounts runs a script whose counts a reader can predict.
+func TestScriptedCounts(t *testing.T) {
+	db := openSQLite(t, true)
+	ctx, tr := Start(context.Background(), "script")
+	mustExec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustExec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)") // 1
+	for i := 0; i < 3; i++ {                                    // 3
+		mustExec("INSERT INTO t (v) VALUES (?)", fmt.Sprint(i))
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil { // 1
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT id FROM t") // 1, 3 rows
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	st, err := db.PrepareContext(ctx, "SELECT v FROM t WHERE id = ?") // 1 prepare
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 4; i++ { // 4
+		var v sql.NullString
+		st.QueryRowContext(ctx, i).Scan(&v)
+	}
+	st.Close()
+	tx, err := db.BeginTx(ctx, nil) // begin
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.ExecContext(ctx, "UPDATE t SET v = 'x' WHERE id = ?", 1) // 1
+	tx.ExecContext(ctx, "UPDATE t SET v = 'y' WHERE id = ?", 2) // 1
+	if err := tx.Commit(); err != nil {                         // commit
+		t.Fatal(err)
+	}
+	tx, _ = db.BeginTx(ctx, nil)          // begin
+	tx.ExecContext(ctx, "DELETE FROM t")  // 1
+	if err := tx.Rollback(); err != nil { // rollback
+		t.Fatal(err)
+	}
+	r := tr.Finish()
+	got := [6]int{r.Statements, r.Prepares, r.Begins, r.Commits, r.Rollbacks, int(r.Rows)}
+	// Rows: 1 (count) + 3 (ids) + 3 (of the 4 prepared lookups, one id
+	// is missing).
+	want := [6]int{13, 1, 2, 1, 1, 7}
+	if got != want {
+		t.Errorf("statements, prepares, begins, commits, rollbacks, rows = %v, want %v", got, want)
+	}
+	if r2 := tr.Finish(); r2 != r {
+		t.Errorf("Finish is not idempotent")
+	}
+}
+
+// TestConcurrentTrace runs 64 goroutines in one trace.
+func TestConcurrentTrace(t *testing.T) {
+	db, err := Open("sqlite3", sqliteDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	keep, _ := db.Conn(context.Background()) // keeps the memory database alive
+	defer keep.Close()
+	if _, err := keep.ExecContext(context.Background(), "CREATE TABLE t (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, tr := Start(context.Background(), "fan-out")
+	const goroutines, each = 64, 10
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				var n int
+				if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t WHERE id > ?", g).Scan(&n); err != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	// Finish while statements may still run elsewhere must be safe; the
+	// real report is taken after the wait.
+	_ = tr.Snapshot()
+	wg.Wait()
+	r := tr.Finish()
+	if failed.Load() != 0 {
+		t.Fatalf("%d statements failed", failed.Load())
+	}
+	if r.Statements != goroutines*each {
+		t.Errorf("Statements = %d, want %d", r.Statements, goroutines*each)
+	}
+}
+
+func TestNestedTraces(t *testing.T) {
+	db := openSQLite(t, true)
+	outerCtx, outer := Start(context.Background(), "outer")
+	innerCtx, inner := Start(outerCtx, "inner")
+	for i := 0; i < 3; i++ {
+		db.ExecContext(innerCtx, "SELECT ?", i)
+	}
+	for i := 0; i < 2; i++ {
+		db.ExecContext(outerCtx, "SELECT ?", i)
+	}
+	if FromContext(innerCtx) != inner || FromContext(outerCtx) != outer || FromContext(context.Background()) != nil {
+		t.Errorf("FromContext returned the wrong traces")
+	}
+	ri := inner.Finish()
+	db.ExecContext(innerCtx, "SELECT 1") // after the inner Finish: outer only
+	ro := outer.Finish()
+	if ri.Statements != 3 || ro.Statements != 6 {
+		t.Errorf("inner %d, outer %d statements; want 3 and 6", ri.Statements, ro.Statements)
+	}
+}
+
+func TestUntraced(t *testing.T) {
+	db := openSQLite(t, true)
+	for i := 0; i < 5; i++ {
+		db.Exec("SELECT ?", i)
+	}
+	ctx, tr := Start(context.Background(), "traced")
+	db.ExecContext(ctx, "SELECT 1")
+	tr.Finish()
+	r := Untraced(db).Snapshot()
+	if r.Statements != 5 {
+		t.Errorf("untraced statements = %d, want 5", r.Statements)
+	}
+	if len(r.Groups) == 0 || r.Groups[0].Count != 5 {
+		t.Errorf("untraced top group: %+v", r.Groups)
+	}
+	raw, _ := sql.Open("sqlite3", sqliteDSN())
+	defer raw.Close()
+	if Untraced(raw) != nil {
+		t.Errorf("Untraced of a database not opened through querytrace is not nil")
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	_, err := Open("sqlite4", "")
+	if err == nil || !strings.Contains(err.Error(), `"sqlite4" is not registered`) {
+		t.Errorf("unknown driver: %v", err)
+	}
+	_, err = Open("mysql", "")
+	if err == nil || !strings.Contains(err.Error(), "github.com/go-sql-driver/mysql") {
+		t.Errorf("unknown well-known driver names no import: %v", err)
+	}
+	if err := Register("sqlite3", &fakeDriver{}); err == nil {
+		t.Errorf("Register over a taken name succeeded")
+	}
+	if err := Register("qt-nil", nil); err == nil {
+		t.Errorf("Register of nil succeeded")
+	}
+}
+
+func TestWrapTwice(t *testing.T) {
+	d := Wrap(&fakeDriver{})
+	if Wrap(d) != d {
+		t.Errorf("wrapping a wrapped driver wrapped it again")
+	}
+	if err := Register("qt-twice", Wrap(Wrap(&fakeDriver{}))); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open("qt-twice", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, tr := Start(context.Background(), "twice")
+	db.ExecContext(ctx, "UPDATE t SET a = 1")
+	if r := tr.Finish(); r.Statements != 1 {
+		t.Errorf("Statements = %d through a twice-wrapped driver, want 1", r.Statements)
+	}
+}
+
+// TestInterfaceMasks checks every combination of optional interfaces: a
+// wrapper has exactly the interfaces of what it wraps.
+func TestInterfaceMasks(t *testing.T) {
+	full := &fakeConn{}
+	d := &tdriver{d: &fakeDriver{}, untraced: NewTrace("untraced")}
+	for m := uint32(0); m < 1<<10; m++ {
+		inner := wrapConnIfaces(&conn{c: full, drv: d}, m)
+		if got := connMask(inner); got != m {
+			t.Fatalf("conn mask %b made a value with mask %b", m, got)
+		}
+		if got := connMask(d.wrapConn(inner)); got != m {
+			t.Fatalf("wrapping a conn with interfaces %b gave %b", m, got)
+		}
+	}
+	c := &conn{c: full, drv: d}
+	for m := uint32(0); m < 1<<4; m++ {
+		inner := wrapStmtIfaces(&stmt{s: &fakeStmt{}, conn: c}, m)
+		if got := stmtMask(c.wrapStmt(inner, "")); got != m {
+			t.Fatalf("wrapping a stmt with interfaces %b gave %b", m, got)
+		}
+	}
+	for m := uint32(0); m < 1<<6; m++ {
+		inner := wrapRowsIfaces(rowsState{r: &fakeRows{}, conn: c, t: d.untraced}, m)
+		got, err := c.queried(d.untraced, KindQuery, "", time.Now(), 0, inner, nil)
+		if err != nil || rowsMask(got) != m {
+			t.Fatalf("wrapping rows with interfaces %b gave %b", m, rowsMask(got))
+		}
+	}
+}
+
+// TestRealDriverInterfaces compares the interfaces of real drivers'
+// values with those of their wrappers, through database/sql.
+func TestRealDriverInterfaces(t *testing.T) {
+	check := func(t *testing.T, db *sql.DB, query string) {
+		ctx := context.Background()
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Raw(func(dc any) error {
+			inner := Unwrap(dc).(driver.Conn)
+			if inner == dc {
+				t.Fatalf("Unwrap returned the wrapper %T", dc)
+			}
+			if connMask(inner) != connMask(dc.(driver.Conn)) {
+				t.Errorf("conn: driver has %b, wrapper %b", connMask(inner), connMask(dc.(driver.Conn)))
+			}
+			st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if m, w := stmtMask(Unwrap(st).(driver.Stmt)), stmtMask(st); m != w {
+				t.Errorf("stmt: driver has %b, wrapper %b", m, w)
+			}
+			rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			if m, w := rowsMask(Unwrap(rows).(driver.Rows)), rowsMask(rows); m != w {
+				t.Errorf("rows: driver has %b, wrapper %b", m, w)
+			}
+			return nil
+		})
+		if _, ok := db.Driver().(driver.DriverContext); !ok {
+			t.Errorf("the wrapped driver lost DriverContext")
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) { check(t, openSQLite(t, true), "SELECT 1") })
+	t.Run("postgres", func(t *testing.T) {
+		db, err := Open("pgx", postgresDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		check(t, db, "SELECT 1")
+	})
+}
+
+// TestErrSkip: a driver that answers ErrSkip gets database/sql's
+// prepare-and-run fallback, which the trace counts as one statement.
+func TestErrSkip(t *testing.T) {
+	fd := &fakeDriver{skipExec: true}
+	if err := Register("qt-skip", fd); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("qt-skip", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, tr := Start(context.Background(), "skip")
+	if _, err := db.ExecContext(ctx, "UPDATE t SET a = ?", 1); err != nil {
+		t.Fatal(err)
+	}
+	r := tr.Finish()
+	if r.Statements != 1 || r.Prepares != 1 || fd.prepared.Load() != 1 {
+		t.Errorf("statements %d, prepares %d, driver prepares %d; want 1, 1, 1", r.Statements, r.Prepares, fd.prepared.Load())
+	}
+}
+
+// TestConnectorCloser: sql.DB.Close closes a connector that is an
+// io.Closer, through the wrapper, and only then.
+func TestConnectorCloser(t *testing.T) {
+	fc := &fakeCloserConnector{}
+	db := OpenDB(fc)
+	db.Close()
+	if !fc.closed {
+		t.Errorf("the wrapped connector was not closed")
+	}
+	if _, ok := WrapConnector(fakeConnector{}).(interface{ Close() error }); ok {
+		t.Errorf("a connector without Close got one")
+	}
+}
+
+func TestHashArgs(t *testing.T) {
+	a := []driver.NamedValue{{Ordinal: 1, Value: int64(17)}, {Ordinal: 2, Value: "x"}}
+	b := []driver.NamedValue{{Ordinal: 1, Value: int64(18)}, {Ordinal: 2, Value: "x"}}
+	if HashArgs(a) == HashArgs(b) || HashArgs(a) != HashArgs(append([]driver.NamedValue(nil), a...)) {
+		t.Errorf("HashArgs does not tell arguments apart")
+	}
+	if HashArgs(nil) != 0 {
+		t.Errorf("HashArgs(nil) != 0")
+	}
+}

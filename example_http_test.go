@@ -1,0 +1,51 @@
+package querytrace_test
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+
+	"github.com/querytrace/querytrace"
+)
+
+// A Handler traces each request: a Server-Timing header for the browser's
+// developer tools, N+1 warnings in the log, and every report to OnReport.
+func ExampleHandler() {
+	db := openInventory("example_handler")
+	defer db.Close()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /inventory", func(w http.ResponseWriter, r *http.Request) {
+		counts, err := unclaimed(r.Context(), db)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, len(counts), "entries")
+	})
+
+	reports := make(chan *querytrace.Report, 1)
+	h := &querytrace.Handler{
+		Next:     mux,
+		Logger:   slog.New(slog.DiscardHandler), // in a service: a logger of your own, or nil for slog.Default()
+		Detector: &querytrace.DefaultDetector,   // in staging: &querytrace.StagingDetector
+		OnReport: func(_ *http.Request, r *querytrace.Report) { reports <- r },
+	}
+
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/inventory", nil))
+
+	// The duration varies from run to run; the description does not.
+	fmt.Println(regexp.MustCompile(`dur=[0-9.]+`).ReplaceAllString(w.Header().Get("Server-Timing"), "dur=…"))
+	report := <-reports // after the response is written
+	fmt.Println(report.Name)
+	f := report.NPlusOne[0]
+	fmt.Println(f.Count, "times at", filepath.Base(f.Group.Stack[0].File))
+	// Output:
+	// db;dur=…;desc="4 statements, 1 N+1"
+	// GET /inventory
+	// 3 times at example_report_test.go
+}

@@ -1,0 +1,456 @@
+package querytrace
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A Handler traces each request it serves: it starts a trace on the
+// request's context, tells the client what the database cost in a
+// Server-Timing header, and once the response is done hands the report to
+// OnReport and logs it: each N+1 as a warning, the whole report at Debug.
+//
+// The zero value of every field but Next is a sensible default. A Handler
+// must not be copied after first use, and its fields must not change
+// while it serves.
+type Handler struct {
+	// Next serves the request, with the trace on its context.
+	Next http.Handler
+
+	// Name names a request's trace and report; it is what Allow.Route
+	// matches. nil means "METHOD pattern" with the ServeMux pattern that
+	// served the request when Next is (or routes through) a ServeMux,
+	// and "METHOD path" otherwise. It is called twice per request (before
+	// Next for the trace, after it for the report, since the pattern is
+	// known only then) on the request's goroutine.
+	Name func(*http.Request) string
+
+	// Logger receives the warnings and reports; nil means slog.Default().
+	Logger *slog.Logger
+
+	// Detector classifies the reports; nil means DefaultDetector. Use
+	// StagingDetector, or a copy with an allow-list, in staging.
+	Detector *Detector
+
+	// OnReport, when set, receives the report of each request after the
+	// response is written, on a goroutine of its own: it may be slow, and
+	// reports of several requests may be handed over concurrently. A
+	// panic in it is recovered and logged once.
+	OnReport func(*http.Request, *Report)
+
+	// WarnInterval is how long warnings about one call site are held back
+	// after one was logged; the next says how many were held back. Zero
+	// means a minute; a negative value logs every one.
+	WarnInterval time.Duration
+
+	mu        sync.Mutex
+	warned    map[string]*warnState
+	inflight  int
+	dropped   int
+	panicOnce sync.Once
+}
+
+// Middleware returns a Handler with the defaults around next.
+func Middleware(next http.Handler) http.Handler {
+	return &Handler{Next: next}
+}
+
+type warnState struct {
+	last       time.Time
+	suppressed int
+}
+
+// maxInflight bounds the reports being handed to sinks at once: a logger
+// that stalls must not pile up a goroutine per request. Reports past it
+// are dropped and counted in the next warning.
+const maxInflight = 64
+
+// maxWarned bounds the call sites whose last warning a Handler remembers.
+const maxWarned = 1024
+
+// ServeHTTP serves r through Next with a trace on its context.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, tr := Start(r.Context(), h.name(r))
+	tr.SetDetector(h.Detector)
+	r2 := r.WithContext(ctx)
+	tw := &timingWriter{w: w, snapshot: func() *Report { return h.rename(r2, tr.Snapshot()) }}
+	defer func() {
+		// Deferred so that a panicking handler's trace is still finished
+		// and logged.
+		rep := h.rename(r2, tr.Finish())
+		// A handler that wrote nothing has its headers written by
+		// net/http after this returns: they get the whole report's timing.
+		tw.writeTiming(rep)
+		h.emit(r2, rep)
+	}()
+	h.Next.ServeHTTP(tw.wrap(), r2)
+}
+
+// rename names rep after r, whose pattern is known once a ServeMux has
+// routed it, which is after the trace was started; rep is classified again
+// for Allow entries by route.
+func (h *Handler) rename(r *http.Request, rep *Report) *Report {
+	if name := h.name(r); name != rep.Name {
+		rep.Name = name
+		h.detector().classify(rep)
+	}
+	return rep
+}
+
+func (h *Handler) detector() *Detector {
+	if h.Detector == nil {
+		return &DefaultDetector
+	}
+	return h.Detector
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger == nil {
+		return slog.Default()
+	}
+	return h.Logger
+}
+
+func (h *Handler) name(r *http.Request) string {
+	if h.Name != nil {
+		return h.Name(r)
+	}
+	route := r.Pattern
+	if route == "" {
+		return r.Method + " " + r.URL.Path
+	}
+	// A pattern is "[METHOD ][HOST]/PATH".
+	if i := strings.IndexAny(route, " \t"); i >= 0 {
+		route = strings.TrimLeft(route[i:], " \t")
+	}
+	return r.Method + " " + route
+}
+
+// emit hands rep to the sinks on a goroutine of its own, so that the
+// response is complete before any of them runs and a slow one does not
+// hold up the handler's return.
+func (h *Handler) emit(r *http.Request, rep *Report) {
+	h.mu.Lock()
+	if h.inflight >= maxInflight {
+		h.dropped++
+		h.mu.Unlock()
+		return
+	}
+	h.inflight++
+	h.mu.Unlock()
+	ctx := context.WithoutCancel(r.Context())
+	go func() {
+		defer func() {
+			h.mu.Lock()
+			h.inflight--
+			h.mu.Unlock()
+		}()
+		h.log(ctx, rep)
+		h.callOnReport(ctx, r, rep)
+	}()
+}
+
+func (h *Handler) callOnReport(ctx context.Context, r *http.Request, rep *Report) {
+	if h.OnReport == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			h.panicOnce.Do(func() {
+				h.safely(func() {
+					h.logger().LogAttrs(ctx, slog.LevelError, "querytrace: OnReport panicked; later panics are not logged",
+						slog.String("panic", fmt.Sprint(p)), slog.String("route", rep.Name))
+				})
+			})
+		}
+	}()
+	h.OnReport(r, rep)
+}
+
+// safely runs f, containing a panic: a broken log handler must not take
+// the process down from a goroutine the application does not own.
+func (h *Handler) safely(f func()) {
+	defer func() { recover() }()
+	f()
+}
+
+// log writes a warning per N+1 (at most one per call site per
+// WarnInterval) and the report at Debug.
+func (h *Handler) log(ctx context.Context, rep *Report) {
+	l := h.logger()
+	now := time.Now()
+	for i := range rep.NPlusOne {
+		f := &rep.NPlusOne[i]
+		ok, suppressed, dropped := h.allowWarning(f, now)
+		if !ok {
+			continue
+		}
+		attrs := []slog.Attr{
+			slog.String("route", rep.Name),
+			slog.Any("n_plus_one", f),
+		}
+		if suppressed > 0 {
+			attrs = append(attrs, slog.Int("suppressed", suppressed))
+		}
+		if dropped > 0 {
+			attrs = append(attrs, slog.Int("reports_dropped", dropped))
+		}
+		msg := fmt.Sprintf("querytrace: N+1: %s at %s", times(f.Count), f.CallSite())
+		h.safely(func() { l.LogAttrs(ctx, slog.LevelWarn, msg, attrs...) })
+	}
+	if l.Enabled(ctx, slog.LevelDebug) {
+		h.safely(func() {
+			l.LogAttrs(ctx, slog.LevelDebug, "querytrace: "+rep.Summary(), slog.Any("report", rep))
+		})
+	}
+}
+
+// allowWarning decides whether a warning about f is logged now, and if so
+// how many about its call site were held back since the last one and how
+// many reports were dropped for a busy sink.
+func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed, dropped int) {
+	interval := h.WarnInterval
+	if interval == 0 {
+		interval = time.Minute
+	}
+	key := f.CallSite()
+	if key == "" && f.Group != nil {
+		key = f.Group.Shape // no call sites (WithoutStacks): one per shape
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	dropped, h.dropped = h.dropped, 0
+	if interval < 0 {
+		return true, 0, dropped
+	}
+	if h.warned == nil {
+		h.warned = make(map[string]*warnState)
+	}
+	st := h.warned[key]
+	if st != nil && now.Sub(st.last) < interval {
+		st.suppressed++
+		h.dropped += dropped // not logged: keep the count for the next one
+		return false, 0, 0
+	}
+	if st == nil {
+		if len(h.warned) >= maxWarned {
+			for k, s := range h.warned {
+				if now.Sub(s.last) >= interval {
+					delete(h.warned, k)
+				}
+			}
+		}
+		st = &warnState{}
+		if len(h.warned) < maxWarned {
+			h.warned[key] = st
+		}
+	}
+	suppressed, st.suppressed, st.last = st.suppressed, 0, now
+	return true, suppressed, dropped
+}
+
+// timingWriter adds a Server-Timing header from the trace as it stands
+// when the headers are written.
+type timingWriter struct {
+	w        http.ResponseWriter
+	snapshot func() *Report
+	once     sync.Once
+}
+
+// writeTiming sets the header once, before the headers go out. rep is the
+// report to read, or nil for a snapshot of the trace.
+func (t *timingWriter) writeTiming(rep *Report) {
+	t.once.Do(func() {
+		if rep == nil {
+			rep = t.snapshot()
+		}
+		t.w.Header().Add("Server-Timing", serverTiming(rep))
+	})
+}
+
+// serverTiming renders rep as a Server-Timing metric:
+// db;dur=12.3;desc="41 statements, 1 N+1".
+func serverTiming(rep *Report) string {
+	ms := strconv.FormatFloat(float64(rep.DBTime)/float64(time.Millisecond), 'f', 1, 64)
+	desc := plural(rep.Statements, "statement", "statements")
+	if n := len(rep.NPlusOne); n > 0 {
+		desc += ", " + strconv.Itoa(n) + " N+1"
+	}
+	return `db;dur=` + ms + `;desc="` + desc + `"`
+}
+
+func (t *timingWriter) Header() http.Header { return t.w.Header() }
+
+func (t *timingWriter) Write(b []byte) (int, error) {
+	t.writeTiming(nil)
+	return t.w.Write(b)
+}
+
+func (t *timingWriter) WriteHeader(code int) {
+	// Informational responses (103 Early Hints) go out before the final
+	// headers, which are the ones to carry the timing.
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		t.writeTiming(nil)
+	}
+	t.w.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer's
+// deadlines and other extensions.
+func (t *timingWriter) Unwrap() http.ResponseWriter { return t.w }
+
+// The optional interfaces of a ResponseWriter, each on its own type, so
+// that wrap offers exactly those the underlying writer has: a handler that
+// checks for http.Flusher must get the same answer with and without
+// querytrace.
+type (
+	twFlusher    struct{ t *timingWriter }
+	twHijacker   struct{ t *timingWriter }
+	twPusher     struct{ t *timingWriter }
+	twReaderFrom struct{ t *timingWriter }
+)
+
+// Flush writes the headers, with the timing, and flushes.
+func (x twFlusher) Flush() {
+	x.t.writeTiming(nil)
+	x.t.w.(http.Flusher).Flush()
+}
+
+// Hijack hands the connection over; no headers are written after it.
+func (x twHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return x.t.w.(http.Hijacker).Hijack()
+}
+
+// Push pushes as the underlying writer does.
+func (x twPusher) Push(target string, opts *http.PushOptions) error {
+	return x.t.w.(http.Pusher).Push(target, opts)
+}
+
+// ReadFrom writes the headers, with the timing, and lets the underlying
+// writer copy (with sendfile, where it can).
+func (x twReaderFrom) ReadFrom(src io.Reader) (int64, error) {
+	x.t.writeTiming(nil)
+	return x.t.w.(io.ReaderFrom).ReadFrom(src)
+}
+
+// wrap returns t as a ResponseWriter with exactly the optional interfaces
+// of the writer it wraps.
+func (t *timingWriter) wrap() http.ResponseWriter {
+	_, f := t.w.(http.Flusher)
+	_, h := t.w.(http.Hijacker)
+	_, p := t.w.(http.Pusher)
+	_, rf := t.w.(io.ReaderFrom)
+	F, H, P, R := twFlusher{t}, twHijacker{t}, twPusher{t}, twReaderFrom{t}
+	switch mask := b2i(f) | b2i(h)<<1 | b2i(p)<<2 | b2i(rf)<<3; mask {
+	case 0b0000:
+		return t
+	case 0b0001:
+		return struct {
+			*timingWriter
+			twFlusher
+		}{t, F}
+	case 0b0010:
+		return struct {
+			*timingWriter
+			twHijacker
+		}{t, H}
+	case 0b0011:
+		return struct {
+			*timingWriter
+			twFlusher
+			twHijacker
+		}{t, F, H}
+	case 0b0100:
+		return struct {
+			*timingWriter
+			twPusher
+		}{t, P}
+	case 0b0101:
+		return struct {
+			*timingWriter
+			twFlusher
+			twPusher
+		}{t, F, P}
+	case 0b0110:
+		return struct {
+			*timingWriter
+			twHijacker
+			twPusher
+		}{t, H, P}
+	case 0b0111:
+		return struct {
+			*timingWriter
+			twFlusher
+			twHijacker
+			twPusher
+		}{t, F, H, P}
+	case 0b1000:
+		return struct {
+			*timingWriter
+			twReaderFrom
+		}{t, R}
+	case 0b1001:
+		return struct {
+			*timingWriter
+			twFlusher
+			twReaderFrom
+		}{t, F, R}
+	case 0b1010:
+		return struct {
+			*timingWriter
+			twHijacker
+			twReaderFrom
+		}{t, H, R}
+	case 0b1011:
+		return struct {
+			*timingWriter
+			twFlusher
+			twHijacker
+			twReaderFrom
+		}{t, F, H, R}
+	case 0b1100:
+		return struct {
+			*timingWriter
+			twPusher
+			twReaderFrom
+		}{t, P, R}
+	case 0b1101:
+		return struct {
+			*timingWriter
+			twFlusher
+			twPusher
+			twReaderFrom
+		}{t, F, P, R}
+	case 0b1110:
+		return struct {
+			*timingWriter
+			twHijacker
+			twPusher
+			twReaderFrom
+		}{t, H, P, R}
+	default:
+		return struct {
+			*timingWriter
+			twFlusher
+			twHijacker
+			twPusher
+			twReaderFrom
+		}{t, F, H, P, R}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,345 @@
+package querytrace
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// logRecorder is a slog.Handler that keeps what it is given.
+type logRecorder struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	l.recs = append(l.recs, r.Clone())
+	l.mu.Unlock()
+	return nil
+}
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
+
+// at returns the messages logged at level, and for each its attributes as
+// "key=value" text.
+func (l *logRecorder) at(level slog.Level) (msgs []string, attrs []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.recs {
+		if r.Level != level {
+			continue
+		}
+		msgs = append(msgs, r.Message)
+		var b strings.Builder
+		r.Attrs(func(a slog.Attr) bool {
+			b.WriteString(a.Key + "=" + a.Value.Resolve().String() + " ")
+			return true
+		})
+		attrs = append(attrs, b.String())
+	}
+	return msgs, attrs
+}
+
+// inventoryMux serves the seed scenario's pages.
+func inventoryMux(db *sql.DB) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /inventory/{page}", func(w http.ResponseWriter, r *http.Request) {
+		page := seedSlowPage
+		if r.PathValue("page") == "fast" {
+			page = seedFastPage
+		}
+		free, err := page(r.Context(), db)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		json.NewEncoder(w).Encode(free)
+	})
+	mux.HandleFunc("GET /quiet", func(w http.ResponseWriter, r *http.Request) {
+		db.QueryRowContext(r.Context(), `SELECT count(*) FROM entries`).Scan(new(int))
+	})
+	return mux
+}
+
+// reports returns an OnReport that passes reports on, and the channel.
+func reports() (func(*http.Request, *Report), chan *Report) {
+	ch := make(chan *Report, 16)
+	return func(_ *http.Request, r *Report) { ch <- r }, ch
+}
+
+func wait(t *testing.T, ch chan *Report) *Report {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(5 * time.Second):
+		t.Fatal("no report within 5s")
+		return nil
+	}
+}
+
+func serve(h http.Handler, path string) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+	return w
+}
+
+func TestHandler(t *testing.T) {
+	db := openSeed(t, 20)
+	logs := &logRecorder{}
+	onReport, ch := reports()
+	h := &Handler{Next: inventoryMux(db), Logger: slog.New(logs), OnReport: onReport}
+
+	timing := regexp.MustCompile(`^db;dur=\d+\.\d;desc="(.*)"$`)
+	cases := []struct {
+		path, name, desc string
+		nplus1           int
+	}{
+		{"/inventory/slow", "GET /inventory/{page}", "41 statements, 2 N+1", 2},
+		{"/inventory/fast", "GET /inventory/{page}", "3 statements", 0},
+		{"/quiet", "GET /quiet", "1 statement", 0}, // writes nothing: net/http sends the headers
+		{"/nowhere", "GET /nowhere", "0 statements", 0},
+	}
+	for _, c := range cases {
+		w := serve(h, c.path)
+		r := wait(t, ch)
+		m := timing.FindStringSubmatch(w.Header().Get("Server-Timing"))
+		if m == nil || m[1] != c.desc {
+			t.Errorf("%s: Server-Timing %q, want desc %q", c.path, w.Header().Get("Server-Timing"), c.desc)
+		}
+		if r.Name != c.name || len(r.NPlusOne) != c.nplus1 {
+			t.Errorf("%s: report %q with %d N+1, want %q with %d", c.path, r.Name, len(r.NPlusOne), c.name, c.nplus1)
+		}
+	}
+	warns, attrs := logs.at(slog.LevelWarn)
+	if len(warns) != 2 {
+		t.Fatalf("%d warnings, want 2 (one per call site): %q", len(warns), warns)
+	}
+	for i, m := range warns {
+		if !strings.Contains(m, "N+1: 20 times at main/nplusone_test.go:") || !strings.Contains(attrs[i], "fix=") {
+			t.Errorf("warning %q %s", m, attrs[i])
+		}
+	}
+	if debug, _ := logs.at(slog.LevelDebug); len(debug) != len(cases) {
+		t.Errorf("%d reports at Debug, want %d", len(debug), len(cases))
+	}
+}
+
+// TestHandlerWarnDedup checks that warnings about one call site are held
+// back for WarnInterval, and that the next one counts them.
+func TestHandlerWarnDedup(t *testing.T) {
+	db := openSeed(t, 5)
+	logs := &logRecorder{}
+	onReport, ch := reports()
+	h := &Handler{Next: inventoryMux(db), Logger: slog.New(logs), OnReport: onReport, WarnInterval: 200 * time.Millisecond}
+	for i := 0; i < 3; i++ {
+		serve(h, "/inventory/slow")
+		wait(t, ch)
+	}
+	if warns, _ := logs.at(slog.LevelWarn); len(warns) != 2 {
+		t.Fatalf("after 3 requests in the interval: %d warnings, want 2", len(warns))
+	}
+	time.Sleep(250 * time.Millisecond)
+	serve(h, "/inventory/slow")
+	wait(t, ch)
+	warns, attrs := logs.at(slog.LevelWarn)
+	if len(warns) != 4 {
+		t.Fatalf("after the interval: %d warnings, want 4", len(warns))
+	}
+	for _, a := range attrs[2:] {
+		if !strings.Contains(a, "suppressed=2") {
+			t.Errorf("warning after the interval: %s; want suppressed=2", a)
+		}
+	}
+
+	// A negative interval logs every one.
+	h = &Handler{Next: inventoryMux(db), Logger: slog.New(&logRecorder{}), OnReport: onReport, WarnInterval: -1}
+	logs = h.Logger.Handler().(*logRecorder)
+	for i := 0; i < 2; i++ {
+		serve(h, "/inventory/slow")
+		wait(t, ch)
+	}
+	if warns, _ := logs.at(slog.LevelWarn); len(warns) != 4 {
+		t.Errorf("WarnInterval -1: %d warnings, want 4", len(warns))
+	}
+}
+
+// TestHandlerSinks checks that a panicking sink is contained and logged
+// once, and that a slow one holds up neither the response nor the
+// handler's return.
+func TestHandlerSinks(t *testing.T) {
+	db := openSeed(t, 3)
+	logs := &logRecorder{}
+	done := make(chan struct{}, 4)
+	h := &Handler{Next: inventoryMux(db), Logger: slog.New(logs), OnReport: func(*http.Request, *Report) {
+		defer func() { done <- struct{}{} }()
+		panic("sink is broken")
+	}}
+	for i := 0; i < 3; i++ {
+		if w := serve(h, "/inventory/fast"); w.Code != 200 {
+			t.Fatalf("status %d", w.Code)
+		}
+		<-done
+	}
+	var errs, attrs []string
+	// The error is logged after the sink's deferred send: wait for it.
+	for deadline := time.Now().Add(5 * time.Second); len(errs) == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+		errs, attrs = logs.at(slog.LevelError)
+	}
+	time.Sleep(20 * time.Millisecond) // room for a wrong second one
+	errs, attrs = logs.at(slog.LevelError)
+	if len(errs) != 1 || !strings.Contains(attrs[0], "sink is broken") {
+		t.Errorf("errors logged: %q %q, want one about the panic", errs, attrs)
+	}
+
+	release := make(chan struct{})
+	h = &Handler{Next: inventoryMux(db), Logger: slog.New(&logRecorder{}), OnReport: func(*http.Request, *Report) { <-release }}
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		serve(h, "/inventory/fast")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("3 requests with a stalled sink took %v", d)
+	}
+	close(release)
+}
+
+// TestHandlerPanic checks that a panicking handler's trace is still
+// finished and reported, and the panic goes on to net/http.
+func TestHandlerPanic(t *testing.T) {
+	db := openSeed(t, 3)
+	onReport, ch := reports()
+	h := &Handler{Logger: slog.New(&logRecorder{}), OnReport: onReport, Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		db.QueryRowContext(r.Context(), `SELECT 1`).Scan(new(int))
+		panic(http.ErrAbortHandler)
+	})}
+	func() {
+		defer func() {
+			if p := recover(); p != http.ErrAbortHandler {
+				t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+			}
+		}()
+		serve(h, "/boom")
+	}()
+	if r := wait(t, ch); r.Statements != 1 || r.Name != "GET /boom" {
+		t.Errorf("report %q with %d statements", r.Name, r.Statements)
+	}
+}
+
+// bareWriter is a ResponseWriter with none of the optional interfaces.
+type bareWriter struct{ h http.Header }
+
+func (b *bareWriter) Header() http.Header         { return b.h }
+func (b *bareWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (b *bareWriter) WriteHeader(int)             {}
+
+// TestHandlerWriterInterfaces checks that the wrapped writer has exactly
+// the optional interfaces of the one it wraps, and that the timing is set
+// before the headers go out through each of them.
+func TestHandlerWriterInterfaces(t *testing.T) {
+	type caps struct{ flusher, hijacker, pusher, readerFrom bool }
+	capsOf := func(w http.ResponseWriter) caps {
+		_, f := w.(http.Flusher)
+		_, h := w.(http.Hijacker)
+		_, p := w.(http.Pusher)
+		_, r := w.(io.ReaderFrom)
+		return caps{f, h, p, r}
+	}
+	var got caps
+	h := &Handler{Logger: slog.New(&logRecorder{}), Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = capsOf(w)
+		switch r.URL.Path {
+		case "/flush":
+			w.(http.Flusher).Flush()
+		case "/copy":
+			io.Copy(w, strings.NewReader("body")) // through ReadFrom where the writer has it
+		case "/deadline":
+			if err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+				http.Error(w, err.Error(), 500)
+			}
+		case "/hijack":
+			c, bw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			defer c.Close()
+			bw.WriteString("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+			bw.Flush()
+		}
+	})}
+
+	bare := &bareWriter{h: http.Header{}}
+	h.ServeHTTP(bare, httptest.NewRequest("GET", "/", nil))
+	if got != (caps{}) {
+		t.Errorf("a bare writer wrapped has %+v", got)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/flush", nil))
+	if got != (caps{flusher: true}) || rec.Header().Get("Server-Timing") == "" || !rec.Flushed {
+		t.Errorf("recorder wrapped: %+v, flushed %v, Server-Timing %q", got, rec.Flushed, rec.Header().Get("Server-Timing"))
+	}
+
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, path := range []string{"/copy", "/deadline", "/flush"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Server-Timing"), "db;dur=") {
+			t.Errorf("%s: status %d, Server-Timing %q", path, resp.StatusCode, resp.Header.Get("Server-Timing"))
+		}
+	}
+	if got != (caps{flusher: true, hijacker: true, readerFrom: true}) {
+		t.Errorf("net/http's writer wrapped has %+v", got)
+	}
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET /hijack HTTP/1.1\r\nHost: x\r\n\r\n"))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	if !strings.HasPrefix(line, "HTTP/1.1 204") {
+		t.Errorf("hijacked response %q", line)
+	}
+}
+
+// TestHandlerRouteAllow checks that an allow entry by route sees the
+// ServeMux pattern, which is known only after routing.
+func TestHandlerRouteAllow(t *testing.T) {
+	db := openSeed(t, 4)
+	onReport, ch := reports()
+	d := &Detector{Allow: []Allow{{Route: "GET /inventory/{page}", Reason: "demo page, N+1 on purpose"}}}
+	var buf bytes.Buffer
+	h := &Handler{Next: inventoryMux(db), Detector: d, OnReport: onReport,
+		Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	w := serve(h, "/inventory/slow")
+	r := wait(t, ch)
+	if len(r.NPlusOne) != 0 || len(r.Allowed) != 2 || r.Allowed[0].Reason != "demo page, N+1 on purpose" {
+		t.Errorf("%d N+1, %d allowed; want 0 and 2:\n%s", len(r.NPlusOne), len(r.Allowed), r)
+	}
+	if st := w.Header().Get("Server-Timing"); strings.Contains(st, "N+1") {
+		t.Errorf("Server-Timing %q counts allowed N+1", st)
+	}
+	if strings.Contains(buf.String(), "N+1") {
+		t.Errorf("allowed N+1 logged as a warning: %s", buf.String())
+	}
+}

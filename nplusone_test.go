@@ -1,0 +1,782 @@
+package querytrace
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+var seedDBs atomic.Int64
+
+// openSeed opens a traced in-memory SQLite database holding the inventory
+// of the seed scenario: entries entries, each with items and approved
+// requests. One connection keeps the database alive and the order of
+// statements deterministic.
+func openSeed(t testing.TB, entries int) *sql.DB {
+	t.Helper()
+	db, err := Open("sqlite3", fmt.Sprintf("file:seed%d?mode=memory&cache=shared", seedDBs.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	// The set-up runs outside any trace: it lands in the database-wide
+	// fallback, not in the reports under test.
+	for _, q := range []string{
+		`CREATE TABLE entries (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`,
+		`CREATE TABLE items (id INTEGER PRIMARY KEY, entry_id INTEGER NOT NULL, user_id INTEGER)`,
+		`CREATE INDEX items_entry ON items(entry_id)`,
+		`CREATE TABLE requests (id INTEGER PRIMARY KEY, entry_id INTEGER NOT NULL, status TEXT NOT NULL)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= entries; i++ {
+		if _, err := db.Exec(`INSERT INTO entries (id, name) VALUES (?, ?)`, i, fmt.Sprintf("secret-entry-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j < i%4+1; j++ {
+			if _, err := db.Exec(`INSERT INTO items (entry_id, user_id) VALUES (?, ?)`, i, map[bool]any{true: nil, false: j}[j%2 == 0]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.Exec(`INSERT INTO requests (entry_id, status) VALUES (?, 'approved')`, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+// The statements of the seed scenario's two pages.
+const (
+	seedEntriesSQL   = `SELECT id, name FROM entries ORDER BY id`
+	seedUnclaimedSQL = `SELECT count(*) FROM items WHERE entry_id = ? AND user_id IS NULL`
+	seedApprovedSQL  = `SELECT count(*) FROM requests WHERE entry_id = ? AND status = 'approved'`
+
+	seedUnclaimedByEntrySQL = `SELECT entry_id, count(*) FROM items WHERE user_id IS NULL GROUP BY entry_id`
+	seedApprovedByEntrySQL  = `SELECT entry_id, count(*) FROM requests WHERE status = 'approved' GROUP BY entry_id`
+)
+
+// seedLines are the lines of the two per-entry queries in seedSlowPage,
+// set when it first runs, to check the call sites against.
+var seedLines struct {
+	sync.Once
+	unclaimed, approved int
+}
+
+func line() int {
+	_, _, l, _ := runtime.Caller(1)
+	return l
+}
+
+func seedEntries(ctx context.Context, db *sql.DB) ([]int, error) {
+	rows, err := db.QueryContext(ctx, seedEntriesSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int
+	for rows.Next() {
+		var id int
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// seedSlowPage is the page as first written: the entries, then two COUNT
+// queries per entry.
+func seedSlowPage(ctx context.Context, db *sql.DB) (map[int]int, error) {
+	ids, err := seedEntries(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	seedLines.Do(func() { seedLines.unclaimed, seedLines.approved = line()+4, line()+7 })
+	free := make(map[int]int)
+	for _, id := range ids {
+		var unclaimed, approved int
+		if err := db.QueryRowContext(ctx, seedUnclaimedSQL, id).Scan(&unclaimed); err != nil {
+			return nil, err
+		}
+		if err := db.QueryRowContext(ctx, seedApprovedSQL, id).Scan(&approved); err != nil {
+			return nil, err
+		}
+		free[id] = unclaimed - approved
+	}
+	return free, nil
+}
+
+// seedFastPage is the page with the GROUP BY fix: three statements.
+func seedFastPage(ctx context.Context, db *sql.DB) (map[int]int, error) {
+	ids, err := seedEntries(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	free := make(map[int]int)
+	for _, q := range []string{seedUnclaimedByEntrySQL, seedApprovedByEntrySQL} {
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		sign := 1
+		if q == seedApprovedByEntrySQL {
+			sign = -1
+		}
+		for rows.Next() {
+			var id, n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			free[id] += sign * n
+		}
+		rows.Close()
+	}
+	for _, id := range ids {
+		free[id] += 0
+	}
+	return free, nil
+}
+
+func runSeed(t testing.TB, db *sql.DB, page func(context.Context, *sql.DB) (map[int]int, error)) *Report {
+	t.Helper()
+	ctx, tr := Start(context.Background(), "GET /inventory")
+	if _, err := page(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	return tr.Finish()
+}
+
+func TestSeedScenario(t *testing.T) {
+	db := openSeed(t, 30)
+	slow := runSeed(t, db, seedSlowPage)
+	fast := runSeed(t, db, seedFastPage)
+	if testing.Verbose() {
+		t.Logf("slow page:\n%s", slow)
+	}
+
+	if slow.Statements != 61 || len(slow.NPlusOne) != 2 {
+		t.Fatalf("slow page: %d statements, %d N+1, want 61 and 2:\n%s", slow.Statements, len(slow.NPlusOne), slow)
+	}
+	want := map[int]string{
+		seedLines.unclaimed: "one query for all rows: select entry_id, count(*) from items where entry_id in (...) and user_id is null group by entry_id",
+		seedLines.approved:  "one query for all rows: select entry_id, count(*) from requests where entry_id in (...) and status = ? group by entry_id",
+	}
+	for _, f := range slow.NPlusOne {
+		if len(f.Group.Stack) == 0 {
+			t.Fatalf("N+1 %s has no call site", f.Group.Shape)
+		}
+		site := f.Group.Stack[0]
+		if filepath.Base(site.File) != "nplusone_test.go" || !strings.HasSuffix(site.Function, ".seedSlowPage") {
+			t.Errorf("N+1 call site = %s, want nplusone_test.go in seedSlowPage", site)
+		}
+		fix, ok := want[site.Line]
+		if !ok {
+			t.Errorf("N+1 at line %d, want one of the lines %d and %d", site.Line, seedLines.unclaimed, seedLines.approved)
+			continue
+		}
+		if f.Fix != fix {
+			t.Errorf("fix at line %d:\n got %s\nwant %s", site.Line, f.Fix, fix)
+		}
+		if f.Count != 30 || f.Group.Distinct != 30 {
+			t.Errorf("N+1 count %d, distinct %d, want 30 and 30", f.Count, f.Group.Distinct)
+		}
+		if f.Source == nil || f.Source.Shape != "select id, name from entries order by id" || f.PerRow != 1 {
+			t.Errorf("source = %v (per row %d), want the entries query, once per row", f.Source, f.PerRow)
+		} else if !strings.HasSuffix(f.Source.Stack[0].Function, ".seedEntries") {
+			t.Errorf("source call site = %s, want seedEntries", f.Source.Stack[0])
+		}
+	}
+	if n := len(slow.Duplicates) + len(slow.Slow) + len(slow.Batched) + len(slow.Allowed); n != 0 {
+		t.Errorf("slow page: %d other findings, want none:\n%s", n, slow)
+	}
+	for _, out := range []string{slow.String(), mustJSON(t, slow)} {
+		if strings.Contains(out, "secret-entry") || strings.Contains(out, "approved'") || strings.Contains(out, "'") {
+			t.Errorf("a literal leaked into a rendering:\n%s", out)
+		}
+	}
+
+	if fast.Statements != 3 {
+		t.Errorf("fast page: %d statements, want 3", fast.Statements)
+	}
+	if n := len(fast.NPlusOne) + len(fast.Duplicates) + len(fast.Slow) + len(fast.Allowed); n != 0 {
+		t.Errorf("fast page: %d findings, want none:\n%s", n, fast)
+	}
+}
+
+// TestPerRowMultiple checks a loop that runs one statement twice per row
+// from one line: the source is still found, with PerRow 2.
+func TestPerRowMultiple(t *testing.T) {
+	db := openSeed(t, 12)
+	ctx, tr := Start(context.Background(), "job")
+	ids, err := seedEntries(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		for _, status := range []string{"approved", "pending"} {
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM requests WHERE entry_id = ? AND status = ?`, id, status).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r := tr.Finish()
+	if len(r.NPlusOne) != 1 {
+		t.Fatalf("%d N+1, want 1:\n%s", len(r.NPlusOne), r)
+	}
+	f := r.NPlusOne[0]
+	if f.Source == nil || f.PerRow != 2 || f.Count != 24 {
+		t.Errorf("source %v, per row %d, count %d; want the entries, 2, 24", f.Source, f.PerRow, f.Count)
+	}
+}
+
+// TestFanOut checks that a fixed set of lookups run concurrently from
+// different lines, each once, is no N+1, nor three lookups with the same
+// shape from one helper when they overlap in time; while the same helper
+// looping over many keys is one.
+func TestFanOut(t *testing.T) {
+	db := openSeed(t, 5)
+	db.SetMaxOpenConns(4)
+	ctx, tr := Start(context.Background(), "GET /dashboard")
+	var wg sync.WaitGroup
+	var errs [3]error
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		errs[0] = db.QueryRowContext(ctx, `SELECT count(*) FROM entries`).Scan(new(int))
+	}()
+	go func() {
+		defer wg.Done()
+		errs[1] = db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE user_id IS NULL`).Scan(new(int))
+	}()
+	go func() {
+		defer wg.Done()
+		errs[2] = db.QueryRowContext(ctx, `SELECT count(*) FROM requests WHERE status = ?`, "approved").Scan(new(int))
+	}()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := tr.Finish()
+	if r.Statements != 3 || len(r.Groups) != 3 || len(r.NPlusOne)+len(r.Duplicates) != 0 {
+		t.Errorf("fan-out: %d statements in %d groups, %d N+1, %d duplicates; want 3, 3, 0, 0:\n%s",
+			r.Statements, len(r.Groups), len(r.NPlusOne), len(r.Duplicates), r)
+	}
+
+	// One helper, three overlapping lookups: synthetic events, since
+	// whether SQLite's calls overlap is up to the scheduler.
+	at := time.Now()
+	fan := func(tr *Trace, n int, overlap bool) {
+		stack := CaptureStack()
+		for i := 0; i < n; i++ {
+			start := at.Add(time.Duration(i) * time.Millisecond)
+			if overlap {
+				start = at.Add(time.Duration(i) * time.Microsecond)
+			}
+			tr.Record(&Event{Kind: KindQuery, SQL: "SELECT * FROM widgets WHERE id = ?", Start: start,
+				Duration: time.Millisecond / 2, Rows: 1, ArgsHash: uint64(i + 1), Stack: stack})
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		n       int
+		overlap bool
+		want    int
+	}{
+		{"three overlapping", 3, true, 0},
+		{"three in a row", 3, false, 1},
+		{"a hundred overlapping", 100, true, 1},
+	} {
+		tr := NewTrace(c.name)
+		fan(tr, c.n, c.overlap)
+		if r := tr.Finish(); len(r.NPlusOne) != c.want {
+			t.Errorf("%s: %d N+1, want %d:\n%s", c.name, len(r.NPlusOne), c.want, r)
+		}
+	}
+}
+
+// TestScenarios runs the other classes through SQLite, each beside its
+// false-positive guard.
+func TestScenarios(t *testing.T) {
+	type want struct{ nplus1, dup, batched, allowed int }
+	cases := []struct {
+		name string
+		det  *Detector
+		run  func(ctx context.Context, db *sql.DB) error
+		want want
+		fix  string // a substring of the first finding's fix
+	}{
+		{
+			name: "duplicate: same statement, same arguments",
+			run: func(ctx context.Context, db *sql.DB) error {
+				for i := 0; i < 5; i++ {
+					if err := db.QueryRowContext(ctx, `SELECT name FROM entries WHERE id = ?`, 1).Scan(new(string)); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			want: want{dup: 1},
+			fix:  "memoize",
+		},
+		{
+			name: "N+1 by primary key, not a duplicate",
+			run: func(ctx context.Context, db *sql.DB) error {
+				ids, err := seedEntries(ctx, db)
+				for _, id := range ids {
+					if err := db.QueryRowContext(ctx, `SELECT user_id FROM items WHERE id = ?`, id).Scan(new(sql.NullInt64)); err != nil {
+						return err
+					}
+				}
+				return err
+			},
+			want: want{nplus1: 1},
+			fix:  "select id, user_id from items where id in (...), or a join to items in the source query",
+		},
+		{
+			name: "keyset pages",
+			run: func(ctx context.Context, db *sql.DB) error {
+				last := 0
+				for {
+					rows, err := db.QueryContext(ctx, `SELECT id FROM entries WHERE id > ? ORDER BY id LIMIT 4`, last)
+					if err != nil {
+						return err
+					}
+					n := 0
+					for rows.Next() {
+						rows.Scan(&last)
+						n++
+					}
+					rows.Close()
+					if n < 4 {
+						return nil
+					}
+				}
+			},
+			want: want{batched: 1},
+		},
+		{
+			name: "offset pages ending on an empty page",
+			run: func(ctx context.Context, db *sql.DB) error {
+				for off := 0; ; off += 5 {
+					rows, err := db.QueryContext(ctx, `SELECT id FROM entries ORDER BY id LIMIT 5 OFFSET ?`, off)
+					if err != nil {
+						return err
+					}
+					n := 0
+					for rows.Next() {
+						n++
+					}
+					rows.Close()
+					if n == 0 {
+						return nil
+					}
+				}
+			},
+			want: want{batched: 1},
+			fix:  "keyset",
+		},
+		{
+			name: "LIMIT 1 per row is no paging",
+			run: func(ctx context.Context, db *sql.DB) error {
+				ids, err := seedEntries(ctx, db)
+				for _, id := range ids {
+					rows, err := db.QueryContext(ctx, `SELECT id FROM items WHERE entry_id = ? ORDER BY id LIMIT 1`, id)
+					if err != nil {
+						return err
+					}
+					for rows.Next() {
+					}
+					rows.Close()
+				}
+				return err
+			},
+			want: want{nplus1: 1},
+		},
+		{
+			name: "insert loop in a transaction: the inserts count, BEGIN and COMMIT never",
+			run: func(ctx context.Context, db *sql.DB) error {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					return err
+				}
+				for i := 0; i < 5; i++ {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO items (entry_id, user_id) VALUES (?, NULL)`, i+1); err != nil {
+						return err
+					}
+				}
+				return tx.Commit()
+			},
+			want: want{nplus1: 1},
+			fix:  "insert into items(entry_id, user_id) values (?, ?), (?, ?), ...",
+		},
+		{
+			name: "update loop",
+			run: func(ctx context.Context, db *sql.DB) error {
+				for i := 0; i < 5; i++ {
+					if _, err := db.ExecContext(ctx, `UPDATE items SET user_id = ? WHERE id = ?`, 7, i+1); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			want: want{nplus1: 1},
+			fix:  "update items set user_id = v.user_id from (values (?, ?), ...) as v(id, user_id) where items.id = v.id",
+		},
+		{
+			name: "delete loop",
+			run: func(ctx context.Context, db *sql.DB) error {
+				for i := 0; i < 3; i++ {
+					if _, err := db.ExecContext(ctx, `DELETE FROM requests WHERE id = ?`, i+1); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			want: want{nplus1: 1},
+			fix:  "delete from requests where id in (...)",
+		},
+		{
+			name: "SAVEPOINT and SET-like statements repeat by design",
+			run: func(ctx context.Context, db *sql.DB) error {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					return err
+				}
+				defer tx.Rollback()
+				for i := 0; i < 3; i++ {
+					if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SAVEPOINT sp%d`, i)); err != nil {
+						return err
+					}
+					if _, err := tx.ExecContext(ctx, fmt.Sprintf(`RELEASE sp%d`, i)); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
+		{
+			name: "paused",
+			run: func(ctx context.Context, db *sql.DB) error {
+				ctx = Pause(ctx, "warm-up loop, one per deploy")
+				for i := 0; i < 3; i++ {
+					if err := db.QueryRowContext(ctx, `SELECT name FROM entries WHERE id = ?`, i+1).Scan(new(string)); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			want: want{allowed: 1},
+		},
+		{
+			name: "allowed by table",
+			det:  &Detector{Allow: []Allow{{Table: "entries", Reason: "ten rows, cached by the CDN"}}},
+			run: func(ctx context.Context, db *sql.DB) error {
+				for i := 0; i < 3; i++ {
+					if err := db.QueryRowContext(ctx, `SELECT name FROM entries WHERE id = ?`, i+1).Scan(new(string)); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			want: want{allowed: 1},
+		},
+		{
+			name: "staging: below the floor",
+			det:  &StagingDetector,
+			run: func(ctx context.Context, db *sql.DB) error {
+				for i := 0; i < 6; i++ {
+					if err := db.QueryRowContext(ctx, `SELECT name FROM entries WHERE id = ?`, i+1).Scan(new(string)); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			db := openSeed(t, 10)
+			ctx, tr := Start(context.Background(), "GET /test")
+			tr.SetDetector(c.det)
+			if err := c.run(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			r := tr.Finish()
+			got := want{len(r.NPlusOne), len(r.Duplicates), len(r.Batched), len(r.Allowed)}
+			if got != c.want {
+				t.Fatalf("got %+v, want %+v:\n%s", got, c.want, r)
+			}
+			if c.fix != "" {
+				all := append(append(append(r.NPlusOne, r.Duplicates...), r.Batched...), r.Allowed...)
+				if !strings.Contains(all[0].Fix, c.fix) {
+					t.Errorf("fix = %q, want it to contain %q", all[0].Fix, c.fix)
+				}
+			}
+			for _, f := range r.Allowed {
+				if f.Reason == "" {
+					t.Errorf("allowed finding without a reason: %s", &f)
+				}
+			}
+		})
+	}
+}
+
+// synthetic builds a report from groups given in order of first
+// appearance, classified by d, for the rules that need exact numbers.
+func synthetic(d *Detector, name string, groups ...Group) *Report {
+	r := &Report{Name: name}
+	for i := range groups {
+		g := groups[i]
+		g.ID = i + 1
+		if g.FirstSeq == 0 {
+			g.FirstSeq = (i + 1) * 10
+		}
+		if g.Statements == 0 && g.Kind != KindPrepare {
+			g.Statements = g.Count
+		}
+		if g.Verb == "" {
+			g.Verb = verbOf(g.Shape)
+		}
+		if g.Stack == nil {
+			g.Stack = []Frame{{Function: "example.com/app/store.(*DB).Lookup", File: "/src/app/store/db.go", Line: 40 + i}}
+		}
+		r.Groups = append(r.Groups, &g)
+	}
+	d.classify(r)
+	return r
+}
+
+func TestClassify(t *testing.T) {
+	const lookup = "select name from users where id = ?"
+	loop := func(n int) Group {
+		return Group{Shape: lookup, Count: n, Distinct: n, Rows: int64(n), MinRows: 1, MaxRows: 1, LastRows: 1, Total: time.Duration(n) * time.Millisecond, Max: time.Millisecond}
+	}
+	list := func(rows int64) Group {
+		return Group{Shape: "select id, user_id from posts order by id", Count: 1, Distinct: 1, Rows: rows, MinRows: rows, MaxRows: rows, LastRows: rows, Total: time.Millisecond, Max: time.Millisecond}
+	}
+	with := func(g Group, f func(*Group)) Group { f(&g); return g }
+	cases := []struct {
+		name   string
+		det    Detector
+		route  string
+		groups []Group
+		// kinds lists, per group in order, the finding expected: "" for
+		// none, else "n+1", "duplicate", "batched", "allowed:<kind>", "slow".
+		kinds []string
+		check func(t *testing.T, r *Report)
+	}{
+		{name: "n+1", det: DefaultDetector, groups: []Group{loop(10)}, kinds: []string{"n+1"}},
+		{name: "once is nothing", det: DefaultDetector, groups: []Group{loop(1)}, kinds: []string{""}},
+		{name: "zero detector flags at 2", groups: []Group{loop(2)}, kinds: []string{"n+1"}},
+		{name: "staging: 4 repeats are too few", det: StagingDetector,
+			groups: []Group{with(loop(4), func(g *Group) { g.Total = time.Second })}, kinds: []string{""}},
+		{name: "staging: under the floor", det: StagingDetector, groups: []Group{loop(10)}, kinds: []string{""}},
+		{name: "staging: flagged", det: StagingDetector, groups: []Group{loop(60)}, kinds: []string{"n+1"}},
+		{name: "duplicate", det: DefaultDetector,
+			groups: []Group{with(loop(5), func(g *Group) { g.Distinct, g.Repeats = 1, 4 })}, kinds: []string{"duplicate"}},
+		{name: "no arguments repeated is a duplicate", det: DefaultDetector,
+			groups: []Group{{Shape: "select * from settings", Count: 3, Distinct: 1, Repeats: 2}}, kinds: []string{"duplicate"}},
+		{name: "offset pages", det: DefaultDetector,
+			groups: []Group{{Shape: "select * from t order by id limit ? offset ?", Count: 4, Distinct: 4, Rows: 337, MinRows: 37, MaxRows: 100, LastRows: 37}},
+			kinds:  []string{"batched"}},
+		{name: "uneven pages are no paging", det: DefaultDetector,
+			groups: []Group{{Shape: "select * from t where a = ? limit ?", Count: 4, Distinct: 4, Rows: 287, MinRows: 37, MaxRows: 100, LastRows: 37}},
+			kinds:  []string{"n+1"}},
+		{name: "pages without LIMIT are no paging", det: DefaultDetector,
+			groups: []Group{{Shape: "select * from t where a = ?", Count: 3, Distinct: 3, Rows: 300, MinRows: 100, MaxRows: 100, LastRows: 100}},
+			kinds:  []string{"n+1"}},
+		{name: "fixed fan-out", det: DefaultDetector,
+			groups: []Group{with(loop(3), func(g *Group) { g.Overlapped = 2 })}, kinds: []string{""}},
+		{name: "parallel loop over a source", det: DefaultDetector,
+			groups: []Group{list(3), with(loop(3), func(g *Group) { g.Overlapped = 2 })}, kinds: []string{"", "n+1"}},
+		{name: "begin, commit, savepoint, set never count", det: DefaultDetector,
+			groups: []Group{
+				{Shape: "begin", Count: 5, Distinct: 1}, {Shape: "commit", Count: 5, Distinct: 1},
+				{Shape: "savepoint ?", Count: 5, Distinct: 5}, {Shape: "set search_path = ?", Count: 5, Distinct: 5},
+			},
+			kinds: []string{"", "", "", ""}},
+		{name: "prepares alone never count", det: DefaultDetector,
+			groups: []Group{with(loop(5), func(g *Group) { g.Kind = KindPrepare })}, kinds: []string{""}},
+		{name: "slow", det: DefaultDetector,
+			groups: []Group{{Shape: "select * from big", Count: 1, Distinct: 1, Max: 600 * time.Millisecond, Total: 600 * time.Millisecond}},
+			kinds:  []string{"slow"}},
+		{name: "paused slow", det: DefaultDetector,
+			groups: []Group{{Shape: "select * from big", Count: 1, Distinct: 1, Max: time.Second, Total: time.Second, Paused: "nightly report"}},
+			kinds:  []string{"allowed:slow"}},
+		{name: "allow by call site", det: Detector{Allow: []Allow{{CallSite: "store/db.go:40", Reason: "bounded: 3 rows"}}},
+			groups: []Group{loop(3)}, kinds: []string{"allowed:n+1"}},
+		{name: "allow by function", det: Detector{Allow: []Allow{{CallSite: "store.(*DB).Lookup", Reason: "bounded"}}},
+			groups: []Group{loop(3)}, kinds: []string{"allowed:n+1"}},
+		{name: "allow by shape", det: Detector{Allow: []Allow{{Shape: "FROM users", Reason: "bounded"}}},
+			groups: []Group{loop(3)}, kinds: []string{"allowed:n+1"}},
+		{name: "allow by table", det: Detector{Allow: []Allow{{Table: "USERS", Reason: "bounded"}}},
+			groups: []Group{loop(3)}, kinds: []string{"allowed:n+1"}},
+		{name: "allow by route", det: Detector{Allow: []Allow{{Route: "GET /admin", Reason: "admin only"}}}, route: "GET /admin",
+			groups: []Group{loop(3)}, kinds: []string{"allowed:n+1"}},
+		{name: "allow for another route", det: Detector{Allow: []Allow{{Route: "GET /admin", Reason: "admin only"}}}, route: "GET /",
+			groups: []Group{loop(3)}, kinds: []string{"n+1"}},
+		{name: "allow needs every field to match", det: Detector{Allow: []Allow{{Table: "users", Route: "GET /admin", Reason: "r"}}}, route: "GET /",
+			groups: []Group{loop(3)}, kinds: []string{"n+1"}},
+		{name: "allow without criteria matches nothing", det: Detector{Allow: []Allow{{Reason: "everything is fine"}}},
+			groups: []Group{loop(3)}, kinds: []string{"n+1"}},
+		{name: "allow without a reason is not applied, loudly", det: Detector{Allow: []Allow{{Table: "users"}}},
+			groups: []Group{loop(3)}, kinds: []string{"n+1"},
+			check: func(t *testing.T, r *Report) {
+				if !strings.Contains(r.NPlusOne[0].Reason, `Table "users"`) || !strings.Contains(r.NPlusOne[0].Reason, "no Reason") {
+					t.Errorf("reason = %q, want it to name the entry and the missing reason", r.NPlusOne[0].Reason)
+				}
+				if !strings.Contains(r.String(), "no Reason") {
+					t.Errorf("the text report does not show the entry without a reason:\n%s", r)
+				}
+			}},
+		{name: "source: ran once and k == 1 first", det: DefaultDetector,
+			groups: []Group{list(5), list(10), with(loop(10), func(g *Group) { g.Count, g.Rows = 10, 10 })},
+			kinds:  []string{"", "", "n+1"},
+			check: func(t *testing.T, r *Report) {
+				if f := r.NPlusOne[0]; f.Source != r.Groups[1] || f.PerRow != 1 {
+					t.Errorf("source #%d, per row %d; want #2, 1", f.Source.ID, f.PerRow)
+				}
+			}},
+		{name: "source: whole multiple", det: DefaultDetector,
+			groups: []Group{list(5), loop(10)},
+			kinds:  []string{"", "n+1"},
+			check: func(t *testing.T, r *Report) {
+				if f := r.NPlusOne[0]; f.Source != r.Groups[0] || f.PerRow != 2 {
+					t.Errorf("source %v, per row %d; want #1, 2", f.Source, f.PerRow)
+				}
+			}},
+		{name: "source: nearest earlier among equals, never a later one", det: DefaultDetector,
+			groups: []Group{list(10), list(10), with(loop(10), func(g *Group) { g.FirstSeq = 25 }), list(10)},
+			kinds:  []string{"", "", "n+1", ""},
+			check: func(t *testing.T, r *Report) {
+				if f := r.NPlusOne[0]; f.Source != r.Groups[1] {
+					t.Errorf("source %v, want #2", f.Source)
+				}
+			}},
+		{name: "source: not too many per row, not a single row", det: DefaultDetector,
+			groups: []Group{list(1), list(2), loop(10)},
+			kinds:  []string{"", "", "n+1"},
+			check: func(t *testing.T, r *Report) {
+				if f := r.NPlusOne[0]; f.Source != nil {
+					t.Errorf("source %v, want none", f.Source)
+				}
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := synthetic(&c.det, c.route, c.groups...)
+			got := make([]string, len(r.Groups))
+			for _, l := range [][]Finding{r.NPlusOne, r.Duplicates, r.Slow, r.Batched} {
+				for _, f := range l {
+					got[f.Group.ID-1] = string(f.Kind)
+				}
+			}
+			for _, f := range r.Allowed {
+				got[f.Group.ID-1] = "allowed:" + string(f.Kind)
+				if f.Reason == "" {
+					t.Errorf("allowed without a reason: %s", &f)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.kinds) {
+				t.Fatalf("findings %q, want %q:\n%s", got, c.kinds, r)
+			}
+			if c.check != nil {
+				c.check(t, r)
+			}
+		})
+	}
+}
+
+func TestLoopFix(t *testing.T) {
+	cases := []struct {
+		shape string
+		pg    bool
+		want  string
+	}{
+		{"select count(*) from items where entry_id = ? and user_id is null", false,
+			"one query for all rows: select entry_id, count(*) from items where entry_id in (...) and user_id is null group by entry_id"},
+		{"select count(*) from items where entry_id = ? and user_id is null", true,
+			"one query for all rows: select entry_id, count(*) from items where entry_id = any($1) and user_id is null group by entry_id with the keys as an array"},
+		{"select coalesce(sum(ri.quantity), ?) from request_items ri join requests r on r.id = ri.request_id where ri.entry_id = ? and r.status = ?", false,
+			"one query for all rows: select ri.entry_id, coalesce(sum(ri.quantity), ?) from request_items ri join requests r on r.id = ri.request_id where ri.entry_id in (...) and r.status = ? group by ri.entry_id"},
+		{"select count(*) from items where user_id is null and entry_id = ? order by ?", false,
+			"one query for all rows: select entry_id, count(*) from items where user_id is null and entry_id in (...) group by entry_id order by ?"},
+		{"select status, count(*) from requests where entry_id = ? group by status", false,
+			"one query for all rows: select entry_id, status, count(*) from requests where entry_id in (...) group by entry_id, status"},
+		{"select name from users where id = ?", false, "one query for all rows: select id, name from users where id in (...)"},
+		{"select * from users where id = ? limit ?", true, "one query for all rows: select * from users where id = any($1) limit ?"},
+		{"select u.id, u.name from users u where u.id = ?", false, "one query for all rows: select u.id, u.name from users u where u.id in (...)"},
+		{"insert into items(entry_id, user_id) values (?, ?) returning id", true,
+			"one statement for all rows: insert into items(entry_id, user_id) values (?, ?), (?, ?), ... returning id, or COPY (pgx CopyFrom)"},
+		{"update items set user_id = ?, updated_at = ? where id = ? and deleted_at is null", false,
+			"one statement for all rows: update items set user_id = v.user_id, updated_at = v.updated_at from (values (?, ?, ?), ...) as v(id, user_id, updated_at) where items.id = v.id and deleted_at is null"},
+		{"update items set n = n + ? where id = ?", false, "update all rows in one statement: UPDATE ... FROM (VALUES ...) joined on the key"},
+		{"delete from sessions where user_id = ?", true, "one statement for all rows: delete from sessions where user_id = any($1)"},
+		{"select * from t where a > ?", false, "fetch all rows in one statement: in (...) over the keys, or a join to the source query"},
+	}
+	for _, c := range cases {
+		g := &Group{Shape: c.shape, Verb: verbOf(c.shape)}
+		if got := loopFix(g, nil, c.pg); got != c.want {
+			t.Errorf("loopFix(%q, pg=%v)\n got %s\nwant %s", c.shape, c.pg, got, c.want)
+		}
+	}
+}
+
+func TestDetectorCheck(t *testing.T) {
+	d := Detector{Allow: []Allow{
+		{Table: "users", Reason: "fine"},
+		{Table: "posts"},
+		{Reason: "matches what?"},
+	}}
+	err := d.Check()
+	if err == nil || !strings.Contains(err.Error(), `entry 1 (Table "posts") has no Reason`) || !strings.Contains(err.Error(), "entry 2") {
+		t.Errorf("Check() = %v, want entries 1 and 2 named", err)
+	}
+	if err := DefaultDetector.Check(); err != nil {
+		t.Errorf("DefaultDetector.Check() = %v", err)
+	}
+}
+
+// TestCallSiteSkips checks the lead's call-site capture through the driver:
+// database/sql and querytrace frames are skipped, a user skip moves the
+// call site to the caller of the skipped frame, and two lines make two
+// groups.
+func TestCallSiteSkips(t *testing.T) {
+	db := openSeed(t, 3)
+	ctx, tr := Start(context.Background(), "sites")
+	for i := 0; i < 2; i++ {
+		db.QueryRowContext(ctx, `SELECT name FROM entries WHERE id = ?`, i).Scan(new(string))
+		db.QueryRowContext(ctx, `SELECT name FROM entries WHERE id = ?`, i).Scan(new(string))
+	}
+	r := tr.Finish()
+	if len(r.Groups) != 2 {
+		t.Fatalf("%d groups, want 2 (one per line):\n%s", len(r.Groups), r)
+	}
+	for _, g := range r.Groups {
+		if len(g.Stack) == 0 || !strings.HasSuffix(g.Stack[0].Function, ".TestCallSiteSkips") {
+			t.Errorf("stack %v, want TestCallSiteSkips first", g.Stack)
+		}
+		for _, f := range g.Stack {
+			if strings.HasPrefix(f.Function, "database/sql.") || strings.HasPrefix(f.Function, "runtime.") {
+				t.Errorf("frame %s was not skipped", f)
+			}
+		}
+	}
+}

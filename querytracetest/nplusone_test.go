@@ -1,0 +1,57 @@
+package querytracetest
+
+import (
+	"testing"
+
+	"github.com/querytrace/querytrace"
+)
+
+func TestNoNPlusOneFailsOnTheSeedScenario(t *testing.T) {
+	f := runFake(t, "TestInventory", func(t testing.TB) {
+		db := store(t, 3)
+		slowInventory(NoNPlusOne(t, t.Context()), db)
+	})
+	msg := f.fails(t)
+	t.Logf("failure text:\n%s", msg)
+	contains(t, msg,
+		"querytrace: 2 N+1 patterns in 7 statements (db time ",
+		"select count(*) from items where entry_id = ? and user_id is null  N+1",
+		"N+1: ", "ran 3 times", "fix: ",
+	)
+}
+
+func TestNoNPlusOnePasses(t *testing.T) {
+	f := runFake(t, "TestFast", func(t testing.TB) {
+		db := store(t, 3)
+		fastInventory(NoNPlusOne(t, t.Context()), db)
+	})
+	f.passes(t)
+
+	// One entry: each statement runs once, which is no pattern.
+	f = runFake(t, "TestOne", func(t testing.TB) {
+		db := store(t, 1)
+		slowInventory(NoNPlusOne(t, t.Context()), db)
+	})
+	f.passes(t)
+}
+
+func TestNoNPlusOneEscapeHatches(t *testing.T) {
+	f := runFake(t, "TestAllowed", func(t testing.TB) {
+		db := store(t, 3)
+		ctx := NoNPlusOne(t, t.Context(), querytrace.Allow{CallSite: "slowInventory", Reason: "the slow page is kept for comparison"})
+		slowInventory(ctx, db)
+	})
+	f.passes(t)
+
+	f = runFake(t, "TestPaused", func(t testing.TB) {
+		db := store(t, 3)
+		ctx := NoNPlusOne(t, t.Context())
+		slowInventory(querytrace.Pause(ctx, "the slow page is kept for comparison"), db)
+	})
+	f.passes(t)
+
+	f = runFake(t, "TestNoReason", func(t testing.TB) {
+		NoNPlusOne(t, t.Context(), querytrace.Allow{Table: "items"})
+	})
+	contains(t, f.fails(t), "querytracetest.NoNPlusOne: an Allow entry without a Reason")
+}

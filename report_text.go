@@ -1,0 +1,257 @@
+package querytrace
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// textWidth is the width the text report keeps to, so that it reads in an
+// ordinary terminal and in CI logs without wrapping.
+const textWidth = 100
+
+// textGroups is how many groups the text report lists; the rest are
+// summed up on one line.
+const textGroups = 10
+
+// textFrames is how many frames of a finding's stack the text report shows.
+const textFrames = 3
+
+// String returns the report as WriteText writes it.
+func (r *Report) String() string {
+	var b strings.Builder
+	r.WriteText(&b)
+	return b.String()
+}
+
+// Summary returns the report on one line, such as
+// "41 statements, 12.3ms db, 1 N+1". Duplicates and slow statements are
+// added when there are any.
+func (r *Report) Summary() string {
+	var b strings.Builder
+	b.WriteString(plural(r.Statements, "statement", "statements"))
+	b.WriteString(", " + fmtDur(r.DBTime) + " db, " + strconv.Itoa(len(r.NPlusOne)) + " N+1")
+	if n := len(r.Duplicates); n > 0 {
+		b.WriteString(", " + plural(n, "duplicate", "duplicates"))
+	}
+	if n := len(r.Slow); n > 0 {
+		b.WriteString(", " + strconv.Itoa(n) + " slow")
+	}
+	return b.String()
+}
+
+// WriteText writes the report as a table for a person in a terminal, at
+// most 100 columns wide: the totals, the most costly groups with their
+// call sites, then each finding with its stack, source and fix. It holds
+// no argument values and no SQL literals. It returns the first error of w.
+func (r *Report) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+
+	name := r.Name
+	if name == "" {
+		name = "(unnamed trace)"
+	}
+	p("querytrace: %s\n", clip(name, textWidth-12))
+	p("wall %s, db %s, %s, %s, %s, %s, %s\n", fmtDur(r.Wall), fmtDur(r.DBTime),
+		plural(r.Statements, "statement", "statements"), plural(r.Prepares, "prepare", "prepares"),
+		plural(r.Begins, "transaction", "transactions"), plural(int(r.Rows), "row", "rows"),
+		plural(r.Errors, "error", "errors"))
+	p("findings: %d N+1, %s, %d slow, %d batched, %d allowed\n", len(r.NPlusOne),
+		plural(len(r.Duplicates), "duplicate", "duplicates"), len(r.Slow), len(r.Batched), len(r.Allowed))
+
+	if len(r.Groups) > 0 {
+		const left = 46 // width of the numeric columns, up to the statement
+		p("\n%3s %6s %8s %8s %8s %6s  %s\n", "#", "count", "total", "mean", "max", "rows", "statement / call site")
+		for i, g := range r.Groups {
+			if i == textGroups {
+				rest := r.Groups[i:]
+				var n int
+				var total time.Duration
+				for _, g := range rest {
+					n += g.Count
+					total += g.Total
+				}
+				more := "more groups"
+				if len(rest) == 1 {
+					more = "more group"
+				}
+				p("... and %d %s: %s, %s\n", len(rest), more, plural(n, "execution", "executions"), fmtDur(total))
+				break
+			}
+			p("%3d %6d %8s %8s %8s %6d  %s\n", g.ID, g.Count, fmtDur(g.Total), fmtDur(g.Mean()),
+				fmtDur(g.Max), g.Rows, clip(g.Shape, textWidth-left))
+			if site := g.CallSite(); site != "" {
+				p("%*s  at %s\n", left-2, "", clip(site, textWidth-left-3))
+			}
+		}
+	}
+
+	sections := []struct {
+		title string
+		list  []Finding
+	}{
+		{"N+1", r.NPlusOne},
+		{"duplicate", r.Duplicates},
+		{"slow", r.Slow},
+		{"batched", r.Batched},
+		{"allowed", r.Allowed},
+	}
+	for _, s := range sections {
+		for i := range s.list {
+			bw.WriteByte('\n')
+			writeFinding(bw, s.title, &s.list[i])
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// writeFinding writes one finding as an indented block.
+func writeFinding(w *bufio.Writer, title string, f *Finding) {
+	g := f.Group
+	head := fmt.Sprintf("%s: %s in %s", strings.ToUpper(title[:1])+title[1:], times(f.Count), fmtDur(f.Total))
+	if title == "allowed" {
+		head = fmt.Sprintf("Allowed %s: %s in %s", f.Kind, times(f.Count), fmtDur(f.Total))
+	}
+	if f.Kind == FindingSlow && g != nil {
+		head += ", slowest " + fmtDur(g.Max)
+	}
+	if g != nil {
+		head += fmt.Sprintf(" (group #%d)", g.ID)
+	}
+	fmt.Fprintln(w, head)
+	if g == nil {
+		return
+	}
+	writeWrapped(w, "  ", "  ", g.Shape)
+	writeStack(w, "  at ", g.Stack)
+	if s := f.Source; s != nil {
+		per := "once per row"
+		if f.PerRow > 1 {
+			per = times(f.PerRow) + " per row"
+		}
+		writeWrapped(w, "  source: ", "          ", fmt.Sprintf("#%d %s", s.ID, s.Shape))
+		fmt.Fprintf(w, "          %s, the loop ran %s\n", plural(int(s.Rows), "row", "rows"), per)
+		writeStack(w, "          at ", s.Stack[:min(len(s.Stack), 1)])
+	}
+	if f.Fix != "" {
+		writeWrapped(w, "  fix: ", "       ", f.Fix)
+	}
+	if f.Reason != "" {
+		writeWrapped(w, "  reason: ", "          ", f.Reason)
+	}
+}
+
+// writeStack writes up to textFrames frames, the first after prefix and
+// the others aligned under it.
+func writeStack(w *bufio.Writer, prefix string, stack []Frame) {
+	indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
+	for i, f := range stack {
+		if i == textFrames {
+			break
+		}
+		p := indent
+		if i == 0 {
+			p = prefix
+		}
+		fmt.Fprintf(w, "%s%s\n", p, clip(f.String(), textWidth-len(p)))
+	}
+}
+
+// writeWrapped writes s word-wrapped to textWidth, the first line after
+// first and the others after indent.
+func writeWrapped(w *bufio.Writer, first, indent, s string) {
+	prefix := first
+	for s != "" {
+		room := textWidth - utf8.RuneCountInString(prefix)
+		line := s
+		if utf8.RuneCountInString(s) > room {
+			cut := len(s)
+			n := 0
+			for i := range s {
+				if n == room {
+					cut = i
+					break
+				}
+				n++
+			}
+			if sp := strings.LastIndexByte(s[:cut], ' '); sp > 0 {
+				cut = sp
+			}
+			line = s[:cut]
+		}
+		fmt.Fprintf(w, "%s%s\n", prefix, line)
+		s = strings.TrimLeft(s[len(line):], " ")
+		prefix = indent
+	}
+}
+
+// clip shortens s to n runes, marking the cut with "…".
+func clip(s string, n int) string {
+	if n < 1 {
+		n = 1
+	}
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	k := 0
+	for i := range s {
+		if k == n-1 {
+			return s[:i] + "…"
+		}
+		k++
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return strconv.Itoa(n) + " times"
+}
+
+// fmtDur writes d with three significant digits at most ("12.3ms",
+// "850µs", "1.20s"): Duration.String's nanoseconds are noise in a report.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Microsecond:
+		return strconv.FormatInt(int64(d), 10) + "ns"
+	case d < time.Millisecond:
+		return sig(float64(d)/1e3) + "µs"
+	case d < time.Second:
+		return sig(float64(d)/1e6) + "ms"
+	case d < time.Minute:
+		return sig(float64(d)/1e9) + "s"
+	}
+	return d.Round(time.Second).String()
+}
+
+func sig(v float64) string {
+	switch {
+	case v < 10:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	case v < 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}

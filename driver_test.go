@@ -107,46 +107,46 @@ type behaviour struct {
 // dialect's table name, created by the setup.
 func commonBehaviours(table, ph1, ph2 string) []behaviour {
 	q := func(s string) string {
-		return strings.NewReplacer("T", table, "$A", ph1, "$B", ph2).Replace(s)
+		return strings.NewReplacer("TBL", table, "$A", ph1, "$B", ph2).Replace(s)
 	}
 	return []behaviour{
 		{"insert", func(ctx context.Context, db *sql.DB) (any, error) {
-			res, err := db.ExecContext(ctx, q("INSERT INTO T (id, name, price) VALUES ($A, $B, 1.5)"), 1, "one")
+			res, err := db.ExecContext(ctx, q("INSERT INTO TBL (id, name, price) VALUES ($A, $B, 1.5)"), 1, "one")
 			if err != nil {
 				return nil, err
 			}
 			return res.RowsAffected()
 		}},
 		{"insert more", func(ctx context.Context, db *sql.DB) (any, error) {
-			res, err := db.ExecContext(ctx, q("INSERT INTO T (id, name, price) VALUES (2, 'two', NULL), (3, 'three', 3.25)"))
+			res, err := db.ExecContext(ctx, q("INSERT INTO TBL (id, name, price) VALUES (2, 'two', NULL), (3, 'three', 3.25)"))
 			if err != nil {
 				return nil, err
 			}
 			return res.RowsAffected()
 		}},
 		{"duplicate key", func(ctx context.Context, db *sql.DB) (any, error) {
-			_, err := db.ExecContext(ctx, q("INSERT INTO T (id, name) VALUES ($A, $B)"), 1, "again")
+			_, err := db.ExecContext(ctx, q("INSERT INTO TBL (id, name) VALUES ($A, $B)"), 1, "again")
 			return nil, err
 		}},
 		{"syntax error", func(ctx context.Context, db *sql.DB) (any, error) {
-			_, err := db.QueryContext(ctx, q("SELEKT * FROM T"))
+			_, err := db.QueryContext(ctx, q("SELEKT * FROM TBL"))
 			return nil, err
 		}},
 		{"query rows with column types", func(ctx context.Context, db *sql.DB) (any, error) {
-			return scanAll(db.QueryContext(ctx, q("SELECT id, name, price FROM T ORDER BY id")))
+			return scanAll(db.QueryContext(ctx, q("SELECT id, name, price FROM TBL ORDER BY id")))
 		}},
 		{"query row", func(ctx context.Context, db *sql.DB) (any, error) {
 			var name string
-			err := db.QueryRowContext(ctx, q("SELECT name FROM T WHERE id = $A"), 3).Scan(&name)
+			err := db.QueryRowContext(ctx, q("SELECT name FROM TBL WHERE id = $A"), 3).Scan(&name)
 			return name, err
 		}},
 		{"no rows", func(ctx context.Context, db *sql.DB) (any, error) {
 			var name string
-			err := db.QueryRowContext(ctx, q("SELECT name FROM T WHERE id = $A"), 99).Scan(&name)
+			err := db.QueryRowContext(ctx, q("SELECT name FROM TBL WHERE id = $A"), 99).Scan(&name)
 			return name, err
 		}},
 		{"prepared statement", func(ctx context.Context, db *sql.DB) (any, error) {
-			st, err := db.PrepareContext(ctx, q("SELECT name FROM T WHERE id = $A"))
+			st, err := db.PrepareContext(ctx, q("SELECT name FROM TBL WHERE id = $A"))
 			if err != nil {
 				return nil, err
 			}
@@ -166,7 +166,7 @@ func commonBehaviours(table, ph1, ph2 string) []behaviour {
 			if err != nil {
 				return nil, err
 			}
-			if _, err := tx.ExecContext(ctx, q("UPDATE T SET name = $A WHERE id = $B"), "uno", 1); err != nil {
+			if _, err := tx.ExecContext(ctx, q("UPDATE TBL SET name = $A WHERE id = $B"), "uno", 1); err != nil {
 				tx.Rollback()
 				return nil, err
 			}
@@ -177,14 +177,15 @@ func commonBehaviours(table, ph1, ph2 string) []behaviour {
 			if err != nil {
 				return nil, err
 			}
-			if _, err := tx.ExecContext(ctx, q("DELETE FROM T")); err != nil {
+			if _, err := tx.ExecContext(ctx, q("DELETE FROM TBL")); err != nil {
+				tx.Rollback()
 				return nil, err
 			}
 			if err := tx.Rollback(); err != nil {
 				return nil, err
 			}
 			var n int
-			err = db.QueryRowContext(ctx, q("SELECT count(*) FROM T")).Scan(&n)
+			err = db.QueryRowContext(ctx, q("SELECT count(*) FROM TBL")).Scan(&n)
 			return n, err
 		}},
 		{"read-only transaction", func(ctx context.Context, db *sql.DB) (any, error) {
@@ -194,13 +195,13 @@ func commonBehaviours(table, ph1, ph2 string) []behaviour {
 			}
 			defer tx.Rollback()
 			var n int
-			err = tx.QueryRowContext(ctx, q("SELECT count(*) FROM T")).Scan(&n)
+			err = tx.QueryRowContext(ctx, q("SELECT count(*) FROM TBL")).Scan(&n)
 			return n, err
 		}},
 		{"canceled context", func(ctx context.Context, db *sql.DB) (any, error) {
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()
-			_, err := db.ExecContext(ctx, q("UPDATE T SET name = name"))
+			_, err := db.ExecContext(ctx, q("UPDATE TBL SET name = name"))
 			return nil, err
 		}},
 		{"ping", func(ctx context.Context, db *sql.DB) (any, error) {
@@ -298,6 +299,14 @@ func TestBehaviourPostgres(t *testing.T) {
 			t.Errorf("%s:\n raw    %s\n traced %s", rawB[i].name, want, got)
 		}
 	}
+	// database/sql checks a context before it calls the driver; a
+	// statement canceled while it runs is what the driver reports.
+	sctx, cancel := context.WithTimeout(tctx, 50*time.Millisecond)
+	_, err = traced.ExecContext(sctx, "SELECT pg_sleep(2)")
+	cancel()
+	if err == nil {
+		t.Errorf("pg_sleep outlived its context")
+	}
 	r := tr.Finish()
 	if r.Statements < len(rawB) {
 		t.Errorf("traced run recorded %d statements, want at least %d", r.Statements, len(rawB))
@@ -384,13 +393,16 @@ func TestBehaviourSQLMock(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				db := rawDB
+				// sqlmock's driver hands out the connection of the DSN,
+				// expectations and all: open a second database on it,
+				// raw or traced, so that both runs are built alike.
+				open := sql.Open
 				if traced {
-					// sqlmock's driver hands out the connection of the
-					// DSN, expectations and all.
-					if db, err = Open("sqlmock", dsn); err != nil {
-						t.Fatal(err)
-					}
+					open = func(name, dsn string) (*sql.DB, error) { return Open(name, dsn) }
+				}
+				db, err := open("sqlmock", dsn)
+				if err != nil {
+					t.Fatal(err)
 				}
 				c.expect(mock)
 				ctx, tr := Start(context.Background(), "mock")
@@ -662,8 +674,9 @@ func TestRealDriverInterfaces(t *testing.T) {
 			}
 			return nil
 		})
-		if _, ok := db.Driver().(driver.DriverContext); !ok {
-			t.Errorf("the wrapped driver lost DriverContext")
+		_, inner := Unwrap(db.Driver()).(driver.DriverContext)
+		if _, outer := db.Driver().(driver.DriverContext); inner != outer {
+			t.Errorf("driver.DriverContext: driver has it %v, wrapper %v", inner, outer)
 		}
 	}
 	t.Run("sqlite", func(t *testing.T) { check(t, openSQLite(t, true), "SELECT 1") })

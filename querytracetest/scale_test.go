@@ -42,7 +42,9 @@ func TestScaleFailsOnTheSeedScenario(t *testing.T) {
 		"                 at querytracetest/store_test.go:117 querytracetest.slowInventory",
 		"N+1: ", "fix: ",
 	)
-	if strings.Contains(msg, "select id, name from entries") {
+	// The entries query shows as what the loops iterate, never as a
+	// group that grew.
+	if strings.Contains(msg, "per item  select id, name from entries") {
 		t.Errorf("a group that does not grow is listed:\n%s", msg)
 	}
 }
@@ -85,9 +87,9 @@ func TestScaleLinear(t *testing.T) {
 	msg := runFake(t, "TestWriteTwice", writeItems(db, true)).fails(t)
 	contains(t, msg,
 		"querytrace: statements grow by +2 per item: 2 at size 1, 4 at size 2, 8 at size 4; want +1 per item",
-		"    +1 per item  insert into entries(name) values (?)\n",
+		"    +1 per item  insert into entries(name) values (?)  N+1\n",
 		"                 1 at size 1, 2 at size 2, 4 at size 4\n",
-		"    +1 per item  select count(*) from entries\n",
+		"    +1 per item  select count(*) from entries  duplicate\n",
 	)
 }
 

@@ -1,0 +1,166 @@
+package querytrace
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+)
+
+// The driver benchmarks measure each workload raw, traced, and traced
+// without call sites, in one run, so that benchstat compares them:
+//
+//	go test -run '^$' -bench 'Driver' -benchmem -count 6 . | tee /tmp/b.txt
+//	benchstat -col /driver /tmp/b.txt
+//
+// Each iteration runs under a trace that is finished every 100 statements,
+// as a request would.
+
+var benchDrivers = []struct {
+	name   string
+	traced bool
+	opts   []Option
+}{
+	{"raw", false, nil},
+	{"traced", true, nil},
+	{"nostacks", true, []Option{WithoutStacks()}},
+}
+
+// benchDB opens a seeded in-memory database with 100 rows.
+func benchDB(b *testing.B, traced bool, opts []Option) *sql.DB {
+	db := openSQLite(b, traced, opts...)
+	if _, err := db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		db.Exec("INSERT INTO t (id, v) VALUES (?, 'value')", i)
+	}
+	return db
+}
+
+func benchEach(b *testing.B, run func(b *testing.B, ctx func() context.Context, db *sql.DB)) {
+	for _, d := range benchDrivers {
+		b.Run("driver="+d.name, func(b *testing.B) {
+			db := benchDB(b, d.traced, d.opts)
+			var tr *Trace
+			ctx := context.Background()
+			n := 0
+			next := func() context.Context {
+				if n%100 == 0 {
+					if tr != nil {
+						tr.Finish()
+					}
+					ctx, tr = Start(context.Background(), "bench")
+				}
+				n++
+				return ctx
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			run(b, next, db)
+		})
+	}
+}
+
+func BenchmarkDriverQueryRow(b *testing.B) {
+	benchEach(b, func(b *testing.B, ctx func() context.Context, db *sql.DB) {
+		var v string
+		for i := 0; i < b.N; i++ {
+			if err := db.QueryRowContext(ctx(), "SELECT v FROM t WHERE id = ?", i%100).Scan(&v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkDriverExec(b *testing.B) {
+	benchEach(b, func(b *testing.B, ctx func() context.Context, db *sql.DB) {
+		for i := 0; i < b.N; i++ {
+			if _, err := db.ExecContext(ctx(), "UPDATE t SET v = 'x' WHERE id = ?", i%100); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDriverQuery100 reads 100 rows a statement: the difference per
+// op over 100 is the cost per row.
+func BenchmarkDriverQuery100(b *testing.B) {
+	benchEach(b, func(b *testing.B, ctx func() context.Context, db *sql.DB) {
+		var id int
+		var v string
+		for i := 0; i < b.N; i++ {
+			rows, err := db.QueryContext(ctx(), "SELECT id, v FROM t")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+				rows.Scan(&id, &v)
+			}
+			rows.Close()
+		}
+	})
+}
+
+func BenchmarkDriverPrepared(b *testing.B) {
+	benchEach(b, func(b *testing.B, ctx func() context.Context, db *sql.DB) {
+		st, err := db.Prepare("SELECT v FROM t WHERE id = ?")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		var v string
+		for i := 0; i < b.N; i++ {
+			if err := st.QueryRowContext(ctx(), i%100).Scan(&v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDriverTx5 is a transaction of five statements a op.
+func BenchmarkDriverTx5(b *testing.B) {
+	benchEach(b, func(b *testing.B, ctx func() context.Context, db *sql.DB) {
+		for i := 0; i < b.N; i++ {
+			c := ctx()
+			tx, err := db.BeginTx(c, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for j := 0; j < 5; j++ {
+				tx.ExecContext(c, "UPDATE t SET v = 'y' WHERE id = ?", (i+j)%100)
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDriverParallel runs QueryRow from GOMAXPROCS goroutines, each
+// with its own trace, over a pool of connections to a shared database.
+func BenchmarkDriverParallel(b *testing.B) {
+	for _, d := range benchDrivers {
+		b.Run("driver="+d.name, func(b *testing.B) {
+			db := benchDB(b, d.traced, d.opts)
+			db.SetMaxOpenConns(4)
+			db.SetMaxIdleConns(4)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				var v string
+				ctx, tr := Start(context.Background(), "bench")
+				for i := 0; pb.Next(); i++ {
+					if i%100 == 99 {
+						tr.Finish()
+						ctx, tr = Start(context.Background(), "bench")
+					}
+					if err := db.QueryRowContext(ctx, "SELECT v FROM t WHERE id = ?", i%100).Scan(&v); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+				tr.Finish()
+			})
+		})
+	}
+}

@@ -13,16 +13,20 @@ import (
 //	benchstat -col /driver /tmp/b.txt
 //
 // Each iteration runs under a trace that is finished every 100 statements,
-// as a request would.
+// as a request would; "record-only" keeps one trace for the whole run, to
+// show the per-statement recording path without the report built at
+// Finish.
 
 var benchDrivers = []struct {
-	name   string
-	traced bool
-	opts   []Option
+	name     string
+	traced   bool
+	opts     []Option
+	noFinish bool // one trace for the whole run: the recording path alone
 }{
-	{"raw", false, nil},
-	{"traced", true, nil},
-	{"nostacks", true, []Option{WithoutStacks()}},
+	{"raw", false, nil, false},
+	{"traced", true, nil, false},
+	{"nostacks", true, []Option{WithoutStacks()}, false},
+	{"record-only", true, nil, true},
 }
 
 // benchDB opens a seeded in-memory database with 100 rows.
@@ -45,6 +49,9 @@ func benchEach(b *testing.B, run func(b *testing.B, ctx func() context.Context, 
 			ctx := context.Background()
 			n := 0
 			next := func() context.Context {
+				if d.noFinish && tr != nil {
+					return ctx
+				}
 				if n%100 == 0 {
 					if tr != nil {
 						tr.Finish()

@@ -1201,3 +1201,19 @@ func appendUnique(list []string, s string) []string {
 	}
 	return append(list, s)
 }
+
+// Tables returns the tables a shape (as Normalize returns it) names after
+// FROM, JOIN, INTO and UPDATE, without quotes, in order.
+func Tables(shape string) []string { return tablesOf(shape) }
+
+// MentionsTable reports whether shape names table, alone or
+// schema-qualified, ignoring case: what allow-lists and test budgets
+// filter by.
+func MentionsTable(shape, table string) bool {
+	for _, t := range tablesOf(shape) {
+		if strings.EqualFold(t, table) || (len(t) > len(table) && t[len(t)-len(table)-1] == '.' && strings.EqualFold(t[len(t)-len(table):], table)) {
+			return true
+		}
+	}
+	return false
+}

@@ -3,6 +3,8 @@ package querytracetest
 import (
 	"slices"
 	"testing"
+
+	"github.com/querytrace/querytrace"
 )
 
 func TestTablesOf(t *testing.T) {
@@ -19,8 +21,8 @@ func TestTablesOf(t *testing.T) {
 		"insert into t(a) values (?) on conflict (a) do update set a = ?":                                     {"t"},
 		"select extract(year from created) from orders":                                                       {"orders"},
 	} {
-		if got := tablesOf(shape); !slices.Equal(got, want) {
-			t.Errorf("tablesOf(%q) = %q, want %q", shape, got, want)
+		if got := querytrace.Tables(shape); !slices.Equal(got, want) {
+			t.Errorf("Tables(%q) = %q, want %q", shape, got, want)
 		}
 	}
 	if !hasTable("select * from public.items", "ITEMS") || hasTable("select * from items", "item") {

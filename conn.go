@@ -42,25 +42,26 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 	return ctx
 }
 
-// record completes e and adds it to t.
-func (c *conn) record(t *Trace, e *Event) {
-	e.Dialect = c.drv.cfg.dialect
-	if !c.drv.cfg.noStacks {
-		e.Stack.capture()
+// site returns the interned call stack of the statement being run and its
+// hash; for a driver wrapped WithoutStacks, the empty stack.
+func (c *conn) site() (*Stack, uint64) {
+	if c.drv.cfg.noStacks {
+		return &emptyStack, emptyStackHash
 	}
-	t.record(e)
+	return siteOf()
 }
 
 // event records a call that returned no rows.
-func (c *conn) event(t *Trace, kind Kind, query string, start time.Time, args uint64, err error) {
-	e := Event{Kind: kind, SQL: query, Start: start, Duration: time.Since(start), ArgsHash: args, Err: err}
-	c.record(t, &e)
+func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args uint64, err error) {
+	r := rec{kind: kind, sql: query, start: start, dur: now() - start, args: args, err: err, dialect: c.drv.cfg.dialect}
+	r.stack, r.site = c.site()
+	t.record(&r)
 }
 
 // Prepare prepares a statement on a connection that has no
 // ConnPrepareContext. With no context it is recorded in the fallback.
 func (c *conn) Prepare(query string) (driver.Stmt, error) {
-	start := time.Now()
+	start := now()
 	s, err := c.c.Prepare(query)
 	c.event(c.drv.untraced, KindPrepare, query, start, 0, err)
 	if err != nil {
@@ -74,7 +75,7 @@ func (c *conn) Close() error { return c.c.Close() }
 
 // Begin begins a transaction on a connection that has no ConnBeginTx.
 func (c *conn) Begin() (driver.Tx, error) {
-	start := time.Now()
+	start := now()
 	tx, err := c.c.Begin() //nolint:staticcheck // the driver has nothing newer
 	c.event(c.drv.untraced, KindBegin, "", start, 0, err)
 	if err != nil {
@@ -102,7 +103,7 @@ type (
 // recorded then.
 func (x connExecerContext) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	c := x.c
-	start := time.Now()
+	start := now()
 	res, err := c.c.(driver.ExecerContext).ExecContext(c.driverCtx(ctx), query, args)
 	if err != driver.ErrSkip {
 		c.event(c.trace(ctx), KindExec, query, start, HashArgs(args), err)
@@ -114,7 +115,7 @@ func (x connExecerContext) ExecContext(ctx context.Context, query string, args [
 // driver.Execer; it is recorded in the fallback.
 func (x connExecer) Exec(query string, args []driver.Value) (driver.Result, error) {
 	c := x.c
-	start := time.Now()
+	start := now()
 	res, err := c.c.(driver.Execer).Exec(query, args) //nolint:staticcheck // forwarded as the driver has it
 	if err != driver.ErrSkip {
 		c.event(c.drv.untraced, KindExec, query, start, hashValues(args), err)
@@ -126,7 +127,7 @@ func (x connExecer) Exec(query string, args []driver.Value) (driver.Result, erro
 // its rows are closed.
 func (x connQueryerContext) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	c := x.c
-	start := time.Now()
+	start := now()
 	rows, err := c.c.(driver.QueryerContext).QueryContext(c.driverCtx(ctx), query, args)
 	if err == driver.ErrSkip {
 		return rows, err
@@ -138,7 +139,7 @@ func (x connQueryerContext) QueryContext(ctx context.Context, query string, args
 // driver.Queryer; it is recorded in the fallback.
 func (x connQueryer) Query(query string, args []driver.Value) (driver.Rows, error) {
 	c := x.c
-	start := time.Now()
+	start := now()
 	rows, err := c.c.(driver.Queryer).Query(query, args) //nolint:staticcheck // forwarded as the driver has it
 	if err == driver.ErrSkip {
 		return rows, err
@@ -148,23 +149,21 @@ func (x connQueryer) Query(query string, args []driver.Value) (driver.Rows, erro
 
 // queried records a failed query at once and wraps the rows of one that
 // ran, to record it when they are closed.
-func (c *conn) queried(t *Trace, kind Kind, query string, start time.Time, args uint64, rows driver.Rows, err error) (driver.Rows, error) {
+func (c *conn) queried(t *Trace, kind Kind, query string, start time.Duration, args uint64, rows driver.Rows, err error) (driver.Rows, error) {
 	if err != nil || rows == nil {
 		c.event(t, kind, query, start, args, err)
 		return rows, err
 	}
 	r := rowsState{r: rows, conn: c, t: t}
-	r.ev = Event{Kind: kind, SQL: query, Start: start, Duration: time.Since(start), ArgsHash: args, Dialect: c.drv.cfg.dialect}
-	if !c.drv.cfg.noStacks {
-		r.ev.Stack.capture()
-	}
+	r.rec = rec{kind: kind, sql: query, start: start, dur: now() - start, args: args, dialect: c.drv.cfg.dialect}
+	r.rec.stack, r.rec.site = c.site()
 	return wrapRowsIfaces(r, rowsMask(rows)), nil
 }
 
 // PrepareContext prepares a statement on the wrapped connection.
 func (x connPrepareContext) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	c := x.c
-	start := time.Now()
+	start := now()
 	s, err := c.c.(driver.ConnPrepareContext).PrepareContext(c.driverCtx(ctx), query)
 	c.event(c.trace(ctx), KindPrepare, query, start, 0, err)
 	if err != nil {
@@ -177,7 +176,7 @@ func (x connPrepareContext) PrepareContext(ctx context.Context, query string) (d
 func (x connBeginTx) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	c := x.c
 	t := c.trace(ctx)
-	start := time.Now()
+	start := now()
 	tx, err := c.c.(driver.ConnBeginTx).BeginTx(c.driverCtx(ctx), opts)
 	c.event(t, KindBegin, "", start, 0, err)
 	if err != nil {
@@ -213,7 +212,7 @@ func hashValues(args []driver.Value) uint64 {
 	}
 	h := uint64(fnvOffset)
 	for i, v := range args {
-		h = fnvUint64(h, uint64(i+1))
+		h = mix(h, uint64(i+1))
 		h = HashValue(h, v)
 	}
 	if h == 0 {

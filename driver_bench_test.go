@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 )
 
 // The driver benchmarks measure each workload raw, traced, and traced
@@ -169,5 +170,79 @@ func BenchmarkDriverParallel(b *testing.B) {
 				tr.Finish()
 			})
 		})
+	}
+}
+
+// BenchmarkOverhead measures the wrapper's cost as a ratio that the
+// machine's noise does not swamp: each op runs one statement raw and one
+// traced, in alternating blocks of 100, so that a slow spell of a shared
+// machine slows both alike. It reports each side's time per statement and
+// their ratio:
+//
+//	go test -run '^$' -bench Overhead -count 10 . | tee /tmp/o.txt
+//	benchstat /tmp/o.txt
+//
+// "record-only" is the recording path (timing, counting, call site,
+// folding) under one long trace; "traced" also finishes a trace, building
+// its report, every 100 statements, as requests would.
+func BenchmarkOverhead(b *testing.B) {
+	workloads := []struct {
+		name string
+		run  func(b *testing.B, ctx context.Context, db *sql.DB, i int)
+	}{
+		{"QueryRow", func(b *testing.B, ctx context.Context, db *sql.DB, i int) {
+			var v string
+			if err := db.QueryRowContext(ctx, "SELECT v FROM t WHERE id = ?", i%100).Scan(&v); err != nil {
+				b.Fatal(err)
+			}
+		}},
+		{"Exec", func(b *testing.B, ctx context.Context, db *sql.DB, i int) {
+			if _, err := db.ExecContext(ctx, "UPDATE t SET v = 'x' WHERE id = ?", i%100); err != nil {
+				b.Fatal(err)
+			}
+		}},
+	}
+	configs := []struct {
+		name   string
+		opts   []Option
+		finish bool
+	}{
+		{"raw", nil, false}, // both sides raw: the harness's own bias
+		{"record-only", nil, false},
+		{"nostacks", []Option{WithoutStacks()}, false},
+		{"traced", nil, true},
+	}
+	for _, w := range workloads {
+		for _, c := range configs {
+			b.Run(w.name+"/"+c.name, func(b *testing.B) {
+				raw := benchDB(b, false, nil)
+				traced := benchDB(b, c.name != "raw", c.opts)
+				ctx, tr := Start(context.Background(), "bench")
+				const block = 100
+				var rawTime, tracedTime time.Duration
+				b.ResetTimer()
+				for done := 0; done < b.N; done += block {
+					n := min(block, b.N-done)
+					t0 := time.Now()
+					for i := range n {
+						w.run(b, ctx, raw, i)
+					}
+					t1 := time.Now()
+					for i := range n {
+						w.run(b, ctx, traced, i)
+					}
+					t2 := time.Now()
+					rawTime += t1.Sub(t0)
+					tracedTime += t2.Sub(t1)
+					if c.finish {
+						tr.Finish()
+						ctx, tr = Start(context.Background(), "bench")
+					}
+				}
+				b.ReportMetric(float64(rawTime.Nanoseconds())/float64(b.N), "raw-ns/stmt")
+				b.ReportMetric(float64(tracedTime.Nanoseconds())/float64(b.N), "traced-ns/stmt")
+				b.ReportMetric(float64(tracedTime)/float64(rawTime), "traced/raw")
+			})
+		}
 	}
 }

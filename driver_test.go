@@ -631,7 +631,7 @@ func TestInterfaceMasks(t *testing.T) {
 	}
 	for m := uint32(0); m < 1<<6; m++ {
 		inner := wrapRowsIfaces(rowsState{r: &fakeRows{}, conn: c, t: d.untraced}, m)
-		got, err := c.queried(d.untraced, KindQuery, "", time.Now(), 0, inner, nil)
+		got, err := c.queried(d.untraced, KindQuery, "", now(), 0, inner, nil)
 		if err != nil || rowsMask(got) != m {
 			t.Fatalf("wrapping rows with interfaces %b gave %b", m, rowsMask(got))
 		}

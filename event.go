@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"hash/maphash"
 	"math"
 	"time"
 )
@@ -98,64 +99,26 @@ type Event struct {
 	Stack Stack
 }
 
-// canceled reports whether the call failed because its context ended.
-func (e *Event) canceled() bool {
-	return e.Err != nil && (errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded))
-}
-
-// dbTime is the time an event held the database: the call, and for
-// queries the reading of the rows until they were closed.
-func (e *Event) dbTime() time.Duration {
-	if e.RowsDuration > e.Duration {
-		return e.RowsDuration
-	}
-	return e.Duration
-}
-
-// statements is how many statements e counts for.
-func (e *Event) statements() int {
-	if !e.Kind.IsStatement() {
-		return 0
-	}
-	if e.Statements > 0 {
-		return e.Statements
-	}
-	return 1
-}
-
-// FNV-1a, written out so that hashing arguments allocates nothing.
+// FNV-1a's constants, for the stack hash.
 const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
 )
 
-func fnvUint64(h, v uint64) uint64 {
-	for i := 0; i < 8; i++ {
-		h ^= v & 0xff
-		h *= fnvPrime
-		v >>= 8
-	}
-	return h
+// mix folds the word v into the hash h with one multiplication, where
+// FNV-1a over the word's eight bytes would take eight dependent ones.
+func mix(h, v uint64) uint64 {
+	h = (h ^ v) * 0x9e3779b97f4a7c15
+	return h ^ h>>29
 }
 
-func fnvString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
-	}
-	return h
-}
-
-func fnvBytes(h uint64, b []byte) uint64 {
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= fnvPrime
-	}
-	return h
-}
+// argSeed seeds the hashes of text and byte arguments. Argument hashes are
+// compared only within one process, so a per-process seed is fine.
+var argSeed = maphash.MakeSeed()
 
 // HashArgs returns a 64-bit hash of a statement's arguments, the only trace
 // of their values that querytrace keeps. It returns 0 for no arguments.
+// Hashes are comparable within one process, not across processes.
 func HashArgs(args []driver.NamedValue) uint64 {
 	if len(args) == 0 {
 		return 0
@@ -163,8 +126,10 @@ func HashArgs(args []driver.NamedValue) uint64 {
 	h := uint64(fnvOffset)
 	for i := range args {
 		a := &args[i]
-		h = fnvUint64(h, uint64(a.Ordinal))
-		h = fnvString(h, a.Name)
+		h = mix(h, uint64(a.Ordinal))
+		if a.Name != "" {
+			h = mix(h, maphash.String(argSeed, a.Name))
+		}
 		h = HashValue(h, a.Value)
 	}
 	if h == 0 {
@@ -179,31 +144,103 @@ func HashArgs(args []driver.NamedValue) uint64 {
 func HashValue(h uint64, v any) uint64 {
 	switch v := v.(type) {
 	case nil:
-		h = fnvUint64(h, 1)
+		h = mix(h, 1)
 	case int64:
-		h = fnvUint64(fnvUint64(h, 2), uint64(v))
+		h = mix(mix(h, 2), uint64(v))
 	case float64:
-		h = fnvUint64(fnvUint64(h, 3), math.Float64bits(v))
+		h = mix(mix(h, 3), math.Float64bits(v))
 	case bool:
 		b := uint64(4)
 		if v {
 			b = 5
 		}
-		h = fnvUint64(h, b)
+		h = mix(h, b)
 	case []byte:
-		h = fnvBytes(fnvUint64(h, 6), v)
+		h = mix(mix(h, 6), maphash.Bytes(argSeed, v))
 	case string:
-		h = fnvString(fnvUint64(h, 7), v)
+		h = mix(mix(h, 7), maphash.String(argSeed, v))
 	case time.Time:
-		h = fnvUint64(fnvUint64(h, 8), uint64(v.UnixNano()))
+		h = mix(mix(h, 8), uint64(v.UnixNano()))
 	case int:
-		h = fnvUint64(fnvUint64(h, 2), uint64(v))
+		h = mix(mix(h, 2), uint64(v))
 	case int32:
-		h = fnvUint64(fnvUint64(h, 2), uint64(v))
+		h = mix(mix(h, 2), uint64(v))
 	case uint64:
-		h = fnvUint64(fnvUint64(h, 2), v)
+		h = mix(mix(h, 2), v)
 	default:
-		h = fnvUint64(h, 9)
+		h = mix(h, 9)
 	}
 	return h
+}
+
+// epoch is the origin of the package's monotonic clock. Reading the clock
+// as time.Since(epoch) costs one monotonic read where time.Now costs two
+// (wall and monotonic); wall times are rebuilt from epoch when a report
+// needs them.
+var epoch = time.Now()
+
+// now returns the monotonic time since epoch.
+func now() time.Duration { return time.Since(epoch) }
+
+// rec is one driver call as a trace folds it: an Event with its start on
+// the package clock, its call site already hashed and its stack interned,
+// so that the driver's hot path copies no return addresses. The driver
+// wrapper fills one directly; Record turns an Event into one.
+type rec struct {
+	sql     string
+	err     error
+	stack   *Stack // interned: shared and never written
+	site    uint64 // stack.hash()
+	args    uint64
+	start   time.Duration // since epoch
+	dur     time.Duration
+	rowsDur time.Duration
+	rows    int64
+	stmts   int
+	kind    Kind
+	dialect Dialect
+}
+
+// rec returns e as a trace folds it.
+func (e *Event) rec() rec {
+	site := e.Stack.hash()
+	return rec{
+		sql:     e.SQL,
+		err:     e.Err,
+		stack:   intern(&e.Stack, site),
+		site:    site,
+		args:    e.ArgsHash,
+		start:   e.Start.Sub(epoch),
+		dur:     e.Duration,
+		rowsDur: e.RowsDuration,
+		rows:    e.Rows,
+		stmts:   e.Statements,
+		kind:    e.Kind,
+		dialect: e.Dialect,
+	}
+}
+
+// dbTime is the time the call held the database: the call, and for
+// queries the reading of the rows until they were closed.
+func (r *rec) dbTime() time.Duration {
+	if r.rowsDur > r.dur {
+		return r.rowsDur
+	}
+	return r.dur
+}
+
+// statements is how many statements r counts for.
+func (r *rec) statements() int {
+	if !r.kind.IsStatement() {
+		return 0
+	}
+	if r.stmts > 0 {
+		return r.stmts
+	}
+	return 1
+}
+
+// canceled reports whether the call failed because its context ended.
+func (r *rec) canceled() bool {
+	return r.err != nil && (errors.Is(r.err, context.Canceled) || errors.Is(r.err, context.DeadlineExceeded))
 }

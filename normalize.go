@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // Dialect says how to read double quotes and a few dialect-specific tokens.
@@ -144,11 +146,18 @@ var (
 )
 
 // shapeOf returns the shape of query in dialect d and its fingerprint,
-// from the cache when it can. A hit allocates nothing.
+// from the cache when it can. A string seen before at the same address (a
+// constant) costs a pointer comparison; a new string with a known text, one
+// small allocation to remember its address.
 func shapeOf(query string, d Dialect) (shape string, fp uint64) {
 	if len(query) > cacheMaxQueryBytes {
 		shape = normalize(query, d)
 		return shape, Fingerprint(shape)
+	}
+	slot := recentSlot(query, d)
+	if r := slot.Load(); r != nil && r.d == d && len(r.query) == len(query) &&
+		unsafe.StringData(r.query) == unsafe.StringData(query) {
+		return r.shape, r.fp
 	}
 	h := maphash.String(cacheSeed, query) ^ uint64(d)*0x9e3779b97f4a7c15
 	s := &cache[h%cacheShards]
@@ -156,6 +165,7 @@ func shapeOf(query string, d Dialect) (shape string, fp uint64) {
 	e, ok := s.m[h]
 	s.mu.RUnlock()
 	if ok && e.d == d && e.query == query {
+		slot.Store(&cacheEntry{query: query, shape: e.shape, fp: e.fp, d: d})
 		return e.shape, e.fp
 	}
 	shape = normalize(query, d)
@@ -181,7 +191,26 @@ func shapeOf(query string, d Dialect) (shape string, fp uint64) {
 	s.m[h] = cacheEntry{query: q, shape: shape, fp: fp, d: d}
 	s.bytes += len(q) + len(shape)
 	s.mu.Unlock()
+	slot.Store(&cacheEntry{query: query, shape: shape, fp: fp, d: d})
 	return shape, fp
+}
+
+// The recent table sits in front of the shape cache. A program runs the
+// same few string constants over and over, and the address of a string's
+// text compares in a nanosecond where hashing the text takes tens, with a
+// lock besides. Each slot holds the last string seen at its index, which
+// keeps that text alive: while the slot holds it, no other string can be
+// at its address, so the same address and length mean the same text. (A
+// program that builds strings over a []byte it then changes, with unsafe,
+// breaks that promise of the language and would see stale shapes.)
+const recentSlots = 1 << 10
+
+var recent [recentSlots]atomic.Pointer[cacheEntry]
+
+func recentSlot(query string, d Dialect) *atomic.Pointer[cacheEntry] {
+	p := uint64(uintptr(unsafe.Pointer(unsafe.StringData(query))))
+	h := (p ^ uint64(len(query))<<48 ^ uint64(d)<<56) * 0x9e3779b97f4a7c15
+	return &recent[h>>(64-10)]
 }
 
 // tokKind is the kind of the last token written to a shape; it decides

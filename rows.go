@@ -4,7 +4,6 @@ import (
 	"database/sql/driver"
 	"io"
 	"reflect"
-	"time"
 )
 
 // rowsState is the wrapper of a driver.Rows. wrapRowsIfaces embeds it by
@@ -14,7 +13,7 @@ type rowsState struct {
 	r      driver.Rows
 	conn   *conn
 	t      *Trace
-	ev     Event
+	rec    rec
 	n      int64
 	closed bool
 }
@@ -30,8 +29,8 @@ func (r *rowsState) Next(dest []driver.Value) error {
 	err := r.r.Next(dest)
 	if err == nil {
 		r.n++
-	} else if err != io.EOF && r.ev.Err == nil {
-		r.ev.Err = err
+	} else if err != io.EOF && r.rec.err == nil {
+		r.rec.err = err
 	}
 	return err
 }
@@ -41,9 +40,9 @@ func (r *rowsState) Close() error {
 	err := r.r.Close()
 	if !r.closed {
 		r.closed = true
-		r.ev.Rows = r.n
-		r.ev.RowsDuration = time.Since(r.ev.Start)
-		r.t.record(&r.ev)
+		r.rec.rows = r.n
+		r.rec.rowsDur = now() - r.rec.start
+		r.t.record(&r.rec)
 	}
 	return err
 }

@@ -23,30 +23,113 @@ type Stack struct {
 // CaptureStack returns the stack of its caller. Sources that hand events to
 // Record call it where the application called them (the pgx tracer in its
 // start hook), since by the end hook the stack may be another.
+//
+//go:noinline
 func CaptureStack() Stack {
 	var s Stack
-	s.capture()
+	s.n, _ = walk(&s.pcs)
 	return s
 }
 
-// capture fills s with the current stack, walking frame pointers where the
-// platform has them.
+// capture fills s with the stack of its caller.
+//
+//go:noinline
 func (s *Stack) capture() {
-	s.n = walkStack(s.pcs[:])
+	s.n, _ = walk(&s.pcs)
 }
+
+// siteOf returns the interned stack of its caller and the stack's hash.
+// Not being inlined, it is always walk's caller, whose frame walk leaves out.
+// Once a call site has been seen, that costs a walk that stores nothing
+// and a table lookup; the first time, a second walk keeps the addresses.
+//
+//go:noinline
+func siteOf() (*Stack, uint64) {
+	_, h := walk(nil)
+	if p := lookupStack(h); p != nil {
+		return p, h
+	}
+	var s Stack
+	s.n, _ = walk(&s.pcs)
+	return intern(&s, h), h
+}
+
+// emptyStack is the call site of statements from a driver wrapped
+// WithoutStacks.
+var (
+	emptyStack     Stack
+	emptyStackHash = emptyStack.hash()
+)
 
 // PCs returns the captured return addresses, for runtime.CallersFrames.
 func (s *Stack) PCs() []uintptr { return s.pcs[:s.n] }
 
 // hash identifies the call site: the same loop calls through the same
 // addresses every time.
-func (s *Stack) hash() uint64 {
+func (s *Stack) hash() uint64 { return hashPCs(s.pcs[:s.n]) }
+
+// hashPCs is the hash walk computes as it goes.
+func hashPCs(pcs []uintptr) uint64 {
 	h := uint64(fnvOffset)
-	for _, pc := range s.pcs[:s.n] {
-		h ^= uint64(pc)
-		h *= fnvPrime
+	for _, pc := range pcs {
+		h = (h ^ uint64(pc)) * fnvPrime
 	}
-	return h
+	return (h ^ uint64(len(pcs))) * fnvPrime
+}
+
+// The intern table holds one copy of each call site's stack, so that a
+// statement in flight (the rows of a query) carries a pointer where it
+// would carry maxStackDepth addresses. Call sites are few and fixed for
+// the life of a program; a program with more than the table holds keeps
+// a copy per statement for the rest, which costs an allocation, not a
+// wrong call site.
+const (
+	internSlots = 1 << 12
+	internProbe = 8
+)
+
+type internedStack struct {
+	hash uint64
+	s    Stack
+}
+
+var interned [internSlots]atomic.Pointer[internedStack]
+
+// lookupStack returns the table's stack whose hash is h, or nil.
+func lookupStack(h uint64) *Stack {
+	for i := range uint64(internProbe) {
+		p := interned[(h+i)%internSlots].Load()
+		if p == nil {
+			return nil
+		}
+		if p.hash == h {
+			return &p.s
+		}
+	}
+	return nil
+}
+
+// intern returns the table's copy of s, whose hash is h, adding it if
+// there is room. The hash is the call site's identity (groups are keyed
+// by it), so a stack with the same hash is the same call site. The result
+// is shared: it must not be written.
+func intern(s *Stack, h uint64) *Stack {
+	for i := range uint64(internProbe) {
+		slot := &interned[(h+i)%internSlots]
+		p := slot.Load()
+		if p == nil {
+			n := &internedStack{hash: h, s: *s}
+			if slot.CompareAndSwap(nil, n) {
+				return &n.s
+			}
+			p = slot.Load()
+		}
+		if p.hash == h {
+			return &p.s
+		}
+	}
+	c := *s
+	return &c
 }
 
 // A Frame is one frame of the application's own code that issued a

@@ -8,31 +8,47 @@ import "unsafe"
 // It is written in assembly because Go offers no portable way to read it.
 func framePointer() unsafe.Pointer
 
-// walkStack fills pcs with return addresses by following the frame-pointer
-// chain, the way the runtime's execution tracer does. It costs about a
-// nanosecond a frame where runtime.Callers costs tens, which is what lets a
-// call site ride along with every statement. The addresses are the same kind
-// runtime.Callers returns, so runtime.CallersFrames symbolizes them, inlined
-// frames included.
-//
-// maxFrameGap bounds the distance between two frames that walkStack follows.
+// maxFrameGap bounds the distance between two frames that walk follows.
 const maxFrameGap = 1 << 20
 
+// walk follows the frame-pointer chain, the way the runtime's execution
+// tracer does, from the frame of its caller's caller: the return address
+// into walk's caller is left out, so that every call of walk in one
+// function sees the same stack. It hashes the return addresses (as
+// hashPCs does) and, when pcs is not nil, stores them. It costs about a
+// nanosecond a frame where runtime.Callers costs tens, which is what lets
+// a call site ride along with every statement. The addresses are the kind
+// runtime.Callers returns, so runtime.CallersFrames symbolizes them,
+// inlined frames included.
+//
 //go:nosplit
-func walkStack(pcs []uintptr) int {
-	fp := framePointer()
-	n := 0
-	for n < len(pcs) && fp != nil {
-		pcs[n] = *(*uintptr)(unsafe.Add(fp, unsafe.Sizeof(uintptr(0))))
-		n++
-		next := *(*unsafe.Pointer)(fp)
-		// Callers' frames sit above ours on the same stack. A chain that
-		// goes down or leaps far (a cgo callback's C frames) is not
-		// followed.
-		if uintptr(next) <= uintptr(fp) || uintptr(next)-uintptr(fp) > maxFrameGap {
-			break
+func walk(pcs *[maxStackDepth]uintptr) (n int, h uint64) {
+	h = fnvOffset
+	fp := next(framePointer())
+	for n < maxStackDepth && fp != nil {
+		pc := *(*uintptr)(unsafe.Add(fp, unsafe.Sizeof(uintptr(0))))
+		if pcs != nil {
+			pcs[n] = pc
 		}
-		fp = next
+		h = (h ^ uint64(pc)) * fnvPrime
+		n++
+		fp = next(fp)
 	}
-	return n
+	return n, (h ^ uint64(n)) * fnvPrime
+}
+
+// next returns the frame above fp, or nil where the chain ends. Callers'
+// frames sit above ours on the same stack; a chain that goes down or leaps
+// far (a cgo callback's C frames) is not followed.
+//
+//go:nosplit
+func next(fp unsafe.Pointer) unsafe.Pointer {
+	if fp == nil {
+		return nil
+	}
+	up := *(*unsafe.Pointer)(fp)
+	if uintptr(up) <= uintptr(fp) || uintptr(up)-uintptr(fp) > maxFrameGap {
+		return nil
+	}
+	return up
 }

@@ -4,8 +4,14 @@ package querytrace
 
 import "runtime"
 
-// walkStack fills pcs with the return addresses of its callers. Platforms
-// without a frame-pointer walk pay runtime.Callers' price.
-func walkStack(pcs []uintptr) int {
-	return runtime.Callers(2, pcs)
+// walk hashes and, when pcs is not nil, stores the return addresses of
+// its caller's callers, as the frame-pointer walk does on amd64 and arm64.
+// Platforms without that walk pay runtime.Callers' price.
+func walk(pcs *[maxStackDepth]uintptr) (n int, h uint64) {
+	var buf [maxStackDepth]uintptr
+	n = runtime.Callers(3, buf[:])
+	if pcs != nil {
+		*pcs = buf
+	}
+	return n, hashPCs(buf[:n])
 }

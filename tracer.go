@@ -16,6 +16,7 @@ import (
 type Trace struct {
 	name   string
 	start  time.Time
+	at     time.Duration // start on the package clock
 	parent *Trace
 
 	// pause, when set, marks a node that Pause put on the context: it
@@ -33,6 +34,7 @@ type Trace struct {
 	groups   map[groupKey]*group
 	order    []*group
 	other    *group // where statements go once maxGroups is reached
+	last     *group // the group folded into last: a loop hits it again
 	sample   []sampled
 	dropped  int
 	seq      int
@@ -63,8 +65,9 @@ type groupKey struct {
 type group struct {
 	shape       string
 	fingerprint uint64
+	site        uint64
 	kind        Kind
-	stack       Stack
+	stack       *Stack // interned
 	count       int
 	statements  int
 	errors      int
@@ -73,8 +76,8 @@ type group struct {
 	minRows     int64
 	maxRows     int64
 	lastRows    int64
-	firstStart  time.Time
-	lastEnd     time.Time
+	firstStart  time.Duration // on the package clock
+	lastEnd     time.Duration
 	firstSeq    int
 	lastSeq     int
 	overlapped  int
@@ -91,7 +94,7 @@ const maxDistinct = 16
 // sampled is one event of a trace's timeline.
 type sampled struct {
 	g     *group
-	start time.Time
+	start time.Duration // on the package clock
 	dur   time.Duration
 	rows  int64
 	kind  Kind
@@ -116,7 +119,8 @@ func Start(ctx context.Context, name string) (context.Context, *Trace) {
 // outside a request feed with (*Trace).Record, like the database-wide
 // fallback of the driver wrapper.
 func NewTrace(name string) *Trace {
-	return &Trace{name: name, start: time.Now()}
+	start := time.Now()
+	return &Trace{name: name, start: start, at: start.Sub(epoch)}
 }
 
 // FromContext returns the innermost trace on ctx, or nil if there is none.
@@ -165,10 +169,7 @@ func Record(ctx context.Context, e *Event) bool {
 	if t == nil {
 		return false
 	}
-	if e.Stack.n == 0 {
-		e.Stack.capture()
-	}
-	t.record(e)
+	t.Record(e)
 	return true
 }
 
@@ -178,32 +179,31 @@ func (t *Trace) Record(e *Event) {
 	if e.Stack.n == 0 {
 		e.Stack.capture()
 	}
-	t.record(e)
+	r := e.rec()
+	t.record(&r)
 }
 
-// record is Record without capturing a missing stack, for a driver wrapped
-// WithoutStacks.
-func (t *Trace) record(e *Event) {
+// record adds r to t and to the traces t was started inside.
+func (t *Trace) record(r *rec) {
 	var shape string
 	var fp uint64
-	if e.SQL != "" || e.Kind.IsStatement() || e.Kind == KindPrepare {
-		shape, fp = shapeOf(e.SQL, e.Dialect)
+	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
+		shape, fp = shapeOf(r.sql, r.dialect)
 	}
-	site := e.Stack.hash()
 	paused := ""
 	for ; t != nil; t = t.parent {
 		if t.pause != "" {
 			paused = t.pause
 			continue
 		}
-		t.fold(e, shape, fp, site, paused)
+		t.fold(r, shape, fp, paused)
 	}
 }
 
-// fold adds one event to t.
-func (t *Trace) fold(e *Event, shape string, fp, site uint64, paused string) {
-	dur := e.dbTime()
-	end := e.Start.Add(dur)
+// fold adds one call to t.
+func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
+	dur := r.dbTime()
+	end := r.start + dur
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.finished {
@@ -211,7 +211,7 @@ func (t *Trace) fold(e *Event, shape string, fp, site uint64, paused string) {
 	}
 	t.seq++
 	tt := &t.totals
-	switch e.Kind {
+	switch r.kind {
 	case KindPrepare:
 		tt.prepares++
 	case KindBegin:
@@ -221,26 +221,30 @@ func (t *Trace) fold(e *Event, shape string, fp, site uint64, paused string) {
 	case KindRollback:
 		tt.rollbacks++
 	}
-	n := e.statements()
+	n := r.statements()
 	tt.statements += n
 	tt.dbTime += dur
-	tt.rows += e.Rows
-	if e.Err != nil {
+	tt.rows += r.rows
+	if r.err != nil {
 		tt.errors++
-		if e.canceled() {
+		if r.canceled() {
 			tt.canceled++
 		}
 	}
 	// Transaction boundaries are counted, not grouped: they have no shape
 	// to repeat.
-	if shape == "" && !e.Kind.IsStatement() {
-		t.sampleEvent(nil, e, dur)
+	if shape == "" && !r.kind.IsStatement() {
+		t.sampleEvent(nil, r, dur)
 		return
 	}
-	key := groupKey{fp, site}
-	g := t.groups[key]
-	if g == nil {
-		g = t.newGroup(key, e, shape)
+	g := t.last
+	if g == nil || g.fingerprint != fp || g.site != r.site {
+		key := groupKey{fp, r.site}
+		g = t.groups[key]
+		if g == nil {
+			g = t.newGroup(key, r, shape)
+		}
+		t.last = g
 	}
 	g.count++
 	g.statements += n
@@ -248,35 +252,35 @@ func (t *Trace) fold(e *Event, shape string, fp, site uint64, paused string) {
 	if dur > g.max {
 		g.max = dur
 	}
-	g.rows += e.Rows
-	if g.count == 1 || e.Rows < g.minRows {
-		g.minRows = e.Rows
+	g.rows += r.rows
+	if g.count == 1 || r.rows < g.minRows {
+		g.minRows = r.rows
 	}
-	if e.Rows > g.maxRows {
-		g.maxRows = e.Rows
+	if r.rows > g.maxRows {
+		g.maxRows = r.rows
 	}
-	g.lastRows = e.Rows
-	if e.Err != nil {
+	g.lastRows = r.rows
+	if r.err != nil {
 		g.errors++
 	}
-	if g.count > 1 && e.Start.Before(g.lastEnd) {
+	if g.count > 1 && r.start < g.lastEnd {
 		g.overlapped++
 	}
-	if end.After(g.lastEnd) {
+	if end > g.lastEnd {
 		g.lastEnd = end
 	}
 	g.lastSeq = t.seq
-	g.noteArgs(e.ArgsHash)
+	g.noteArgs(r.args)
 	if paused != "" {
 		g.paused = paused
 	}
-	t.sampleEvent(g, e, dur)
+	t.sampleEvent(g, r, dur)
 }
 
-func (t *Trace) newGroup(key groupKey, e *Event, shape string) *group {
+func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 	if len(t.order) >= maxGroups {
 		if t.other == nil {
-			t.other = &group{shape: "(other statements)", kind: e.Kind, firstStart: e.Start, firstSeq: t.seq}
+			t.other = &group{shape: "(other statements)", kind: r.kind, stack: &Stack{}, firstStart: r.start, firstSeq: t.seq}
 			t.order = append(t.order, t.other)
 		}
 		return t.other
@@ -287,9 +291,10 @@ func (t *Trace) newGroup(key groupKey, e *Event, shape string) *group {
 	g := &group{
 		shape:       shape,
 		fingerprint: key.fingerprint,
-		kind:        e.Kind,
-		stack:       e.Stack,
-		firstStart:  e.Start,
+		site:        key.site,
+		kind:        r.kind,
+		stack:       r.stack,
+		firstStart:  r.start,
 		firstSeq:    t.seq,
 	}
 	t.groups[key] = g
@@ -311,12 +316,12 @@ func (g *group) noteArgs(h uint64) {
 	g.distinct++
 }
 
-func (t *Trace) sampleEvent(g *group, e *Event, dur time.Duration) {
+func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {
 	if len(t.sample) >= maxSample {
 		t.dropped++
 		return
 	}
-	t.sample = append(t.sample, sampled{g: g, start: e.Start, dur: dur, rows: e.Rows, kind: e.Kind, err: e.Err != nil})
+	t.sample = append(t.sample, sampled{g: g, start: r.start, dur: dur, rows: r.rows, kind: r.kind, err: r.err != nil})
 }
 
 // Finish ends the trace and returns its report. It is idempotent: later
@@ -354,6 +359,7 @@ func (t *Trace) Snapshot() *Report {
 type rawTrace struct {
 	name     string
 	start    time.Time
+	at       time.Duration // start on the package clock
 	end      time.Time
 	detector *Detector
 	totals   totals
@@ -367,6 +373,7 @@ func (t *Trace) rawLocked(end time.Time) *rawTrace {
 	raw := &rawTrace{
 		name:     t.name,
 		start:    t.start,
+		at:       t.at,
 		end:      end,
 		detector: t.detector,
 		totals:   t.totals,

@@ -2,7 +2,6 @@ package querytrace
 
 import (
 	"database/sql/driver"
-	"time"
 )
 
 // ttx wraps a driver.Tx. Commit and Rollback get no context, so the trace
@@ -18,7 +17,7 @@ func (t *ttx) unwrap() any     { return t.tx }
 
 // Commit commits the wrapped transaction.
 func (t *ttx) Commit() error {
-	start := time.Now()
+	start := now()
 	err := t.tx.Commit()
 	t.conn.event(t.t, KindCommit, "", start, 0, err)
 	return err
@@ -26,7 +25,7 @@ func (t *ttx) Commit() error {
 
 // Rollback rolls the wrapped transaction back.
 func (t *ttx) Rollback() error {
-	start := time.Now()
+	start := now()
 	err := t.tx.Rollback()
 	t.conn.event(t.t, KindRollback, "", start, 0, err)
 	return err

@@ -14,6 +14,10 @@ import (
 type conn struct {
 	c   driver.Conn
 	drv *tdriver
+
+	// spare is the wrapper of this connection's last closed rows, which
+	// its next query reuses: see rowsState.
+	spare *rowsState
 }
 
 func (d *tdriver) wrapConn(c driver.Conn) driver.Conn {
@@ -154,10 +158,19 @@ func (c *conn) queried(t *Trace, kind Kind, query string, start time.Duration, a
 		c.event(t, kind, query, start, args, err)
 		return rows, err
 	}
-	r := rowsState{r: rows, conn: c, t: t}
+	mask := rowsMask(rows)
+	r := c.spare
+	if r != nil && r.mask == mask {
+		c.spare = nil
+		*r = rowsState{r: rows, conn: c, t: t, outer: r.outer, mask: mask}
+	} else {
+		w := wrapRowsIfaces(rowsState{r: rows, conn: c, t: t, mask: mask}, mask)
+		r = w.(interface{ self() *rowsState }).self()
+		r.outer = w
+	}
 	r.rec = rec{kind: kind, sql: query, start: start, dur: now() - start, args: args, dialect: c.drv.cfg.dialect}
 	r.rec.stack, r.rec.site = c.site()
-	return wrapRowsIfaces(r, rowsMask(rows)), nil
+	return r.outer, nil
 }
 
 // PrepareContext prepares a statement on the wrapped connection.

@@ -31,7 +31,7 @@ var benchDrivers = []struct {
 }
 
 // benchDB opens a seeded in-memory database with 100 rows.
-func benchDB(b *testing.B, traced bool, opts []Option) *sql.DB {
+func benchDB(b testing.TB, traced bool, opts []Option) *sql.DB {
 	db := openSQLite(b, traced, opts...)
 	if _, err := db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"); err != nil {
 		b.Fatal(err)

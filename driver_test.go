@@ -736,3 +736,85 @@ func TestHashArgs(t *testing.T) {
 		t.Errorf("HashArgs(nil) != 0")
 	}
 }
+
+// TestRowsReuse checks the connection's reuse of closed rows: two rows open
+// at once on one connection each read their own results, and a query run
+// after they are closed reads its own.
+func TestRowsReuse(t *testing.T) {
+	db := openSQLite(t, true)
+	if _, err := db.Exec("CREATE TABLE r (id INTEGER PRIMARY KEY, v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		db.Exec("INSERT INTO r (id, v) VALUES (?, ?)", i, fmt.Sprint("v", i))
+	}
+	ctx, tr := Start(context.Background(), "reuse")
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(rows *sql.Rows) string {
+		var id int
+		var v string
+		if !rows.Next() {
+			return "end"
+		}
+		if err := rows.Scan(&id, &v); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(id, v)
+	}
+	for round := 0; round < 3; round++ {
+		a, err := tx.QueryContext(ctx, "SELECT id, v FROM r ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := tx.QueryContext(ctx, "SELECT id, v FROM r ORDER BY id DESC")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for range 4 {
+			got = append(got, read(a), read(b))
+		}
+		a.Close()
+		b.Close()
+		want := "[1v1 3v3 2v2 2v2 3v3 1v1 end end]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("round %d: two open rows read %v, want %v", round, got, want)
+		}
+	}
+	tx.Commit()
+	r := tr.Finish()
+	if r.Statements != 6 || r.Rows != 18 {
+		t.Errorf("%d statements and %d rows, want 6 and 18", r.Statements, r.Rows)
+	}
+}
+
+// TestQueryAllocations checks that the wrapper adds no allocation to a
+// query, once its trace has seen the statement: the rows wrapper is reused
+// and the call site, shape and group come from caches.
+func TestQueryAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage counters allocate")
+	}
+	perQuery := func(traced bool) float64 {
+		db := benchDB(t, traced, nil)
+		ctx, _ := Start(context.Background(), "allocs")
+		var v string
+		run := func() {
+			if err := db.QueryRowContext(ctx, "SELECT v FROM t WHERE id = ?", 7).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range maxSample + 10 { // past the trace's sample of events
+			run()
+		}
+		return testing.AllocsPerRun(200, run)
+	}
+	raw, traced := perQuery(false), perQuery(true)
+	t.Logf("allocations per QueryRow: raw %.1f, traced %.1f", raw, traced)
+	if traced > raw {
+		t.Errorf("the wrapper adds %.1f allocations per query", traced-raw)
+	}
+}

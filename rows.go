@@ -7,19 +7,28 @@ import (
 )
 
 // rowsState is the wrapper of a driver.Rows. wrapRowsIfaces embeds it by
-// value together with the optional interfaces the wrapped rows have, so
-// that wrapping a query's rows costs one allocation.
+// value together with the optional interfaces the wrapped rows have.
+//
+// A connection keeps the wrapper of its last closed rows and its next
+// query reuses it, so that a query allocates nothing in the common case.
+// That is safe because database/sql runs a connection's queries and closes
+// its rows under the connection's lock, and never touches rows again after
+// closing them; the driver contract forbids using rows after Close, and so
+// do we.
 type rowsState struct {
 	r      driver.Rows
 	conn   *conn
 	t      *Trace
 	rec    rec
 	n      int64
+	outer  driver.Rows // the value wrapRowsIfaces made around this one
+	mask   uint32      // the optional interfaces outer has
 	closed bool
 }
 
-func (r *rowsState) state() *tdriver { return r.conn.drv }
-func (r *rowsState) unwrap() any     { return r.r }
+func (r *rowsState) state() *tdriver  { return r.conn.drv }
+func (r *rowsState) unwrap() any      { return r.r }
+func (r *rowsState) self() *rowsState { return r }
 
 // Columns asks the wrapped rows.
 func (r *rowsState) Columns() []string { return r.r.Columns() }
@@ -43,6 +52,8 @@ func (r *rowsState) Close() error {
 		r.rec.rows = r.n
 		r.rec.rowsDur = now() - r.rec.start
 		r.t.record(&r.rec)
+		r.rec = rec{}
+		r.conn.spare = r
 	}
 	return err
 }

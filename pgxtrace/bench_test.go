@@ -135,3 +135,97 @@ func BenchmarkHooks(b *testing.B) {
 		tr.TraceQueryEnd(qctx, nil, end)
 	}
 }
+
+// BenchmarkOverhead measures what the tracer adds to a SELECT 1 round trip
+// (QueryRow and Scan) the way the root package's BenchmarkOverhead does for
+// the database/sql wrapper: a bare pool and a pool configured with the
+// tracer, one connection each, run the statement in alternating blocks of
+// 100 (which goes first alternates too), so that drift in the machine's
+// load and the order of the blocks hit both alike. It reports each one's
+// time per statement and their ratio:
+//
+//   - raw: both pools bare, the control: traced/raw shows the harness's
+//     own bias and should read 1.00.
+//   - record-only: the statements of both go to one trace that is never
+//     finished: the per-statement path alone.
+//   - traced: a trace per block, finished after its 100 statements as a
+//     request's is, its Finish and the next Start timed with the traced
+//     pool's block: the per-statement path plus building the report.
+func BenchmarkOverhead(b *testing.B) {
+	dsn := postgresDSN(b)
+	open := func(traced bool) *pgxpool.Pool {
+		cfg, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg.MaxConns = 1
+		if traced {
+			pgxtrace.Configure(cfg)
+		}
+		pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(pool.Close)
+		return pool
+	}
+	raw, raw2, traced := open(false), open(false), open(true)
+	selectOne := func(b *testing.B, ctx context.Context, pool *pgxpool.Pool) {
+		var n int
+		if err := pool.QueryRow(ctx, "SELECT 1").Scan(&n); err != nil || n != 1 {
+			b.Fatalf("SELECT 1: %d, %v", n, err)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		other  *pgxpool.Pool // the pool measured against raw
+		finish bool
+	}{
+		{"raw", raw2, false},
+		{"record-only", traced, false},
+		{"traced", traced, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx, tr := querytrace.Start(context.Background(), "bench")
+			defer func() { tr.Finish() }()
+			for range 100 { // warm the connections and their statement caches
+				selectOne(b, ctx, raw)
+				selectOne(b, ctx, c.other)
+			}
+			const block = 100
+			var rawTime, otherTime time.Duration
+			runRaw := func(n int) {
+				t0 := time.Now()
+				for range n {
+					selectOne(b, ctx, raw)
+				}
+				rawTime += time.Since(t0)
+			}
+			runOther := func(n int) {
+				t0 := time.Now()
+				for range n {
+					selectOne(b, ctx, c.other)
+				}
+				if c.finish {
+					tr.Finish()
+					ctx, tr = querytrace.Start(context.Background(), "bench")
+				}
+				otherTime += time.Since(t0)
+			}
+			b.ResetTimer()
+			for done, k := 0, 0; done < b.N; done, k = done+block, k+1 {
+				n := min(block, b.N-done)
+				if k%2 == 0 {
+					runRaw(n)
+					runOther(n)
+				} else {
+					runOther(n)
+					runRaw(n)
+				}
+			}
+			b.ReportMetric(float64(rawTime.Nanoseconds())/float64(b.N), "raw-ns/stmt")
+			b.ReportMetric(float64(otherTime.Nanoseconds())/float64(b.N), "traced-ns/stmt")
+			b.ReportMetric(float64(otherTime)/float64(rawTime), "traced/raw")
+		})
+	}
+}

@@ -9,6 +9,7 @@
 // Usage:
 //
 //	inventory                       seed, fetch both pages once, print a summary
+//	inventory -json                 the same, with both reports as JSON
 //	inventory -serve 127.0.0.1:8080 serve the pages
 //	inventory -load 5s              load-test the fast page
 package main
@@ -35,6 +36,7 @@ func main() {
 	entries := flag.Int("entries", 300, "number of inventory `entries` to seed")
 	load := flag.Duration("load", 0, "load-test the fast page for this `duration` per run (e.g. 5s) and exit")
 	clients := flag.Int("clients", 20, "concurrent clients of the load test")
+	asJSON := flag.Bool("json", false, "print both reports as JSON, one object a line")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("inventory: ")
@@ -65,6 +67,19 @@ func main() {
 		log.Printf("serving on http://%s/ (try: curl -i http://%s/inventory/slow)", *serve, *serve)
 		srv := &http.Server{Addr: *serve, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		log.Fatal(srv.ListenAndServe())
+	}
+	if *asJSON {
+		slow, fast, err := demo(io.Discard, db, *entries)
+		if err != nil {
+			log.Fatal(err)
+		}
+		enc := json.NewEncoder(os.Stdout)
+		for _, r := range []*querytrace.Report{slow, fast} {
+			if err := enc.Encode(r); err != nil {
+				log.Fatal(err)
+			}
+		}
+		return
 	}
 	if _, _, err := demo(os.Stdout, db, *entries); err != nil {
 		log.Fatal(err)

@@ -34,10 +34,6 @@ type Report struct {
 	// costly first.
 	Groups []*Group `json:"groups"`
 
-	// Events is a bounded sample of single events, in order, for a
-	// timeline.
-	Events []EventSample `json:"events,omitempty"`
-
 	// NPlusOne lists the N+1 patterns: one statement run again and again
 	// from one call site with different arguments.
 	NPlusOne []Finding `json:"n_plus_one"`
@@ -55,6 +51,12 @@ type Report struct {
 	// Allowed lists repeats that would have been findings but for an
 	// allow-list entry or a Pause, with its reason.
 	Allowed []Finding `json:"allowed"`
+
+	// sample is the trace's sample of events, turned into EventSamples
+	// only when Events asks: most reports are never looked at that
+	// closely. at is the trace's start on the package clock.
+	sample []sampled
+	at     time.Duration
 }
 
 // A Group is the statements of a trace that share a shape and a call site.
@@ -130,6 +132,24 @@ func (g *Group) CallSite() string {
 	return f.String()
 }
 
+// Events returns a bounded sample of the trace's single events, the first
+// ones, in order, for a timeline. EventsKept says how many there are and
+// EventsMissed how many more were not kept.
+func (r *Report) Events() []EventSample {
+	events := make([]EventSample, len(r.sample))
+	for i, s := range r.sample {
+		events[i] = EventSample{
+			Kind:     s.kind.String(),
+			Group:    int(s.group),
+			Start:    s.start - r.at,
+			Duration: s.dur,
+			Rows:     int64(s.rows),
+			Err:      s.err,
+		}
+	}
+	return events
+}
+
 // An EventSample is one event of a report's timeline.
 type EventSample struct {
 	Kind     string        `json:"kind"`
@@ -164,10 +184,9 @@ func (raw *rawTrace) report() *Report {
 		EventsMissed: raw.dropped,
 		Groups:       make([]*Group, len(raw.groups)),
 	}
-	for i := range raw.groups {
-		g := &raw.groups[i]
+	for i, g := range raw.groups {
 		r.Groups[i] = &Group{
-			ID:          i + 1,
+			ID:          g.id,
 			Shape:       g.shape,
 			Fingerprint: g.fingerprint,
 			Verb:        verbOf(g.shape),
@@ -192,20 +211,7 @@ func (raw *rawTrace) report() *Report {
 			Paused:      g.paused,
 		}
 	}
-	for _, s := range raw.sample {
-		id := 0
-		if s.g != nil {
-			id = raw.index[s.g] + 1
-		}
-		r.Events = append(r.Events, EventSample{
-			Kind:     s.kind.String(),
-			Group:    id,
-			Start:    s.start - raw.at,
-			Duration: s.dur,
-			Rows:     s.rows,
-			Err:      s.err,
-		})
-	}
+	r.sample, r.at = raw.sample, raw.at
 	d := raw.detector
 	if d == nil {
 		d = &DefaultDetector

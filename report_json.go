@@ -43,10 +43,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	for i, g := range r.Groups {
 		groups[i] = g.jsonGroup()
 	}
-	events := r.Events
-	if events == nil {
-		events = []EventSample{}
-	}
+	events := r.Events()
 	return json.Marshal(&jsonReport{
 		Name:         r.Name,
 		Start:        r.Start,

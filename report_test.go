@@ -185,3 +185,30 @@ func TestReportLogValue(t *testing.T) {
 	var _ slog.LogValuer = r
 	_ = context.Background
 }
+
+// TestReportEvents checks the timeline: the first events in order, with
+// their kinds, groups and rows, and the count of those not kept.
+func TestReportEvents(t *testing.T) {
+	ctx, tr := Start(context.Background(), "timeline")
+	stack := CaptureStack()
+	for i := range maxSample + 5 {
+		e := Event{Kind: KindQuery, SQL: "SELECT a FROM t WHERE id = ?", Start: time.Now(), Duration: time.Microsecond, Rows: int64(i), ArgsHash: uint64(i + 1), Stack: stack}
+		if i == 1 {
+			e = Event{Kind: KindBegin, Start: time.Now(), Stack: stack}
+		}
+		Record(ctx, &e)
+	}
+	r := tr.Finish()
+	ev := r.Events()
+	if len(ev) != maxSample || r.EventsKept != maxSample || r.EventsMissed != 5 {
+		t.Fatalf("%d events (kept %d, missed %d), want %d kept and 5 missed", len(ev), r.EventsKept, r.EventsMissed, maxSample)
+	}
+	if ev[0].Kind != "query" || ev[0].Group != 1 || ev[1].Kind != "begin" || ev[1].Group != 0 || ev[2].Rows != 2 {
+		t.Errorf("timeline starts %+v", ev[:3])
+	}
+	for i := 1; i < len(ev); i++ {
+		if ev[i].Start < ev[i-1].Start {
+			t.Fatalf("event %d starts before event %d", i, i-1)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package querytrace
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -46,7 +47,7 @@ type Trace struct {
 const maxGroups = 1000
 
 // maxSample bounds the individual events a trace keeps for its timeline.
-const maxSample = 256
+const maxSample = 64
 
 // totals are the counters of a trace.
 type totals struct {
@@ -63,6 +64,7 @@ type groupKey struct {
 
 // group is the running record of one (shape, call site).
 type group struct {
+	id          int // 1-based place in the trace's order: Group.ID
 	shape       string
 	fingerprint uint64
 	site        uint64
@@ -93,10 +95,10 @@ const maxDistinct = 16
 
 // sampled is one event of a trace's timeline.
 type sampled struct {
-	g     *group
 	start time.Duration // on the package clock
 	dur   time.Duration
-	rows  int64
+	rows  int32 // clamped: a timeline shows it, nothing counts with it
+	group int32 // group.id, or 0 for a transaction boundary
 	kind  Kind
 	err   bool
 }
@@ -280,7 +282,7 @@ func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
 func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 	if len(t.order) >= maxGroups {
 		if t.other == nil {
-			t.other = &group{shape: "(other statements)", kind: r.kind, stack: &Stack{}, firstStart: r.start, firstSeq: t.seq}
+			t.other = &group{id: len(t.order) + 1, shape: "(other statements)", kind: r.kind, stack: &Stack{}, firstStart: r.start, firstSeq: t.seq}
 			t.order = append(t.order, t.other)
 		}
 		return t.other
@@ -289,6 +291,7 @@ func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 		t.groups = make(map[groupKey]*group)
 	}
 	g := &group{
+		id:          len(t.order) + 1,
 		shape:       shape,
 		fingerprint: key.fingerprint,
 		site:        key.site,
@@ -321,7 +324,14 @@ func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {
 		t.dropped++
 		return
 	}
-	t.sample = append(t.sample, sampled{g: g, start: r.start, dur: dur, rows: r.rows, kind: r.kind, err: r.err != nil})
+	if t.sample == nil {
+		t.sample = make([]sampled, 0, 16)
+	}
+	s := sampled{start: r.start, dur: dur, rows: int32(min(r.rows, math.MaxInt32)), kind: r.kind, err: r.err != nil}
+	if g != nil {
+		s.group = int32(g.id)
+	}
+	t.sample = append(t.sample, s)
 }
 
 // Finish ends the trace and returns its report. It is idempotent: later
@@ -332,7 +342,9 @@ func (t *Trace) Finish() *Report {
 	t.once.Do(func() {
 		t.mu.Lock()
 		t.finished = true
-		raw := t.rawLocked(time.Now())
+		// Nothing changes a finished trace: the report is built from
+		// its groups and sample in place.
+		raw := t.rawLocked(time.Now(), false)
 		t.mu.Unlock()
 		t.report = raw.report()
 	})
@@ -348,14 +360,14 @@ func (t *Trace) Snapshot() *Report {
 		t.mu.Unlock()
 		return t.Finish()
 	}
-	raw := t.rawLocked(time.Now())
+	raw := t.rawLocked(time.Now(), true)
 	t.mu.Unlock()
 	return raw.report()
 }
 
-// rawTrace is a copy of a trace's state, taken under its lock so that the
-// report is built (stacks symbolized, findings classified) without holding
-// up the statements still being recorded.
+// rawTrace is a trace's state as a report is built from it, outside the
+// trace's lock, so that symbolizing stacks and classifying groups never
+// hold up the statements still being recorded.
 type rawTrace struct {
 	name     string
 	start    time.Time
@@ -363,13 +375,14 @@ type rawTrace struct {
 	end      time.Time
 	detector *Detector
 	totals   totals
-	groups   []group
+	groups   []*group
 	sample   []sampled
-	index    map[*group]int
 	dropped  int
 }
 
-func (t *Trace) rawLocked(end time.Time) *rawTrace {
+// rawLocked returns t's state; with copy set, a copy of it, for a trace
+// that goes on recording. The caller holds t.mu.
+func (t *Trace) rawLocked(end time.Time, copy bool) *rawTrace {
 	raw := &rawTrace{
 		name:     t.name,
 		start:    t.start,
@@ -377,14 +390,18 @@ func (t *Trace) rawLocked(end time.Time) *rawTrace {
 		end:      end,
 		detector: t.detector,
 		totals:   t.totals,
-		groups:   make([]group, len(t.order)),
-		sample:   append([]sampled(nil), t.sample...),
-		index:    make(map[*group]int, len(t.order)),
+		groups:   t.order,
+		sample:   t.sample,
 		dropped:  t.dropped,
 	}
-	for i, g := range t.order {
-		raw.groups[i] = *g
-		raw.index[g] = i
+	if copy {
+		groups := make([]group, len(t.order))
+		raw.groups = make([]*group, len(t.order))
+		for i, g := range t.order {
+			groups[i] = *g
+			raw.groups[i] = &groups[i]
+		}
+		raw.sample = append([]sampled(nil), t.sample...)
 	}
 	return raw
 }

@@ -115,7 +115,7 @@ func findingLine(f querytrace.Finding) string {
 // writeEvents writes the statements of r one by one, as far as the trace
 // kept them: only with go test -v.
 func writeEvents(b *strings.Builder, r *querytrace.Report) {
-	if !verbose() || len(r.Events) == 0 {
+	if !verbose() || r.EventsKept == 0 {
 		return
 	}
 	shapes := make(map[int]*querytrace.Group, len(r.Groups))
@@ -123,7 +123,7 @@ func writeEvents(b *strings.Builder, r *querytrace.Report) {
 		shapes[g.ID] = g
 	}
 	fmt.Fprintf(b, "  statements in order:\n")
-	for i, e := range r.Events {
+	for i, e := range r.Events() {
 		what := ""
 		if g := shapes[e.Group]; g != nil {
 			what = short(g.Shape)

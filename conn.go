@@ -57,7 +57,7 @@ func (c *conn) site() (*Stack, uint64) {
 
 // event records a call that returned no rows.
 func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args uint64, err error) {
-	r := rec{kind: kind, sql: query, start: start, dur: now() - start, args: args, err: err, dialect: c.drv.cfg.dialect}
+	r := rec{kind: kind, sql: query, start: start, dur: since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
 	r.stack, r.site = c.site()
 	t.record(&r)
 }
@@ -168,7 +168,7 @@ func (c *conn) queried(t *Trace, kind Kind, query string, start time.Duration, a
 		r = w.(interface{ self() *rowsState }).self()
 		r.outer = w
 	}
-	r.rec = rec{kind: kind, sql: query, start: start, dur: now() - start, args: args, dialect: c.drv.cfg.dialect}
+	r.rec = rec{kind: kind, sql: query, start: start, dur: since(start), args: args, dialect: c.drv.cfg.dialect}
 	r.rec.stack, r.rec.site = c.site()
 	return r.outer, nil
 }

@@ -173,15 +173,6 @@ func HashValue(h uint64, v any) uint64 {
 	return h
 }
 
-// epoch is the origin of the package's monotonic clock. Reading the clock
-// as time.Since(epoch) costs one monotonic read where time.Now costs two
-// (wall and monotonic); wall times are rebuilt from epoch when a report
-// needs them.
-var epoch = time.Now()
-
-// now returns the monotonic time since epoch.
-func now() time.Duration { return time.Since(epoch) }
-
 // rec is one driver call as a trace folds it: an Event with its start on
 // the package clock, its call site already hashed and its stack interned,
 // so that the driver's hot path copies no return addresses. The driver

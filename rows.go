@@ -50,7 +50,7 @@ func (r *rowsState) Close() error {
 	if !r.closed {
 		r.closed = true
 		r.rec.rows = r.n
-		r.rec.rowsDur = now() - r.rec.start
+		r.rec.rowsDur = since(r.rec.start)
 		r.t.record(&r.rec)
 		r.rec = rec{}
 		r.conn.spare = r

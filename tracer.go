@@ -122,7 +122,7 @@ func Start(ctx context.Context, name string) (context.Context, *Trace) {
 // fallback of the driver wrapper.
 func NewTrace(name string) *Trace {
 	start := time.Now()
-	return &Trace{name: name, start: start, at: start.Sub(epoch)}
+	return &Trace{name: name, start: start, at: calibrate(start.Sub(epoch))}
 }
 
 // FromContext returns the innermost trace on ctx, or nil if there is none.

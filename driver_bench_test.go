@@ -203,6 +203,22 @@ func BenchmarkOverhead(b *testing.B) {
 				b.Fatal(err)
 			}
 		}},
+		// 100 rows a statement: the difference over 100 bounds the
+		// cost per row read.
+		{"Query100", func(b *testing.B, ctx context.Context, db *sql.DB, i int) {
+			rows, err := db.QueryContext(ctx, "SELECT id, v FROM t")
+			if err != nil {
+				b.Fatal(err)
+			}
+			var id int
+			var v string
+			for rows.Next() {
+				rows.Scan(&id, &v)
+			}
+			if err := rows.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}},
 	}
 	configs := []struct {
 		name   string

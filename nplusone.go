@@ -31,8 +31,10 @@ type Detector struct {
 
 	// Dialect words the fixes: DialectPostgres suggests "= any($1)" with
 	// an array where the others suggest "in (...)". The zero value,
-	// DialectGeneric, guesses PostgreSQL from the shape ("::" casts,
-	// ILIKE, RETURNING, ANY(...)).
+	// DialectGeneric, follows each group's own dialect (the driver's, or
+	// PostgreSQL for the pgx tracer) and, where that is generic too,
+	// guesses PostgreSQL from the shape ("::" casts, ILIKE, RETURNING,
+	// ANY(...)).
 	Dialect Dialect
 
 	// Allow lists known and accepted repeats. Each entry needs a Reason;
@@ -198,7 +200,6 @@ const maxFanOut = 16
 // report, say) gives the same answer for the new name.
 func (d *Detector) classify(r *Report) {
 	r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed = nil, nil, nil, nil, nil
-	pg := d.postgres
 	for _, g := range r.Groups {
 		if g.Statements == 0 || g.Shape == otherShape {
 			// A prepare on its own is no statement; the overflow group
@@ -234,7 +235,7 @@ func (d *Detector) classify(r *Report) {
 				continue
 			}
 			f.Kind = FindingNPlusOne
-			f.Fix = loopFix(g, f.Source, pg(g.Shape))
+			f.Fix = loopFix(g, f.Source, d.postgres(g))
 		}
 		allowed := false
 		switch a := d.match(r.Name, g); {
@@ -274,16 +275,21 @@ func repeatable(verb string) bool {
 	return false
 }
 
-// postgres tells whether fixes for shape should use PostgreSQL's wording.
-func (d *Detector) postgres(shape string) bool {
-	switch d.Dialect {
-	case DialectPostgres:
+// postgres tells whether fixes for g should use PostgreSQL's wording: the
+// detector's dialect when set, else the one g's statements were read in,
+// else what the shape tells.
+func (d *Detector) postgres(g *Group) bool {
+	switch {
+	case d.Dialect == DialectPostgres:
 		return true
-	case DialectGeneric:
-		for _, tell := range []string{"::", " ilike ", " returning ", "any(", " distinct on", "array["} {
-			if strings.Contains(shape, tell) {
-				return true
-			}
+	case d.Dialect != DialectGeneric:
+		return false
+	case g.Dialect == DialectPostgres:
+		return true
+	}
+	for _, tell := range []string{"::", " ilike ", " returning ", "any(", " distinct on", "array["} {
+		if strings.Contains(g.Shape, tell) {
+			return true
 		}
 	}
 	return false

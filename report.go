@@ -72,6 +72,11 @@ type Group struct {
 	// Kind is the kind of the group's first event.
 	Kind Kind `json:"-"`
 
+	// Dialect is the dialect its statements were read in: the driver
+	// wrapper's (WithDialect, or guessed from the driver), or
+	// DialectPostgres from the pgx tracer. Fixes follow it.
+	Dialect Dialect `json:"-"`
+
 	// Count is how many times the group ran; Statements how many
 	// statements that was (more than Count for pgx batches).
 	Count      int `json:"count"`
@@ -191,6 +196,7 @@ func (raw *rawTrace) report() *Report {
 			Fingerprint: g.fingerprint,
 			Verb:        verbOf(g.shape),
 			Kind:        g.kind,
+			Dialect:     g.dialect,
 			Count:       g.count,
 			Statements:  g.statements,
 			Distinct:    g.distinct,

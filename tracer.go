@@ -69,6 +69,7 @@ type group struct {
 	fingerprint uint64
 	site        uint64
 	kind        Kind
+	dialect     Dialect
 	stack       *Stack // interned
 	count       int
 	statements  int
@@ -296,6 +297,7 @@ func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 		fingerprint: key.fingerprint,
 		site:        key.site,
 		kind:        r.kind,
+		dialect:     r.dialect,
 		stack:       r.stack,
 		firstStart:  r.start,
 		firstSeq:    t.seq,

@@ -58,7 +58,15 @@ var tableSeq atomic.Int64
 // with no trace on their context.
 func newTable(tb testing.TB, pool *pgxpool.Pool, n int) string {
 	tb.Helper()
-	name := fmt.Sprintf("pgxtrace_%s_%d_%d", strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(tb.Name())), os.Getpid(), tableSeq.Add(1))
+	// Test names may hold any character; a table name gets letters,
+	// digits and underscores.
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(tb.Name()))
+	name := fmt.Sprintf("pgxtrace_%s_%d_%d", safe, os.Getpid(), tableSeq.Add(1))
 	if len(name) > 60 {
 		name = fmt.Sprintf("pgxtrace_t_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6, tableSeq.Add(1))
 	}

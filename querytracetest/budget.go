@@ -241,6 +241,7 @@ func Forbid(t testing.TB, ctx context.Context) context.Context {
 // watch starts a trace on ctx for t and calls check with its report at
 // cleanup. Tests the framework marked skipped are not checked.
 func watch(t testing.TB, ctx context.Context, check func(*querytrace.Report)) context.Context {
+	t.Helper()
 	ctx, tr := querytrace.Start(ctx, t.Name())
 	tr.SetDetector(&testDetector)
 	t.Cleanup(func() {

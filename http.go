@@ -82,28 +82,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, tr := Start(r.Context(), h.name(r))
 	tr.SetDetector(h.Detector)
 	r2 := r.WithContext(ctx)
-	tw := &timingWriter{w: w, snapshot: func() *Report { return h.rename(r2, tr.Snapshot()) }}
+	// The route is known once a ServeMux has routed the request, which
+	// is after the trace was started: the trace takes its name before
+	// each report, so that Allow entries by route apply.
+	tw := &timingWriter{w: w, snapshot: func() *Report {
+		tr.rename(h.name(r2))
+		return tr.Snapshot()
+	}}
 	defer func() {
 		// Deferred so that a panicking handler's trace is still finished
 		// and logged.
-		rep := h.rename(r2, tr.Finish())
+		tr.rename(h.name(r2))
+		rep := tr.Finish()
 		// A handler that wrote nothing has its headers written by
 		// net/http after this returns: they get the whole report's timing.
 		tw.writeTiming(rep)
 		h.emit(r2, rep)
 	}()
 	h.Next.ServeHTTP(tw.wrap(), r2)
-}
-
-// rename names rep after r, whose pattern is known once a ServeMux has
-// routed it, which is after the trace was started; rep is classified again
-// for Allow entries by route.
-func (h *Handler) rename(r *http.Request, rep *Report) *Report {
-	if name := h.name(r); name != rep.Name {
-		rep.Name = name
-		h.detector().classify(rep)
-	}
-	return rep
 }
 
 func (h *Handler) detector() *Detector {
@@ -139,6 +135,14 @@ func (h *Handler) name(r *http.Request) string {
 // response is complete before any of them runs and a slow one does not
 // hold up the handler's return.
 func (h *Handler) emit(r *http.Request, rep *Report) {
+	// Most requests have nothing for the sinks: no OnReport, no N+1 to
+	// warn about, and a logger that drops Debug. They cost no goroutine.
+	if h.OnReport == nil {
+		l := h.logger()
+		if !(len(rep.NPlusOne) > 0 && l.Enabled(r.Context(), slog.LevelWarn)) && !l.Enabled(r.Context(), slog.LevelDebug) {
+			return
+		}
+	}
 	h.mu.Lock()
 	if h.inflight >= maxInflight {
 		h.dropped++

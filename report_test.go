@@ -212,3 +212,30 @@ func TestReportEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishAfterSnapshot checks that Finish reuses a snapshot taken after
+// the last statement (as the middleware's Server-Timing header does) and
+// builds afresh when a statement came in between.
+func TestFinishAfterSnapshot(t *testing.T) {
+	for _, more := range []bool{false, true} {
+		ctx, tr := Start(context.Background(), "snap")
+		stack := CaptureStack()
+		e := Event{Kind: KindQuery, SQL: "SELECT 1", Start: time.Now(), Duration: time.Microsecond, Stack: stack}
+		Record(ctx, &e)
+		snap := tr.Snapshot()
+		if more {
+			Record(ctx, &e)
+		}
+		r := tr.Finish()
+		if r == snap {
+			t.Fatalf("Finish returned the snapshot itself, which its holder may still be reading")
+		}
+		reused := len(r.Groups) > 0 && len(snap.Groups) > 0 && r.Groups[0] == snap.Groups[0]
+		if reused == more {
+			t.Errorf("statement after the snapshot %v: report reused %v", more, reused)
+		}
+		if want := 1 + map[bool]int{false: 0, true: 1}[more]; r.Statements != want || r.Wall < snap.Wall {
+			t.Errorf("statement after the snapshot %v: %d statements, wall %v after %v", more, r.Statements, r.Wall, snap.Wall)
+		}
+	}
+}

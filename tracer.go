@@ -28,6 +28,15 @@ type Trace struct {
 	once   sync.Once
 	report *Report
 
+	// snap is the last Snapshot's report, and what it was built from:
+	// Finish reuses it when nothing has happened since, as in a handler
+	// that wrote its response (and the Server-Timing header) after its
+	// last statement.
+	snap     *Report
+	snapSeq  int
+	snapName string
+	snapDet  *Detector
+
 	mu       sync.Mutex
 	detector *Detector
 	finished bool
@@ -152,7 +161,11 @@ func Pause(ctx context.Context, reason string) context.Context {
 }
 
 // Name returns the name the trace was started with.
-func (t *Trace) Name() string { return t.name }
+func (t *Trace) Name() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.name
+}
 
 // SetDetector sets the thresholds and allow-lists that Finish and Snapshot
 // classify with; nil restores the default. It is safe to call at any time
@@ -342,11 +355,19 @@ func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {
 // not part of the report.
 func (t *Trace) Finish() *Report {
 	t.once.Do(func() {
+		end := time.Now()
 		t.mu.Lock()
 		t.finished = true
+		if s := t.snap; s != nil && t.snapSeq == t.seq && t.snapName == t.name && t.snapDet == t.detector {
+			t.mu.Unlock()
+			r := *s
+			r.Wall = end.Sub(r.Start)
+			t.report = &r
+			return
+		}
 		// Nothing changes a finished trace: the report is built from
 		// its groups and sample in place.
-		raw := t.rawLocked(time.Now(), false)
+		raw := t.rawLocked(end, false)
 		t.mu.Unlock()
 		t.report = raw.report()
 	})
@@ -362,9 +383,26 @@ func (t *Trace) Snapshot() *Report {
 		t.mu.Unlock()
 		return t.Finish()
 	}
+	seq, name, det := t.seq, t.name, t.detector
 	raw := t.rawLocked(time.Now(), true)
 	t.mu.Unlock()
-	return raw.report()
+	r := raw.report()
+	t.mu.Lock()
+	if !t.finished {
+		// Finish hands out a copy: r is the caller's.
+		t.snap, t.snapSeq, t.snapName, t.snapDet = r, seq, name, det
+	}
+	t.mu.Unlock()
+	return r
+}
+
+// rename sets the name the trace's reports carry (and that Allow entries
+// by route match), for a handler that learns its route after the trace
+// started.
+func (t *Trace) rename(name string) {
+	t.mu.Lock()
+	t.name = name
+	t.mu.Unlock()
 }
 
 // rawTrace is a trace's state as a report is built from it, outside the

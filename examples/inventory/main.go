@@ -149,9 +149,21 @@ func loadTest(ctx context.Context, duration time.Duration, clients, entries int)
 		return err
 	}
 
+	// A second raw app is the control: its ratio to the first is the
+	// measure's own noise on this machine.
+	c, err := sql.Open("sqlite3", memoryDSN("load-c"))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := openStore(ctx, c, entries); err != nil {
+		return err
+	}
+
 	results, err := runLoad(ctx, duration, clients, []loadConfig{
 		{Name: "raw", Handler: newMux(a)},
 		{Name: "querytrace", Handler: &querytrace.Handler{Next: newMux(b), Logger: slog.New(slog.DiscardHandler)}},
+		{Name: "raw-control", Handler: newMux(c)},
 	})
 	if err != nil {
 		return err

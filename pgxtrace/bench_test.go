@@ -17,23 +17,7 @@ import (
 // a traced one (a trace on the context, as in a request) in the same run;
 // compare with benchstat -col /pool.
 func BenchmarkSelect1(b *testing.B) {
-	dsn := postgresDSN(b)
-	open := func(traced bool) *pgxpool.Pool {
-		cfg, err := pgxpool.ParseConfig(dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cfg.MaxConns = 1
-		if traced {
-			pgxtrace.Configure(cfg)
-		}
-		pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(pool.Close)
-		return pool
-	}
+	open := func(traced bool) *pgxpool.Pool { return benchPool(b, traced) }
 	bare, traced := open(false), open(true)
 	for _, c := range []struct {
 		name string
@@ -63,23 +47,7 @@ func BenchmarkSelect1(b *testing.B) {
 // iteration, so that drift in the machine's load hits both alike, and
 // reports each one's time per round trip and the tracer's overhead.
 func BenchmarkSelect1Paired(b *testing.B) {
-	dsn := postgresDSN(b)
-	open := func(traced bool) *pgxpool.Pool {
-		cfg, err := pgxpool.ParseConfig(dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cfg.MaxConns = 1
-		if traced {
-			pgxtrace.Configure(cfg)
-		}
-		pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(pool.Close)
-		return pool
-	}
+	open := func(traced bool) *pgxpool.Pool { return benchPool(b, traced) }
 	bare, traced := open(false), open(true)
 	ctx, tr := querytrace.Start(context.Background(), "bench")
 	defer tr.Finish()
@@ -152,23 +120,7 @@ func BenchmarkHooks(b *testing.B) {
 //     request's is, its Finish and the next Start timed with the traced
 //     pool's block: the per-statement path plus building the report.
 func BenchmarkOverhead(b *testing.B) {
-	dsn := postgresDSN(b)
-	open := func(traced bool) *pgxpool.Pool {
-		cfg, err := pgxpool.ParseConfig(dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cfg.MaxConns = 1
-		if traced {
-			pgxtrace.Configure(cfg)
-		}
-		pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(pool.Close)
-		return pool
-	}
+	open := func(traced bool) *pgxpool.Pool { return benchPool(b, traced) }
 	raw, raw2, traced := open(false), open(false), open(true)
 	selectOne := func(b *testing.B, ctx context.Context, pool *pgxpool.Pool) {
 		var n int
@@ -228,4 +180,23 @@ func BenchmarkOverhead(b *testing.B) {
 			b.ReportMetric(float64(otherTime)/float64(rawTime), "traced/raw")
 		})
 	}
+}
+
+// benchPool opens a pool of one connection to the test server, configured
+// with the tracer when traced is set.
+func benchPool(b *testing.B, traced bool) *pgxpool.Pool {
+	cfg, err := pgxpool.ParseConfig(postgresDSN(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	if traced {
+		pgxtrace.Configure(cfg)
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	return pool
 }

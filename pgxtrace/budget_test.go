@@ -8,16 +8,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/faketb"
 	"github.com/querytrace/querytrace/querytracetest"
 )
 
@@ -184,7 +183,7 @@ func TestBudgetHandler(t *testing.T) {
 			h := app(s, c.list)
 			var items []item
 			var timing string
-			f := runFake(t, "TestItems", func(ft testing.TB) {
+			f := faketb.Run(t, "TestItems", func(ft testing.TB) {
 				ctx := querytracetest.Budget(ft, ft.Context(),
 					querytracetest.AtMost(2),
 					querytracetest.AtMost(2).Selects().Table(s.table))
@@ -206,19 +205,19 @@ func TestBudgetHandler(t *testing.T) {
 				t.Errorf("the middleware's Server-Timing %q; want %s", timing, want)
 			}
 			if c.fixed {
-				f.passes(t)
+				f.Passes(t)
 				return
 			}
 			// The checks run at cleanup in reverse order: NoNPlusOne's
 			// first, then the budget's.
-			if len(f.errors) != 2 {
-				t.Fatalf("%d errors; want NoNPlusOne's and the budget's:\n%s", len(f.errors), f.output())
+			if len(f.Errors) != 2 {
+				t.Fatalf("%d errors; want NoNPlusOne's and the budget's:\n%s", len(f.Errors), f.Text())
 			}
-			nplus, budget := f.errors[0], f.errors[1]
+			nplus, budget := f.Errors[0], f.Errors[1]
 			t.Logf("NoNPlusOne failure:\n%s", nplus)
 			t.Logf("Budget failure:\n%s", budget)
 			shape := "select name from " + s.table + " where id = ?"
-			contains(t, nplus,
+			faketb.Contains(t, nplus,
 				fmt.Sprintf("querytrace: 1 N+1 pattern in %d statements (db time ", c.count(n)),
 				shape+"  N+1",
 				"at "+loop+" pgxtrace_test.(*itemStore).listNPlusOne",
@@ -226,7 +225,7 @@ func TestBudgetHandler(t *testing.T) {
 				"looping over: select id from "+s.table+" order by id at ", fmt.Sprintf("(%d rows, 1 per row)", n),
 				"fix: ",
 			)
-			contains(t, budget,
+			faketb.Contains(t, budget,
 				fmt.Sprintf("querytrace: %d statements, budget at most 2 (db time ", c.count(n)),
 				fmt.Sprintf("\nquerytrace: %d select statements on table %s, budget at most 2\n", c.count(n), s.table),
 				fmt.Sprintf("  %6d ", n), shape+"  N+1",
@@ -249,14 +248,14 @@ func TestBudgetExactly(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := app(s, c.list)
 			for _, k := range []int{c.count(n), c.count(n) - 1} {
-				f := runFake(t, "TestItems", func(ft testing.TB) {
+				f := faketb.Run(t, "TestItems", func(ft testing.TB) {
 					get(ft, h, querytracetest.Budget(ft, ft.Context(), querytracetest.Exactly(k).Selects()))
 				})
 				if k == c.count(n) {
-					f.passes(t)
+					f.Passes(t)
 					continue
 				}
-				contains(t, f.fails(t), fmt.Sprintf("querytrace: %d select statements, budget exactly %d (db time ", c.count(n), k))
+				faketb.Contains(t, f.Fails(t), fmt.Sprintf("querytrace: %d select statements, budget exactly %d (db time ", c.count(n), k))
 			}
 		})
 	}
@@ -304,7 +303,7 @@ func TestScaleHandler(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := app(s, c.list)
 			var sizes []int
-			f := runFake(t, "TestItemsScale", func(ft testing.TB) {
+			f := faketb.Run(t, "TestItemsScale", func(ft testing.TB) {
 				n := 0
 				querytracetest.Scale(ft, querytracetest.ScaleTest{
 					Sizes: []int{2, 3, 5},
@@ -321,12 +320,12 @@ func TestScaleHandler(t *testing.T) {
 				t.Errorf("Act ran at sizes %v, want [2 3 5]", sizes)
 			}
 			if c.fixed {
-				f.passes(t)
+				f.Passes(t)
 				return
 			}
-			msg := f.fails(t)
+			msg := f.Fails(t)
 			t.Logf("Scale failure:\n%s", msg)
-			contains(t, msg,
+			faketb.Contains(t, msg,
 				fmt.Sprintf("querytrace: statements grow with the data: %d at size 2, %d at size 3, %d at size 5 (+1 per item); want the same count at every size (db time ",
 					c.count(2), c.count(3), c.count(5)),
 				"  groups whose count changed:\n",
@@ -360,134 +359,4 @@ func markedSite(t *testing.T, marker string) string {
 		t.Fatalf("%d lines end with %q; want 1", len(found), marker)
 	}
 	return fmt.Sprintf("pgxtrace/budget_test.go:%d", found[0])
-}
-
-// fakeTB records what querytracetest's helpers do with a test, so that a
-// test can run a helper's failing path and assert its message without
-// failing itself. It is querytracetest's own fake, which that package does
-// not export.
-type fakeTB struct {
-	testing.TB // nil: a method the fake lacks panics, which a test should see
-
-	name string
-	ctx  context.Context
-
-	mu       sync.Mutex
-	errors   []string
-	logs     []string
-	failed   bool
-	cleanups []func()
-}
-
-// fakeFailNow is what a fake's FailNow panics with, to stop its test
-// function the way runtime.Goexit stops a real one.
-type fakeFailNow struct{}
-
-func (f *fakeTB) Helper()                  {}
-func (f *fakeTB) Name() string             { return f.name }
-func (f *fakeTB) Context() context.Context { return f.ctx }
-func (f *fakeTB) Skipped() bool            { return false }
-
-func (f *fakeTB) Failed() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.failed
-}
-
-func (f *fakeTB) Cleanup(fn func()) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.cleanups = append(f.cleanups, fn)
-}
-
-func (f *fakeTB) Errorf(format string, args ...any) { f.Error(fmt.Sprintf(format, args...)) }
-
-func (f *fakeTB) Error(args ...any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.errors = append(f.errors, fmt.Sprint(args...))
-	f.failed = true
-}
-
-func (f *fakeTB) Fatalf(format string, args ...any) { f.Fatal(fmt.Sprintf(format, args...)) }
-
-func (f *fakeTB) Fatal(args ...any) {
-	f.Error(args...)
-	f.FailNow()
-}
-
-func (f *fakeTB) FailNow() {
-	f.mu.Lock()
-	f.failed = true
-	f.mu.Unlock()
-	panic(fakeFailNow{})
-}
-
-func (f *fakeTB) Logf(format string, args ...any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.logs = append(f.logs, fmt.Sprintf(format, args...))
-}
-
-// output is everything the fake test reported, for failure messages.
-func (f *fakeTB) output() string {
-	return strings.Join(append(slices.Clone(f.errors), f.logs...), "\n")
-}
-
-// runFake runs fn as the body of a fake test named name, then its cleanups
-// in reverse order as the testing package does, and returns the fake.
-func runFake(t *testing.T, name string, fn func(t testing.TB)) *fakeTB {
-	t.Helper()
-	f := &fakeTB{name: name, ctx: t.Context()}
-	call := func(fn func()) {
-		defer func() {
-			if p := recover(); p != nil {
-				if _, ok := p.(fakeFailNow); !ok {
-					buf := make([]byte, 8<<10)
-					t.Fatalf("fake test %s panicked: %v\n%s", name, p, buf[:runtime.Stack(buf, false)])
-				}
-			}
-		}()
-		fn()
-	}
-	call(func() { fn(f) })
-	for i := len(f.cleanups) - 1; i >= 0; i-- {
-		call(f.cleanups[i])
-	}
-	return f
-}
-
-// passes asserts that the fake test passed.
-func (f *fakeTB) passes(t *testing.T) {
-	t.Helper()
-	if f.Failed() {
-		t.Fatalf("fake test %s failed; want it to pass:\n%s", f.name, f.output())
-	}
-}
-
-// fails asserts that the fake test failed with exactly one error and
-// returns its text.
-func (f *fakeTB) fails(t *testing.T) string {
-	t.Helper()
-	if !f.Failed() {
-		t.Fatalf("fake test %s passed; want it to fail (logs: %q)", f.name, f.logs)
-	}
-	if len(f.errors) != 1 {
-		t.Fatalf("fake test %s reported %d errors; want 1:\n%s", f.name, len(f.errors), f.output())
-	}
-	return f.errors[0]
-}
-
-// contains asserts that text contains each of want, in order.
-func contains(t *testing.T, text string, want ...string) {
-	t.Helper()
-	rest := text
-	for _, w := range want {
-		i := strings.Index(rest, w)
-		if i < 0 {
-			t.Errorf("missing %q (or out of order) in:\n%s", w, text)
-			return
-		}
-		rest = rest[i+len(w):]
-	}
 }

@@ -19,7 +19,7 @@ func TestBudgetPasses(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	f.passes(t)
+	f.Passes(t)
 }
 
 func TestBudgetFailsOnTheSeedScenario(t *testing.T) {
@@ -30,7 +30,7 @@ func TestBudgetFailsOnTheSeedScenario(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	msg := f.fails(t)
+	msg := f.Fails(t)
 	t.Logf("failure text:\n%s", msg)
 	contains(t, msg,
 		"querytrace: 7 statements, budget at most 3 (db time ",
@@ -53,7 +53,7 @@ func TestBudgetExactlyFailsBelow(t *testing.T) {
 		ctx := Budget(t, t.Context(), Exactly(5))
 		fastInventory(ctx, db)
 	})
-	contains(t, f.fails(t), "querytrace: 3 statements, budget exactly 5 (db time ")
+	contains(t, f.Fails(t), "querytrace: 3 statements, budget exactly 5 (db time ")
 }
 
 func TestBudgetFilters(t *testing.T) {
@@ -74,10 +74,10 @@ func TestBudgetFilters(t *testing.T) {
 			slowInventory(Budget(t, t.Context(), tc.limit), db)
 		})
 		if tc.want == "" {
-			f.passes(t)
+			f.Passes(t)
 			continue
 		}
-		contains(t, f.fails(t), tc.want)
+		contains(t, f.Fails(t), tc.want)
 	}
 }
 
@@ -87,7 +87,7 @@ func TestBudgetReportsEveryBrokenLimitOnce(t *testing.T) {
 		ctx := Budget(t, t.Context(), AtMost(3), AtMost(10), Exactly(0).Table("items"))
 		slowInventory(ctx, db)
 	})
-	msg := f.fails(t)
+	msg := f.Fails(t)
 	contains(t, msg, "querytrace: 5 statements, budget at most 3 (db time ",
 		"\nquerytrace: 2 statements on table items, budget exactly 0\n")
 	if strings.Contains(msg, "at most 10") {
@@ -104,7 +104,7 @@ func TestBudgetShowsNoArgumentValues(t *testing.T) {
 		}
 		db.QueryRowContext(ctx, `SELECT name FROM entries WHERE name = ?`, "arg-s3cret").Scan(new(string))
 	})
-	msg := f.fails(t)
+	msg := f.Fails(t)
 	contains(t, msg, "insert into entries(id, name) values (?, ?)")
 	if strings.Contains(msg, "s3cret") || strings.Contains(msg, "987654") {
 		t.Errorf("failure shows argument values:\n%s", msg)
@@ -118,7 +118,7 @@ func TestBudgetListsStatementsWithVerbose(t *testing.T) {
 		db := store(t, 2)
 		slowInventory(Budget(t, t.Context(), AtMost(1)), db)
 	})
-	contains(t, f.fails(t), "statements in order:\n",
+	contains(t, f.Fails(t), "statements in order:\n",
 		"    1 ", "query", "2 rows  select id, name from entries order by id  querytracetest/store_test.go:",
 		"    2 ", "1 rows  select count(*) from items",
 		"    5 ", "select coalesce(sum(ri.quantity), ?)")
@@ -126,9 +126,9 @@ func TestBudgetListsStatementsWithVerbose(t *testing.T) {
 
 func TestBudgetMisuse(t *testing.T) {
 	f := runFake(t, "TestNoLimit", func(t testing.TB) { Budget(t, t.Context()) })
-	contains(t, f.fails(t), "querytracetest.Budget: no limits; give one, such as querytracetest.AtMost(10), or use Forbid for none")
+	contains(t, f.Fails(t), "querytracetest.Budget: no limits; give one, such as querytracetest.AtMost(10), or use Forbid for none")
 	f = runFake(t, "TestNegative", func(t testing.TB) { Budget(t, t.Context(), AtMost(-1).Selects()) })
-	contains(t, f.fails(t), "querytracetest.Budget: at most -1 select statements: a negative count")
+	contains(t, f.Fails(t), "querytracetest.Budget: at most -1 select statements: a negative count")
 }
 
 func TestForbid(t *testing.T) {
@@ -138,14 +138,14 @@ func TestForbid(t *testing.T) {
 		_ = ctx // served from memory: nothing runs
 		_ = db
 	})
-	f.passes(t)
+	f.Passes(t)
 
 	f = runFake(t, "TestCacheMiss", func(t testing.TB) {
 		db := store(t, 2)
 		ctx := Forbid(t, t.Context())
 		entries(ctx, db)
 	})
-	contains(t, f.fails(t),
+	contains(t, f.Fails(t),
 		"querytrace: 1 statement where none are allowed (db time ", "); run intended ones under querytrace.Pause(ctx, reason)\n",
 		"select id, name from entries order by id")
 }
@@ -156,7 +156,7 @@ func TestForbidLetsPausedStatementsThrough(t *testing.T) {
 		ctx := Forbid(t, t.Context())
 		entries(querytrace.Pause(ctx, "warms the cache once"), db)
 	})
-	f.passes(t)
+	f.Passes(t)
 
 	f = runFake(t, "TestPausedAndNot", func(t testing.TB) {
 		db := store(t, 2)
@@ -164,7 +164,7 @@ func TestForbidLetsPausedStatementsThrough(t *testing.T) {
 		entries(querytrace.Pause(ctx, "warms the cache once"), db)
 		fastInventory(ctx, db)
 	})
-	msg := f.fails(t)
+	msg := f.Fails(t)
 	contains(t, msg, "querytrace: 3 statements where none are allowed",
 		"select id, name from entries order by id  (paused: warms the cache once)")
 }
@@ -176,7 +176,7 @@ func TestBudgetCountsPausedStatements(t *testing.T) {
 		ctx := Budget(t, t.Context(), Exactly(1))
 		entries(querytrace.Pause(ctx, "known"), db)
 	})
-	f.passes(t)
+	f.Passes(t)
 }
 
 func TestLimitString(t *testing.T) {
@@ -210,5 +210,5 @@ func TestBudgetCountsFailedStatements(t *testing.T) {
 		db.ExecContext(ctx, `SELECT * FROM no_such_table`)
 		cancel()
 	})
-	f.passes(t)
+	f.Passes(t)
 }

@@ -28,8 +28,8 @@ func TestGolden(t *testing.T) {
 
 	// A missing file is created.
 	f := goldenFake(t, g, "TestInventory/slow", 3, slowInventory)
-	f.passes(t)
-	contains(t, strings.Join(f.logs, "\n"), "querytrace: wrote "+path+" (7 statements)")
+	f.Passes(t)
+	contains(t, strings.Join(f.Logs, "\n"), "querytrace: wrote "+path+" (7 statements)")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -47,10 +47,10 @@ func TestGolden(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	lines[2], lines[4] = lines[4], lines[2]
 	os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
-	goldenFake(t, g, "TestInventory/slow", 3, slowInventory).passes(t)
+	goldenFake(t, g, "TestInventory/slow", 3, slowInventory).Passes(t)
 
 	// Other statements fail, with what changed.
-	msg := goldenFake(t, g, "TestInventory/slow", 3, fastInventory).fails(t)
+	msg := goldenFake(t, g, "TestInventory/slow", 3, fastInventory).Fails(t)
 	t.Logf("failure text:\n%s", msg)
 	contains(t, msg,
 		"querytrace: statements differ from "+path+" (if the change is intended, run go test -run '^TestInventory$/^slow$' -querytrace.update)\n",
@@ -64,27 +64,27 @@ func TestGolden(t *testing.T) {
 		t.Errorf("an unchanged line is listed:\n%s", msg)
 	}
 
-	msg = goldenFake(t, g, "TestInventory/slow", 4, slowInventory).fails(t)
+	msg = goldenFake(t, g, "TestInventory/slow", 4, slowInventory).Fails(t)
 	contains(t, msg, "  ~ 3 -> 4    query          select coalesce(sum(ri.quantity)", "  ~ 3 -> 4    query          select count(*) from items")
 
 	// -update rewrites it.
 	g.update = true
 	f = goldenFake(t, g, "TestInventory/slow", 3, fastInventory)
-	f.passes(t)
+	f.Passes(t)
 	g.update = false
-	goldenFake(t, g, "TestInventory/slow", 3, fastInventory).passes(t)
+	goldenFake(t, g, "TestInventory/slow", 3, fastInventory).Passes(t)
 }
 
 func TestGoldenInCI(t *testing.T) {
 	g := goldenCheck{dir: t.TempDir(), ci: true}
-	msg := goldenFake(t, g, "TestNew", 1, fastInventory).fails(t)
+	msg := goldenFake(t, g, "TestNew", 1, fastInventory).Fails(t)
 	contains(t, msg, "querytrace: golden file "+filepath.Join(g.dir, "TestNew.golden")+
 		" is missing (CI is set, so it is not created); run go test -run '^TestNew$' -querytrace.update and commit the file")
 	if _, err := os.Stat(filepath.Join(g.dir, "TestNew.golden")); err == nil {
 		t.Error("the file was created in CI")
 	}
 	g.update = true
-	goldenFake(t, g, "TestNew", 1, fastInventory).passes(t)
+	goldenFake(t, g, "TestNew", 1, fastInventory).Passes(t)
 }
 
 func TestGoldenWritesNothingForAFailedTest(t *testing.T) {
@@ -95,7 +95,7 @@ func TestGoldenWritesNothingForAFailedTest(t *testing.T) {
 		fastInventory(ctx, db)
 		ft.Error("page is wrong")
 	})
-	contains(t, strings.Join(f.logs, "\n"), "querytrace: the test failed; "+filepath.Join(g.dir, "TestBroken.golden")+" not written")
+	contains(t, strings.Join(f.Logs, "\n"), "querytrace: the test failed; "+filepath.Join(g.dir, "TestBroken.golden")+" not written")
 	if _, err := os.Stat(filepath.Join(g.dir, "TestBroken.golden")); err == nil {
 		t.Error("the file was written")
 	}
@@ -105,7 +105,7 @@ func TestGoldenMalformed(t *testing.T) {
 	g := goldenCheck{dir: t.TempDir()}
 	path := filepath.Join(g.dir, "TestBad.golden")
 	os.WriteFile(path, []byte("# comment\nthree\tquery\tselect 1\n"), 0o644)
-	contains(t, goldenFake(t, g, "TestBad", 1, fastInventory).fails(t),
+	contains(t, goldenFake(t, g, "TestBad", 1, fastInventory).Fails(t),
 		"querytrace: "+path+":2: want count, kind and shape separated by tabs; delete the file to have it written again")
 }
 

@@ -11,7 +11,7 @@ func TestNoNPlusOneFailsOnTheSeedScenario(t *testing.T) {
 		db := store(t, 3)
 		slowInventory(NoNPlusOne(t, t.Context()), db)
 	})
-	msg := f.fails(t)
+	msg := f.Fails(t)
 	t.Logf("failure text:\n%s", msg)
 	contains(t, msg,
 		"querytrace: 2 N+1 patterns in 7 statements (db time ",
@@ -25,14 +25,14 @@ func TestNoNPlusOnePasses(t *testing.T) {
 		db := store(t, 3)
 		fastInventory(NoNPlusOne(t, t.Context()), db)
 	})
-	f.passes(t)
+	f.Passes(t)
 
 	// One entry: each statement runs once, which is no pattern.
 	f = runFake(t, "TestOne", func(t testing.TB) {
 		db := store(t, 1)
 		slowInventory(NoNPlusOne(t, t.Context()), db)
 	})
-	f.passes(t)
+	f.Passes(t)
 }
 
 func TestNoNPlusOneEscapeHatches(t *testing.T) {
@@ -41,17 +41,17 @@ func TestNoNPlusOneEscapeHatches(t *testing.T) {
 		ctx := NoNPlusOne(t, t.Context(), querytrace.Allow{CallSite: "slowInventory", Reason: "the slow page is kept for comparison"})
 		slowInventory(ctx, db)
 	})
-	f.passes(t)
+	f.Passes(t)
 
 	f = runFake(t, "TestPaused", func(t testing.TB) {
 		db := store(t, 3)
 		ctx := NoNPlusOne(t, t.Context())
 		slowInventory(querytrace.Pause(ctx, "the slow page is kept for comparison"), db)
 	})
-	f.passes(t)
+	f.Passes(t)
 
 	f = runFake(t, "TestNoReason", func(t testing.TB) {
 		NoNPlusOne(t, t.Context(), querytrace.Allow{Table: "items"})
 	})
-	contains(t, f.fails(t), "querytracetest.NoNPlusOne: an Allow entry without a Reason")
+	contains(t, f.Fails(t), "querytracetest.NoNPlusOne: an Allow entry without a Reason")
 }

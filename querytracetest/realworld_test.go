@@ -74,7 +74,7 @@ func TestHTTPTestBudgetFails(t *testing.T) {
 		ctx := Budget(t, t.Context(), AtMost(3))
 		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, "GET", "/inventory", nil))
 	})
-	contains(t, f.fails(t), "querytrace: 7 statements, budget at most 3", "querytracetest.slowInventory")
+	contains(t, f.Fails(t), "querytrace: 7 statements, budget at most 3", "querytracetest.slowInventory")
 }
 
 // Goroutines that the code under test starts with the context are counted.
@@ -130,7 +130,7 @@ func TestHelpersCompose(t *testing.T) {
 		ctx = NoNPlusOne(t, ctx)
 		slowInventory(ctx, db)
 	})
-	if len(f.errors) != 2 {
-		t.Fatalf("%d errors; want the budget's and the N+1 check's:\n%s", len(f.errors), f.output())
+	if len(f.Errors) != 2 {
+		t.Fatalf("%d errors; want the budget's and the N+1 check's:\n%s", len(f.Errors), f.Text())
 	}
 }

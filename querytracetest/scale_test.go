@@ -29,7 +29,7 @@ func inventoryScale(page func(context.Context, *sql.DB) ([]row, error)) func(t t
 
 func TestScaleFailsOnTheSeedScenario(t *testing.T) {
 	f := runFake(t, "TestInventoryScales", inventoryScale(slowInventory))
-	msg := f.fails(t)
+	msg := f.Fails(t)
 	t.Logf("failure text:\n%s", msg)
 	contains(t, msg,
 		"querytrace: statements grow with the data: 5 at size 2, 7 at size 3 (+2 per item); want the same count at every size (db time ",
@@ -50,7 +50,7 @@ func TestScaleFailsOnTheSeedScenario(t *testing.T) {
 }
 
 func TestScalePassesOnGroupBy(t *testing.T) {
-	runFake(t, "TestInventoryScales", inventoryScale(fastInventory)).passes(t)
+	runFake(t, "TestInventoryScales", inventoryScale(fastInventory)).Passes(t)
 }
 
 // writeItems inserts one row per item, and with twice also reads it back.
@@ -82,9 +82,9 @@ func writeItems(db *sql.DB, twice bool) func(t testing.TB) {
 
 func TestScaleLinear(t *testing.T) {
 	db := openDB(t)
-	runFake(t, "TestWrite", writeItems(db, false)).passes(t)
+	runFake(t, "TestWrite", writeItems(db, false)).Passes(t)
 
-	msg := runFake(t, "TestWriteTwice", writeItems(db, true)).fails(t)
+	msg := runFake(t, "TestWriteTwice", writeItems(db, true)).Fails(t)
 	contains(t, msg,
 		"querytrace: statements grow by +2 per item: 2 at size 1, 4 at size 2, 8 at size 4; want +1 per item",
 		"    +1 per item  insert into entries(name) values (?)  N+1\n",
@@ -117,8 +117,8 @@ func TestScaleWarmup(t *testing.T) {
 			Scale(t, ScaleTest{Warmup: warm, Act: func(t testing.TB, ctx context.Context) { c.get(ctx) }})
 		}
 	}
-	runFake(t, "TestWarm", act(true)).passes(t)
-	msg := runFake(t, "TestCold", act(false)).fails(t)
+	runFake(t, "TestWarm", act(true)).Passes(t)
+	msg := runFake(t, "TestCold", act(false)).Fails(t)
 	contains(t, msg, "querytrace: statements change with the data: 1 at size 2, 0 at size 3 (-1 per item)",
 		"    -1 per item  select id, name from entries order by id\n")
 }
@@ -137,7 +137,7 @@ func TestScaleStepsThatDiffer(t *testing.T) {
 			},
 		})
 	})
-	contains(t, f.fails(t), "querytrace: statements grow with the data: 1 at size 1, 4 at size 2, 9 at size 3 (+3, +5 per item)")
+	contains(t, f.Fails(t), "querytrace: statements grow with the data: 1 at size 1, 4 at size 2, 9 at size 3 (+3, +5 per item)")
 }
 
 func TestScaleMisuse(t *testing.T) {
@@ -151,7 +151,7 @@ func TestScaleMisuse(t *testing.T) {
 		{ScaleTest{}, "querytracetest.Scale: no Act"},
 		{ScaleTest{Act: act, PerItem: -1}, "querytracetest.Scale: PerItem -1: want zero or more"},
 	} {
-		contains(t, runFake(t, "TestMisuse", func(t testing.TB) { Scale(t, tc.s) }).fails(t), tc.want)
+		contains(t, runFake(t, "TestMisuse", func(t testing.TB) { Scale(t, tc.s) }).Fails(t), tc.want)
 	}
 }
 
@@ -167,7 +167,7 @@ func TestScaleQuietWhenActFails(t *testing.T) {
 			},
 		})
 	})
-	if len(f.errors) != 2 || f.errors[0] != "page is wrong" {
-		t.Errorf("errors = %q; want only the two of the runs", f.errors)
+	if len(f.Errors) != 2 || f.Errors[0] != "page is wrong" {
+		t.Errorf("errors = %q; want only the two of the runs", f.Errors)
 	}
 }

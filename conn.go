@@ -3,6 +3,7 @@ package querytrace
 import (
 	"context"
 	"database/sql/driver"
+	"reflect"
 	"time"
 
 	"github.com/querytrace/querytrace/internal/wrapmark"
@@ -18,6 +19,12 @@ type conn struct {
 	// spare is the wrapper of this connection's last closed rows, which
 	// its next query reuses: see rowsState.
 	spare *rowsState
+
+	// rowsType and rowsMask remember the optional interfaces of the last
+	// type of rows the driver returned: a driver returns one type, and six
+	// type assertions a query add up.
+	rowsType reflect.Type
+	rowsMask uint32
 }
 
 func (d *tdriver) wrapConn(c driver.Conn) driver.Conn {
@@ -158,7 +165,11 @@ func (c *conn) queried(t *Trace, kind Kind, query string, start time.Duration, a
 		c.event(t, kind, query, start, args, err)
 		return rows, err
 	}
-	mask := rowsMask(rows)
+	mask := c.rowsMask
+	if t := reflect.TypeOf(rows); t != c.rowsType {
+		mask = rowsMask(rows)
+		c.rowsType, c.rowsMask = t, mask
+	}
 	r := c.spare
 	if r != nil && r.mask == mask {
 		c.spare = nil

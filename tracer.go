@@ -94,6 +94,7 @@ type group struct {
 	lastSeq     int
 	overlapped  int
 	args        [maxDistinct]uint64
+	bloom       uint64 // a bit for each hash in args
 	distinct    int
 	repeats     int
 	paused      string
@@ -320,16 +321,21 @@ func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 	return g
 }
 
-// noteArgs tells a new argument set from one seen before.
+// noteArgs tells a new argument set from one seen before. The bloom word
+// answers most "never seen" without a scan of the remembered hashes.
 func (g *group) noteArgs(h uint64) {
-	for _, a := range g.args[:min(g.distinct, maxDistinct)] {
-		if a == h {
-			g.repeats++
-			return
+	bit := uint64(1) << (h >> 58)
+	if g.bloom&bit != 0 {
+		for _, a := range g.args[:min(g.distinct, maxDistinct)] {
+			if a == h {
+				g.repeats++
+				return
+			}
 		}
 	}
 	if g.distinct < maxDistinct {
 		g.args[g.distinct] = h
+		g.bloom |= bit
 	}
 	g.distinct++
 }

@@ -170,17 +170,17 @@ func (c *conn) queried(t *Trace, kind Kind, query string, start time.Duration, a
 		mask = rowsMask(rows)
 		c.rowsType, c.rowsMask = t, mask
 	}
+	e := rec{kind: kind, sql: query, start: start, dur: since(start), args: args, dialect: c.drv.cfg.dialect}
+	e.stack, e.site = c.site()
 	r := c.spare
 	if r != nil && r.mask == mask {
 		c.spare = nil
-		*r = rowsState{r: rows, conn: c, t: t, outer: r.outer, mask: mask}
+		*r = rowsState{r: rows, conn: c, t: t, rec: e, outer: r.outer, mask: mask}
 	} else {
-		w := wrapRowsIfaces(rowsState{r: rows, conn: c, t: t, mask: mask}, mask)
+		w := wrapRowsIfaces(rowsState{r: rows, conn: c, t: t, rec: e, mask: mask}, mask)
 		r = w.(interface{ self() *rowsState }).self()
 		r.outer = w
 	}
-	r.rec = rec{kind: kind, sql: query, start: start, dur: since(start), args: args, dialect: c.drv.cfg.dialect}
-	r.rec.stack, r.rec.site = c.site()
 	return r.outer, nil
 }
 

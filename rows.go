@@ -52,7 +52,6 @@ func (r *rowsState) Close() error {
 		r.rec.rows = r.n
 		r.rec.rowsDur = since(r.rec.start)
 		r.t.record(&r.rec)
-		r.rec = rec{}
 		r.conn.spare = r
 	}
 	return err

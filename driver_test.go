@@ -593,10 +593,11 @@ func TestWrapTwice(t *testing.T) {
 	if Wrap(d) != d {
 		t.Errorf("wrapping a wrapped driver wrapped it again")
 	}
-	if err := Register("qt-twice", Wrap(Wrap(&fakeDriver{}))); err != nil {
+	name := uniqueName("qt-twice")
+	if err := Register(name, Wrap(Wrap(&fakeDriver{}))); err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open("qt-twice", "")
+	db, err := Open(name, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -694,10 +695,11 @@ func TestRealDriverInterfaces(t *testing.T) {
 // prepare-and-run fallback, which the trace counts as one statement.
 func TestErrSkip(t *testing.T) {
 	fd := &fakeDriver{skipExec: true}
-	if err := Register("qt-skip", fd); err != nil {
+	name := uniqueName("qt-skip")
+	if err := Register(name, fd); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("qt-skip", "")
+	db, err := sql.Open(name, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -817,4 +819,12 @@ func TestQueryAllocations(t *testing.T) {
 	if traced > raw {
 		t.Errorf("the wrapper adds %.1f allocations per query", traced-raw)
 	}
+}
+
+var driverNames atomic.Int64
+
+// uniqueName returns a driver name not registered before in this process:
+// database/sql's registry outlives a test, and -count runs tests again.
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, driverNames.Add(1))
 }

@@ -53,19 +53,22 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 	return ctx
 }
 
-// site returns the interned call stack of the statement being run and its
-// hash; for a driver wrapped WithoutStacks, the empty stack.
-func (c *conn) site() (*Stack, uint64) {
+// fill sets r to the record of a call that started at start and has just
+// returned, with its call site: the interned stack, or for a driver wrapped
+// WithoutStacks the empty one.
+func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args uint64, err error) {
+	*r = rec{kind: kind, sql: query, start: start, dur: since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
 	if c.drv.cfg.noStacks {
-		return &emptyStack, emptyStackHash
+		r.stack, r.site = &emptyStack, emptyStackHash
+	} else {
+		r.stack, r.site = siteOf()
 	}
-	return siteOf()
 }
 
 // event records a call that returned no rows.
 func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args uint64, err error) {
-	r := rec{kind: kind, sql: query, start: start, dur: since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
-	r.stack, r.site = c.site()
+	var r rec
+	c.fill(&r, kind, query, start, args, err)
 	t.record(&r)
 }
 
@@ -170,8 +173,8 @@ func (c *conn) queried(t *Trace, kind Kind, query string, start time.Duration, a
 		mask = rowsMask(rows)
 		c.rowsType, c.rowsMask = t, mask
 	}
-	e := rec{kind: kind, sql: query, start: start, dur: since(start), args: args, dialect: c.drv.cfg.dialect}
-	e.stack, e.site = c.site()
+	var e rec
+	c.fill(&e, kind, query, start, args, nil)
 	r := c.spare
 	if r != nil && r.mask == mask {
 		c.spare = nil

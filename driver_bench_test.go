@@ -4,7 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"testing"
-	"time"
+
+	"github.com/querytrace/querytrace/internal/interleave"
 )
 
 // The driver benchmarks measure each workload raw, traced, and traced
@@ -236,17 +237,11 @@ func BenchmarkOverhead(b *testing.B) {
 				raw := benchDB(b, false, nil)
 				traced := benchDB(b, c.name != "raw", c.opts)
 				ctx, tr := Start(context.Background(), "bench")
-				const block = 100
-				var rawTime, tracedTime time.Duration
-				runRaw := func(n int) {
-					t0 := time.Now()
+				interleave.Run(b, 100, "stmt", func(n int) {
 					for i := range n {
 						w.run(b, ctx, raw, i)
 					}
-					rawTime += time.Since(t0)
-				}
-				runTraced := func(n int) {
-					t0 := time.Now()
+				}, func(n int) {
 					for i := range n {
 						w.run(b, ctx, traced, i)
 					}
@@ -254,24 +249,7 @@ func BenchmarkOverhead(b *testing.B) {
 						tr.Finish()
 						ctx, tr = Start(context.Background(), "bench")
 					}
-					tracedTime += time.Since(t0)
-				}
-				b.ResetTimer()
-				for done := 0; done < b.N; done += block {
-					n := min(block, b.N-done)
-					// Each side goes first in every other block, so that
-					// neither gains from the order.
-					if done/block%2 == 0 {
-						runRaw(n)
-						runTraced(n)
-					} else {
-						runTraced(n)
-						runRaw(n)
-					}
-				}
-				b.ReportMetric(float64(rawTime.Nanoseconds())/float64(b.N), "raw-ns/stmt")
-				b.ReportMetric(float64(tracedTime.Nanoseconds())/float64(b.N), "traced-ns/stmt")
-				b.ReportMetric(float64(tracedTime)/float64(rawTime), "traced/raw")
+				})
 			})
 		}
 	}

@@ -102,13 +102,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Next.ServeHTTP(tw.wrap(), r2)
 }
 
-func (h *Handler) detector() *Detector {
-	if h.Detector == nil {
-		return &DefaultDetector
-	}
-	return h.Detector
-}
-
 func (h *Handler) logger() *slog.Logger {
 	if h.Logger == nil {
 		return slog.Default()

@@ -23,11 +23,9 @@ type Stack struct {
 // CaptureStack returns the stack of its caller. Sources that hand events to
 // Record call it where the application called them (the pgx tracer in its
 // start hook), since by the end hook the stack may be another.
-//
-//go:noinline
 func CaptureStack() Stack {
 	var s Stack
-	s.n, _ = walk(&s.pcs)
+	s.capture()
 	return s
 }
 
@@ -72,10 +70,16 @@ func (s *Stack) hash() uint64 { return hashPCs(s.pcs[:s.n]) }
 func hashPCs(pcs []uintptr) uint64 {
 	h := uint64(fnvOffset)
 	for _, pc := range pcs {
-		h = (h ^ uint64(pc)) * fnvPrime
+		h = hashPC(h, pc)
 	}
-	return (h ^ uint64(len(pcs))) * fnvPrime
+	return hashEnd(h, len(pcs))
 }
+
+// hashPC folds one return address into a stack's hash; hashEnd closes it
+// with the number of addresses. walk and hashPCs share them so that a
+// stack hashes the same whichever computed it.
+func hashPC(h uint64, pc uintptr) uint64 { return (h ^ uint64(pc)) * fnvPrime }
+func hashEnd(h uint64, n int) uint64     { return (h ^ uint64(n)) * fnvPrime }
 
 // The intern table holds one copy of each call site's stack, so that a
 // statement in flight (the rows of a query) carries a pointer where it

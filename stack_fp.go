@@ -30,11 +30,11 @@ func walk(pcs *[maxStackDepth]uintptr) (n int, h uint64) {
 		if pcs != nil {
 			pcs[n] = pc
 		}
-		h = (h ^ uint64(pc)) * fnvPrime
+		h = hashPC(h, pc)
 		n++
 		fp = next(fp)
 	}
-	return n, (h ^ uint64(n)) * fnvPrime
+	return n, hashEnd(h, n)
 }
 
 // next returns the frame above fp, or nil where the chain ends. Callers'

@@ -28,14 +28,11 @@ type Trace struct {
 	once   sync.Once
 	report *Report
 
-	// snap is the last Snapshot's report, and what it was built from:
-	// Finish reuses it when nothing has happened since, as in a handler
-	// that wrote its response (and the Server-Timing header) after its
-	// last statement.
-	snap     *Report
-	snapSeq  int
-	snapName string
-	snapDet  *Detector
+	// snap is the last Snapshot's report while it still describes the
+	// trace: a statement, a new name or a new detector drops it. Finish
+	// reuses it, as in a handler that wrote its response (and the
+	// Server-Timing header) after its last statement.
+	snap *Report
 
 	mu       sync.Mutex
 	detector *Detector
@@ -174,6 +171,7 @@ func (t *Trace) Name() string {
 func (t *Trace) SetDetector(d *Detector) {
 	t.mu.Lock()
 	t.detector = d
+	t.snap = nil
 	t.mu.Unlock()
 }
 
@@ -225,6 +223,9 @@ func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
 	defer t.mu.Unlock()
 	if t.finished {
 		return
+	}
+	if t.snap != nil {
+		t.snap = nil
 	}
 	t.seq++
 	tt := &t.totals
@@ -364,7 +365,7 @@ func (t *Trace) Finish() *Report {
 		end := time.Now()
 		t.mu.Lock()
 		t.finished = true
-		if s := t.snap; s != nil && t.snapSeq == t.seq && t.snapName == t.name && t.snapDet == t.detector {
+		if s := t.snap; s != nil {
 			t.mu.Unlock()
 			r := *s
 			r.Wall = end.Sub(r.Start)
@@ -394,9 +395,10 @@ func (t *Trace) Snapshot() *Report {
 	t.mu.Unlock()
 	r := raw.report()
 	t.mu.Lock()
-	if !t.finished {
-		// Finish hands out a copy: r is the caller's.
-		t.snap, t.snapSeq, t.snapName, t.snapDet = r, seq, name, det
+	if !t.finished && t.seq == seq && t.name == name && t.detector == det {
+		// Nothing changed while r was built. Finish hands out a copy:
+		// r is the caller's.
+		t.snap = r
 	}
 	t.mu.Unlock()
 	return r
@@ -407,7 +409,10 @@ func (t *Trace) Snapshot() *Report {
 // started.
 func (t *Trace) rename(name string) {
 	t.mu.Lock()
-	t.name = name
+	if name != t.name {
+		t.name = name
+		t.snap = nil
+	}
 	t.mu.Unlock()
 }
 

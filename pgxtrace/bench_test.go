@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/interleave"
 	"github.com/querytrace/querytrace/pgxtrace"
 )
 
@@ -144,17 +145,11 @@ func BenchmarkOverhead(b *testing.B) {
 				selectOne(b, ctx, raw)
 				selectOne(b, ctx, c.other)
 			}
-			const block = 100
-			var rawTime, otherTime time.Duration
-			runRaw := func(n int) {
-				t0 := time.Now()
+			interleave.Run(b, 100, "stmt", func(n int) {
 				for range n {
 					selectOne(b, ctx, raw)
 				}
-				rawTime += time.Since(t0)
-			}
-			runOther := func(n int) {
-				t0 := time.Now()
+			}, func(n int) {
 				for range n {
 					selectOne(b, ctx, c.other)
 				}
@@ -162,22 +157,7 @@ func BenchmarkOverhead(b *testing.B) {
 					tr.Finish()
 					ctx, tr = querytrace.Start(context.Background(), "bench")
 				}
-				otherTime += time.Since(t0)
-			}
-			b.ResetTimer()
-			for done, k := 0, 0; done < b.N; done, k = done+block, k+1 {
-				n := min(block, b.N-done)
-				if k%2 == 0 {
-					runRaw(n)
-					runOther(n)
-				} else {
-					runOther(n)
-					runRaw(n)
-				}
-			}
-			b.ReportMetric(float64(rawTime.Nanoseconds())/float64(b.N), "raw-ns/stmt")
-			b.ReportMetric(float64(otherTime.Nanoseconds())/float64(b.N), "traced-ns/stmt")
-			b.ReportMetric(float64(otherTime)/float64(rawTime), "traced/raw")
+			})
 		})
 	}
 }

@@ -7,14 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/interleave"
 )
 
 // BenchmarkFastPage serves the fast page in process, raw and through
-// querytrace's driver and middleware, in alternating blocks as the root
-// package's BenchmarkOverhead does, and reports the ratio: the cost the
+// querytrace's driver and middleware, in alternating blocks
+// (internal/interleave), and reports the ratio: the cost the
 // load test sees, without the network and the clients.
 //
 //	go test -run '^$' -bench FastPage -count 6 ./examples/inventory
@@ -53,8 +53,7 @@ func benchFastPage(b *testing.B, driver, handler bool) {
 		return newMux(db)
 	}
 	raw, traced := open(b.Name()+"-raw", false, false), open(b.Name()+"-traced", driver, handler)
-	serve := func(h http.Handler, n int) time.Duration {
-		t0 := time.Now()
+	serve := func(h http.Handler, n int) {
 		for range n {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, loadPath, nil))
@@ -62,22 +61,8 @@ func benchFastPage(b *testing.B, driver, handler bool) {
 				b.Fatalf("GET %s: %d", loadPath, rec.Code)
 			}
 		}
-		return time.Since(t0)
 	}
-	const block = 20
-	var rawTime, tracedTime time.Duration
-	b.ResetTimer()
-	for done := 0; done < b.N; done += block {
-		n := min(block, b.N-done)
-		if done/block%2 == 0 {
-			rawTime += serve(raw, n)
-			tracedTime += serve(traced, n)
-		} else {
-			tracedTime += serve(traced, n)
-			rawTime += serve(raw, n)
-		}
-	}
-	b.ReportMetric(float64(rawTime.Microseconds())/float64(b.N), "raw-µs/req")
-	b.ReportMetric(float64(tracedTime.Microseconds())/float64(b.N), "traced-µs/req")
-	b.ReportMetric(float64(tracedTime)/float64(rawTime), "traced/raw")
+	interleave.Run(b, 20, "req",
+		func(n int) { serve(raw, n) },
+		func(n int) { serve(traced, n) })
 }

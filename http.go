@@ -47,6 +47,15 @@ type Handler struct {
 	// panic in it is recovered and logged once.
 	OnReport func(*http.Request, *Report)
 
+	// OnFinish, when set, receives the report of each request on the
+	// request's goroutine, after Next has returned and before ServeHTTP
+	// does: the request's context (and a tracing span on it) is still
+	// live, so a tracing bridge can annotate the span before it ends. It
+	// runs for every request and holds up the handler's return, so it
+	// must be quick; it must not keep r past its return. A panic in it is
+	// recovered and logged once. It runs before OnReport and the logs.
+	OnFinish func(*http.Request, *Report)
+
 	// WarnInterval is how long warnings about one call site are held back
 	// after one was logged; the next says how many were held back. Zero
 	// means a minute; a negative value logs every one.
@@ -97,6 +106,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A handler that wrote nothing has its headers written by
 		// net/http after this returns: they get the whole report's timing.
 		tw.writeTiming(rep)
+		h.callOnFinish(r2, rep)
 		h.emit(r2, rep)
 	}()
 	h.Next.ServeHTTP(tw.wrap(), r2)
@@ -171,6 +181,25 @@ func (h *Handler) callOnReport(ctx context.Context, r *http.Request, rep *Report
 		}
 	}()
 	h.OnReport(r, rep)
+}
+
+// callOnFinish runs OnFinish on the request's goroutine, containing a
+// panic: the response is written and the application must not see it.
+func (h *Handler) callOnFinish(r *http.Request, rep *Report) {
+	if h.OnFinish == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			h.panicOnce.Do(func() {
+				h.safely(func() {
+					h.logger().LogAttrs(r.Context(), slog.LevelError, "querytrace: OnFinish panicked; later panics are not logged",
+						slog.String("panic", fmt.Sprint(p)), slog.String("route", rep.Name))
+				})
+			})
+		}
+	}()
+	h.OnFinish(r, rep)
 }
 
 // safely runs f, containing a panic: a broken log handler must not take

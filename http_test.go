@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -346,5 +347,34 @@ func TestHandlerRouteAllow(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "N+1") {
 		t.Errorf("allowed N+1 logged as a warning: %s", buf.String())
+	}
+}
+
+// TestHandlerOnFinish checks that OnFinish gets the final report on the
+// request's goroutine before ServeHTTP returns, with the request's context
+// still live, and that a panic in it reaches neither net/http nor the
+// other sinks.
+func TestHandlerOnFinish(t *testing.T) {
+	db := openSeed(t, 3)
+	onReport, ch := reports()
+	var got *Report
+	var ctxErr error = errors.New("OnFinish not called")
+	h := &Handler{Logger: slog.New(&logRecorder{}), OnReport: onReport,
+		OnFinish: func(r *http.Request, rep *Report) {
+			got, ctxErr = rep, r.Context().Err()
+			panic("boom")
+		},
+		Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			db.QueryRowContext(r.Context(), `SELECT 1`).Scan(new(int))
+		})}
+	serve(h, "/finish")
+	if ctxErr != nil {
+		t.Fatalf("OnFinish: request context: %v", ctxErr)
+	}
+	if got == nil || got.Statements != 1 || got.Name != "GET /finish" {
+		t.Fatalf("OnFinish got %+v before ServeHTTP returned, want the final report of 1 statement", got)
+	}
+	if r := wait(t, ch); r != got {
+		t.Errorf("OnReport got another report than OnFinish")
 	}
 }

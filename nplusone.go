@@ -286,6 +286,8 @@ func (d *Detector) postgres(g *Group) bool {
 		return false
 	case g.Dialect == DialectPostgres:
 		return true
+	case g.Dialect != DialectGeneric:
+		return false
 	}
 	for _, tell := range []string{"::", " ilike ", " returning ", "any(", " distinct on", "array["} {
 		if strings.Contains(g.Shape, tell) {

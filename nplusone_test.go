@@ -347,7 +347,7 @@ func TestScenarios(t *testing.T) {
 				return err
 			},
 			want: want{nplus1: 1},
-			fix:  "select id, user_id from items where id in (...), or a join to items in the source query",
+			fix:  "select id, user_id from items where id in (...); or a join to items in the source query",
 		},
 		{
 			name: "keyset pages",
@@ -437,7 +437,7 @@ func TestScenarios(t *testing.T) {
 				return nil
 			},
 			want: want{nplus1: 1},
-			fix:  "update items set user_id = v.user_id from (values (?, ?), ...) as v(id, user_id) where items.id = v.id",
+			fix:  "with v(user_id, id) as (select user_id, id from items where false union all select ?, ? union all select ?, ? union all ...) update items set user_id = v.user_id from v where items.id = v.id",
 		},
 		{
 			name: "delete loop",

@@ -1,0 +1,263 @@
+package ormtest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"testing"
+
+	"github.com/querytrace/querytrace"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+type User struct {
+	ID     int
+	Name   string
+	TeamID int
+	Posts  []Post
+}
+
+type Post struct {
+	ID        int
+	UserID    int
+	Title     string
+	Score     int
+	CreatedAt string
+	User      *User
+}
+
+type Tag struct {
+	ID   int
+	Slug string
+}
+
+// openGORM opens GORM on the traced database, as an application hands
+// GORM a *sql.DB it opened itself.
+func openGORM(t *testing.T, b backend, db *sql.DB) *gorm.DB {
+	d := gorm.Dialector(sqlite.New(sqlite.Config{Conn: db}))
+	if b.pg {
+		d = postgres.New(postgres.Config{Conn: db})
+	}
+	g, err := gorm.Open(d, &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestGORMFirstInLoop: a First per post to load its author is an N+1 at
+// the loop's line whose fix, run, returns every author; Preload is the
+// fix and raises nothing.
+func TestGORMFirstInLoop(t *testing.T) {
+	each(t, func(t *testing.T, b backend, db *sql.DB) {
+		g := openGORM(t, b, db)
+		file, at := line(t, "first")
+		var posts []Post
+		var execs [][]any
+		w := want{}
+		r := trace("GET /posts", func(ctx context.Context) {
+			g := g.WithContext(ctx)
+			g.Order("id").Find(&posts)
+			for i := range posts {
+				var u User
+				g.First(&u, posts[i].UserID) // loop: first
+				execs = append(execs, []any{posts[i].UserID, 1})
+				w[strconv.Itoa(u.ID)] = []map[string]string{{"id": strconv.Itoa(u.ID), "name": u.Name}}
+			}
+		})
+		f := finding(t, r, querytrace.FindingNPlusOne, len(posts), file, at)
+		if f.Source == nil || f.PerRow != 1 {
+			t.Errorf("source %v per row %d, want the posts query once per row", f.Source, f.PerRow)
+		}
+		readsLike(t, db, f, execs, "id", w)
+
+		r = trace("GET /posts, preloaded", func(ctx context.Context) {
+			if err := g.WithContext(ctx).Preload("User").Order("id").Find(&posts).Error; err != nil {
+				t.Fatal(err)
+			}
+		})
+		none(t, r)
+		if posts[0].User == nil {
+			t.Fatal("Preload loaded no author")
+		}
+	})
+}
+
+// TestGORMFindInLoop: a Find of each user's posts is an N+1 whose fix
+// returns each user's posts; Preload("Posts") raises nothing.
+func TestGORMFindInLoop(t *testing.T) {
+	each(t, func(t *testing.T, b backend, db *sql.DB) {
+		g := openGORM(t, b, db)
+		file, at := line(t, "find")
+		var users []User
+		var execs [][]any
+		w := want{}
+		r := trace("GET /users", func(ctx context.Context) {
+			g := g.WithContext(ctx)
+			g.Order("id").Find(&users)
+			for _, u := range users {
+				var posts []Post
+				g.Where("user_id = ?", u.ID).Find(&posts) // loop: find
+				execs = append(execs, []any{u.ID})
+				rows := []map[string]string{}
+				for _, p := range posts {
+					rows = append(rows, map[string]string{"id": strconv.Itoa(p.ID), "title": p.Title})
+				}
+				w[strconv.Itoa(u.ID)] = rows
+			}
+		})
+		f := finding(t, r, querytrace.FindingNPlusOne, len(users), file, at)
+		readsLike(t, db, f, execs, "user_id", w)
+
+		r = trace("GET /users, preloaded", func(ctx context.Context) {
+			g.WithContext(ctx).Preload("Posts").Find(&users)
+		})
+		none(t, r)
+	})
+}
+
+// TestGORMCountInLoop: a Count per user becomes one grouped query that
+// returns each user's count; users without posts get no row, and counted
+// 0 in the loop.
+func TestGORMCountInLoop(t *testing.T) {
+	each(t, func(t *testing.T, b backend, db *sql.DB) {
+		g := openGORM(t, b, db)
+		file, at := line(t, "count")
+		var users []User
+		var execs [][]any
+		w := want{}
+		count := "count(*)" // the column's name
+		if b.pg {
+			count = "count"
+		}
+		r := trace("GET /users/stats", func(ctx context.Context) {
+			g := g.WithContext(ctx)
+			g.Find(&users)
+			for _, u := range users {
+				var n int64
+				g.Model(&Post{}).Where("user_id = ?", u.ID).Count(&n) // loop: count
+				execs = append(execs, []any{u.ID})
+				if n > 0 {
+					w[strconv.FormatInt(int64(u.ID), 10)] = []map[string]string{{count: strconv.FormatInt(n, 10)}}
+				}
+			}
+		})
+		f := finding(t, r, querytrace.FindingNPlusOne, len(users), file, at)
+		readsLike(t, db, f, execs, "user_id", w)
+	})
+}
+
+// TestGORMLatestInLoop: the latest post of each user by First with an
+// order is a per-key LIMIT: the fix keeps one row per user, not one in
+// all.
+func TestGORMLatestInLoop(t *testing.T) {
+	each(t, func(t *testing.T, b backend, db *sql.DB) {
+		g := openGORM(t, b, db)
+		file, at := line(t, "latest")
+		var users []User
+		var execs [][]any
+		w := want{}
+		r := trace("GET /users/latest", func(ctx context.Context) {
+			g := g.WithContext(ctx)
+			g.Find(&users)
+			for _, u := range users {
+				var p Post
+				err := g.Where("user_id = ?", u.ID).Order("created_at desc").First(&p).Error // loop: latest
+				execs = append(execs, []any{u.ID, 1})
+				switch {
+				case errors.Is(err, gorm.ErrRecordNotFound):
+					w[strconv.Itoa(u.ID)] = nil
+				case err != nil:
+					t.Fatal(err)
+				default:
+					w[strconv.Itoa(u.ID)] = []map[string]string{{"id": strconv.Itoa(p.ID), "title": p.Title}}
+				}
+			}
+		})
+		f := finding(t, r, querytrace.FindingNPlusOne, len(users), file, at)
+		readsLike(t, db, f, execs, "user_id", w)
+	})
+}
+
+// TestGORMCreateInLoop: a Create per tag is an N+1 insert whose fix is one
+// multi-row insert (with RETURNING, no COPY) that inserts the same rows;
+// Create of the slice raises nothing, and CreateInBatches of 250 tags in
+// chunks of 100 is batched, not an N+1.
+func TestGORMCreateInLoop(t *testing.T) {
+	each(t, func(t *testing.T, b backend, db *sql.DB) {
+		g := openGORM(t, b, db)
+		file, at := line(t, "create")
+		slugs := []string{"go", "sql", "orm", "web"}
+		var execs [][]any
+		r := trace("POST /tags", func(ctx context.Context) {
+			g := g.WithContext(ctx)
+			for _, s := range slugs {
+				g.Create(&Tag{Slug: s}) // loop: create
+				execs = append(execs, []any{s})
+			}
+		})
+		f := finding(t, r, querytrace.FindingNPlusOne, len(slugs), file, at)
+		writesLike(t, db, f, execs, `select slug from tags`, func() {
+			// The loop's rows, removed again so the fix can insert them.
+			if _, err := db.Exec(`delete from tags`); err != nil {
+				t.Fatal(err)
+			}
+		})
+
+		many := make([]Tag, 4)
+		for i := range many {
+			many[i].Slug = "s" + strconv.Itoa(i)
+		}
+		none(t, trace("POST /tags, at once", func(ctx context.Context) { g.WithContext(ctx).Create(&many) }))
+	})
+}
+
+// TestGORMCreateInBatches: 250 rows in chunks of 100 is the fix already.
+func TestGORMCreateInBatches(t *testing.T) {
+	each(t, func(t *testing.T, b backend, db *sql.DB) {
+		g := openGORM(t, b, db)
+		many := make([]Tag, 250)
+		for i := range many {
+			many[i].Slug = "b" + strconv.Itoa(i)
+		}
+		r := trace("POST /tags/import", func(ctx context.Context) {
+			g.WithContext(ctx).CreateInBatches(&many, 100)
+		})
+		if len(r.NPlusOne) != 0 || len(r.Batched) != 1 {
+			t.Errorf("want one batched finding and no N+1 (issue 13 item 4):\n%s", r)
+		}
+	})
+}
+
+// TestGORMUpdateInLoop: an Update per post is an N+1 whose fix, one
+// UPDATE from the rows, leaves the table as the loop did.
+func TestGORMUpdateInLoop(t *testing.T) {
+	each(t, func(t *testing.T, b backend, db *sql.DB) {
+		g := openGORM(t, b, db)
+		file, at := line(t, "update")
+		var posts []Post
+		g.Order("id").Find(&posts)
+		before := snapshot(t, db, `select id, score from posts`)
+		var execs [][]any
+		r := trace("POST /posts/rescore", func(ctx context.Context) {
+			g := g.WithContext(ctx)
+			for _, p := range posts {
+				score := p.Score + 10
+				g.Model(&p).Update("score", score) // loop: update
+				execs = append(execs, []any{score, p.ID})
+			}
+		})
+		f := finding(t, r, querytrace.FindingNPlusOne, len(posts), file, at)
+		writesLike(t, db, f, execs, `select id, score from posts`, func() {
+			for _, row := range before.Rows {
+				if _, err := db.Exec(rebind(b.pg, `update posts set score = ? where id = ?`), row[1], row[0]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	})
+}

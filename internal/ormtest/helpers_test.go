@@ -1,0 +1,313 @@
+package ormtest
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/fixcheck"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// A backend is a database the scenarios run on, through querytrace.
+type backend struct {
+	name string
+	pg   bool
+	open func(t *testing.T) *sql.DB
+}
+
+var backends = []backend{
+	{name: "sqlite", open: openSQLite},
+	{name: "postgres", pg: true, open: openPostgres},
+}
+
+// each runs f once per backend, on a fresh database holding the schema.
+func each(t *testing.T, f func(t *testing.T, b backend, db *sql.DB)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db := b.open(t)
+			setUp(t, db, b.pg)
+			f(t, b, db)
+		})
+	}
+}
+
+var dbs atomic.Int64
+
+func openSQLite(t *testing.T) *sql.DB {
+	db, err := querytrace.Open("sqlite3", fmt.Sprintf("file:orm%d?mode=memory&cache=shared", dbs.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One connection keeps the in-memory database alive.
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openPostgres opens the test server through querytrace in a schema of
+// the test's own, dropped at the end.
+func openPostgres(t *testing.T) *sql.DB {
+	dsn := os.Getenv("QUERYTRACE_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("QUERYTRACE_POSTGRES_DSN is not set: set it to a PostgreSQL DSN such as postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the ORM scenarios on PostgreSQL (.ci/run does)")
+	}
+	schema := fmt.Sprintf("qt_orm_%d_%d", os.Getpid(), dbs.Add(1))
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(`create schema ` + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(`drop schema ` + schema + ` cascade`)
+		admin.Close()
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	db, err := querytrace.Open("pgx", dsn+sep+"search_path="+schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// The schema: users, their posts, and tags with a unique slug.
+var schema = []string{
+	`create table users (id integer primary key, name text not null, team_id integer not null)`,
+	`create table posts (id integer primary key, user_id integer not null, title text not null,
+		score integer not null, created_at text not null)`,
+	`create table tags (id serial primary key, slug text not null unique)`,
+}
+
+// setUp creates the schema and 8 users, each but the last with posts.
+func setUp(t *testing.T, db *sql.DB, pg bool) {
+	t.Helper()
+	for _, q := range schema {
+		if !pg {
+			q = strings.Replace(q, "serial", "integer", 1)
+		}
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	post := 0
+	for u := 1; u <= 8; u++ {
+		if _, err := db.Exec(rebind(pg, `insert into users values (?, ?, ?)`), u, fmt.Sprintf("user%d", u), u%3); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < (u-1)%4 && u < 8; i++ {
+			post++
+			if _, err := db.Exec(rebind(pg, `insert into posts values (?, ?, ?, ?, ?)`), post, u,
+				fmt.Sprintf("post%d", post), post*7%10, fmt.Sprintf("2024-01-%02d", post*5%28+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// rebind numbers the ? placeholders of q for PostgreSQL.
+func rebind(pg bool, q string) string {
+	if !pg {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// trace runs f under a trace and returns its report.
+func trace(name string, f func(ctx context.Context)) *querytrace.Report {
+	ctx, tr := querytrace.Start(context.Background(), name)
+	f(ctx)
+	return tr.Finish()
+}
+
+// line returns the line of the caller's file that holds the comment
+// "// loop: name", so that a test names the line it expects a finding at.
+func line(t *testing.T, name string) (string, int) {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(1)
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for n := 1; s.Scan(); n++ {
+		if strings.HasSuffix(s.Text(), "// loop: "+name) {
+			return file, n
+		}
+	}
+	t.Fatalf("no line marked %q in %s", "// loop: "+name, file)
+	return "", 0
+}
+
+// finding returns the only finding of the report at the marked line, of
+// the given kind and count, or fails.
+func finding(t *testing.T, r *querytrace.Report, kind querytrace.FindingKind, count int, file string, line int) *querytrace.Finding {
+	t.Helper()
+	var all []querytrace.Finding
+	for _, l := range [][]querytrace.Finding{r.NPlusOne, r.Duplicates, r.Batched, r.Allowed} {
+		all = append(all, l...)
+	}
+	for i, f := range all {
+		if f.Kind != kind {
+			continue
+		}
+		if len(f.Group.Stack) == 0 {
+			t.Fatalf("%s finding without a call site:\n%s", kind, r)
+		}
+		site := f.Group.Stack[0]
+		if filepath.Base(site.File) != filepath.Base(file) || site.Line != line {
+			t.Fatalf("%s finding at %s, want %s:%d (the loop's line in the application):\n%s", kind, site, filepath.Base(file), line, r)
+		}
+		if f.Count != count {
+			t.Errorf("%s finding ran %d times, want %d", kind, f.Count, count)
+		}
+		return &all[i]
+	}
+	t.Fatalf("no %s finding, want one at %s:%d:\n%s", kind, filepath.Base(file), line, r)
+	return nil
+}
+
+// none fails if the report holds an N+1 or a duplicate.
+func none(t *testing.T, r *querytrace.Report) {
+	t.Helper()
+	if len(r.NPlusOne)+len(r.Duplicates) > 0 {
+		t.Errorf("want no N+1 and no duplicate:\n%s", r)
+	}
+}
+
+// A want is what the loop read for one key: its rows, each as the
+// columns the application used.
+type want map[string][]map[string]string
+
+// readsLike runs the fix of f, filled with the values of the loop's
+// executions (each the values of its statement's placeholders, the ones
+// written into the SQL text included), and checks that it returns for
+// each key exactly the rows the loop read, on the columns the loop used.
+func readsLike(t *testing.T, db *sql.DB, f *querytrace.Finding, execs [][]any, key string, w want) {
+	t.Helper()
+	stmt := fixcheck.Statement(f.Fix)
+	if stmt == "" {
+		t.Fatalf("the fix is prose, want a statement: %s", f.Fix)
+	}
+	q, args, err := fixcheck.Fill(stmt, execs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := fixcheck.Query(context.Background(), db, q, args...)
+	if err != nil {
+		t.Fatalf("the fix does not run: %v\n%s", err, q)
+	}
+	k := slices.Index(got.Cols, key)
+	if k < 0 {
+		t.Fatalf("the fix's result has no column %s: %q\n%s", key, got.Cols, q)
+	}
+	used := map[string]bool{}
+	for _, rows := range w {
+		for _, r := range rows {
+			for c := range r {
+				used[c] = true
+			}
+		}
+	}
+	byKey := map[string][]string{}
+	for _, row := range got.Rows {
+		m := map[string]string{}
+		for i, c := range got.Cols {
+			if used[c] {
+				m[c] = row[i]
+			}
+		}
+		byKey[row[k]] = append(byKey[row[k]], render(m))
+	}
+	for kv, rows := range w {
+		var loop []string
+		for _, r := range rows {
+			loop = append(loop, render(r))
+		}
+		slices.Sort(loop)
+		fix := byKey[kv]
+		slices.Sort(fix)
+		if !slices.Equal(loop, fix) {
+			t.Errorf("key %s: the loop read %q, the fix returns %q\n%s", kv, loop, fix, q)
+		}
+		delete(byKey, kv)
+	}
+	for kv, rows := range byKey {
+		t.Errorf("key %s: the fix returns %q, which the loop did not read\n%s", kv, rows, q)
+	}
+}
+
+func render(m map[string]string) string {
+	var parts []string
+	for c, v := range m {
+		parts = append(parts, c+"="+v)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
+}
+
+// snapshot returns the rows of q.
+func snapshot(t *testing.T, db *sql.DB, q string) fixcheck.Table {
+	t.Helper()
+	tab, err := fixcheck.Query(context.Background(), db, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+// writesLike checks that the fix of a writing loop, filled with the values
+// of the loop's executions, leaves the rows of after as the loop left
+// them: it takes the rows after the loop, undoes the loop with undo, runs
+// the fix and compares. A fix with RETURNING must return a row per
+// execution.
+func writesLike(t *testing.T, db *sql.DB, f *querytrace.Finding, execs [][]any, after string, undo func()) {
+	t.Helper()
+	stmt := fixcheck.Statement(f.Fix)
+	if stmt == "" {
+		t.Fatalf("the fix is prose, want a statement: %s", f.Fix)
+	}
+	q, args, err := fixcheck.Fill(stmt, execs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop := snapshot(t, db, after)
+	undo()
+	got, err := fixcheck.Query(context.Background(), db, q, args...)
+	if err != nil {
+		t.Fatalf("the fix does not run: %v\n%s", err, q)
+	}
+	if strings.Contains(stmt, "returning") && len(got.Rows) != len(execs) {
+		t.Errorf("the fix returned %d rows, want one per execution, %d", len(got.Rows), len(execs))
+	}
+	if err := fixcheck.Same(loop, snapshot(t, db, after)); err != nil {
+		t.Errorf("%s\n%s", q, err)
+	}
+}

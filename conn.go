@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/querytrace/querytrace/internal/clock"
 	"github.com/querytrace/querytrace/internal/wrapmark"
 )
 
@@ -57,7 +58,7 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 // returned, with its call site: the interned stack, or for a driver wrapped
 // WithoutStacks the empty one.
 func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args uint64, err error) {
-	*r = rec{kind: kind, sql: query, start: start, dur: since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
+	*r = rec{kind: kind, sql: query, start: start, dur: clock.Since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
 	if c.drv.cfg.noStacks {
 		r.stack, r.site = &emptyStack, emptyStackHash
 	} else {
@@ -75,7 +76,7 @@ func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, arg
 // Prepare prepares a statement on a connection that has no
 // ConnPrepareContext. With no context it is recorded in the fallback.
 func (c *conn) Prepare(query string) (driver.Stmt, error) {
-	start := now()
+	start := clock.Now()
 	s, err := c.c.Prepare(query)
 	c.event(c.drv.untraced, KindPrepare, query, start, 0, err)
 	if err != nil {
@@ -89,7 +90,7 @@ func (c *conn) Close() error { return c.c.Close() }
 
 // Begin begins a transaction on a connection that has no ConnBeginTx.
 func (c *conn) Begin() (driver.Tx, error) {
-	start := now()
+	start := clock.Now()
 	tx, err := c.c.Begin() //nolint:staticcheck // the driver has nothing newer
 	c.event(c.drv.untraced, KindBegin, "", start, 0, err)
 	if err != nil {
@@ -117,7 +118,7 @@ type (
 // recorded then.
 func (x connExecerContext) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	c := x.c
-	start := now()
+	start := clock.Now()
 	res, err := c.c.(driver.ExecerContext).ExecContext(c.driverCtx(ctx), query, args)
 	if err != driver.ErrSkip {
 		c.event(c.trace(ctx), KindExec, query, start, HashArgs(args), err)
@@ -129,7 +130,7 @@ func (x connExecerContext) ExecContext(ctx context.Context, query string, args [
 // driver.Execer; it is recorded in the fallback.
 func (x connExecer) Exec(query string, args []driver.Value) (driver.Result, error) {
 	c := x.c
-	start := now()
+	start := clock.Now()
 	res, err := c.c.(driver.Execer).Exec(query, args) //nolint:staticcheck // forwarded as the driver has it
 	if err != driver.ErrSkip {
 		c.event(c.drv.untraced, KindExec, query, start, hashValues(args), err)
@@ -141,7 +142,7 @@ func (x connExecer) Exec(query string, args []driver.Value) (driver.Result, erro
 // its rows are closed.
 func (x connQueryerContext) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	c := x.c
-	start := now()
+	start := clock.Now()
 	rows, err := c.c.(driver.QueryerContext).QueryContext(c.driverCtx(ctx), query, args)
 	if err == driver.ErrSkip {
 		return rows, err
@@ -153,7 +154,7 @@ func (x connQueryerContext) QueryContext(ctx context.Context, query string, args
 // driver.Queryer; it is recorded in the fallback.
 func (x connQueryer) Query(query string, args []driver.Value) (driver.Rows, error) {
 	c := x.c
-	start := now()
+	start := clock.Now()
 	rows, err := c.c.(driver.Queryer).Query(query, args) //nolint:staticcheck // forwarded as the driver has it
 	if err == driver.ErrSkip {
 		return rows, err
@@ -190,7 +191,7 @@ func (c *conn) queried(t *Trace, kind Kind, query string, start time.Duration, a
 // PrepareContext prepares a statement on the wrapped connection.
 func (x connPrepareContext) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	c := x.c
-	start := now()
+	start := clock.Now()
 	s, err := c.c.(driver.ConnPrepareContext).PrepareContext(c.driverCtx(ctx), query)
 	c.event(c.trace(ctx), KindPrepare, query, start, 0, err)
 	if err != nil {
@@ -203,7 +204,7 @@ func (x connPrepareContext) PrepareContext(ctx context.Context, query string) (d
 func (x connBeginTx) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	c := x.c
 	t := c.trace(ctx)
-	start := now()
+	start := clock.Now()
 	tx, err := c.c.(driver.ConnBeginTx).BeginTx(c.driverCtx(ctx), opts)
 	c.event(t, KindBegin, "", start, 0, err)
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 	"github.com/DATA-DOG/go-sqlmock"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // postgresDSN returns the DSN of the PostgreSQL server the tests use, or
@@ -632,7 +634,7 @@ func TestInterfaceMasks(t *testing.T) {
 	}
 	for m := uint32(0); m < 1<<6; m++ {
 		inner := wrapRowsIfaces(rowsState{r: &fakeRows{}, conn: c, t: d.untraced}, m)
-		got, err := c.queried(d.untraced, KindQuery, "", now(), 0, inner, nil)
+		got, err := c.queried(d.untraced, KindQuery, "", clock.Now(), 0, inner, nil)
 		if err != nil || rowsMask(got) != m {
 			t.Fatalf("wrapping rows with interfaces %b gave %b", m, rowsMask(got))
 		}

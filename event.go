@@ -7,6 +7,8 @@ import (
 	"hash/maphash"
 	"math"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // Kind tells what a driver call was.
@@ -183,7 +185,7 @@ type rec struct {
 	stack   *Stack // interned: shared and never written
 	site    uint64 // stack.hash()
 	args    uint64
-	start   time.Duration // since epoch
+	start   time.Duration // on the package clock (internal/clock)
 	dur     time.Duration
 	rowsDur time.Duration
 	rows    int64
@@ -201,7 +203,7 @@ func (e *Event) rec() rec {
 		stack:   intern(&e.Stack, site),
 		site:    site,
 		args:    e.ArgsHash,
-		start:   e.Start.Sub(epoch),
+		start:   clock.Of(e.Start),
 		dur:     e.Duration,
 		rowsDur: e.RowsDuration,
 		rows:    e.Rows,

@@ -3,6 +3,8 @@ package querytrace
 import (
 	"context"
 	"database/sql/driver"
+
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // stmt wraps a prepared driver.Stmt; its optional interfaces are embedded
@@ -30,7 +32,7 @@ func (s *stmt) NumInput() int { return s.s.NumInput() }
 // which database/sql calls only when the driver has nothing newer; it is
 // recorded in the fallback.
 func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
-	start := now()
+	start := clock.Now()
 	res, err := s.s.Exec(args) //nolint:staticcheck // forwarded as the driver has it
 	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, hashValues(args), err)
 	return res, err
@@ -39,7 +41,7 @@ func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 // Query runs the statement through the context-less driver.Stmt method;
 // it is recorded in the fallback.
 func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
-	start := now()
+	start := clock.Now()
 	rows, err := s.s.Query(args) //nolint:staticcheck // forwarded as the driver has it
 	return s.conn.queried(s.conn.drv.untraced, KindStmtQuery, s.query, start, hashValues(args), rows, err)
 }
@@ -55,7 +57,7 @@ type (
 // ExecContext runs the prepared statement.
 func (x stmtExecContext) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	s := x.s
-	start := now()
+	start := clock.Now()
 	res, err := s.s.(driver.StmtExecContext).ExecContext(s.conn.driverCtx(ctx), args)
 	s.conn.event(s.conn.trace(ctx), KindStmtExec, s.query, start, HashArgs(args), err)
 	return res, err
@@ -65,7 +67,7 @@ func (x stmtExecContext) ExecContext(ctx context.Context, args []driver.NamedVal
 // are closed.
 func (x stmtQueryContext) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	s := x.s
-	start := now()
+	start := clock.Now()
 	rows, err := s.s.(driver.StmtQueryContext).QueryContext(s.conn.driverCtx(ctx), args)
 	return s.conn.queried(s.conn.trace(ctx), KindStmtQuery, s.query, start, HashArgs(args), rows, err)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace/internal/arghash"
+	"github.com/querytrace/querytrace/internal/clock"
 	"github.com/querytrace/querytrace/internal/wrapmark"
 )
 
@@ -164,7 +165,7 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 // returned, with its call site: the interned stack, or for a driver wrapped
 // WithoutStacks the empty one.
 func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args uint64, err error) {
-	*r = rec{kind: kind, sql: query, start: start, dur: since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
+	*r = rec{kind: kind, sql: query, start: start, dur: clock.Since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
 	if c.drv.cfg.noStacks {
 		r.stack, r.site = &emptyStack, emptyStackHash
 	} else {
@@ -182,14 +183,14 @@ func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, arg
 // Prepare prepares a statement through the context-less method, which
 // database/sql never calls on the wrapper; it is recorded in the fallback.
 func (c *conn) Prepare(query string) (driver.Stmt, error) {
-	start := now()
+	start := clock.Now()
 	s, err := c.c.Prepare(query)
 	return c.prepared(c.drv.untraced, query, start, s, err)
 }
 
 // PrepareContext prepares a statement on the wrapped connection.
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	start := now()
+	start := clock.Now()
 	s, err := c.driverPrepare(ctx, query)
 	return c.prepared(c.trace(ctx), query, start, s, err)
 }
@@ -226,7 +227,7 @@ func (c *conn) Close() error { return c.c.Close() }
 // Begin begins a transaction through the context-less method, which
 // database/sql never calls on the wrapper; it is recorded in the fallback.
 func (c *conn) Begin() (driver.Tx, error) {
-	start := now()
+	start := clock.Now()
 	tx, err := c.c.Begin() //nolint:staticcheck // forwarded as the driver has it
 	return c.begun(c.drv.untraced, start, tx, err)
 }
@@ -234,7 +235,7 @@ func (c *conn) Begin() (driver.Tx, error) {
 // BeginTx begins a transaction on the wrapped connection.
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	t := c.trace(ctx)
-	start := now()
+	start := clock.Now()
 	tx, err := c.driverBegin(ctx, opts)
 	return c.begun(t, start, tx, err)
 }
@@ -311,7 +312,7 @@ func (x connValid) IsValid() bool {
 // recorded then.
 func (x connExec) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	c := x.c
-	start := now()
+	start := clock.Now()
 	var res driver.Result
 	var err error
 	if ec, ok := c.c.(driver.ExecerContext); ok {
@@ -332,7 +333,7 @@ func (x connExec) ExecContext(ctx context.Context, query string, args []driver.N
 // its rows are closed.
 func (x connQuery) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	c := x.c
-	start := now()
+	start := clock.Now()
 	var rows driver.Rows
 	var err error
 	if qc, ok := c.c.(driver.QueryerContext); ok {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // Kind tells what a driver call was.
@@ -112,7 +114,7 @@ type rec struct {
 	stack   *Stack // interned: shared and never written
 	site    uint64 // stack.hash()
 	args    uint64
-	start   time.Duration // since epoch
+	start   time.Duration // on the package clock (internal/clock)
 	dur     time.Duration
 	rowsDur time.Duration
 	rows    int64
@@ -130,7 +132,7 @@ func (e *Event) rec() rec {
 		stack:   intern(&e.Stack, site),
 		site:    site,
 		args:    e.ArgsHash,
-		start:   e.Start.Sub(epoch),
+		start:   clock.Of(e.Start),
 		dur:     e.Duration,
 		rowsDur: e.RowsDuration,
 		rows:    e.Rows,

@@ -4,6 +4,8 @@ import (
 	"database/sql/driver"
 	"io"
 	"reflect"
+
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // rowsState is the wrapper of a driver.Rows. database/sql acts on the
@@ -50,7 +52,7 @@ func (r *rowsState) Close() error {
 	if !r.closed {
 		r.closed = true
 		r.rec.rows = r.n
-		r.rec.rowsDur = since(r.rec.start)
+		r.rec.rowsDur = clock.Since(r.rec.start)
 		r.t.record(&r.rec)
 		r.conn.spare = r
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 
 	"github.com/querytrace/querytrace/internal/arghash"
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // stmt wraps a prepared driver.Stmt. Of a statement's optional interfaces
@@ -40,7 +41,7 @@ func (s *stmt) NumInput() int { return s.s.NumInput() }
 // Exec runs the statement through the context-less method, which
 // database/sql never calls on the wrapper; it is recorded in the fallback.
 func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
-	start := now()
+	start := clock.Now()
 	res, err := s.s.Exec(args) //nolint:staticcheck // forwarded as the driver has it
 	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, arghash.Values(args), err)
 	return res, err
@@ -49,7 +50,7 @@ func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 // Query runs the statement through the context-less method; it is
 // recorded in the fallback.
 func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
-	start := now()
+	start := clock.Now()
 	rows, err := s.s.Query(args) //nolint:staticcheck // forwarded as the driver has it
 	return s.conn.queried(s.conn.drv.untraced, KindStmtQuery, s.query, start, arghash.Values(args), rows, err)
 }
@@ -67,7 +68,7 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 
 // execCtx is database/sql's ctxDriverStmtExec, recorded in t.
 func (s *stmt) execCtx(ctx context.Context, t *Trace, args []driver.NamedValue) (driver.Result, error) {
-	start := now()
+	start := clock.Now()
 	var res driver.Result
 	var err error
 	if ec, ok := s.s.(driver.StmtExecContext); ok {
@@ -84,7 +85,7 @@ func (s *stmt) execCtx(ctx context.Context, t *Trace, args []driver.NamedValue) 
 
 // queryCtx is database/sql's ctxDriverStmtQuery, recorded in t.
 func (s *stmt) queryCtx(ctx context.Context, t *Trace, args []driver.NamedValue) (driver.Rows, error) {
-	start := now()
+	start := clock.Now()
 	var rows driver.Rows
 	var err error
 	if qc, ok := s.s.(driver.StmtQueryContext); ok {

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // A Trace collects the statements of one unit of work: a request, a job, a
@@ -130,7 +132,7 @@ func Start(ctx context.Context, name string) (context.Context, *Trace) {
 // fallback of the driver wrapper.
 func NewTrace(name string) *Trace {
 	start := time.Now()
-	return &Trace{name: name, start: start, at: calibrate(start.Sub(epoch))}
+	return &Trace{name: name, start: start, at: clock.Of(start)}
 }
 
 // FromContext returns the innermost trace on ctx, or nil if there is none.

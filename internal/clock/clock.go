@@ -1,4 +1,8 @@
-package querytrace
+// Package clock is querytrace's statement clock: durations since an
+// origin, read from the processor's time-stamp counter where both the
+// processor and the kernel trust it, and from the monotonic clock
+// elsewhere.
+package clock
 
 import (
 	"math"
@@ -76,8 +80,8 @@ func pairedReading() (tsc uint64, mono time.Duration, ok bool) {
 	return t1 + (t2-t1)/2, mono, t2-t1 < maxPairTicks
 }
 
-// now returns the time since epoch.
-func now() time.Duration {
+// Now returns the time since the clock's origin.
+func Now() time.Duration {
 	if s := tscScale.Load(); s != 0 {
 		return time.Duration(float64(ticks()-tscEpoch) * math.Float64frombits(s))
 	}
@@ -101,8 +105,14 @@ func calibrate(mono time.Duration) time.Duration {
 	return mono
 }
 
-// since returns the time from start, a reading of now, until now; never
+// Since returns the time from start, a reading of Now, until now; never
 // negative, even across a recalibration.
-func since(start time.Duration) time.Duration {
-	return max(now()-start, 0)
+func Since(start time.Duration) time.Duration {
+	return max(Now()-start, 0)
+}
+
+// Of returns t, a reading of the monotonic clock, on this clock, and
+// refines the counter's rate when that is due.
+func Of(t time.Time) time.Duration {
+	return calibrate(t.Sub(epoch))
 }

@@ -1,4 +1,4 @@
-package querytrace
+package clock
 
 import (
 	"testing"
@@ -14,10 +14,10 @@ func TestClock(t *testing.T) {
 	}
 	calibrate(time.Since(epoch))
 	t.Logf("time-stamp counter: %v", haveTSC)
-	prev := now()
+	prev := Now()
 	for i := range 100_000 {
 		m1 := time.Since(epoch)
-		pc := now()
+		pc := Now()
 		m2 := time.Since(epoch)
 		// The reading falls between the two monotonic ones, give or
 		// take the rate's error, a few parts per million.
@@ -30,12 +30,12 @@ func TestClock(t *testing.T) {
 		}
 		prev = pc
 	}
-	if d := since(now() + time.Second); d != 0 {
+	if d := Since(Now() + time.Second); d != 0 {
 		t.Errorf("since a later reading = %v, want 0", d)
 	}
-	start := now()
+	start := Now()
 	time.Sleep(2 * time.Millisecond)
-	if d := since(start); d < 2*time.Millisecond || d > time.Second {
+	if d := Since(start); d < 2*time.Millisecond || d > time.Second {
 		t.Errorf("a 2ms sleep measured %v", d)
 	}
 }

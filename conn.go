@@ -173,8 +173,13 @@ func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args u
 	}
 }
 
-// event records a call that returned no rows.
+// event records a call that returned no rows. A statement, prepare or
+// begin answered with driver.ErrBadConn is not recorded: by the driver
+// contract nothing ran, and database/sql tries again.
 func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args uint64, err error) {
+	if err != nil && kind != KindCommit && kind != KindRollback && errors.Is(err, driver.ErrBadConn) {
+		return
+	}
 	var r rec
 	c.fill(&r, kind, query, start, args, err)
 	t.record(&r)
@@ -347,7 +352,7 @@ func (x connQuery) QueryContext(ctx context.Context, query string, args []driver
 	if err == driver.ErrSkip {
 		return rows, err
 	}
-	return c.queried(c.trace(ctx), KindQuery, query, start, arghash.Args(args), rows, err)
+	return c.queried(ctx, c.trace(ctx), KindQuery, query, start, arghash.Args(args), rows, err)
 }
 
 // valuesCtx is what database/sql does before a context-less driver call:
@@ -370,7 +375,7 @@ func valuesCtx(ctx context.Context, args []driver.NamedValue) ([]driver.Value, e
 
 // queried records a failed query at once and wraps the rows of one that
 // ran, to record it when they are closed.
-func (c *conn) queried(t *Trace, kind Kind, query string, start time.Duration, args uint64, rows driver.Rows, err error) (driver.Rows, error) {
+func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args uint64, rows driver.Rows, err error) (driver.Rows, error) {
 	if err != nil || rows == nil {
 		c.event(t, kind, query, start, args, err)
 		return rows, err
@@ -380,7 +385,7 @@ func (c *conn) queried(t *Trace, kind Kind, query string, start time.Duration, a
 		r = new(rowsState)
 	}
 	c.spare = nil
-	*r = rowsState{r: rows, conn: c, t: t}
+	*r = rowsState{r: rows, conn: c, t: t, ctx: ctx}
 	c.fill(&r.rec, kind, query, start, args, nil)
 	return r, nil
 }

@@ -1,6 +1,7 @@
 package querytrace
 
 import (
+	"context"
 	"database/sql/driver"
 	"io"
 	"reflect"
@@ -21,12 +22,16 @@ import (
 // closing them; the driver contract forbids using rows after Close, and so
 // do we.
 type rowsState struct {
-	r      driver.Rows
-	conn   *conn
-	t      *Trace
-	rec    rec
-	n      int64
-	closed bool
+	r    driver.Rows
+	conn *conn
+	t    *Trace
+	ctx  context.Context // the query's
+	rec  rec
+	n    int64
+
+	// eof is whether the wrapped rows said io.EOF at the end of their
+	// last result set; closed, whether Close has recorded the query.
+	eof, closed bool
 }
 
 func (r *rowsState) state() *tdriver { return r.conn.drv }
@@ -38,19 +43,30 @@ func (r *rowsState) Columns() []string { return r.r.Columns() }
 // Next reads a row, counting it.
 func (r *rowsState) Next(dest []driver.Value) error {
 	err := r.r.Next(dest)
-	if err == nil {
+	switch {
+	case err == nil:
 		r.n++
-	} else if err != io.EOF && r.rec.err == nil {
+	case err == io.EOF:
+		r.eof = true
+	case r.rec.err == nil:
 		r.rec.err = err
 	}
 	return err
 }
 
-// Close closes the wrapped rows and records the query, once.
+// Close closes the wrapped rows and records the query, once. Rows closed
+// before their end while the query's context is done were closed by
+// database/sql for that reason: the query's error is the context's, as
+// rows.Err tells the caller, though the wrapped rows never said it.
 func (r *rowsState) Close() error {
 	err := r.r.Close()
 	if !r.closed {
 		r.closed = true
+		if !r.eof {
+			if err := r.ctx.Err(); err != nil {
+				r.rec.err = err
+			}
+		}
 		r.rec.rows = r.n
 		r.rec.rowsDur = clock.Since(r.rec.start)
 		r.t.record(&r.rec)
@@ -73,7 +89,11 @@ func (r *rowsState) HasNextResultSet() bool {
 // database/sql closes the rows as it does without one.
 func (r *rowsState) NextResultSet() error {
 	if n, ok := r.r.(driver.RowsNextResultSet); ok {
-		return n.NextResultSet()
+		err := n.NextResultSet()
+		if err == nil {
+			r.eof = false
+		}
+		return err
 	}
 	return io.EOF
 }

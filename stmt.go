@@ -52,7 +52,7 @@ func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 	start := clock.Now()
 	rows, err := s.s.Query(args) //nolint:staticcheck // forwarded as the driver has it
-	return s.conn.queried(s.conn.drv.untraced, KindStmtQuery, s.query, start, arghash.Values(args), rows, err)
+	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, start, arghash.Values(args), rows, err)
 }
 
 // ExecContext runs the prepared statement.
@@ -96,7 +96,7 @@ func (s *stmt) queryCtx(ctx context.Context, t *Trace, args []driver.NamedValue)
 			rows, err = s.s.Query(vals) //nolint:staticcheck // the driver has nothing newer
 		}
 	}
-	return s.conn.queried(t, KindStmtQuery, s.query, start, arghash.Args(args), rows, err)
+	return s.conn.queried(ctx, t, KindStmtQuery, s.query, start, arghash.Args(args), rows, err)
 }
 
 // CheckNamedValue asks the wrapped statement's driver.NamedValueChecker

@@ -138,9 +138,11 @@ func HashArgs(args []driver.NamedValue) uint64 {
 	return h
 }
 
-// HashValue folds one argument value into the hash h. Values of types other
-// than driver.Value's own are hashed by their type alone: such arguments
-// tell no N+1 from a duplicate, which errs towards reporting an N+1.
+// HashValue folds one argument value into the hash h. It reads the types
+// of driver.Value, and int, int32 and uint64 as integers; values of any
+// other type all hash alike, whatever their type and value, so such
+// arguments tell no N+1 from a duplicate, which errs towards reporting a
+// duplicate.
 func HashValue(h uint64, v any) uint64 {
 	switch v := v.(type) {
 	case nil:
@@ -192,7 +194,6 @@ type rec struct {
 	dialect Dialect
 }
 
-// rec returns e as a trace folds it.
 func (e *Event) rec() rec {
 	site := e.Stack.hash()
 	return rec{
@@ -220,7 +221,6 @@ func (r *rec) dbTime() time.Duration {
 	return r.dur
 }
 
-// statements is how many statements r counts for.
 func (r *rec) statements() int {
 	if !r.kind.IsStatement() {
 		return 0
@@ -231,7 +231,6 @@ func (r *rec) statements() int {
 	return 1
 }
 
-// canceled reports whether the call failed because its context ended.
 func (r *rec) canceled() bool {
 	return r.err != nil && (errors.Is(r.err, context.Canceled) || errors.Is(r.err, context.DeadlineExceeded))
 }

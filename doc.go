@@ -53,6 +53,11 @@ database by [Untraced]. [Open] has siblings for other set-ups: [OpenDB] and
 [WrapConnector] for a [database/sql/driver.Connector], [Wrap] and
 [Register] for a driver.
 
+A statement's call site is the innermost frame of the application's own
+code: frames of the runtime, database/sql, querytrace and common drivers
+and ORMs are skipped, and [SkipFrames] adds a data-access layer of the
+application's. [WithoutStacks] turns call sites off.
+
 # In tests
 
 Package [github.com/querytrace/querytrace/querytracetest] turns reports into
@@ -83,8 +88,9 @@ show:
 	d.Allow = []querytrace.Allow{{Table: "feature_flags", Reason: "cached for the request"}}
 	h := &querytrace.Handler{Next: mux, Detector: d}
 
-The handler logs each N+1 at most once per call site per minute, as a
-warning that carries the finding's count, shape, call site and fix.
+The handler logs each N+1 at most once per call site per
+[Handler.WarnInterval], a minute by default, as a warning that carries the
+finding's count, shape, call site and fix.
 
 # Reports
 

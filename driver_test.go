@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -482,70 +481,6 @@ func TestScriptedCounts(t *testing.T) {
 	}
 	if r2 := tr.Finish(); r2 != r {
 		t.Errorf("Finish is not idempotent")
-	}
-}
-
-// TestConcurrentTrace runs 64 goroutines in one trace.
-func TestConcurrentTrace(t *testing.T) {
-	db, err := Open("sqlite3", sqliteDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(4)
-	db.SetMaxIdleConns(4)
-	keep, _ := db.Conn(context.Background()) // keeps the memory database alive
-	defer keep.Close()
-	if _, err := keep.ExecContext(context.Background(), "CREATE TABLE t (id INTEGER PRIMARY KEY)"); err != nil {
-		t.Fatal(err)
-	}
-	ctx, tr := Start(context.Background(), "fan-out")
-	const goroutines, each = 64, 10
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	for g := 0; g < goroutines; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < each; i++ {
-				var n int
-				if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t WHERE id > ?", g).Scan(&n); err != nil {
-					failed.Add(1)
-				}
-			}
-		}()
-	}
-	// Finish while statements may still run elsewhere must be safe; the
-	// real report is taken after the wait.
-	_ = tr.Snapshot()
-	wg.Wait()
-	r := tr.Finish()
-	if failed.Load() != 0 {
-		t.Fatalf("%d statements failed", failed.Load())
-	}
-	if r.Statements != goroutines*each {
-		t.Errorf("Statements = %d, want %d", r.Statements, goroutines*each)
-	}
-}
-
-func TestNestedTraces(t *testing.T) {
-	db := openSQLite(t, true)
-	outerCtx, outer := Start(context.Background(), "outer")
-	innerCtx, inner := Start(outerCtx, "inner")
-	for i := 0; i < 3; i++ {
-		db.ExecContext(innerCtx, "SELECT ?", i)
-	}
-	for i := 0; i < 2; i++ {
-		db.ExecContext(outerCtx, "SELECT ?", i)
-	}
-	if FromContext(innerCtx) != inner || FromContext(outerCtx) != outer || FromContext(context.Background()) != nil {
-		t.Errorf("FromContext returned the wrong traces")
-	}
-	ri := inner.Finish()
-	db.ExecContext(innerCtx, "SELECT 1") // after the inner Finish: outer only
-	ro := outer.Finish()
-	if ri.Statements != 3 || ro.Statements != 6 {
-		t.Errorf("inner %d, outer %d statements; want 3 and 6", ri.Statements, ro.Statements)
 	}
 }
 

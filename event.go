@@ -123,7 +123,6 @@ type rec struct {
 	dialect Dialect
 }
 
-// rec returns e as a trace folds it.
 func (e *Event) rec() rec {
 	site := e.Stack.hash()
 	return rec{
@@ -151,7 +150,6 @@ func (r *rec) dbTime() time.Duration {
 	return r.dur
 }
 
-// statements is how many statements r counts for.
 func (r *rec) statements() int {
 	if !r.kind.IsStatement() {
 		return 0
@@ -162,7 +160,6 @@ func (r *rec) statements() int {
 	return 1
 }
 
-// canceled reports whether the call failed because its context ended.
 func (r *rec) canceled() bool {
 	return r.err != nil && (errors.Is(r.err, context.Canceled) || errors.Is(r.err, context.DeadlineExceeded))
 }

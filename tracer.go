@@ -57,7 +57,6 @@ const maxGroups = 1000
 // maxSample bounds the individual events a trace keeps for its timeline.
 const maxSample = 64
 
-// totals are the counters of a trace.
 type totals struct {
 	statements, prepares, begins, commits, rollbacks int
 	errors, canceled                                 int
@@ -160,7 +159,8 @@ func Pause(ctx context.Context, reason string) context.Context {
 	return context.WithValue(ctx, traceKey{}, &Trace{pause: reason, parent: parent})
 }
 
-// Name returns the name the trace was started with.
+// Name returns the trace's name: the one it was started with, or the
+// route that a Handler learned once the request was served.
 func (t *Trace) Name() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -217,7 +217,6 @@ func (t *Trace) record(r *rec) {
 	}
 }
 
-// fold adds one call to t.
 func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
 	dur := r.dbTime()
 	end := r.start + dur
@@ -226,9 +225,7 @@ func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
 	if t.finished {
 		return
 	}
-	if t.snap != nil {
-		t.snap = nil
-	}
+	t.snap = nil
 	t.seq++
 	tt := &t.totals
 	switch r.kind {

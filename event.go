@@ -7,6 +7,8 @@ import (
 	"hash/maphash"
 	"math"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/callstack"
 )
 
 // Kind tells what a driver call was.
@@ -180,8 +182,8 @@ func HashValue(h uint64, v any) uint64 {
 type rec struct {
 	sql     string
 	err     error
-	stack   *Stack // interned: shared and never written
-	site    uint64 // stack.hash()
+	stack   *callstack.Stack // interned: shared and never written
+	site    uint64           // stack.hash()
 	args    uint64
 	start   time.Duration // since epoch
 	dur     time.Duration
@@ -194,11 +196,11 @@ type rec struct {
 
 // rec returns e as a trace folds it.
 func (e *Event) rec() rec {
-	site := e.Stack.hash()
+	site := e.Stack.s.Hash()
 	return rec{
 		sql:     e.SQL,
 		err:     e.Err,
-		stack:   intern(&e.Stack, site),
+		stack:   callstack.Intern(&e.Stack.s, site),
 		site:    site,
 		args:    e.ArgsHash,
 		start:   e.Start.Sub(epoch),

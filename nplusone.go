@@ -9,8 +9,10 @@ import (
 )
 
 // A Detector holds the thresholds and allow-lists that classify a trace's
-// groups into findings. The zero value flags at 2 repeats with no time
-// floor and calls a statement over 500ms slow, as DefaultDetector does.
+// groups into findings. The zero value is what traces use unless told
+// otherwise, for tests and development: it flags at 2 repeats with no time
+// floor and calls a statement over 500ms slow. StagingDetector returns one
+// for production-like traffic.
 //
 // A Detector is read, never written, when a report is built (at Finish or
 // Snapshot, on the goroutine that calls them), so one Detector may be shared
@@ -74,12 +76,13 @@ type Allow struct {
 	Reason string
 }
 
-// DefaultDetector is what traces use unless told otherwise: for tests and
-// development, flag at 2 repeats with no time floor.
-var DefaultDetector = Detector{MinRepeats: 2, Slow: 500 * time.Millisecond}
-
-// StagingDetector is for logs in staging: 5 repeats and 50ms in the group.
-var StagingDetector = Detector{MinRepeats: 5, MinTotal: 50 * time.Millisecond, Slow: 500 * time.Millisecond}
+// StagingDetector returns a new Detector for logs in staging, where a
+// repeat is worth a warning only when it costs: it flags a group at 5
+// repeats and 50ms of total time. Each call returns a fresh Detector, so
+// that an allow-list added to one is seen by no other.
+func StagingDetector() *Detector {
+	return &Detector{MinRepeats: 5, MinTotal: 50 * time.Millisecond, Slow: 500 * time.Millisecond}
+}
 
 // A FindingKind names a class of finding.
 type FindingKind string
@@ -93,34 +96,35 @@ const (
 )
 
 // A Finding is one problem (or, for batched reads, one observation) in a
-// report.
+// report. Its JSON encoding (see Report.MarshalJSON) names its group and
+// source by id, shape and call site rather than in full.
 type Finding struct {
-	Kind  FindingKind `json:"kind"`
-	Group *Group      `json:"group"`
+	Kind  FindingKind
+	Group *Group
 
 	// Count and Total are the group's executions and time.
-	Count int           `json:"count"`
-	Total time.Duration `json:"total_ns"`
+	Count int
+	Total time.Duration
 
 	// Source is, for an N+1, the earlier query whose rows the loop was
 	// most likely iterating, or nil; PerRow is how many times the loop
 	// ran per row of it (2 for two COUNTs per row).
-	Source *Group `json:"source,omitempty"`
-	PerRow int    `json:"per_row,omitempty"`
+	Source *Group
+	PerRow int
 
 	// Fix says how to remove the finding, by the statement's shape. It
 	// holds no literal values: shapes have none.
-	Fix string `json:"fix"`
+	Fix string
 
 	// Reason is, for an allowed finding, why it is allowed: the allow
 	// entry's Reason or "paused: " and the reason given to Pause. For a
 	// finding that an allow entry without a reason matched, it says so.
-	Reason string `json:"reason,omitempty"`
+	Reason string
 }
 
 // CallSite returns the innermost application frame of the finding's group,
 // as Group.CallSite does, or "" when none is known.
-func (f *Finding) CallSite() string {
+func (f Finding) CallSite() string {
 	if f.Group == nil {
 		return ""
 	}
@@ -129,7 +133,7 @@ func (f *Finding) CallSite() string {
 
 // String returns the finding on one line: kind, count, time, shape, call
 // site and source. It holds no argument values.
-func (f *Finding) String() string {
+func (f Finding) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d× %s", f.Kind, f.Count, fmtDur(f.Total))
 	if f.Group != nil {

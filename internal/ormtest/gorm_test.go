@@ -14,19 +14,21 @@ import (
 	"gorm.io/gorm/logger"
 )
 
+// The models carry db tags for sqlx, which does not map CamelCase to
+// snake_case by itself.
 type User struct {
 	ID     int
 	Name   string
-	TeamID int
+	TeamID int `db:"team_id"`
 	Posts  []Post
 }
 
 type Post struct {
 	ID        int
-	UserID    int
+	UserID    int `db:"user_id"`
 	Title     string
 	Score     int
-	CreatedAt string
+	CreatedAt string `db:"created_at"`
 	User      *User
 }
 

@@ -253,6 +253,13 @@ func checkFix(t *testing.T, db *sql.DB, c fixCase, pg bool) {
 		t.Fatalf("%d N+1 findings, want 1:\n%s", len(r.NPlusOne), r)
 	}
 	f := r.NPlusOne[0]
+	for _, e := range c.execs {
+		for _, v := range e {
+			if s, ok := v.(string); ok && strings.Contains(f.Fix, s) {
+				t.Errorf("the fix holds the loop's value %q: %s", s, f.Fix)
+			}
+		}
+	}
 	stmt := fixcheck.Statement(f.Fix)
 	if stmt == "" || !strings.Contains(stmt, c.form) {
 		t.Fatalf("fix %q: want a statement with %q", f.Fix, c.form)

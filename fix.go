@@ -69,7 +69,7 @@ func loopFix(g *Group, source *Group, pg bool) string {
 	}
 	switch g.Verb {
 	case "insert":
-		if pg && !hasWord(g.Shape, "returning") && !hasWord(g.Shape, "conflict") {
+		if pg && copyable(g.Shape) {
 			return "insert all rows at once: a multi-row VALUES or COPY (pgx CopyFrom)"
 		}
 		return "insert all rows at once with a multi-row VALUES"
@@ -93,7 +93,8 @@ type batch struct {
 // conventions of loopFix, or false when the shape does not tell one.
 func batchOf(shape string, pg bool, d Dialect) (batch, bool) {
 	p := parseShape(shape)
-	if len(p.toks) < 2 || p.findAny(0, len(p.toks), ";") >= 0 {
+	// A shape cut short ("…") or of several statements has no one rewrite.
+	if len(p.toks) < 2 || p.findAny(0, len(p.toks), ";", "…") >= 0 {
 		return batch{}, false
 	}
 	in := func(col string) string { return col + " in (...)" }
@@ -112,7 +113,7 @@ func batchOf(shape string, pg bool, d Dialect) (batch, bool) {
 	case "insert":
 		if s, found := p.multiRowInsert(); found {
 			b, ok = batch{lead: "one statement for all rows", stmt: s}, true
-			if pg && !hasWord(shape, "returning") && !hasWord(shape, "conflict") {
+			if pg && copyable(shape) {
 				b.note = "or COPY (pgx CopyFrom)"
 			}
 		}
@@ -127,6 +128,12 @@ func batchOf(shape string, pg bool, d Dialect) (batch, bool) {
 		b.stmt = numbered(b.stmt)
 	}
 	return b, ok
+}
+
+// copyable reports whether COPY can replace an insert: it returns nothing
+// and resolves no conflict.
+func copyable(shape string) bool {
+	return !hasWord(shape, "returning") && !hasWord(shape, "conflict")
 }
 
 // numbered writes PostgreSQL's $1, $2, ... for the placeholders of s.

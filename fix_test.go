@@ -61,6 +61,7 @@ func TestLoopFix(t *testing.T) {
 		{"update items set n = n + ? where id = ?", false, "update all rows in one statement: join the table to the rows' values on the key (UPDATE ... FROM)"},
 		{"insert into items(entry_id, user_id) values (?, ?) on conflict (entry_id) do update set user_id = ?", true,
 			"insert all rows at once with a multi-row VALUES"},
+		{"select name from users where id = ? and note = ? …", false, "fetch all rows in one statement: in (...) over the keys, or a join to the source query"},
 		{"select * from t where a > ?", false, "fetch all rows in one statement: in (...) over the keys, or a join to the source query"},
 		{"select * from t where a = ? or b = ?", false, "fetch all rows in one statement: in (...) over the keys, or a join to the source query"},
 		{"select * from t where a = ? order by b limit ? offset ?", true, "fetch all rows in one statement: = any($1) over the keys as an array, or a join to the source query"},

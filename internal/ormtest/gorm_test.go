@@ -263,3 +263,43 @@ func TestGORMUpdateInLoop(t *testing.T) {
 		})
 	})
 }
+
+// TestGORMPreparedInTransaction: the same N+1 with GORM's prepared
+// statements inside a transaction is found the same way, at the loop.
+func TestGORMPreparedInTransaction(t *testing.T) {
+	each(t, func(t *testing.T, b backend, db *sql.DB) {
+		g := openGORM(t, b, db).Session(&gorm.Session{PrepareStmt: true})
+		file, at := line(t, "prepared")
+		var execs [][]any
+		w := want{}
+		r := trace("POST /teams/close", func(ctx context.Context) {
+			err := g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+				var users []User
+				if err := tx.Order("id").Find(&users).Error; err != nil {
+					return err
+				}
+				for _, u := range users {
+					var posts []Post
+					if err := tx.Where("user_id = ?", u.ID).Find(&posts).Error; err != nil { // loop: prepared
+						return err
+					}
+					execs = append(execs, []any{u.ID})
+					rows := []map[string]string{}
+					for _, p := range posts {
+						rows = append(rows, map[string]string{"id": strconv.Itoa(p.ID), "title": p.Title})
+					}
+					w[strconv.Itoa(u.ID)] = rows
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		f := finding(t, r, querytrace.FindingNPlusOne, 8, file, at)
+		if f.Source == nil || f.PerRow != 1 {
+			t.Errorf("source %v per row %d, want the users query once per row", f.Source, f.PerRow)
+		}
+		readsLike(t, db, f, execs, "user_id", w)
+	})
+}

@@ -2,6 +2,7 @@ package querytrace
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -539,7 +540,9 @@ func (p *parsedShape) groupBy(pred keyPred, in string, first int, items []span) 
 		// Already grouped: add the key to the grouping.
 		by := end + 1
 		b.WriteString(p.s[pred.end:p.toks[by].end])
-		b.WriteString(" " + col + ",")
+		if !slices.ContainsFunc(p.split(by+1, p.clauseEnd(by+1), ","), func(it span) bool { return p.text(it) == col }) {
+			b.WriteString(" " + col + ",")
+		}
 		b.WriteString(p.s[p.toks[by].end:])
 		return b.String()
 	}

@@ -9,8 +9,8 @@ func TestStatement(t *testing.T) {
 	for fix, want := range map[string]string{
 		"one query for all rows: select id, name from users where id in (...); or a join to users in the source query": "select id, name from users where id in (...)",
 		"one statement for all rows: insert into t(a) values ($1), ($2), ...; or COPY (pgx CopyFrom)":                  "insert into t(a) values ($1), ($2), ...",
-		"fetch all rows in one statement: in (...) over the keys, or a join to the source query":                        "",
-		"insert all rows at once with a multi-row VALUES":                                                               "",
+		"fetch all rows in one statement: in (...) over the keys, or a join to the source query":                       "",
+		"insert all rows at once with a multi-row VALUES":                                                              "",
 	} {
 		if got := Statement(fix); got != want {
 			t.Errorf("Statement(%q) = %q, want %q", fix, got, want)

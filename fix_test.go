@@ -119,6 +119,8 @@ var fixCases = []fixCase{
 		execs: [][]any{{1, "published"}, {4, "published"}, {5, "published"}}, form: "select * from fx_posts", key: "user_id"},
 	{name: "bun's parentheses", loop: `select "p"."id", "p"."title" from "fx_posts" as "p" where ("p"."user_id" = ?)`,
 		execs: [][]any{{1}, {4}}, form: `"p"."user_id",`, key: "user_id"},
+	{name: "bun's count", loop: `select count(*) from "fx_posts" as "p" where (p.user_id = ?)`,
+		execs: [][]any{{1}, {3}, {5}}, form: "group by p.user_id", key: "user_id"},
 	{name: "in one key", loop: `select id from fx_posts where user_id in (?)`,
 		execs: [][]any{{1}, {2}, {3}}, form: "select user_id, id from", key: "user_id"},
 	{name: "count per row", loop: `select count(*) from fx_posts where user_id = ?`,

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -178,9 +179,7 @@ func (h *Handler) emit(r *http.Request, rep *Report) {
 		}
 	}
 	h.queueOnce.Do(func() { h.queue = make(chan sinkJob, maxQueued) })
-	select {
-	case h.queue <- sinkJob{context.WithoutCancel(r.Context()), r, rep}:
-	default:
+	if !h.enqueue(sinkJob{context.WithoutCancel(r.Context()), r, rep}) {
 		h.dropped.Add(1)
 		h.mu.Lock()
 		h.unwarned++
@@ -196,6 +195,30 @@ func (h *Handler) emit(r *http.Request, rep *Report) {
 		go h.work()
 	}
 	h.mu.Unlock()
+}
+
+// enqueue puts j in the queue, and reports whether there was room. A full
+// queue gets one chance to drain: the request's goroutine yields once to
+// let the workers run (on a busy machine they may not have been scheduled
+// yet), and never waits longer.
+func (h *Handler) enqueue(j sinkJob) bool {
+	for try := 0; ; try++ {
+		select {
+		case h.queue <- j:
+			return true
+		default:
+		}
+		if try == 1 {
+			return false
+		}
+		h.mu.Lock()
+		if h.workers < maxWorkers {
+			h.workers++
+			go h.work()
+		}
+		h.mu.Unlock()
+		runtime.Gosched()
+	}
 }
 
 // work hands queued reports to the sinks until the queue is empty.

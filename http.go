@@ -36,9 +36,11 @@ type Handler struct {
 	// It is called at least twice per request on the request's
 	// goroutine: before Next for the trace, and after it for the report,
 	// since a router knows the route only once it has routed (with chi,
-	// chi.RouteContext(r.Context()).RoutePattern(); with gorilla/mux,
-	// mux.CurrentRoute(r).GetPathTemplate()). It must not return ids,
-	// tokens or other values from the request.
+	// install the Handler with the router's Use and return
+	// chi.RouteContext(r.Context()).RoutePattern(); routers that hand the
+	// route to their own middleware, such as gorilla/mux, gin and echo,
+	// call SetRoute from there instead). It must not return ids, tokens
+	// or other values from the request.
 	Name func(*http.Request) string
 
 	// Logger receives the warnings and reports; nil means slog.Default().

@@ -1,4 +1,4 @@
-package gintest
+package routers
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func (l *logs) all() []string {
 // three lookups with the *gin.Context as their context.
 func server(t *testing.T, fallback bool) (*httptest.Server, chan *querytrace.Report, *logs) {
 	gin.SetMode(gin.ReleaseMode)
-	db, err := querytrace.Open("sqlite3", "file:gintest_"+strings.ReplaceAll(t.Name(), "/", "_")+"?mode=memory&cache=shared")
+	db, err := querytrace.Open("sqlite3", "file:routers_"+strings.ReplaceAll(t.Name(), "/", "_")+"?mode=memory&cache=shared")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -643,6 +643,53 @@ func (p *parsedShape) window(pred keyPred, in string, first int, items []span, f
 	return b.String(), true
 }
 
+// setExpr returns the expression of a SET item with its placeholder
+// written as value and its columns qualified with table, which keeps them
+// apart from the rows' columns of the same names ("stock = stock - ?"
+// becomes "stock = products.stock - v.stock"), and how many placeholders
+// it had. Anything but columns, placeholders, arithmetic and a few plain
+// functions is refused.
+func (p *parsedShape) setExpr(e span, table, value string) (string, int, bool) {
+	var b strings.Builder
+	n := 0
+	for i := e.from; i < e.to; i++ {
+		t := p.toks[i].t
+		if i > e.from && p.toks[i].start > p.toks[i-1].end {
+			b.WriteByte(' ')
+		}
+		switch {
+		case t == "?":
+			n++
+			b.WriteString(value)
+		case t == "(" || t == ")" || t == "," || t == "+" || t == "-" || t == "*" || t == "/" || t == "|":
+			b.WriteString(t)
+		case i+1 < e.to && p.toks[i+1].t == "(":
+			switch t {
+			case "coalesce", "greatest", "least", "abs", "lower", "upper", "max", "min":
+				b.WriteString(t)
+			default:
+				return "", 0, false
+			}
+		case isNameTok(t) && !isKeyword(t) && (i+1 == e.to || p.toks[i+1].t != "."):
+			b.WriteString(table + "." + t)
+		default:
+			return "", 0, false
+		}
+	}
+	return b.String(), n, true
+}
+
+// isKeyword reports whether a word of an expression is SQL's, not a
+// column's.
+func isKeyword(t string) bool {
+	switch t {
+	case "null", "true", "false", "case", "when", "then", "else", "end", "and", "or", "not", "is", "in",
+		"like", "between", "current_timestamp", "current_date", "default", "select", "exists", "as":
+		return true
+	}
+	return false
+}
+
 // multiRowInsert rewrites a one-row INSERT ... VALUES into a multi-row one.
 // Values after the row (ON CONFLICT ... SET x = ?) would differ per row, so
 // such an insert has no one-statement form here.
@@ -676,12 +723,18 @@ func (p *parsedShape) updateFromRows() (string, bool) {
 	table := p.toks[1].t
 	var cols, sets []string
 	for _, it := range p.split(set+1, where, ",") {
-		if it.to-it.from != 3 || !isNameTok(p.toks[it.from].t) || p.toks[it.from+1].t != "=" || p.toks[it.from+2].t != "?" {
+		if it.to-it.from < 3 || !isNameTok(p.toks[it.from].t) || p.toks[it.from+1].t != "=" {
 			return "", false
 		}
 		c := p.toks[it.from].t
-		cols = append(cols, c)
-		sets = append(sets, c+" = v."+c)
+		expr, n, ok := p.setExpr(span{it.from + 2, it.to}, table, "v."+c)
+		if !ok || n > 1 {
+			return "", false
+		}
+		if n == 1 {
+			cols = append(cols, c)
+		}
+		sets = append(sets, c+" = "+expr)
 	}
 	conj, ok := p.where()
 	if !ok {

@@ -58,7 +58,10 @@ func TestLoopFix(t *testing.T) {
 		{"delete from sessions where user_id = ?", true, "one statement for all rows: delete from sessions where user_id = any($1)"},
 
 		// Prose where no statement is certain.
-		{"update items set n = n + ? where id = ?", false, "update all rows in one statement: join the table to the rows' values on the key (UPDATE ... FROM)"},
+		{"update items set n = n + ? where id = ?", false,
+			"one statement for all rows: with v(n, id) as (select n, id from items where false union all select ?, ? union all select ?, ? union all ...) update items set n = items.n + v.n from v where items.id = v.id"},
+		{"update items set n = n + ?, m = ? * ? where id = ?", false, "update all rows in one statement: join the table to the rows' values on the key (UPDATE ... FROM)"},
+		{"update items set n = case when n > ? then ? end where id = ?", false, "update all rows in one statement: join the table to the rows' values on the key (UPDATE ... FROM)"},
 		{"insert into items(entry_id, user_id) values (?, ?) on conflict (entry_id) do update set user_id = ?", true,
 			"insert all rows at once with a multi-row VALUES"},
 		{"select name from users where id = ? and note = ? …", false, "fetch all rows in one statement: in (...) over the keys, or a join to the source query"},
@@ -158,6 +161,8 @@ var fixCases = []fixCase{
 		execs: [][]any{{"db"}, {"web"}, {"ops"}}, form: "returning id", after: `select * from fx_tags`},
 	{name: "update per row", loop: `update fx_posts set title = ?, score = ? where id = ?`,
 		execs: [][]any{{"A1", 30, 1}, {"B1", 20, 4}, {"D3", 80, 9}}, form: "update fx_posts set title = v.title, score = v.score from v where fx_posts.id = v.id", after: `select * from fx_posts`},
+	{name: "update a counter", loop: `update fx_posts set score = score - ?, title = lower(title), deleted_at = coalesce(deleted_at, created_at) where id = ?`,
+		execs: [][]any{{1, 1}, {3, 4}, {2, 9}}, form: "score = fx_posts.score - v.score, title = lower(fx_posts.title)", after: `select * from fx_posts`},
 	{name: "update with a condition", loop: `update fx_posts set status = ? where id = ? and deleted_at is null`,
 		execs: [][]any{{"archived", 4}, {"archived", 5}, {"archived", 6}}, form: "and deleted_at is null", after: `select * from fx_posts`},
 }

@@ -304,3 +304,31 @@ func TestGORMPreparedInTransaction(t *testing.T) {
 		readsLike(t, db, f, execs, "user_id", w)
 	})
 }
+
+// TestGORMDecrementInLoop: a counter decremented per row with gorm.Expr
+// is an N+1 whose fix leaves the same counts.
+func TestGORMDecrementInLoop(t *testing.T) {
+	each(t, func(t *testing.T, b backend, db *sql.DB) {
+		g := openGORM(t, b, db)
+		file, at := line(t, "decrement")
+		var posts []Post
+		g.Order("id").Find(&posts)
+		before := snapshot(t, db, `select id, score from posts`)
+		var execs [][]any
+		r := trace("POST /orders", func(ctx context.Context) {
+			g := g.WithContext(ctx)
+			for _, p := range posts {
+				g.Model(&Post{}).Where("id = ?", p.ID).UpdateColumn("score", gorm.Expr("score - ?", p.ID%3)) // loop: decrement
+				execs = append(execs, []any{p.ID % 3, p.ID})
+			}
+		})
+		f := finding(t, r, querytrace.FindingNPlusOne, len(posts), file, at)
+		writesLike(t, db, f, execs, `select id, score from posts`, func() {
+			for _, row := range before.Rows {
+				if _, err := db.Exec(rebind(b.pg, `update posts set score = ? where id = ?`), row[1], row[0]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	})
+}

@@ -476,7 +476,7 @@ func (p *parsedShape) selectBatch(in func(string) string) (batch, bool) {
 	case limit < 0:
 		s, ok := p.inList(pred, in(col), first, from, items)
 		return batch{lead: all, stmt: s, join: true}, ok
-	case isIDKey(col):
+	case isIDKey(col) && p.oneTable(from):
 		b, ok := parseShape(p.withoutLimit(limit)).selectBatch(in)
 		b.note = "one row per id, so no LIMIT"
 		return b, ok
@@ -511,6 +511,16 @@ func (p *parsedShape) selectText(first, from int, col string) (string, bool) {
 	}
 	b.WriteString(p.s[last:p.toks[from-1].end])
 	return b.String(), true
+}
+
+// oneTable reports whether the FROM clause at from names one table: a
+// join can return many rows per id.
+func (p *parsedShape) oneTable(from int) bool {
+	end := p.clauseEnd(from + 1)
+	if w := p.find("where", from); w >= 0 && w < end {
+		end = w
+	}
+	return p.findAny(from+1, end, "join", ",") < 0
 }
 
 // withoutLimit returns the shape without its LIMIT clause at index l.

@@ -148,6 +148,8 @@ var fixCases = []fixCase{
 		execs: [][]any{{1}, {2}, {3}}, form: "select u.team_id, p.title", key: "team_id"},
 	{name: "latest per key, joined", loop: `select p.title, u.name from fx_posts p join fx_users u on u.id = p.user_id where p.user_id = ? order by p.created_at limit ?`,
 		execs: [][]any{{1, 1}, {2, 1}, {3, 1}}, form: "select user_id, title, name from (select p.user_id,", key: "user_id"},
+	{name: "latest per id of a joined table", loop: `select p.title from fx_posts p join fx_users u on u.id = p.user_id where u.id = ? order by p.created_at desc limit ?`,
+		execs: [][]any{{1, 1}, {2, 1}, {4, 1}}, form: "row_number() over (partition by u.id order by p.created_at desc)", key: "id"},
 	{name: "delete per row", loop: `delete from fx_posts where user_id = ?`,
 		execs: [][]any{{1}, {3}}, form: "delete from fx_posts where user_id ", after: `select * from fx_posts`},
 	{name: "insert per row", loop: `insert into fx_posts (id, user_id, title, status, score, created_at) values (?, ?, ?, ?, ?, ?)`,

@@ -482,7 +482,7 @@ func (p *parsedShape) selectBatch(in func(string) string) (batch, bool) {
 		return b, ok
 	}
 	s, ok := p.window(pred, in(col), first, items, from, limit)
-	return batch{lead: all, stmt: s, note: "rn numbers each key's rows in the loop's order"}, ok
+	return batch{lead: all, stmt: s, note: "rn numbers each key's rows in the statement's order"}, ok
 }
 
 // selectText returns the text of the select list [first, from) with each

@@ -116,6 +116,8 @@ var fixCases = []fixCase{
 		execs: [][]any{{1}, {3}, {2}, {3}}, form: "fx_users where id ", key: "id"},
 	{name: "by id, key selected", loop: `select id, name from fx_users where id = ?`,
 		execs: [][]any{{4}, {2}}, form: "select id, name from", key: "id"},
+	{name: "by a text key", loop: `select id, team_id from fx_users where name = ?`,
+		execs: [][]any{{"ann"}, {"cy"}, {"nobody"}}, form: "select name, id, team_id from fx_users where name ", key: "name"},
 	{name: "rows per key", loop: `select id, title from fx_posts where user_id = ? and deleted_at is null`,
 		execs: [][]any{{1}, {2}, {3}, {5}}, form: "select user_id, id, title", key: "user_id"},
 	{name: "star with a constant", loop: `select * from fx_posts where user_id = ? and status = ?`,

@@ -1,0 +1,87 @@
+package otelquerytrace
+
+import "sync"
+
+// Other is the value that a metric attribute takes once a Bridge has seen
+// as many distinct values of it as its Limits allow: the rest are folded
+// into this one series. It is the placeholder the semantic conventions use
+// for values outside a known set.
+const Other = "_OTHER"
+
+// Limits bound the distinct values each metric attribute of a Bridge can
+// take, and so the number of series it sends. The first values seen are
+// kept, for the life of the Bridge; later ones are counted under Other.
+// A zero field means its default.
+type Limits struct {
+	// Routes bounds the routes (the reports' names, such as
+	// "GET /items/{id}"); 100 by default. A route named after raw paths
+	// ("GET /items/42") is what it is for.
+	Routes int
+
+	// CallSites bounds the call sites of findings; 200 by default.
+	CallSites int
+
+	// Shapes bounds the statement identities, db.query.summary: an
+	// operation and the tables of a shape ("SELECT items"); 200 by
+	// default.
+	Shapes int
+
+	// Collections bounds the tables, db.collection.name; 100 by default.
+	Collections int
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(n, d int) int {
+		if n <= 0 {
+			return d
+		}
+		return n
+	}
+	return Limits{
+		Routes:      def(l.Routes, 100),
+		CallSites:   def(l.CallSites, 200),
+		Shapes:      def(l.Shapes, 200),
+		Collections: def(l.Collections, 100),
+	}
+}
+
+// A limiter admits the first max distinct values and maps the rest to
+// Other. It is safe for concurrent use.
+type limiter struct {
+	max  int
+	mu   sync.RWMutex
+	seen map[string]struct{}
+}
+
+func newLimiter(max int) *limiter {
+	return &limiter{max: max, seen: make(map[string]struct{})}
+}
+
+// value returns v if it was admitted, or can be now, and Other if not.
+// The empty string passes unchanged: an attribute that is not there is
+// not a series.
+func (l *limiter) value(v string) string {
+	if v == "" || v == Other {
+		return v
+	}
+	l.mu.RLock()
+	_, ok := l.seen[v]
+	full := len(l.seen) >= l.max
+	l.mu.RUnlock()
+	if ok {
+		return v
+	}
+	if full {
+		return Other
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.seen[v]; ok {
+		return v
+	}
+	if len(l.seen) >= l.max {
+		return Other
+	}
+	l.seen[v] = struct{}{}
+	return v
+}

@@ -1,0 +1,139 @@
+package otelquerytrace
+
+import (
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/querytrace/querytrace"
+)
+
+// Event names: one event on the request's span per finding.
+const (
+	EventNPlusOne  = "querytrace.n_plus_one"
+	EventDuplicate = "querytrace.duplicate"
+	EventSlow      = "querytrace.slow"
+)
+
+// maxEvents bounds the finding events on one span, the costliest first;
+// the counts on the span still count them all.
+const maxEvents = 32
+
+// annotate puts rep's totals on span as attributes and its findings as
+// events.
+func (b *Bridge) annotate(span trace.Span, rep *querytrace.Report) {
+	loops := 0
+	for i := range rep.NPlusOne {
+		loops += rep.NPlusOne[i].Count
+	}
+	span.SetAttributes(
+		attribute.Int("querytrace.statements", rep.Statements),
+		attribute.Float64("querytrace.db.duration", rep.DBTime.Seconds()),
+		attribute.Int64("querytrace.rows", rep.Rows),
+		attribute.Int("querytrace.transactions", rep.Begins),
+		attribute.Int("querytrace.errors", rep.Errors),
+		attribute.Int("querytrace.groups", len(rep.Groups)),
+		attribute.Int("querytrace.n_plus_one.count", len(rep.NPlusOne)),
+		attribute.Int("querytrace.n_plus_one.statements", loops),
+		attribute.Int("querytrace.duplicate.count", len(rep.Duplicates)),
+		attribute.Int("querytrace.slow.count", len(rep.Slow)),
+	)
+	n, dropped := 0, 0
+	for _, l := range []struct {
+		name     string
+		findings []querytrace.Finding
+	}{
+		{EventNPlusOne, rep.NPlusOne},
+		{EventDuplicate, rep.Duplicates},
+		{EventSlow, rep.Slow},
+	} {
+		for i := range l.findings {
+			f := &l.findings[i]
+			if n == maxEvents || f.Group == nil {
+				dropped++
+				continue
+			}
+			n++
+			span.AddEvent(l.name,
+				trace.WithTimestamp(rep.Start.Add(f.Group.First)),
+				trace.WithAttributes(b.findingAttrs(f)...))
+		}
+	}
+	if dropped > 0 {
+		span.SetAttributes(attribute.Int("querytrace.events.dropped", dropped))
+	}
+}
+
+// findingAttrs describes a finding by its statement's shape, call site,
+// count, time, source and fix: never an argument value, which querytrace
+// does not keep.
+func (b *Bridge) findingAttrs(f *querytrace.Finding) []attribute.KeyValue {
+	g := f.Group
+	attrs := b.statementAttrs(g, make([]attribute.KeyValue, 0, 20))
+	attrs = append(attrs,
+		attribute.Int("querytrace.group.id", g.ID),
+		attribute.Int("querytrace.count", f.Count),
+		attribute.Float64("querytrace.duration", f.Total.Seconds()),
+		attribute.String("querytrace.fix", f.Fix),
+	)
+	attrs = appendCallSite(attrs, g)
+	if f.Source != nil {
+		attrs = append(attrs,
+			attribute.String("querytrace.source.query", f.Source.Shape),
+			attribute.Int64("querytrace.source.rows", f.Source.Rows),
+			attribute.Int("querytrace.per_row", f.PerRow),
+		)
+		if s := f.Source.CallSite(); s != "" {
+			attrs = append(attrs, attribute.String("querytrace.source.call_site", s))
+		}
+	}
+	return attrs
+}
+
+// statementAttrs appends the conventions' attributes of a group's
+// statement: system, operation, collection, summary, and the query text
+// as querytrace normalized it, with every literal replaced by "?".
+func (b *Bridge) statementAttrs(g *querytrace.Group, attrs []attribute.KeyValue) []attribute.KeyValue {
+	st := b.statements.get(g)
+	attrs = append(attrs, b.systemName(g), semconv.DBQueryText(g.Shape))
+	if st.operation != "" {
+		attrs = append(attrs, semconv.DBOperationName(st.operation))
+	}
+	if st.collection != "" {
+		attrs = append(attrs, semconv.DBCollectionName(st.collection))
+	}
+	if st.summary != "" {
+		attrs = append(attrs, semconv.DBQuerySummary(st.summary))
+	}
+	return attrs
+}
+
+func (b *Bridge) systemName(g *querytrace.Group) attribute.KeyValue {
+	if b.system.Valid() {
+		return b.system
+	}
+	return systemName(g.Dialect)
+}
+
+// appendCallSite appends where the group's statements were issued: the
+// innermost application frame in code.* attributes and as querytrace
+// prints it, and the application frames querytrace kept.
+func appendCallSite(attrs []attribute.KeyValue, g *querytrace.Group) []attribute.KeyValue {
+	if len(g.Stack) == 0 {
+		return attrs
+	}
+	f := g.Stack[0]
+	frames := make([]string, len(g.Stack))
+	for i, fr := range g.Stack {
+		frames[i] = fr.String()
+	}
+	return append(attrs,
+		attribute.String("querytrace.call_site", f.String()),
+		semconv.CodeFunctionName(f.Function),
+		semconv.CodeFilePath(f.File),
+		semconv.CodeLineNumber(f.Line),
+		semconv.CodeStacktrace(strings.Join(frames, "\n")),
+	)
+}

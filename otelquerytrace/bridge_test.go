@@ -211,12 +211,12 @@ func TestSlowPage(t *testing.T) {
 	req := requestSpan(t, spans)
 	a := attrs(req.Attributes())
 	for key, want := range map[attribute.Key]int64{
-		"querytrace.statements":           1 + 2*entries,
-		"querytrace.groups":               3,
-		"querytrace.n_plus_one.count":     2,
+		"querytrace.statements":            1 + 2*entries,
+		"querytrace.groups":                3,
+		"querytrace.n_plus_one.count":      2,
 		"querytrace.n_plus_one.statements": 2 * entries,
-		"querytrace.duplicate.count":      0,
-		"querytrace.errors":               0,
+		"querytrace.duplicate.count":       0,
+		"querytrace.errors":                0,
 	} {
 		if got := a[key].AsInt64(); got != want {
 			t.Errorf("request span: %s = %d, want %d", key, got, want)

@@ -26,8 +26,8 @@ type Bridge struct {
 	system  attribute.KeyValue // db.system.name when set by an option
 	inst    instruments
 
-	routes, sites, shapes, collections *limiter
-	statements                         statements
+	routes, sites, shapes, collections, operations *limiter
+	statements                                     statements
 }
 
 // An Option configures a Bridge.
@@ -98,6 +98,7 @@ func New(opts ...Option) *Bridge {
 		sites:       newLimiter(l.CallSites),
 		shapes:      newLimiter(l.Shapes),
 		collections: newLimiter(l.Collections),
+		operations:  newLimiter(maxOperations),
 	}
 	if c.system != "" {
 		b.system = attribute.String("db.system.name", c.system)

@@ -11,14 +11,19 @@ const Other = "_OTHER"
 // Limits bound the distinct values each metric attribute of a Bridge can
 // take, and so the number of series it sends. The first values seen are
 // kept, for the life of the Bridge; later ones are counted under Other.
-// A zero field means its default.
+// A zero field means its default. With the defaults, each per-request
+// histogram has at most 101 series, the findings counter at most
+// 3 × (200 + 101), and db.client.operation.duration at most
+// (200 + 100 + 2) per database system, operation and error type.
 type Limits struct {
 	// Routes bounds the routes (the reports' names, such as
 	// "GET /items/{id}"); 100 by default. A route named after raw paths
 	// ("GET /items/42") is what it is for.
 	Routes int
 
-	// CallSites bounds the call sites of findings; 200 by default.
+	// CallSites bounds the (route, call site) pairs of the findings
+	// counter; 200 by default. Past it a finding keeps its route and
+	// counts under call site Other.
 	CallSites int
 
 	// Shapes bounds the statement identities, db.query.summary: an
@@ -29,6 +34,10 @@ type Limits struct {
 	// Collections bounds the tables, db.collection.name; 100 by default.
 	Collections int
 }
+
+// maxOperations bounds db.operation.name. SQL has a few dozen verbs; a
+// statement querytrace cannot classify is named by its first word.
+const maxOperations = 32
 
 func (l Limits) withDefaults() Limits {
 	def := func(n, d int) int {

@@ -89,10 +89,20 @@ func (b *Bridge) record(ctx context.Context, rep *querytrace.Report) {
 			b.inst.findings.Add(ctx, 1, metric.WithAttributes(
 				route,
 				attribute.String(AttrFindingKind, string(f.Kind)),
-				attribute.String(AttrCallSite, b.sites.value(f.CallSite())),
+				attribute.String(AttrCallSite, b.callSite(route.Value.AsString(), f.CallSite())),
 			))
 		}
 	}
+}
+
+// callSite returns site, or Other once the Bridge has seen as many
+// (route, call site) pairs as its limit: pairs, not sites, so that the
+// findings' series stay within the limit however routes and sites combine.
+func (b *Bridge) callSite(route, site string) string {
+	if site == "" || b.sites.value(route+"\x00"+site) != Other {
+		return site
+	}
+	return Other
 }
 
 // recordGroup records a group's executions in db.client.operation.duration.
@@ -137,7 +147,7 @@ func (b *Bridge) metricAttrs(g *querytrace.Group, attrs []attribute.KeyValue) []
 	st := b.statements.get(g)
 	attrs = append(attrs, b.systemName(g))
 	if st.operation != "" {
-		attrs = append(attrs, semconv.DBOperationName(st.operation))
+		attrs = append(attrs, semconv.DBOperationName(b.operations.value(st.operation)))
 	}
 	if st.collection != "" {
 		attrs = append(attrs, semconv.DBCollectionName(b.collections.value(st.collection)))

@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/querytrace/querytrace"
@@ -41,10 +42,6 @@ type config struct {
 	system  string
 }
 
-// DefaultDBSpans is how many database spans a Bridge makes per report
-// unless WithDBSpans says otherwise.
-const DefaultDBSpans = 20
-
 // WithTracerProvider sets where spans go; the global provider
 // (otel.GetTracerProvider) by default.
 func WithTracerProvider(tp trace.TracerProvider) Option {
@@ -57,9 +54,14 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(c *config) { c.mp = mp }
 }
 
-// WithDBSpans sets how many database spans a report may make: one per
-// group of statements (a shape at a call site), the costliest first.
-// DefaultDBSpans by default; zero or less makes none.
+// WithDBSpans turns database spans on: each report makes up to max of
+// them, one per group of statements (a shape at a call site), the
+// costliest first, from the group's first statement to its last, built
+// after the request from the report rather than live per driver call.
+// They are off by default (zero or less), because the request's span
+// already carries the totals and the findings and the metrics the
+// durations, and on a cheap page three spans more cost more than the
+// rest of the bridge (see the README for the figures); 20 is a good cap.
 func WithDBSpans(max int) Option {
 	return func(c *config) { c.dbSpans = max }
 }
@@ -79,7 +81,7 @@ func WithDBSystemName(name string) Option {
 
 // New returns a Bridge configured by opts.
 func New(opts ...Option) *Bridge {
-	c := config{dbSpans: DefaultDBSpans}
+	var c config
 	for _, o := range opts {
 		o(&c)
 	}
@@ -94,11 +96,11 @@ func New(opts ...Option) *Bridge {
 		tracer:      c.tp.Tracer(ScopeName),
 		dbSpans:     c.dbSpans,
 		inst:        newInstruments(c.mp.Meter(ScopeName)),
-		routes:      newLimiter(l.Routes),
-		sites:       newLimiter(l.CallSites),
-		shapes:      newLimiter(l.Shapes),
-		collections: newLimiter(l.Collections),
-		operations:  newLimiter(maxOperations),
+		routes:      newLimiter(AttrRoute, l.Routes),
+		sites:       newLimiter(AttrCallSite, l.CallSites),
+		shapes:      newLimiter(semconv.DBQuerySummaryKey, l.Shapes),
+		collections: newLimiter(semconv.DBCollectionNameKey, l.Collections),
+		operations:  newLimiter(semconv.DBOperationNameKey, maxOperations),
 	}
 	if c.system != "" {
 		b.system = attribute.String("db.system.name", c.system)

@@ -107,10 +107,17 @@ func TestSpanLimits(t *testing.T) {
 		rep.Statements += r.Statements
 	}
 	for _, c := range []struct {
-		dbSpans, want int
-	}{{-1, 0}, {0, 0}, {7, 7}, {otelquerytrace.DefaultDBSpans, otelquerytrace.DefaultDBSpans}, {1000, 100}} {
+		opts          []otelquerytrace.Option
+		want, dropped int
+	}{
+		{nil, 0, 0}, // off by default
+		{[]otelquerytrace.Option{otelquerytrace.WithDBSpans(-1)}, 0, 0},
+		{[]otelquerytrace.Option{otelquerytrace.WithDBSpans(7)}, 7, 93},
+		{[]otelquerytrace.Option{otelquerytrace.WithDBSpans(20)}, 20, 80},
+		{[]otelquerytrace.Option{otelquerytrace.WithDBSpans(1000)}, 100, 0},
+	} {
 		rec := newSDK(t)
-		b := rec.bridge(otelquerytrace.WithDBSpans(c.dbSpans))
+		b := rec.bridge(c.opts...)
 		b.Export(context.Background(), rep)
 		spans := rec.spans.Ended()
 		// No span on the context: the report gets one of its own.
@@ -119,14 +126,14 @@ func TestSpanLimits(t *testing.T) {
 			if sp.Name() == "job many" {
 				job = append(job, sp.Name())
 				if n := len(sp.Events()); n != 32 {
-					t.Errorf("WithDBSpans(%d): %d events, want 32", c.dbSpans, n)
+					t.Errorf("with %d database spans: %d events, want 32", c.want, n)
 				}
 				a := attrs(sp.Attributes())
 				if a["querytrace.events.dropped"].AsInt64() != 68 || a["querytrace.n_plus_one.count"].AsInt64() != 100 {
-					t.Errorf("WithDBSpans(%d): events.dropped %d, n_plus_one.count %d; want 68 and 100", c.dbSpans, a["querytrace.events.dropped"].AsInt64(), a["querytrace.n_plus_one.count"].AsInt64())
+					t.Errorf("with %d database spans: events.dropped %d, n_plus_one.count %d; want 68 and 100", c.want, a["querytrace.events.dropped"].AsInt64(), a["querytrace.n_plus_one.count"].AsInt64())
 				}
-				if got := a["querytrace.db_spans.dropped"].AsInt64(); got != int64(100-c.want) {
-					t.Errorf("WithDBSpans(%d): db_spans.dropped %d, want %d", c.dbSpans, got, 100-c.want)
+				if got := a["querytrace.db_spans.dropped"].AsInt64(); got != int64(c.dropped) {
+					t.Errorf("with %d database spans: db_spans.dropped %d, want %d", c.want, got, c.dropped)
 				}
 				if !sp.StartTime().Equal(rep.Start) || !sp.EndTime().Equal(rep.Start.Add(rep.Wall)) {
 					t.Errorf("the report's own span runs %v..%v, want the report's %v..%v", sp.StartTime(), sp.EndTime(), rep.Start, rep.Start.Add(rep.Wall))
@@ -134,7 +141,7 @@ func TestSpanLimits(t *testing.T) {
 			}
 		}
 		if len(job) != 1 || len(spans) != 1+c.want {
-			t.Errorf("WithDBSpans(%d): %d spans (%d for the report), want %d database spans under one", c.dbSpans, len(spans), len(job), c.want)
+			t.Errorf("with %d database spans: %d spans (%d for the report), want %d database spans under one", c.want, len(spans), len(job), c.want)
 		}
 	}
 }

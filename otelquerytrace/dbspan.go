@@ -17,39 +17,52 @@ import (
 // statement's start to its last one's end, with its count. A loop of 600
 // statements is one span that says 600, not 600 spans.
 func (b *Bridge) groupSpans(ctx context.Context, parent trace.Span, rep *querytrace.Report) {
-	n := min(len(rep.Groups), max(b.dbSpans, 0))
+	if b.dbSpans <= 0 {
+		return
+	}
+	n := min(len(rep.Groups), b.dbSpans)
 	if dropped := len(rep.Groups) - n; dropped > 0 {
 		parent.SetAttributes(attribute.Int("querytrace.db_spans.dropped", dropped))
 	}
-	if n == 0 {
-		return
-	}
-	kinds := make(map[*querytrace.Group]querytrace.FindingKind, len(rep.NPlusOne)+len(rep.Duplicates))
+	var kinds map[*querytrace.Group]querytrace.FindingKind
 	for _, l := range [][]querytrace.Finding{rep.Slow, rep.Duplicates, rep.NPlusOne} {
 		for i := range l {
+			if kinds == nil {
+				kinds = make(map[*querytrace.Group]querytrace.FindingKind)
+			}
 			kinds[l[i].Group] = l[i].Kind
 		}
 	}
-	attrs := make([]attribute.KeyValue, 0, 24)
+	attrs := make([]attribute.KeyValue, 0, 20)
 	for _, g := range rep.Groups[:n] {
-		attrs = b.statementAttrs(g, attrs[:0])
+		d := b.statements.get(b, g)
+		attrs = append(attrs[:0], d.spanAttrs...)
 		attrs = append(attrs,
 			semconv.DBResponseReturnedRows(int(g.Rows)),
 			attribute.Int("querytrace.group.id", g.ID),
 			attribute.Int("querytrace.count", g.Count),
-			attribute.Int("querytrace.statements", g.Statements),
 			attribute.Float64("querytrace.duration", g.Total.Seconds()),
 			attribute.Float64("querytrace.duration.max", g.Max.Seconds()),
-			attribute.Int("querytrace.distinct_args", g.Distinct),
 		)
+		if g.Statements != g.Count {
+			attrs = append(attrs, attribute.Int("querytrace.statements", g.Statements))
+		}
 		if k, ok := kinds[g]; ok {
-			attrs = append(attrs, attribute.String("querytrace.finding", string(k)))
+			attrs = append(attrs,
+				attribute.String("querytrace.finding", string(k)),
+				attribute.Int("querytrace.distinct_args", g.Distinct))
 		}
 		if g.Errors > 0 {
 			attrs = append(attrs, semconv.ErrorTypeOther, attribute.Int("querytrace.errors", g.Errors))
 		}
-		attrs = appendCallSite(attrs, g)
-		_, s := b.tracer.Start(ctx, spanName(b.statements.get(g), b.systemName(g)),
+		if len(g.Stack) > 0 {
+			f := g.Stack[0]
+			attrs = append(attrs,
+				semconv.CodeFunctionName(f.Function),
+				semconv.CodeFilePath(f.File),
+				semconv.CodeLineNumber(f.Line))
+		}
+		_, s := b.tracer.Start(ctx, spanName(d.statement, b.systemName(g)),
 			trace.WithSpanKind(trace.SpanKindClient),
 			trace.WithTimestamp(rep.Start.Add(g.First)),
 			trace.WithAttributes(attrs...))

@@ -1,6 +1,10 @@
 package otelquerytrace
 
-import "sync"
+import (
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+)
 
 // Other is the value that a metric attribute takes once a Bridge has seen
 // as many distinct values of it as its Limits allow: the rest are folded
@@ -54,16 +58,25 @@ func (l Limits) withDefaults() Limits {
 	}
 }
 
-// A limiter admits the first max distinct values and maps the rest to
-// Other. It is safe for concurrent use.
+// A limiter admits the first max distinct values of one attribute and
+// maps the rest to Other. It keeps the attribute set of each value it
+// admitted, for the metrics recorded with that attribute alone. It is safe
+// for concurrent use.
 type limiter struct {
-	max  int
-	mu   sync.RWMutex
-	seen map[string]struct{}
+	key   attribute.Key
+	max   int
+	other attribute.Set
+	mu    sync.RWMutex
+	seen  map[string]attribute.Set
 }
 
-func newLimiter(max int) *limiter {
-	return &limiter{max: max, seen: make(map[string]struct{})}
+func newLimiter(key attribute.Key, max int) *limiter {
+	return &limiter{
+		key:   key,
+		max:   max,
+		other: attribute.NewSet(key.String(Other)),
+		seen:  make(map[string]attribute.Set),
+	}
 }
 
 // value returns v if it was admitted, or can be now, and Other if not.
@@ -73,24 +86,32 @@ func (l *limiter) value(v string) string {
 	if v == "" || v == Other {
 		return v
 	}
+	s := l.set(v)
+	kv, _ := s.Value(l.key)
+	return kv.AsString()
+}
+
+// set returns the attribute set {key: value(v)}.
+func (l *limiter) set(v string) attribute.Set {
 	l.mu.RLock()
-	_, ok := l.seen[v]
+	s, ok := l.seen[v]
 	full := len(l.seen) >= l.max
 	l.mu.RUnlock()
 	if ok {
-		return v
+		return s
 	}
-	if full {
-		return Other
+	if full || v == Other {
+		return l.other
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, ok := l.seen[v]; ok {
-		return v
+	if s, ok := l.seen[v]; ok {
+		return s
 	}
 	if len(l.seen) >= l.max {
-		return Other
+		return l.other
 	}
-	l.seen[v] = struct{}{}
-	return v
+	s = attribute.NewSet(l.key.String(v))
+	l.seen[v] = s
+	return s
 }

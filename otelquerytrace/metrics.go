@@ -7,7 +7,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/dbconv"
 
 	"github.com/querytrace/querytrace"
@@ -76,8 +75,9 @@ func handle(err error) {
 
 // record records rep's metrics.
 func (b *Bridge) record(ctx context.Context, rep *querytrace.Report) {
-	route := attribute.String(AttrRoute, b.routes.value(rep.Name))
-	byRoute := metric.WithAttributeSet(attribute.NewSet(route))
+	routes := b.routes.set(rep.Name)
+	route, _ := routes.Value(AttrRoute)
+	byRoute := metric.WithAttributeSet(routes)
 	b.inst.statements.Record(ctx, int64(rep.Statements), byRoute)
 	b.inst.dbTime.Record(ctx, rep.DBTime.Seconds(), byRoute)
 	for _, g := range rep.Groups {
@@ -87,9 +87,9 @@ func (b *Bridge) record(ctx context.Context, rep *querytrace.Report) {
 		for i := range l {
 			f := &l[i]
 			b.inst.findings.Add(ctx, 1, metric.WithAttributes(
-				route,
+				attribute.KeyValue{Key: AttrRoute, Value: route},
 				attribute.String(AttrFindingKind, string(f.Kind)),
-				attribute.String(AttrCallSite, b.callSite(route.Value.AsString(), f.CallSite())),
+				attribute.String(AttrCallSite, b.callSite(route.AsString(), f.CallSite())),
 			))
 		}
 	}
@@ -118,12 +118,8 @@ func (b *Bridge) recordGroup(ctx context.Context, g *querytrace.Group) {
 	if !b.inst.operation.Enabled(ctx) {
 		return
 	}
-	attrs := b.metricAttrs(g, make([]attribute.KeyValue, 0, 6))
-	ok := metric.WithAttributeSet(attribute.NewSet(attrs...))
-	failed := ok
-	if g.Errors > 0 {
-		failed = metric.WithAttributeSet(attribute.NewSet(append(attrs, semconv.ErrorTypeOther)...))
-	}
+	d := b.statements.get(b, g)
+	ok, failed := metric.WithAttributeSet(d.ok), metric.WithAttributeSet(d.failed)
 	mean := 0.0
 	if g.Count > 1 {
 		mean = ((g.Total - g.Max) / time.Duration(g.Count-1)).Seconds()
@@ -138,22 +134,4 @@ func (b *Bridge) recordGroup(ctx context.Context, g *querytrace.Group) {
 		}
 		b.inst.operation.Record(ctx, v, opt)
 	}
-}
-
-// metricAttrs appends a group's attributes for db.client.operation.duration:
-// those of its statement, bounded, without the query text (opt-in in the
-// conventions, and one series per shape).
-func (b *Bridge) metricAttrs(g *querytrace.Group, attrs []attribute.KeyValue) []attribute.KeyValue {
-	st := b.statements.get(g)
-	attrs = append(attrs, b.systemName(g))
-	if st.operation != "" {
-		attrs = append(attrs, semconv.DBOperationName(b.operations.value(st.operation)))
-	}
-	if st.collection != "" {
-		attrs = append(attrs, semconv.DBCollectionName(b.collections.value(st.collection)))
-	}
-	if st.summary != "" {
-		attrs = append(attrs, semconv.DBQuerySummary(b.shapes.value(st.summary)))
-	}
-	return attrs
 }

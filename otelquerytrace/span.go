@@ -71,7 +71,7 @@ func (b *Bridge) annotate(span trace.Span, rep *querytrace.Report) {
 // does not keep.
 func (b *Bridge) findingAttrs(f *querytrace.Finding) []attribute.KeyValue {
 	g := f.Group
-	attrs := b.statementAttrs(g, make([]attribute.KeyValue, 0, 20))
+	attrs := append(make([]attribute.KeyValue, 0, 20), b.statements.get(b, g).spanAttrs...)
 	attrs = append(attrs,
 		attribute.Int("querytrace.group.id", g.ID),
 		attribute.Int("querytrace.count", f.Count),
@@ -90,31 +90,6 @@ func (b *Bridge) findingAttrs(f *querytrace.Finding) []attribute.KeyValue {
 		}
 	}
 	return attrs
-}
-
-// statementAttrs appends the conventions' attributes of a group's
-// statement: system, operation, collection, summary, and the query text
-// as querytrace normalized it, with every literal replaced by "?".
-func (b *Bridge) statementAttrs(g *querytrace.Group, attrs []attribute.KeyValue) []attribute.KeyValue {
-	st := b.statements.get(g)
-	attrs = append(attrs, b.systemName(g), semconv.DBQueryText(g.Shape))
-	if st.operation != "" {
-		attrs = append(attrs, semconv.DBOperationName(st.operation))
-	}
-	if st.collection != "" {
-		attrs = append(attrs, semconv.DBCollectionName(st.collection))
-	}
-	if st.summary != "" {
-		attrs = append(attrs, semconv.DBQuerySummary(st.summary))
-	}
-	return attrs
-}
-
-func (b *Bridge) systemName(g *querytrace.Group) attribute.KeyValue {
-	if b.system.Valid() {
-		return b.system
-	}
-	return systemName(g.Dialect)
 }
 
 // appendCallSite appends where the group's statements were issued: the

@@ -26,15 +26,18 @@ type statement struct {
 	summary    string
 }
 
-// describe reads a statement from a group's shape and verb.
-func describe(g *querytrace.Group) statement {
+// readStatement reads a statement from a group's shape and verb.
+func readStatement(g *querytrace.Group) statement {
 	if g.Shape == otherShape {
 		return statement{summary: "other statements"}
 	}
-	op := strings.ToUpper(g.Verb)
-	if op == "" {
-		op = strings.ToUpper(firstWord(g.Shape))
+	op := g.Verb
+	if op == "" || op == "other" {
+		// querytrace names the verbs it reasons about; the statement
+		// itself names the others (CREATE, CALL, ...).
+		op = firstWord(g.Shape)
 	}
+	op = strings.ToUpper(op)
 	var st statement
 	st.operation = op
 	tables := querytrace.Tables(g.Shape)
@@ -85,33 +88,82 @@ func systemName(d querytrace.Dialect) attribute.KeyValue {
 }
 
 // maxStatements bounds the statements a Bridge remembers descriptions of.
-// Past it a description is computed again for each report: correct, only
+// Past it a description is made again for each report: correct, only
 // slower.
 const maxStatements = 4096
 
-// statements caches the description of each shape, by fingerprint: an
-// application runs the same few hundred shapes over and over, and reading
-// the tables of a shape is the costliest part of a report's export.
-type statements struct {
-	mu sync.RWMutex
-	m  map[uint64]statement
+// A described statement is a statement with the attributes a Bridge puts
+// on spans and metrics for it, made once per shape and dialect.
+type described struct {
+	statement
+	spanAttrs []attribute.KeyValue // system, text, operation, collection, summary
+	ok        attribute.Set        // db.client.operation.duration's, bounded
+	failed    attribute.Set        // the same with error.type
 }
 
-func (c *statements) get(g *querytrace.Group) statement {
+type statementKey struct {
+	fingerprint uint64
+	dialect     querytrace.Dialect
+}
+
+// statements caches the description of each shape: an application runs
+// the same few hundred shapes over and over, and reading the tables of a
+// shape and hashing attribute sets are the costliest part of an export.
+type statements struct {
+	mu sync.RWMutex
+	m  map[statementKey]*described
+}
+
+// get returns g's described statement, making it with b when it is new.
+func (c *statements) get(b *Bridge, g *querytrace.Group) *described {
+	k := statementKey{g.Fingerprint, g.Dialect}
 	c.mu.RLock()
-	st, ok := c.m[g.Fingerprint]
+	d, ok := c.m[k]
 	c.mu.RUnlock()
 	if ok {
-		return st
+		return d
 	}
-	st = describe(g)
+	d = b.describe(g)
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = make(map[uint64]statement)
+		c.m = make(map[statementKey]*described)
 	}
 	if len(c.m) < maxStatements {
-		c.m[g.Fingerprint] = st
+		c.m[k] = d
 	}
 	c.mu.Unlock()
-	return st
+	return d
+}
+
+// describe makes g's described statement: its span attributes with the
+// query text as querytrace normalized it, every literal replaced by "?",
+// and its metric attributes, bounded and without the text (opt-in in the
+// conventions, and one series per shape).
+func (b *Bridge) describe(g *querytrace.Group) *described {
+	d := &described{statement: readStatement(g)}
+	system := b.systemName(g)
+	d.spanAttrs = append(d.spanAttrs, system, semconv.DBQueryText(g.Shape))
+	m := []attribute.KeyValue{system}
+	if d.operation != "" {
+		d.spanAttrs = append(d.spanAttrs, semconv.DBOperationName(d.operation))
+		m = append(m, semconv.DBOperationName(b.operations.value(d.operation)))
+	}
+	if d.collection != "" {
+		d.spanAttrs = append(d.spanAttrs, semconv.DBCollectionName(d.collection))
+		m = append(m, semconv.DBCollectionName(b.collections.value(d.collection)))
+	}
+	if d.summary != "" {
+		d.spanAttrs = append(d.spanAttrs, semconv.DBQuerySummary(d.summary))
+		m = append(m, semconv.DBQuerySummary(b.shapes.value(d.summary)))
+	}
+	d.ok = attribute.NewSet(m...)
+	d.failed = attribute.NewSet(append(m, semconv.ErrorTypeOther)...)
+	return d
+}
+
+func (b *Bridge) systemName(g *querytrace.Group) attribute.KeyValue {
+	if b.system.Valid() {
+		return b.system
+	}
+	return systemName(g.Dialect)
 }

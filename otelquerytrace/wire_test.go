@@ -114,7 +114,7 @@ func TestOverTheWire(t *testing.T) {
 		tp: sdktrace.NewTracerProvider(sdktrace.WithBatcher(texp)),
 		mp: sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(mexp))),
 	}
-	srv := serve(t, s, s.bridge(), newMux(openInventory(t, entries)))
+	srv := serve(t, s, s.bridge(otelquerytrace.WithDBSpans(20)), newMux(openInventory(t, entries)))
 	get(t, srv, "/inventory/slow")
 	if err := s.tp.Shutdown(ctx); err != nil {
 		t.Fatal(err)

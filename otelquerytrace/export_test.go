@@ -1,0 +1,67 @@
+package otelquerytrace_test
+
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/otelquerytrace"
+)
+
+// TestExportJob: a job that runs under a span of the application's and a
+// querytrace trace gets the N+1 on that span, and its metrics under the
+// job's name.
+func TestExportJob(t *testing.T) {
+	s := newSDK(t)
+	b := s.bridge()
+	db := openInventory(t, 12)
+
+	ctx, span := s.tp.Tracer("app").Start(context.Background(), "nightly inventory")
+	ctx, tr := querytrace.Start(ctx, "job inventory")
+	if _, err := slowInventory(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	b.Export(ctx, tr.Finish())
+	span.End()
+
+	spans := s.spans.Ended()
+	if len(spans) != 1 || spans[0].Name() != "nightly inventory" {
+		t.Fatalf("want the job's span alone (database spans are off by default), got %d spans", len(spans))
+	}
+	if ev := spans[0].Events(); len(ev) != 2 || ev[0].Name != otelquerytrace.EventNPlusOne {
+		t.Errorf("job span events: %v, want two N+1", ev)
+	}
+	ps := where(points(s.metrics(t), otelquerytrace.MetricRequestStatements), attribute.String(otelquerytrace.AttrRoute, "job inventory"))
+	if len(ps) != 1 || ps[0].sum != 1+2*12 {
+		t.Errorf("%s for the job: %+v", otelquerytrace.MetricRequestStatements, ps)
+	}
+}
+
+// TestSampledOut: a request whose span is not sampled gets no span work,
+// and its metrics are recorded all the same.
+func TestSampledOut(t *testing.T) {
+	s := newSDK(t)
+	s.tp = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(s.spans))
+	srv := serve(t, s, s.bridge(otelquerytrace.WithDBSpans(20)), newMux(openInventory(t, 10)))
+	get(t, srv, "/inventory/slow")
+	if spans := s.spans.Ended(); len(spans) != 0 {
+		t.Errorf("sampled out: %d spans recorded", len(spans))
+	}
+	rm := s.metrics(t)
+	route := attribute.String(otelquerytrace.AttrRoute, "GET /inventory/slow")
+	if n := total(where(points(rm, otelquerytrace.MetricFindings), route)); n != 2 {
+		t.Errorf("sampled out: %d findings counted, want 2", n)
+	}
+}
+
+// TestNilReport: a nil report is nothing to export.
+func TestNilReport(t *testing.T) {
+	s := newSDK(t)
+	s.bridge().Export(context.Background(), nil)
+	if len(s.spans.Ended()) != 0 || len(points(s.metrics(t), otelquerytrace.MetricRequestStatements)) != 0 {
+		t.Error("a nil report exported something")
+	}
+}

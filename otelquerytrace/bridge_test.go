@@ -355,3 +355,37 @@ func TestFastPage(t *testing.T) {
 		t.Errorf("fast page: %s %+v", otelquerytrace.MetricRequestStatements, ps)
 	}
 }
+
+// TestConcurrent serves both pages from several goroutines at once: under
+// -race, the bridge's caches and limits are shared safely, and every
+// request is counted.
+func TestConcurrent(t *testing.T) {
+	s := newSDK(t)
+	srv := serve(t, s, s.bridge(otelquerytrace.WithDBSpans(20), otelquerytrace.WithLimits(otelquerytrace.Limits{Shapes: 2})), newMux(openInventory(t, 10)))
+	const workers, each = 4, 5
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range each {
+				path := "/inventory/fast"
+				if (w+i)%2 == 0 {
+					path = "/inventory/slow"
+				}
+				resp, err := srv.Client().Get(srv.URL + path)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	if n := total(points(s.metrics(t), otelquerytrace.MetricRequestStatements)); n != workers*each {
+		t.Errorf("%d requests counted, want %d", n, workers*each)
+	}
+}

@@ -221,7 +221,6 @@ func TestSlowPage(t *testing.T) {
 	a := attrs(req.Attributes())
 	for key, want := range map[attribute.Key]int64{
 		"querytrace.statements":            1 + 2*entries,
-		"querytrace.groups":                3,
 		"querytrace.n_plus_one.count":      2,
 		"querytrace.n_plus_one.statements": 2 * entries,
 		"querytrace.duplicate.count":       0,

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Other is the value that a metric attribute takes once a Bridge has seen
@@ -59,23 +60,23 @@ func (l Limits) withDefaults() Limits {
 }
 
 // A limiter admits the first max distinct values of one attribute and
-// maps the rest to Other. It keeps the attribute set of each value it
-// admitted, for the metrics recorded with that attribute alone. It is safe
-// for concurrent use.
+// maps the rest to Other. For each value it admitted it keeps the
+// measurement option of the attribute alone, made once, for the metrics
+// recorded by that attribute. It is safe for concurrent use.
 type limiter struct {
 	key   attribute.Key
 	max   int
-	other attribute.Set
+	other metric.MeasurementOption
 	mu    sync.RWMutex
-	seen  map[string]attribute.Set
+	seen  map[string]metric.MeasurementOption
 }
 
 func newLimiter(key attribute.Key, max int) *limiter {
 	return &limiter{
 		key:   key,
 		max:   max,
-		other: attribute.NewSet(key.String(Other)),
-		seen:  make(map[string]attribute.Set),
+		other: metric.WithAttributeSet(attribute.NewSet(key.String(Other))),
+		seen:  make(map[string]metric.MeasurementOption),
 	}
 }
 
@@ -86,32 +87,41 @@ func (l *limiter) value(v string) string {
 	if v == "" || v == Other {
 		return v
 	}
-	s := l.set(v)
-	kv, _ := s.Value(l.key)
-	return kv.AsString()
+	if _, ok := l.admit(v); !ok {
+		return Other
+	}
+	return v
 }
 
-// set returns the attribute set {key: value(v)}.
-func (l *limiter) set(v string) attribute.Set {
+// option returns the measurement option with the attribute {key: v}, or
+// {key: Other} when v is not admitted.
+func (l *limiter) option(v string) metric.MeasurementOption {
+	opt, _ := l.admit(v)
+	return opt
+}
+
+// admit admits v if it can and returns its option and whether it was
+// admitted; Other's option when not.
+func (l *limiter) admit(v string) (metric.MeasurementOption, bool) {
 	l.mu.RLock()
-	s, ok := l.seen[v]
+	opt, ok := l.seen[v]
 	full := len(l.seen) >= l.max
 	l.mu.RUnlock()
 	if ok {
-		return s
+		return opt, true
 	}
 	if full || v == Other {
-		return l.other
+		return l.other, false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s, ok := l.seen[v]; ok {
-		return s
+	if opt, ok := l.seen[v]; ok {
+		return opt, true
 	}
 	if len(l.seen) >= l.max {
-		return l.other
+		return l.other, false
 	}
-	s = attribute.NewSet(l.key.String(v))
-	l.seen[v] = s
-	return s
+	opt = metric.WithAttributeSet(attribute.NewSet(l.key.String(v)))
+	l.seen[v] = opt
+	return opt, true
 }

@@ -75,9 +75,8 @@ func handle(err error) {
 
 // record records rep's metrics.
 func (b *Bridge) record(ctx context.Context, rep *querytrace.Report) {
-	routes := b.routes.set(rep.Name)
-	route, _ := routes.Value(AttrRoute)
-	byRoute := metric.WithAttributeSet(routes)
+	route := b.routes.value(rep.Name)
+	byRoute := b.routes.option(route)
 	b.inst.statements.Record(ctx, int64(rep.Statements), byRoute)
 	b.inst.dbTime.Record(ctx, rep.DBTime.Seconds(), byRoute)
 	for _, g := range rep.Groups {
@@ -87,9 +86,9 @@ func (b *Bridge) record(ctx context.Context, rep *querytrace.Report) {
 		for i := range l {
 			f := &l[i]
 			b.inst.findings.Add(ctx, 1, metric.WithAttributes(
-				attribute.KeyValue{Key: AttrRoute, Value: route},
+				attribute.String(AttrRoute, route),
 				attribute.String(AttrFindingKind, string(f.Kind)),
-				attribute.String(AttrCallSite, b.callSite(route.AsString(), f.CallSite())),
+				attribute.String(AttrCallSite, b.callSite(route, f.CallSite())),
 			))
 		}
 	}
@@ -119,7 +118,7 @@ func (b *Bridge) recordGroup(ctx context.Context, g *querytrace.Group) {
 		return
 	}
 	d := b.statements.get(b, g)
-	ok, failed := metric.WithAttributeSet(d.ok), metric.WithAttributeSet(d.failed)
+	ok, failed := d.ok, d.failed
 	mean := 0.0
 	if g.Count > 1 {
 		mean = ((g.Total - g.Max) / time.Duration(g.Count-1)).Seconds()

@@ -22,24 +22,31 @@ const (
 const maxEvents = 32
 
 // annotate puts rep's totals on span as attributes and its findings as
-// events.
+// events. The counts that are zero on most requests are left out when
+// they are: every attribute is paid for on every request.
 func (b *Bridge) annotate(span trace.Span, rep *querytrace.Report) {
-	loops := 0
-	for i := range rep.NPlusOne {
-		loops += rep.NPlusOne[i].Count
-	}
-	span.SetAttributes(
+	attrs := make([]attribute.KeyValue, 0, 10)
+	attrs = append(attrs,
 		attribute.Int("querytrace.statements", rep.Statements),
 		attribute.Float64("querytrace.db.duration", rep.DBTime.Seconds()),
 		attribute.Int64("querytrace.rows", rep.Rows),
-		attribute.Int("querytrace.transactions", rep.Begins),
-		attribute.Int("querytrace.errors", rep.Errors),
-		attribute.Int("querytrace.groups", len(rep.Groups)),
 		attribute.Int("querytrace.n_plus_one.count", len(rep.NPlusOne)),
-		attribute.Int("querytrace.n_plus_one.statements", loops),
 		attribute.Int("querytrace.duplicate.count", len(rep.Duplicates)),
-		attribute.Int("querytrace.slow.count", len(rep.Slow)),
 	)
+	for _, c := range []struct {
+		key string
+		n   int
+	}{
+		{"querytrace.n_plus_one.statements", loopStatements(rep)},
+		{"querytrace.slow.count", len(rep.Slow)},
+		{"querytrace.transactions", rep.Begins},
+		{"querytrace.errors", rep.Errors},
+	} {
+		if c.n != 0 {
+			attrs = append(attrs, attribute.Int(c.key, c.n))
+		}
+	}
+	span.SetAttributes(attrs...)
 	n, dropped := 0, 0
 	for _, l := range []struct {
 		name     string
@@ -64,6 +71,15 @@ func (b *Bridge) annotate(span trace.Span, rep *querytrace.Report) {
 	if dropped > 0 {
 		span.SetAttributes(attribute.Int("querytrace.events.dropped", dropped))
 	}
+}
+
+// loopStatements returns the statements that rep's N+1 loops ran.
+func loopStatements(rep *querytrace.Report) int {
+	n := 0
+	for i := range rep.NPlusOne {
+		n += rep.NPlusOne[i].Count
+	}
+	return n
 }
 
 // findingAttrs describes a finding by its statement's shape, call site,

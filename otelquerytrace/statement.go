@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/querytrace/querytrace"
@@ -97,8 +98,8 @@ const maxStatements = 4096
 type described struct {
 	statement
 	spanAttrs []attribute.KeyValue // system, text, operation, collection, summary
-	ok        attribute.Set        // db.client.operation.duration's, bounded
-	failed    attribute.Set        // the same with error.type
+	ok        metric.MeasurementOption // db.client.operation.duration's attributes, bounded
+	failed    metric.MeasurementOption // the same with error.type
 }
 
 type statementKey struct {
@@ -156,8 +157,8 @@ func (b *Bridge) describe(g *querytrace.Group) *described {
 		d.spanAttrs = append(d.spanAttrs, semconv.DBQuerySummary(d.summary))
 		m = append(m, semconv.DBQuerySummary(b.shapes.value(d.summary)))
 	}
-	d.ok = attribute.NewSet(m...)
-	d.failed = attribute.NewSet(append(m, semconv.ErrorTypeOther)...)
+	d.ok = metric.WithAttributeSet(attribute.NewSet(m...))
+	d.failed = metric.WithAttributeSet(attribute.NewSet(append(m, semconv.ErrorTypeOther)...))
 	return d
 }
 

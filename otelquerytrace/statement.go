@@ -97,7 +97,7 @@ const maxStatements = 4096
 // on spans and metrics for it, made once per shape and dialect.
 type described struct {
 	statement
-	spanAttrs []attribute.KeyValue // system, text, operation, collection, summary
+	spanAttrs []attribute.KeyValue     // system, text, operation, collection, summary
 	ok        metric.MeasurementOption // db.client.operation.duration's attributes, bounded
 	failed    metric.MeasurementOption // the same with error.type
 }

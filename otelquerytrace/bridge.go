@@ -18,8 +18,8 @@ import (
 const ScopeName = "github.com/querytrace/querytrace/otelquerytrace"
 
 // A Bridge exports querytrace reports to OpenTelemetry: their totals and
-// findings onto the request's span, one span per group of statements, and
-// metrics of bounded cardinality. Make one with New and share it: it is
+// findings onto the request's span, metrics of bounded cardinality, and,
+// with WithDBSpans, a span per group of statements. Make one with New and share it: it is
 // safe for concurrent use.
 type Bridge struct {
 	tracer  trace.Tracer
@@ -93,9 +93,9 @@ func New(opts ...Option) *Bridge {
 	}
 	l := c.limits.withDefaults()
 	b := &Bridge{
-		tracer:      c.tp.Tracer(ScopeName),
+		tracer:      c.tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
 		dbSpans:     c.dbSpans,
-		inst:        newInstruments(c.mp.Meter(ScopeName)),
+		inst:        newInstruments(c.mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))),
 		routes:      newLimiter(AttrRoute, l.Routes),
 		sites:       newLimiter(AttrCallSite, l.CallSites),
 		shapes:      newLimiter(semconv.DBQuerySummaryKey, l.Shapes),
@@ -103,7 +103,7 @@ func New(opts ...Option) *Bridge {
 		operations:  newLimiter(semconv.DBOperationNameKey, maxOperations),
 	}
 	if c.system != "" {
-		b.system = attribute.String("db.system.name", c.system)
+		b.system = semconv.DBSystemNameKey.String(c.system)
 	}
 	return b
 }
@@ -115,8 +115,20 @@ func New(opts ...Option) *Bridge {
 //
 //	h := &querytrace.Handler{Next: mux, OnFinish: bridge.OnFinish}
 //	http.ListenAndServe(addr, otelhttp.NewHandler(h, "server"))
+//
+// A request that no ServeMux pattern matched, named by the Handler's
+// default "METHOD /raw/path", counts in the metrics under route Other, so
+// that clients probing random paths do not take up the Limits' routes.
+// With another router, set Handler.Name to its route pattern.
 func (b *Bridge) OnFinish(r *http.Request, rep *querytrace.Report) {
-	b.Export(r.Context(), rep)
+	if rep == nil {
+		return
+	}
+	route := rep.Name
+	if r.Pattern == "" && route == r.Method+" "+r.URL.Path {
+		route = Other
+	}
+	b.export(r.Context(), rep, route)
 }
 
 // Export exports rep: onto the span on ctx, and as metrics. Call it before
@@ -136,6 +148,11 @@ func (b *Bridge) Export(ctx context.Context, rep *querytrace.Report) {
 	if rep == nil {
 		return
 	}
+	b.export(ctx, rep, rep.Name)
+}
+
+// export exports rep, with route as its route in the metrics.
+func (b *Bridge) export(ctx context.Context, rep *querytrace.Report, route string) {
 	span := trace.SpanFromContext(ctx)
 	if !span.SpanContext().IsValid() {
 		ctx, span = b.tracer.Start(ctx, rep.Name, trace.WithTimestamp(rep.Start))
@@ -145,7 +162,7 @@ func (b *Bridge) Export(ctx context.Context, rep *querytrace.Report) {
 		b.annotate(span, rep)
 		b.groupSpans(ctx, span, rep)
 	}
-	b.record(ctx, rep)
+	b.record(ctx, rep, route)
 }
 
 // OpenTelemetry's instrumentation (otelhttp and its kin) is never the

@@ -29,9 +29,9 @@
 // # What it exports
 //
 // On the request's span, in the querytrace namespace: statements,
-// db.duration (seconds), rows, transactions, errors, groups,
-// n_plus_one.count, n_plus_one.statements, duplicate.count and slow.count;
-// and an event per finding (EventNPlusOne, EventDuplicate, EventSlow,
+// db.duration (seconds), rows, n_plus_one.count and duplicate.count, and
+// when they are not zero n_plus_one.statements, slow.count, transactions
+// and errors; and an event per finding (EventNPlusOne, EventDuplicate, EventSlow,
 // the costliest 32) with the conventions' db.* and code.* attributes and
 // querytrace.count, .duration, .fix, .call_site and .source.query.
 //

@@ -2,6 +2,7 @@ package otelquerytrace_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -63,5 +64,29 @@ func TestNilReport(t *testing.T) {
 	s.bridge().Export(context.Background(), nil)
 	if len(s.spans.Ended()) != 0 || len(points(s.metrics(t), otelquerytrace.MetricRequestStatements)) != 0 {
 		t.Error("a nil report exported something")
+	}
+}
+
+// TestUnroutedPaths: requests to paths no route matches (a scanner's) do
+// not use up the route limit: they count under Other, and a real route
+// that comes after them keeps its name.
+func TestUnroutedPaths(t *testing.T) {
+	s := newSDK(t)
+	mux := newMux(openInventory(t, 5))
+	srv := serve(t, s, s.bridge(otelquerytrace.WithLimits(otelquerytrace.Limits{Routes: 3})), mux)
+	for i := range 20 {
+		resp, err := srv.Client().Get(fmt.Sprintf("%s/probe/%d", srv.URL, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	get(t, srv, "/inventory/fast")
+	ps := points(s.metrics(t), otelquerytrace.MetricRequestStatements)
+	if n := total(where(ps, attribute.String(otelquerytrace.AttrRoute, otelquerytrace.Other))); n != 20 {
+		t.Errorf("%d unrouted requests under %s, want 20", n, otelquerytrace.Other)
+	}
+	if n := total(where(ps, attribute.String(otelquerytrace.AttrRoute, "GET /inventory/fast"))); n != 1 {
+		t.Errorf("the page's route: %d requests, want 1", n)
 	}
 }

@@ -295,8 +295,9 @@ func TestSlowPage(t *testing.T) {
 				t.Errorf("span %q: count %d, want %d", d.Name(), da["querytrace.count"].AsInt64(), entries)
 			}
 		}
-		if d.Name() == "SELECT items" && da["db.collection.name"].AsString() != "items" {
-			t.Errorf("span %q: db.collection.name %q", d.Name(), da["db.collection.name"].AsString())
+		if d.Name() == "SELECT items" && (da["db.collection.name"].AsString() != "items" || da["db.response.returned_rows"].AsInt64() != entries) {
+			t.Errorf("span %q: db.collection.name %q, db.response.returned_rows %d; want items and %d (a count per entry)",
+				d.Name(), da["db.collection.name"].AsString(), da["db.response.returned_rows"].AsInt64(), entries)
 		}
 	}
 	if loops != 2 || statements != 1+2*entries {

@@ -37,8 +37,12 @@ func (b *Bridge) groupSpans(ctx context.Context, parent trace.Span, rep *querytr
 	for _, g := range rep.Groups[:n] {
 		d := b.statements.get(b, g)
 		attrs = append(attrs[:0], d.spanAttrs...)
+		if g.Kind == querytrace.KindQuery || g.Kind == querytrace.KindStmtQuery {
+			// For execs querytrace counts the rows affected, which are
+			// not rows returned.
+			attrs = append(attrs, semconv.DBResponseReturnedRows(int(g.Rows)))
+		}
 		attrs = append(attrs,
-			semconv.DBResponseReturnedRows(int(g.Rows)),
 			attribute.Int("querytrace.group.id", g.ID),
 			attribute.Int("querytrace.count", g.Count),
 			attribute.Float64("querytrace.duration", g.Total.Seconds()),

@@ -64,3 +64,35 @@ func Example() {
 	//   querytrace.count: 3
 	//   querytrace.fix: one query for all rows: select id, team from users where id in (...)
 }
+
+// A job outside any request: trace it with querytrace.Start and export
+// its report when it is done. With no span on the context, the report gets
+// a span of its own.
+func ExampleBridge_Export() {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	bridge := otelquerytrace.New(otelquerytrace.WithTracerProvider(tp))
+
+	db, _ := querytrace.Open("sqlite3", "file:example-job?mode=memory&cache=shared")
+	defer db.Close()
+	db.Exec(`CREATE TABLE invoices (id INTEGER PRIMARY KEY, sent INTEGER)`)
+
+	ctx, tr := querytrace.Start(context.Background(), "job send-invoices")
+	for id := 1; id <= 4; id++ {
+		db.ExecContext(ctx, `UPDATE invoices SET sent = 1 WHERE id = ?`, id)
+	}
+	bridge.Export(ctx, tr.Finish())
+
+	for _, s := range spans.Ended() {
+		fmt.Println(s.Name())
+		for _, kv := range s.Attributes() {
+			if kv.Key == "querytrace.statements" || kv.Key == "querytrace.n_plus_one.count" {
+				fmt.Printf("  %s: %s\n", kv.Key, kv.Value.Emit())
+			}
+		}
+	}
+	// Output:
+	// job send-invoices
+	//   querytrace.statements: 4
+	//   querytrace.n_plus_one.count: 1
+}

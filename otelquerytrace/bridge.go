@@ -164,10 +164,3 @@ func (b *Bridge) export(ctx context.Context, rep *querytrace.Report, route strin
 	}
 	b.record(ctx, rep, route)
 }
-
-// OpenTelemetry's instrumentation (otelhttp and its kin) is never the
-// application's own code: its frames are left out of call sites and
-// stacks, as database/sql's are.
-func init() {
-	querytrace.SkipFrames("go.opentelemetry.io/")
-}

@@ -257,6 +257,9 @@ func TestSlowPage(t *testing.T) {
 		if l := ea["code.line.number"].AsInt64(); l == 0 || !strings.HasSuffix(ea["code.file.path"].AsString(), "inventory_test.go") {
 			t.Errorf("event code.file.path %q, code.line.number %d", ea["code.file.path"].AsString(), l)
 		}
+		if st := ea["code.stacktrace"].AsString(); !strings.Contains(st, "slowInventory") || strings.Contains(st, "otelhttp") {
+			t.Errorf("event code.stacktrace %q: want the application's frames alone", st)
+		}
 		if src := ea["querytrace.source.query"].AsString(); !strings.Contains(src, "from entries") {
 			t.Errorf("event source query %q: want the entries query", src)
 		}

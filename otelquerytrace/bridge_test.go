@@ -165,6 +165,28 @@ func points(rm metricdata.ResourceMetrics, name string) []point {
 	return out
 }
 
+// exemplarOf reports whether the named int64 histogram has an exemplar
+// from the trace id: metrics recorded with the request's context link to
+// its trace.
+func exemplarOf(rm metricdata.ResourceMetrics, name string, id trace.TraceID) bool {
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			h, ok := m.Data.(metricdata.Histogram[int64])
+			if m.Name != name || !ok {
+				continue
+			}
+			for _, p := range h.DataPoints {
+				for _, e := range p.Exemplars {
+					if len(e.TraceID) == len(id) && trace.TraceID(e.TraceID) == id {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
 // where returns the points with every given attribute.
 func where(ps []point, kvs ...attribute.KeyValue) []point {
 	var out []point
@@ -312,6 +334,9 @@ func TestSlowPage(t *testing.T) {
 	route := attribute.String(otelquerytrace.AttrRoute, "GET /inventory/slow")
 	if ps := where(points(rm, otelquerytrace.MetricRequestStatements), route); len(ps) != 1 || ps[0].count != 1 || ps[0].sum != 1+2*entries {
 		t.Errorf("%s: %+v, want one request of %d statements", otelquerytrace.MetricRequestStatements, ps, 1+2*entries)
+	}
+	if !exemplarOf(rm, otelquerytrace.MetricRequestStatements, req.SpanContext().TraceID()) {
+		t.Errorf("%s: no exemplar links to the request's trace", otelquerytrace.MetricRequestStatements)
 	}
 	if ps := where(points(rm, otelquerytrace.MetricRequestDBDuration), route); len(ps) != 1 || ps[0].count != 1 || ps[0].sum <= 0 {
 		t.Errorf("%s: %+v", otelquerytrace.MetricRequestDBDuration, ps)

@@ -3,6 +3,7 @@ package otelquerytrace_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -88,5 +89,39 @@ func TestUnroutedPaths(t *testing.T) {
 	}
 	if n := total(where(ps, attribute.String(otelquerytrace.AttrRoute, "GET /inventory/fast"))); n != 1 {
 		t.Errorf("the page's route: %d requests, want 1", n)
+	}
+}
+
+// TestDuplicateEvent: the same query with the same arguments three times
+// is a duplicate: an event that says so, with its fix, and a finding of
+// kind "duplicate" in the metrics.
+func TestDuplicateEvent(t *testing.T) {
+	s := newSDK(t)
+	db := openInventory(t, 3)
+	ctx, span := s.tp.Tracer("app").Start(context.Background(), "job settings")
+	ctx, tr := querytrace.Start(ctx, "job settings")
+	for range 3 {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE category = ?`, "laptop").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.bridge().Export(ctx, tr.Finish())
+	span.End()
+
+	ev := s.spans.Ended()[0].Events()
+	if len(ev) != 1 || ev[0].Name != otelquerytrace.EventDuplicate {
+		t.Fatalf("events %v, want one duplicate", ev)
+	}
+	a := attrs(ev[0].Attributes)
+	if a["querytrace.count"].AsInt64() != 3 || !strings.Contains(a["querytrace.fix"].AsString(), "run it once") {
+		t.Errorf("duplicate event: count %d, fix %q", a["querytrace.count"].AsInt64(), a["querytrace.fix"].AsString())
+	}
+	if strings.Contains(a["db.query.text"].AsString(), "laptop") {
+		t.Errorf("duplicate event holds the argument: %q", a["db.query.text"].AsString())
+	}
+	kind := attribute.String(otelquerytrace.AttrFindingKind, "duplicate")
+	if n := total(where(points(s.metrics(t), otelquerytrace.MetricFindings), kind)); n != 1 {
+		t.Errorf("%d duplicate findings counted, want 1", n)
 	}
 }

@@ -115,20 +115,8 @@ func New(opts ...Option) *Bridge {
 //
 //	h := &querytrace.Handler{Next: mux, OnFinish: bridge.OnFinish}
 //	http.ListenAndServe(addr, otelhttp.NewHandler(h, "server"))
-//
-// A request that no ServeMux pattern matched, named by the Handler's
-// default "METHOD /raw/path", counts in the metrics under route Other, so
-// that clients probing random paths do not take up the Limits' routes.
-// With another router, set Handler.Name to its route pattern.
 func (b *Bridge) OnFinish(r *http.Request, rep *querytrace.Report) {
-	if rep == nil {
-		return
-	}
-	route := rep.Name
-	if r.Pattern == "" && route == r.Method+" "+r.URL.Path {
-		route = Other
-	}
-	b.export(r.Context(), rep, route)
+	b.Export(r.Context(), rep)
 }
 
 // Export exports rep: onto the span on ctx, and as metrics. Call it before
@@ -148,11 +136,6 @@ func (b *Bridge) Export(ctx context.Context, rep *querytrace.Report) {
 	if rep == nil {
 		return
 	}
-	b.export(ctx, rep, rep.Name)
-}
-
-// export exports rep, with route as its route in the metrics.
-func (b *Bridge) export(ctx context.Context, rep *querytrace.Report, route string) {
 	span := trace.SpanFromContext(ctx)
 	if !span.SpanContext().IsValid() {
 		ctx, span = b.tracer.Start(ctx, rep.Name, trace.WithTimestamp(rep.Start))
@@ -162,5 +145,5 @@ func (b *Bridge) export(ctx context.Context, rep *querytrace.Report, route strin
 		b.annotate(span, rep)
 		b.groupSpans(ctx, span, rep)
 	}
-	b.record(ctx, rep, route)
+	b.record(ctx, rep)
 }

@@ -73,9 +73,9 @@ func handle(err error) {
 	}
 }
 
-// record records rep's metrics under route.
-func (b *Bridge) record(ctx context.Context, rep *querytrace.Report, route string) {
-	route = b.routes.value(route)
+// record records rep's metrics.
+func (b *Bridge) record(ctx context.Context, rep *querytrace.Report) {
+	route := b.routes.value(rep.Name)
 	byRoute := b.routes.option(route)
 	b.inst.statements.Record(ctx, int64(rep.Statements), byRoute)
 	b.inst.dbTime.Record(ctx, rep.DBTime.Seconds(), byRoute)

@@ -22,8 +22,9 @@ const Other = "_OTHER"
 // (200 + 100 + 2) per database system, operation and error type.
 type Limits struct {
 	// Routes bounds the routes (the reports' names, such as
-	// "GET /items/{id}"); 100 by default. A route named after raw paths
-	// ("GET /items/42") is what it is for.
+	// "GET /items/{id}"); 100 by default. A Handler names a request by
+	// its route pattern, or its path with the ids masked; this guards
+	// against names that still grow, such as a scanner's random paths.
 	Routes int
 
 	// CallSites bounds the (route, call site) pairs of the findings

@@ -43,9 +43,11 @@ type Handler struct {
 	// the loopback check. It is called on the request's goroutine.
 	Authorize func(*http.Request) bool
 
-	// Explain, when set, offers a PostgreSQL 16 EXPLAIN (GENERIC_PLAN)
-	// of any statement the recorder holds, run on this database in a
-	// read-only transaction. The statement is chosen by its fingerprint
+	// Explain, when set, offers the PostgreSQL generic plan of any
+	// statement the recorder holds, from EXPLAIN (GENERIC_PLAN) on
+	// version 16 and later (through a prepared statement and
+	// plan_cache_mode before), run on this database in a read-only
+	// transaction. The statement is chosen by its fingerprint
 	// among those the server holds, never sent by the browser, and its
 	// placeholders are left as parameters: no argument is needed and
 	// none is shown. Nil means no EXPLAIN.

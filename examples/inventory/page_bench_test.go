@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/debugpage"
 	"github.com/querytrace/querytrace/internal/interleave"
 )
 
@@ -65,4 +66,42 @@ func benchFastPage(b *testing.B, driver, handler bool) {
 	interleave.Run(b, 20, "req",
 		func(n int) { serve(raw, n) },
 		func(n int) { serve(traced, n) })
+}
+
+// BenchmarkFastPageDebug serves the fast page through querytrace's driver
+// and middleware, without and with the debug page's recorder and
+// statistics fed from OnFinish, in alternating blocks: "traced" is the
+// side with the recorder, so traced/raw is its cost on a real page.
+//
+//	go test -run '^$' -bench FastPageDebug -count 6 ./examples/inventory
+func BenchmarkFastPageDebug(b *testing.B) {
+	open := func(name string, rec *debugpage.Recorder) http.Handler {
+		db, err := querytrace.Open("sqlite3", memoryDSN(name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		if err := openStore(context.Background(), db, 300); err != nil {
+			b.Fatal(err)
+		}
+		h := &querytrace.Handler{Next: newMux(db), Logger: slog.New(slog.DiscardHandler)}
+		if rec != nil {
+			h.OnFinish = rec.Observe
+		}
+		return h
+	}
+	without := open("debug-off", nil)
+	with := open("debug-on", &debugpage.Recorder{})
+	serve := func(h http.Handler, n int) {
+		for range n {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, loadPath, nil))
+			if rec.Code != http.StatusOK {
+				b.Fatalf("GET %s: %d", loadPath, rec.Code)
+			}
+		}
+	}
+	interleave.Run(b, 20, "req",
+		func(n int) { serve(without, n) },
+		func(n int) { serve(with, n) })
 }

@@ -129,11 +129,13 @@ func (h *Handler) init() {
 	m.HandleFunc("POST "+p+"/stats/reset", h.reset)
 	m.HandleFunc("GET "+p+"/metrics", h.metrics)
 	m.HandleFunc("GET "+p+"/explain/{fingerprint}", h.explain)
-	m.HandleFunc("GET "+p+"/static/page.css", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-		data, _ := files.ReadFile("static/page.css")
-		w.Write(data)
-	})
+	for name, ctype := range map[string]string{"page.css": "text/css; charset=utf-8", "icon.svg": "image/svg+xml"} {
+		m.HandleFunc("GET "+p+"/static/"+name, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", ctype)
+			data, _ := files.ReadFile("static/" + name)
+			w.Write(data)
+		})
+	}
 	h.mux = m
 }
 

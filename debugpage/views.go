@@ -157,13 +157,14 @@ type statsView struct {
 // column is a sortable column of the statistics.
 type column struct{ Key, Label string }
 
-var statColumns = []column{{"total", "total"}, {"calls", "calls"}, {"mean", "mean"}, {"max", "max"}, {"rows", "rows"}, {"errors", "errors"}, {"n+1", "N+1"}}
+var statColumns = []column{{"total", "total"}, {"calls", "calls"}, {"mean", "mean"}, {"min", "min"}, {"max", "max"}, {"rows", "rows"}, {"errors", "errors"}, {"n+1", "N+1"}}
 
 // statOrders are the sort orders of the statistics table.
 var statOrders = map[string]func(a, b Stat) int{
 	"total":      func(a, b Stat) int { return cmp.Compare(b.Total, a.Total) },
 	"calls":      func(a, b Stat) int { return cmp.Compare(b.Calls, a.Calls) },
 	"mean":       func(a, b Stat) int { return cmp.Compare(b.Mean(), a.Mean()) },
+	"min":        func(a, b Stat) int { return cmp.Compare(b.Min, a.Min) },
 	"max":        func(a, b Stat) int { return cmp.Compare(b.Max, a.Max) },
 	"rows":       func(a, b Stat) int { return cmp.Compare(b.Rows, a.Rows) },
 	"errors":     func(a, b Stat) int { return cmp.Compare(b.Errors, a.Errors) },

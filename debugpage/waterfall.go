@@ -29,6 +29,7 @@ type waterRow struct {
 	Gap     *bar          // the idle time before it, when any
 	GapTime time.Duration // its length
 	Overlap bool          // started before an earlier statement ended
+	Loop    bool          // a statement of an N+1
 }
 
 // A bar is a span of the axis in percent.
@@ -66,6 +67,10 @@ func layout(rep *reportfile.Report) *waterfall {
 		w := max(pct(to)-x, minWidth)
 		return bar{fmtPct(min(x, 100-minWidth)), fmtPct(w)}
 	}
+	loops := make(map[int]bool)
+	for _, f := range rep.NPlusOne {
+		loops[f.Group] = true
+	}
 	var open []int64 // starts of begun transactions, in order
 	var busy int64   // when the statements so far ended
 	for _, e := range rep.Events {
@@ -83,7 +88,7 @@ func layout(rep *reportfile.Report) *waterfall {
 			}
 			continue
 		}
-		row := waterRow{Event: e, Group: rep.Group(e.Group), Bar: mkBar(e.StartNS, e.StartNS+e.DurationNS)}
+		row := waterRow{Event: e, Group: rep.Group(e.Group), Bar: mkBar(e.StartNS, e.StartNS+e.DurationNS), Loop: loops[e.Group]}
 		switch {
 		case len(wf.Rows) > 0 && e.StartNS < busy:
 			row.Overlap = true

@@ -31,7 +31,7 @@ func ExampleHandler() {
 	h := &querytrace.Handler{
 		Next:     mux,
 		Logger:   slog.New(slog.DiscardHandler), // in a service: a logger of your own, or nil for slog.Default()
-		Detector: &querytrace.DefaultDetector,   // in staging: &querytrace.StagingDetector
+		Detector: nil,                           // nil for the zero Detector; in staging: querytrace.StagingDetector()
 		OnReport: func(_ *http.Request, r *querytrace.Report) { reports <- r },
 	}
 

@@ -37,8 +37,8 @@ type Handler struct {
 	// Logger receives the warnings and reports; nil means slog.Default().
 	Logger *slog.Logger
 
-	// Detector classifies the reports; nil means DefaultDetector. Use
-	// StagingDetector, or a copy with an allow-list, in staging.
+	// Detector classifies the reports; nil means the zero Detector. Use
+	// StagingDetector(), with an allow-list added, in staging.
 	Detector *Detector
 
 	// OnReport, when set, receives the report of each request after the

@@ -17,7 +17,7 @@ import (
 // The keys of the report:
 //
 //	name, start (RFC 3339), summary (as Summary), wall_ns, wall,
-//	db_time_ns, db_time, statements, prepares, transactions (begun),
+//	db_time_ns, db_time, statements, prepares, transactions (Begins),
 //	commits, rollbacks, rows, errors, canceled, events_kept, events_missed,
 //	groups, events, n_plus_one, duplicates, slow, batched, allowed
 //
@@ -202,7 +202,7 @@ func (g *Group) jsonGroup() *jsonGroup {
 	}
 }
 
-func (f *Finding) jsonFinding() *jsonFinding {
+func (f Finding) jsonFinding() *jsonFinding {
 	j := &jsonFinding{
 		Kind:    f.Kind,
 		Count:   f.Count,

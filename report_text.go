@@ -107,13 +107,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			writeFinding(bw, s.title, &s.list[i])
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	return nil
+	return bw.Flush()
 }
 
-// writeFinding writes one finding as an indented block.
 func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	g := f.Group
 	head := fmt.Sprintf("%s: %s in %s", strings.ToUpper(title[:1])+title[1:], times(f.Count), fmtDur(f.Total))

@@ -5,6 +5,9 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/callstack"
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // A Trace collects the statements of one unit of work: a request, a job, a
@@ -55,7 +58,6 @@ const maxGroups = 1000
 // maxSample bounds the individual events a trace keeps for its timeline.
 const maxSample = 64
 
-// totals are the counters of a trace.
 type totals struct {
 	statements, prepares, begins, commits, rollbacks int
 	errors, canceled                                 int
@@ -76,7 +78,7 @@ type group struct {
 	site        uint64
 	kind        Kind
 	dialect     Dialect
-	stack       *Stack // interned
+	stack       *callstack.Stack // interned
 	count       int
 	statements  int
 	errors      int
@@ -130,7 +132,7 @@ func Start(ctx context.Context, name string) (context.Context, *Trace) {
 // fallback of the driver wrapper.
 func NewTrace(name string) *Trace {
 	start := time.Now()
-	return &Trace{name: name, start: start, at: calibrate(start.Sub(epoch))}
+	return &Trace{name: name, start: start, at: clock.Of(start)}
 }
 
 // FromContext returns the innermost trace on ctx, or nil if there is none.
@@ -158,7 +160,8 @@ func Pause(ctx context.Context, reason string) context.Context {
 	return context.WithValue(ctx, traceKey{}, &Trace{pause: reason, parent: parent})
 }
 
-// Name returns the name the trace was started with.
+// Name returns the trace's name: the one it was started with, or the
+// route that a Handler learned once the request was served.
 func (t *Trace) Name() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -191,8 +194,8 @@ func Record(ctx context.Context, e *Event) bool {
 // Record adds e to t and to the traces t was started inside. Events that
 // arrive after Finish are dropped. It is safe for concurrent use.
 func (t *Trace) Record(e *Event) {
-	if e.Stack.n == 0 {
-		e.Stack.capture()
+	if e.Stack.s.Len() == 0 {
+		e.Stack.s.Capture()
 	}
 	r := e.rec()
 	t.record(&r)
@@ -215,7 +218,6 @@ func (t *Trace) record(r *rec) {
 	}
 }
 
-// fold adds one call to t.
 func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
 	dur := r.dbTime()
 	end := r.start + dur
@@ -224,9 +226,7 @@ func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
 	if t.finished {
 		return
 	}
-	if t.snap != nil {
-		t.snap = nil
-	}
+	t.snap = nil
 	t.seq++
 	tt := &t.totals
 	switch r.kind {
@@ -298,7 +298,7 @@ func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
 func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 	if len(t.order) >= maxGroups {
 		if t.other == nil {
-			t.other = &group{id: len(t.order) + 1, shape: "(other statements)", kind: r.kind, stack: &Stack{}, firstStart: r.start, firstSeq: t.seq}
+			t.other = &group{id: len(t.order) + 1, shape: "(other statements)", kind: r.kind, stack: &emptyStack, firstStart: r.start, firstSeq: t.seq}
 			t.order = append(t.order, t.other)
 		}
 		return t.other

@@ -2,6 +2,8 @@ package querytrace
 
 import (
 	"database/sql/driver"
+
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // ttx wraps a driver.Tx. Commit and Rollback get no context, so the trace
@@ -17,7 +19,7 @@ func (t *ttx) unwrap() any     { return t.tx }
 
 // Commit commits the wrapped transaction.
 func (t *ttx) Commit() error {
-	start := now()
+	start := clock.Now()
 	err := t.tx.Commit()
 	t.conn.event(t.t, KindCommit, "", start, 0, err)
 	return err
@@ -25,7 +27,7 @@ func (t *ttx) Commit() error {
 
 // Rollback rolls the wrapped transaction back.
 func (t *ttx) Rollback() error {
-	start := now()
+	start := clock.Now()
 	err := t.tx.Rollback()
 	t.conn.event(t.t, KindRollback, "", start, 0, err)
 	return err

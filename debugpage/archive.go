@@ -22,6 +22,10 @@ import (
 //	arch := &debugpage.Archive{Dir: "reports", Filter: debugpage.WithFindings}
 //	h := &querytrace.Handler{Next: mux, OnReport: arch.Observe}
 //
+// OnReport drops reports when its goroutines fall behind; where every
+// report must be saved, use OnFinish, at the cost of the file's writing
+// on the request's goroutine.
+//
 // Each file holds one report in an envelope that names its format version
 // ({"format": "querytrace-report", "version": 1, "report": {...}}), and is
 // written whole or not at all. Files are named by the report's start time,

@@ -26,11 +26,13 @@ import (
 // with an N+1, with a duplicate, with a slow statement (or slower than
 // Slow), with an error, and the last of all. A request enters every ring
 // it belongs to, so healthy traffic never pushes out the one bad request.
-// The memory it holds is bounded: at most 5×Keep reports (fewer, as one
-// report is shared by its rings), each of at most 1000 groups of 5 stack
-// frames and 64 timeline events; a typical report of 5 to 50 groups takes
-// 2 to 30 KB, so the defaults hold a few megabytes at most. The
-// statistics hold at most MaxStats entries of about 300 bytes.
+// The memory it holds is bounded: at most 5×Keep reports (fewer, as a
+// report is shared by its rings), each of at most 1000 groups with 5
+// stack frames and 64 timeline events. A report of a few groups takes a
+// few kilobytes, so the defaults hold about a megabyte; one at the trace's
+// bound of 1000 groups takes a few hundred, so an application whose
+// requests run hundreds of distinct statements should lower Keep. The
+// statistics hold at most MaxStats entries of about 200 bytes each.
 //
 // The zero value is ready to use; the fields must not change once it is
 // in use. It is safe for concurrent use.

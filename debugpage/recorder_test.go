@@ -2,6 +2,8 @@ package debugpage
 
 import (
 	"context"
+	"encoding/json"
+	"expvar"
 	"fmt"
 	"testing"
 	"time"
@@ -150,5 +152,29 @@ func BenchmarkObserve(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rec.Observe(nil, rep)
+	}
+}
+
+func TestPublish(t *testing.T) {
+	db := openDB(t)
+	rec := &Recorder{}
+	rec.Publish("querytrace_test")
+	rec.Observe(nil, trace(t, "GET /one", func(ctx context.Context) { itemIDs(ctx, db) }))
+	v := expvar.Get("querytrace_test")
+	if v == nil {
+		t.Fatal("not published")
+	}
+	var st struct {
+		Requests int `json:"requests"`
+		Stats    []struct {
+			Route string `json:"route"`
+			Calls int    `json:"calls"`
+		} `json:"stats"`
+	}
+	if err := json.Unmarshal([]byte(v.String()), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Requests != 1 || len(st.Stats) != 1 || st.Stats[0].Route != "GET /one" || st.Stats[0].Calls != 1 {
+		t.Errorf("expvar: %+v", st)
 	}
 }

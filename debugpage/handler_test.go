@@ -207,3 +207,28 @@ func TestRequestJSONReadsBack(t *testing.T) {
 		t.Errorf("envelope version %v (%v), want %d", raw["version"], err, reportfile.Version)
 	}
 }
+
+func TestStatsOtherRow(t *testing.T) {
+	rec := &Recorder{MaxStats: 1}
+	srv := newSite(t, rec, &Handler{})
+	visit(t, srv, "/loop", "/one")
+	_, body := get(t, srv.URL+"/debug/querytrace/stats")
+	contains(t, "bounded statistics", body, `<tr class="other">`, "(other statements)", "<strong>2 evicted</strong>")
+	_, body = get(t, srv.URL+"/debug/querytrace/stats.json")
+	var st struct {
+		Evicted int `json:"evicted"`
+		Stats   []struct {
+			Calls int `json:"calls"`
+		} `json:"stats"`
+		Other struct {
+			Calls int `json:"calls"`
+		} `json:"other"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	// /loop runs 1 + 10 statements, /one 1: 12 in all, whatever was evicted.
+	if calls := st.Other.Calls + st.Stats[0].Calls; st.Evicted != 2 || len(st.Stats) != 1 || calls != 12 {
+		t.Errorf("stats.json: %d evicted, %d entries, %d calls; want 2, 1, 12", st.Evicted, len(st.Stats), calls)
+	}
+}

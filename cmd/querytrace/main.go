@@ -8,9 +8,10 @@
 //	querytrace top [-n 20] [-all] DIR
 //	querytrace diff A.json B.json
 //
-// Serve shows the reports of DIR as the live page shows those of a
-// running application (recent requests per class, each request, their
-// comparison and the statement statistics), to loopback clients only.
+// Serve shows the reports of DIR (read once, at start) as the live page
+// shows those of a running application (recent requests per class, each
+// request, their comparison and the statement statistics), to loopback
+// clients only.
 // Top prints the N+1s of all the reports of DIR, by route, statement and
 // call site, the most total time first; with -all, every statement. Diff
 // prints how the second report differs from the first: statements,

@@ -251,11 +251,15 @@ func (r *Recorder) LoadDir(dir string) (n int, err error) {
 	return len(docs), errors.Join(errs...)
 }
 
-// recent returns the entries of class c, the newest first.
+// recent returns the entries of class c, the latest started first.
+// Requests are recorded as they finish, and a quick one that started
+// later can finish first.
 func (r *Recorder) recent(c class) []*entry {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.rings[c].newest()
+	es := r.rings[c].newest()
+	r.mu.Unlock()
+	slices.SortStableFunc(es, func(a, b *entry) int { return b.Start.Compare(a.Start) })
+	return es
 }
 
 // counts returns how many entries each class holds.

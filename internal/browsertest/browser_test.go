@@ -253,6 +253,10 @@ func TestDemoInBrowser(t *testing.T) {
 	base := startDemo(t)
 	fetch(t, base+"/inventory/slow") // request 1
 	fetch(t, base+"/inventory/fast") // request 2
+	// More traffic, for the statistics.
+	for _, p := range []string{"slow", "fast", "fast", "slow", "fast"} {
+		fetch(t, base+"/inventory/"+p)
+	}
 	fetch(t, base+"/inventory/"+url.PathEscape(routeProbe))
 
 	// The slow page's request view: the two N+1s with their fixes first,
@@ -275,6 +279,21 @@ func TestDemoInBrowser(t *testing.T) {
 	widths := eval[[]float64](t, b, `Array.from(document.querySelectorAll('table.waterfall rect.bar')).slice(0, 3).map(e => e.getBoundingClientRect().width)`)
 	if len(widths) != 3 || widths[0] <= 0 {
 		t.Errorf("bar widths %v", widths)
+	}
+
+	// A group's full call stack, on demand.
+	if err := chromedp.Do(b.ctx, chromedp.Click("#groups details summary")); err != nil {
+		t.Fatalf("open a call stack: %v", err)
+	}
+	if n := eval[int](t, b, `Array.from(document.querySelectorAll('#groups ol.stack li')).filter(e => e.getBoundingClientRect().height > 0).length`); n < 2 {
+		t.Errorf("an opened call stack shows %d frames, want the application's frames", n)
+	}
+	// Sorting the groups by count, by a link: the page has no script.
+	if err := chromedp.Do(b.ctx, chromedp.Click(`#groups th a[href^="?sort=count"]`), chromedp.WaitReady("footer")); err != nil {
+		t.Fatalf("sort by count: %v", err)
+	}
+	if u := eval[string](t, b, `location.search`); u != "?sort=count" {
+		t.Errorf("after the count link: %q", u)
 	}
 
 	// The statistics.

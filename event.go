@@ -99,12 +99,6 @@ type Event struct {
 	Stack Stack
 }
 
-// FNV-1a's constants, for the stack hash.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
 // rec is one driver call as a trace folds it: an Event with its start on
 // the package clock, its call site already hashed and its stack interned,
 // so that the driver's hot path copies no return addresses. The driver

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"expvar"
 	"fmt"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,5 +178,38 @@ func TestPublish(t *testing.T) {
 	}
 	if st.Requests != 1 || len(st.Stats) != 1 || st.Stats[0].Route != "GET /one" || st.Stats[0].Calls != 1 {
 		t.Errorf("expvar: %+v", st)
+	}
+}
+
+// TestRecorderConcurrent feeds the recorder from many goroutines while the
+// pages read it, for the race detector.
+func TestRecorderConcurrent(t *testing.T) {
+	db := openDB(t)
+	rep := trace(t, "GET /one", func(ctx context.Context) { itemIDs(ctx, db) })
+	rec := &Recorder{Keep: 5, MaxStats: 3}
+	h := &Handler{Recorder: rec}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				rec.Observe(nil, rep)
+				if i%50 == 0 {
+					for _, path := range []string{"/", "/requests/1", "/stats", "/metrics", "/stats.json"} {
+						r := httptest.NewRequest("GET", "/debug/querytrace"+path, nil)
+						r.RemoteAddr, r.Host = "127.0.0.1:1", "127.0.0.1"
+						h.ServeHTTP(httptest.NewRecorder(), r)
+					}
+				}
+				if g == 0 && i == 100 {
+					rec.Reset()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(rec.recent(classAll)); n != 5 {
+		t.Errorf("%d recent requests kept, want Keep=5", n)
 	}
 }

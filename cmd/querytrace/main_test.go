@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -110,6 +111,31 @@ func TestNewerVersion(t *testing.T) {
 	err = run([]string{"top", filepath.Dir(newer)}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "written by a newer querytrace") {
 		t.Errorf("top of a directory of newer files: %v", err)
+	}
+}
+
+// TestBareReport reads a report as Report.MarshalJSON writes it, without
+// the file envelope: format version 0, as logged by earlier versions.
+func TestBareReport(t *testing.T) {
+	_, slow, fast := archive(t)
+	dir := t.TempDir()
+	for i, path := range []string{slow, fast} {
+		data, _ := os.ReadFile(path)
+		var env struct {
+			Report json.RawMessage `json:"report"`
+		}
+		if err := json.Unmarshal(data, &env); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, []string{"a.json", "b.json"}[i]), env.Report, 0o644)
+	}
+	var out bytes.Buffer
+	if err := run([]string{"top", dir}, &out); err != nil || !strings.Contains(out.String(), "2 reports") {
+		t.Errorf("top of bare reports: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run([]string{"diff", filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}, &out); err != nil || !strings.Contains(out.String(), "removed") {
+		t.Errorf("diff of bare reports: %v\n%s", err, out.String())
 	}
 }
 

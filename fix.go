@@ -653,12 +653,12 @@ func (p *parsedShape) window(pred keyPred, in string, first int, items []span, f
 	return b.String(), true
 }
 
-// setExpr returns the expression of a SET item with its placeholder
-// written as value and its columns qualified with table, which keeps them
-// apart from the rows' columns of the same names ("stock = stock - ?"
-// becomes "stock = products.stock - v.stock"), and how many placeholders
-// it had. Anything but columns, placeholders, arithmetic and a few plain
-// functions is refused.
+// setExpr returns a simple expression (of a SET item, or a condition)
+// with its placeholder written as value and its columns qualified with
+// table, which keeps them apart from the rows' columns of the same names
+// ("stock = stock - ?" becomes "stock = products.stock - v.stock"), and
+// how many placeholders it had. Anything but columns, placeholders,
+// operators, a few keywords and a few plain functions is refused.
 func (p *parsedShape) setExpr(e span, table, value string) (string, int, bool) {
 	var b strings.Builder
 	n := 0
@@ -671,7 +671,7 @@ func (p *parsedShape) setExpr(e span, table, value string) (string, int, bool) {
 		case t == "?":
 			n++
 			b.WriteString(value)
-		case t == "(" || t == ")" || t == "," || t == "+" || t == "-" || t == "*" || t == "/" || t == "|":
+		case t == "(" || t == ")" || t == "," || strings.Contains("+-*/|=<>!", t) || isKeyword(t):
 			b.WriteString(t)
 		case i+1 < e.to && p.toks[i+1].t == "(":
 			switch t {
@@ -689,12 +689,13 @@ func (p *parsedShape) setExpr(e span, table, value string) (string, int, bool) {
 	return b.String(), n, true
 }
 
-// isKeyword reports whether a word of an expression is SQL's, not a
-// column's.
+// isKeyword reports whether a word of a simple expression is SQL's, not a
+// column's. Words that open a subquery are neither: their expression is
+// refused.
 func isKeyword(t string) bool {
 	switch t {
-	case "null", "true", "false", "case", "when", "then", "else", "end", "and", "or", "not", "is", "in",
-		"like", "between", "current_timestamp", "current_date", "default", "select", "exists", "as":
+	case "null", "true", "false", "case", "when", "then", "else", "end", "and", "or", "not", "is",
+		"like", "between", "current_timestamp", "current_date":
 		return true
 	}
 	return false
@@ -761,7 +762,13 @@ func (p *parsedShape) updateFromRows() (string, bool) {
 		case p.findAny(c.from, c.to, "?") >= 0:
 			return "", false
 		default:
-			on = append(on, p.text(c))
+			// Qualified, so that a column of the rows of the same name
+			// does not make it ambiguous.
+			cond, _, ok := p.setExpr(c, table, "")
+			if !ok {
+				return "", false
+			}
+			on = append(on, cond)
 		}
 	}
 	seen := map[string]bool{}

@@ -54,7 +54,7 @@ func TestLoopFix(t *testing.T) {
 		{"insert into items(entry_id, user_id) values (?, ?)", true,
 			"one statement for all rows: insert into items(entry_id, user_id) values ($1, $2), ($3, $4), ...; or COPY (pgx CopyFrom)"},
 		{"update items set user_id = ?, updated_at = ? where id = ? and deleted_at is null", false,
-			"one statement for all rows: with v(user_id, updated_at, id) as (select user_id, updated_at, id from items where false union all select ?, ?, ? union all select ?, ?, ? union all ...) update items set user_id = v.user_id, updated_at = v.updated_at from v where items.id = v.id and deleted_at is null"},
+			"one statement for all rows: with v(user_id, updated_at, id) as (select user_id, updated_at, id from items where false union all select ?, ?, ? union all select ?, ?, ? union all ...) update items set user_id = v.user_id, updated_at = v.updated_at from v where items.id = v.id and items.deleted_at is null"},
 		{"delete from sessions where user_id = ?", true, "one statement for all rows: delete from sessions where user_id = any($1)"},
 
 		// Prose where no statement is certain.
@@ -167,8 +167,10 @@ var fixCases = []fixCase{
 		execs: [][]any{{"A1", 30, 1}, {"B1", 20, 4}, {"D3", 80, 9}}, form: "update fx_posts set title = v.title, score = v.score from v where fx_posts.id = v.id", after: `select * from fx_posts`},
 	{name: "update a counter", loop: `update fx_posts set score = score - ?, title = lower(title), deleted_at = coalesce(deleted_at, created_at) where id = ?`,
 		execs: [][]any{{1, 1}, {3, 4}, {2, 9}}, form: "score = fx_posts.score - v.score, title = lower(fx_posts.title)", after: `select * from fx_posts`},
+	{name: "update the column of the condition", loop: `update fx_posts set deleted_at = ? where id = ? and deleted_at is null`,
+		execs: [][]any{{"2024-06-01", 1}, {"2024-06-02", 5}, {"2024-06-03", 6}}, form: "and fx_posts.deleted_at is null", after: `select * from fx_posts`},
 	{name: "update with a condition", loop: `update fx_posts set status = ? where id = ? and deleted_at is null`,
-		execs: [][]any{{"archived", 4}, {"archived", 5}, {"archived", 6}}, form: "and deleted_at is null", after: `select * from fx_posts`},
+		execs: [][]any{{"archived", 4}, {"archived", 5}, {"archived", 6}}, form: "and fx_posts.deleted_at is null", after: `select * from fx_posts`},
 }
 
 // TestFixRuns runs each fix form for real: the loop through the traced

@@ -148,6 +148,8 @@ type jsonFinding struct {
 	Shape    string      `json:"shape"`
 	CallSite string      `json:"call_site"`
 	Stack    []Frame     `json:"stack"`
+	Loop     *Frame      `json:"loop,omitempty"`
+	Others   []int       `json:"other_groups,omitempty"`
 	Count    int         `json:"count"`
 	TotalNS  int64       `json:"total_ns"`
 	Total    string      `json:"total"`
@@ -212,6 +214,10 @@ func (f *Finding) jsonFinding() *jsonFinding {
 		Fix:     f.Fix,
 		Reason:  f.Reason,
 		Stack:   []Frame{},
+		Loop:    f.Loop,
+	}
+	for _, o := range f.Others {
+		j.Others = append(j.Others, o.ID)
 	}
 	if g := f.Group; g != nil {
 		j.Group = g.ID

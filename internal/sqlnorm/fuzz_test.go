@@ -1,4 +1,4 @@
-package querytrace
+package sqlnorm
 
 import (
 	"math"
@@ -25,11 +25,11 @@ func FuzzNormalize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q string, d uint8) {
 		dialect := Dialect(d % 4)
-		shape := NormalizeDialect(q, dialect)
+		shape := Normalize(q, dialect)
 		if len(shape) > maxShapeLen+len(truncMarker)+2 {
 			t.Fatalf("shape is %d bytes", len(shape))
 		}
-		if again := NormalizeDialect(shape, dialect); again != shape {
+		if again := Normalize(shape, dialect); again != shape {
 			t.Fatalf("not idempotent (%v):\n query %q\n once  %q\n twice %q", dialect, q, shape, again)
 		}
 		if err := literalIn(shape, dialect); err != "" {
@@ -47,9 +47,9 @@ func literalIn(shape string, d Dialect) string {
 		switch {
 		case c == '\'':
 			return "single quote"
-		case c == '"' && d == DialectMySQL:
+		case c == '"' && d == MySQL:
 			return "double quote"
-		case c == '"' || c == '`' || c == '[' && d == DialectSQLite:
+		case c == '"' || c == '`' || c == '[' && d == SQLite:
 			end := c
 			if c == '[' {
 				end = ']'
@@ -66,7 +66,7 @@ func literalIn(shape string, d Dialect) string {
 			for j < len(shape) && (isIdentChar(shape[j]) || shape[j] == '.') {
 				j++
 			}
-			if d != DialectMySQL || !strings.ContainsFunc(shape[i:j], func(r rune) bool { return r > '9' || r < '0' }) {
+			if d != MySQL || !strings.ContainsFunc(shape[i:j], func(r rune) bool { return r > '9' || r < '0' }) {
 				return "number " + strconv.Quote(shape[i:j])
 			}
 			i = j - 1
@@ -88,11 +88,11 @@ func FuzzNormalizeLiteral(f *testing.F) {
 		}
 		for _, d := range dialects {
 			for _, tmpl := range literalTemplates {
-				if d == DialectSQLite && strings.Contains(tmpl, "[") {
+				if d == SQLite && strings.Contains(tmpl, "[") {
 					continue
 				}
-				got := NormalizeDialect(fill(tmpl, d, secret, i, fl), d)
-				want := NormalizeDialect(fill(tmpl, d, "x", 1, 2), d)
+				got := Normalize(fill(tmpl, d, secret, i, fl), d)
+				want := Normalize(fill(tmpl, d, "x", 1, 2), d)
 				if got != want {
 					t.Fatalf("shape depends on literal values (%v):\n query %q\n got   %q\n want  %q", d, fill(tmpl, d, secret, i, fl), got, want)
 				}
@@ -127,7 +127,7 @@ func fill(tmpl string, d Dialect, s string, i int64, fl float64) string {
 		case 'S':
 			b.WriteString(quote(s, d))
 		case 'D':
-			if d == DialectMySQL {
+			if d == MySQL {
 				b.WriteString(`"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`)
 			} else {
 				b.WriteString(quote(s, d))
@@ -143,7 +143,7 @@ func fill(tmpl string, d Dialect, s string, i int64, fl float64) string {
 		case 'L':
 			b.WriteString("-- " + strings.NewReplacer("\n", "", "\r", "").Replace(s) + "\n")
 		case 'Q':
-			if d == DialectMySQL || strings.Contains(s, "$q$") || strings.HasSuffix(s, "$q") {
+			if d == MySQL || strings.Contains(s, "$q$") || strings.HasSuffix(s, "$q") {
 				b.WriteString(quote(s, d))
 			} else {
 				b.WriteString("$q$" + s + "$q$")
@@ -156,7 +156,7 @@ func fill(tmpl string, d Dialect, s string, i int64, fl float64) string {
 
 // quote writes s as a single-quoted literal the way dialect d reads it.
 func quote(s string, d Dialect) string {
-	if d == DialectGeneric || d == DialectMySQL {
+	if d == Generic || d == MySQL {
 		s = strings.ReplaceAll(s, `\`, `\\`)
 	}
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"

@@ -1,4 +1,4 @@
-package querytrace
+package sqlnorm
 
 import "testing"
 
@@ -9,11 +9,11 @@ var benchQueries = []struct {
 	d     Dialect
 	query string
 }{
-	{"gorm-select", DialectMySQL, "SELECT * FROM `users` WHERE `users`.`id` = 42 AND `users`.`deleted_at` IS NULL ORDER BY `users`.`id` LIMIT 1"},
-	{"rails-select", DialectPostgres, `SELECT "posts".* FROM "posts" WHERE "posts"."author_id" = $1 AND "posts"."state" IN ('draft', 'published', 'archived') ORDER BY "posts"."created_at" DESC LIMIT $2 /*application:Blog,controller:posts,action:index*/`},
-	{"pg-casts", DialectPostgres, `SELECT id, payload::jsonb ->> 'kind' AS kind FROM events WHERE created_at > $1::timestamptz AND tags && ARRAY['a','b']::text[] AND id = ANY($2)`},
-	{"pg-dollar", DialectPostgres, "SELECT $body$ SELECT 1; -- not a comment $body$, $$it's$$, E'\\n' FROM t"},
-	{"insert-50-rows", DialectPostgres, insertRows(50)},
+	{"gorm-select", MySQL, "SELECT * FROM `users` WHERE `users`.`id` = 42 AND `users`.`deleted_at` IS NULL ORDER BY `users`.`id` LIMIT 1"},
+	{"rails-select", Postgres, `SELECT "posts".* FROM "posts" WHERE "posts"."author_id" = $1 AND "posts"."state" IN ('draft', 'published', 'archived') ORDER BY "posts"."created_at" DESC LIMIT $2 /*application:Blog,controller:posts,action:index*/`},
+	{"pg-casts", Postgres, `SELECT id, payload::jsonb ->> 'kind' AS kind FROM events WHERE created_at > $1::timestamptz AND tags && ARRAY['a','b']::text[] AND id = ANY($2)`},
+	{"pg-dollar", Postgres, "SELECT $body$ SELECT 1; -- not a comment $body$, $$it's$$, E'\\n' FROM t"},
+	{"insert-50-rows", Postgres, insertRows(50)},
 }
 
 func insertRows(n int) string {
@@ -33,7 +33,7 @@ func BenchmarkNormalizeCold(b *testing.B) {
 			b.SetBytes(int64(len(q.query)))
 			b.ReportAllocs()
 			for b.Loop() {
-				NormalizeDialect(q.query, q.d)
+				Normalize(q.query, q.d)
 			}
 		})
 	}
@@ -41,11 +41,11 @@ func BenchmarkNormalizeCold(b *testing.B) {
 
 func BenchmarkShapeOfHit(b *testing.B) {
 	for _, q := range benchQueries {
-		shapeOf(q.query, q.d)
+		Shape(q.query, q.d)
 		b.Run(q.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				shapeOf(q.query, q.d)
+				Shape(q.query, q.d)
 			}
 		})
 	}

@@ -1,0 +1,821 @@
+package sqlnorm
+
+import (
+	"strings"
+	"sync"
+)
+
+// tokKind is the kind of the last token written to a shape; it decides
+// spacing, whether a sign is unary, and whether NULL is a value.
+type tokKind uint8
+
+const (
+	tkNone   tokKind = iota // start of input
+	tkWord                  // unquoted word
+	tkQuoted                // quoted identifier
+	tkValue                 // "?"
+	tkOpen                  // (
+	tkOpenBr                // [
+	tkClose                 // ) or ]
+	tkComma                 // ,
+	tkDot                   // .
+	tkCast                  // ::
+	tkSemi                  // ;
+	tkOp                    // operator
+	tkOther                 // any other punctuation
+)
+
+// kwID identifies the few words the normalizer treats specially.
+type kwID uint8
+
+const (
+	kwNone kwID = iota
+	kwPlain
+	kwIs
+	kwNot
+	kwIn
+	kwValues
+	kwArray
+	kwSavepoint
+	kwTo
+	kwRelease
+	kwRollback
+	kwNull
+	kwBool
+)
+
+// Word flags.
+const (
+	// fOperand marks words after which an operand is expected, so that a
+	// sign starts a number and NULL is a value.
+	fOperand = 1 << iota
+	// fSpace marks keywords written with a space before "(": words without
+	// it are function or table names and touch their "(".
+	fSpace
+)
+
+// classify looks up a lower-cased word.
+func classify(w []byte) (kwID, uint8) {
+	switch string(w) { // no allocation: the compiler converts in place
+	case "select", "where", "and", "or", "then", "else", "when", "on", "having",
+		"from", "between", "like", "ilike", "case", "return", "distinct",
+		"limit", "offset", "by", "all", "xor":
+		return kwPlain, fOperand | fSpace
+	case "default", "escape", "any", "some", "interval", "div", "mod", "glob",
+		"regexp", "rlike", "similar":
+		return kwPlain, fOperand
+	case "exists", "as", "join", "using", "union", "intersect", "except", "over",
+		"with", "lateral", "conflict", "returning", "set", "do", "key", "unique",
+		"check", "filter", "within", "sets", "materialized", "group":
+		return kwPlain, fSpace
+	case "not":
+		return kwNot, fOperand | fSpace
+	case "in":
+		return kwIn, fOperand | fSpace
+	case "values", "value":
+		return kwValues, fOperand | fSpace
+	case "to":
+		return kwTo, fOperand
+	case "is":
+		return kwIs, fSpace
+	case "array":
+		return kwArray, 0
+	case "savepoint":
+		return kwSavepoint, 0
+	case "release":
+		return kwRelease, 0
+	case "rollback":
+		return kwRollback, 0
+	case "null":
+		return kwNull, 0
+	case "true", "false":
+		return kwBool, 0
+	}
+	return kwNone, 0
+}
+
+// frame is an open "(" or "[" of the shape being written.
+type frame struct {
+	bracket bool  // opened by "["
+	nest    uint8 // list and row frames enclosing this one, itself included
+	list    bool  // IN (...) or ARRAY[...]: runs of identical items collapse
+	row     bool  // a row of a VALUES list
+	// Items of a list, as offsets into the output.
+	needStart                bool
+	itemStart                int
+	prevStart, prevEnd       int
+	values                   bool // VALUES rows may follow at this level
+	rowStart                 int
+	rowPrevStart, rowPrevEnd int
+}
+
+type normalizer struct {
+	src string
+	i   int
+	d   Dialect
+	// The shape is written to out[:w]. out never grows: emit stops at
+	// maxShapeLen, and writing by index spares the hot path the write
+	// barriers that storing a slice header would cost.
+	out []byte
+	w   int
+
+	prev    tokKind
+	prevKw  kwID
+	prevFl  uint8
+	prev2Kw kwID
+
+	stmtKw      kwID // first word of the current statement
+	stmtToks    int
+	nameNext    bool // the next name is a savepoint name
+	pendingSemi bool
+	done        bool
+
+	frames []frame
+}
+
+// normalizers recycles the scratch state of normalize, so that the cold
+// path allocates only the returned string.
+var normalizers = sync.Pool{New: func() any {
+	return &normalizer{
+		out:    make([]byte, maxShapeLen+64),
+		frames: make([]frame, 0, 16),
+	}
+}}
+
+func normalize(query string, d Dialect) string {
+	n := normalizers.Get().(*normalizer)
+	*n = normalizer{src: query, d: d, out: n.out, frames: n.frames[:1]}
+	n.frames[0] = frame{prevEnd: -1, rowPrevEnd: -1}
+	n.run()
+	shape := string(n.out[:n.w])
+	n.src = ""
+	normalizers.Put(n)
+	return shape
+}
+
+func (n *normalizer) put(c byte) {
+	n.out[n.w] = c
+	n.w++
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isHexDigit(c byte) bool {
+	return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f'
+}
+
+func isIdentStart(c byte) bool {
+	return 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_' || c >= 0x80
+}
+
+func isIdentChar(c byte) bool { return isIdentStart(c) || isDigit(c) || c == '$' }
+
+func isOpChar(c byte) bool {
+	switch c {
+	case '+', '-', '*', '/', '<', '>', '=', '~', '!', '@', '#', '%', '^', '&', '|':
+		return true
+	}
+	return false
+}
+
+func (n *normalizer) peek(k int) byte {
+	if n.i+k < len(n.src) {
+		return n.src[n.i+k]
+	}
+	return 0
+}
+
+func (n *normalizer) run() {
+	s := n.src
+	for n.i < len(s) && !n.done {
+		c := s[n.i]
+		switch {
+		case c <= ' ' || c == 0x7f:
+			n.i++
+		case c == '-' && n.peek(1) == '-', c == '#' && n.d == MySQL:
+			if j := strings.IndexByte(s[n.i:], '\n'); j >= 0 {
+				n.i += j + 1
+			} else {
+				n.i = len(s)
+			}
+		case c == '/' && n.peek(1) == '*':
+			n.skipBlockComment()
+		case c == '\'':
+			n.i = scanQuoted(s, n.i+1, '\'', n.d != Postgres && n.d != SQLite)
+			n.value()
+		case c == '"':
+			if n.d == MySQL {
+				n.i = scanQuoted(s, n.i+1, '"', true)
+				n.value()
+			} else {
+				n.quotedIdent('"')
+			}
+		case c == '`':
+			n.quotedIdent('`')
+		case c == '[' && n.d == SQLite:
+			n.quotedIdent(']')
+		case isDigit(c) || c == '.' && isDigit(n.peek(1)) && !n.operand():
+			n.number(false)
+		case isIdentStart(c):
+			n.word()
+		case c == '$':
+			n.dollar()
+		case c == '?':
+			if n.d == Postgres && (n.peek(1) == '|' || n.peek(1) == '&') {
+				n.emit(tkOp, s[n.i:n.i+2])
+				n.i += 2
+				break
+			}
+			n.i++
+			for n.i < len(s) && isDigit(s[n.i]) {
+				n.i++
+			}
+			n.value()
+		case c == ':':
+			n.colon()
+		case c == '@' && n.peek(1) == '@' && isIdentStart(n.peek(2)):
+			start := n.i
+			n.i += 2
+			for n.i < len(s) && isIdentChar(s[n.i]) {
+				n.i++
+			}
+			n.emitWord(s[start:n.i], kwNone, 0)
+		case c == '@' && n.d != Postgres && isIdentStart(n.peek(1)):
+			n.i++
+			for n.i < len(s) && isIdentChar(s[n.i]) {
+				n.i++
+			}
+			n.value()
+		case c == '%' && n.pyformat():
+			n.value()
+		case c == '(':
+			n.open(false)
+		case c == '[':
+			n.open(true)
+		case c == ')' || c == ']':
+			n.close(c == ']')
+		case c == ',':
+			n.comma()
+		case c == ';':
+			n.i++
+			if n.prev != tkNone && n.prev != tkSemi {
+				n.pendingSemi = true
+			}
+		case c == '.':
+			n.i++
+			n.emit(tkDot, ".")
+		case isOpChar(c):
+			n.operator()
+		default:
+			n.i++
+			n.emit(tkOther, s[n.i-1:n.i])
+		}
+	}
+}
+
+// scanQuoted returns the offset just past the quote q that closes the
+// literal starting at i, or len(s) when it is unterminated. A doubled quote
+// stands for itself; with bs, so does a backslash-escaped one.
+func scanQuoted(s string, i int, q byte, bs bool) int {
+	for {
+		j := i
+		if bs {
+			for j < len(s) && s[j] != q && s[j] != '\\' {
+				j++
+			}
+		} else if k := strings.IndexByte(s[i:], q); k >= 0 {
+			j = i + k
+		} else {
+			j = len(s)
+		}
+		switch {
+		case j >= len(s):
+			return len(s)
+		case s[j] == '\\':
+			i = j + 2
+		case j+1 < len(s) && s[j+1] == q:
+			i = j + 2
+		default:
+			return j + 1
+		}
+		if i >= len(s) {
+			return len(s)
+		}
+	}
+}
+
+func (n *normalizer) skipBlockComment() {
+	s := n.src
+	depth := 0
+	i := n.i
+	for i < len(s) {
+		if s[i] == '/' && i+1 < len(s) && s[i+1] == '*' {
+			if depth == 0 || n.d == Postgres {
+				depth++
+			}
+			i += 2
+			continue
+		}
+		if s[i] == '*' && i+1 < len(s) && s[i+1] == '/' {
+			i += 2
+			if depth--; depth == 0 {
+				n.i = i
+				return
+			}
+			continue
+		}
+		i++
+	}
+	n.i = len(s)
+}
+
+// operand reports whether the last token ends an operand, so that a
+// following sign is binary.
+func (n *normalizer) operand() bool {
+	switch n.prev {
+	case tkWord:
+		return n.prevFl&fOperand == 0
+	case tkQuoted, tkValue, tkClose:
+		return true
+	}
+	return false
+}
+
+// value writes a literal or placeholder.
+func (n *normalizer) value() {
+	n.emit(tkValue, "?")
+}
+
+func (n *normalizer) quotedIdent(end byte) {
+	s := n.src
+	start := n.i
+	i := n.i + 1
+	for {
+		k := strings.IndexByte(s[i:], end)
+		if k < 0 {
+			// Unterminated: it may as well be a literal, so hide it.
+			n.i = len(s)
+			n.value()
+			return
+		}
+		i += k + 1
+		if end != ']' && i < len(s) && s[i] == end {
+			i++
+			continue
+		}
+		break
+	}
+	n.i = i
+	if i-start > maxQuotedIdent || n.nameNext {
+		n.value()
+		return
+	}
+	n.emit(tkQuoted, s[start:i])
+}
+
+// number reads a numeric literal. With signed, a unary sign was consumed
+// before it, and number reads nothing and reports false if what follows is
+// not a number after all but a MySQL identifier.
+func (n *normalizer) number(signed bool) bool {
+	s := n.src
+	start := n.i
+	i := n.i
+	if s[i] == '0' && i+2 < len(s) && (s[i+1]|0x20 == 'x' || s[i+1]|0x20 == 'b' || s[i+1]|0x20 == 'o') && isHexDigit(s[i+2]) {
+		i += 2
+		for i < len(s) && (isHexDigit(s[i]) || s[i] == '_') {
+			i++
+		}
+	} else {
+		for i < len(s) && (isDigit(s[i]) || s[i] == '_') {
+			i++
+		}
+		if i < len(s) && s[i] == '.' {
+			i++
+			for i < len(s) && (isDigit(s[i]) || s[i] == '_') {
+				i++
+			}
+		}
+		if i < len(s) && s[i]|0x20 == 'e' {
+			j := i + 1
+			if j < len(s) && (s[j] == '+' || s[j] == '-') {
+				j++
+			}
+			if j < len(s) && isDigit(s[j]) {
+				for j < len(s) && isDigit(s[j]) {
+					j++
+				}
+				i = j
+			}
+		}
+	}
+	if n.d == MySQL && i < len(s) && isIdentChar(s[i]) && s[start] != '.' {
+		// MySQL identifiers may start with digits: 1st_table.
+		for i < len(s) && isIdentChar(s[i]) {
+			i++
+		}
+		if signed {
+			return false
+		}
+		n.i = i
+		n.emitWord(s[start:i], kwNone, 0)
+		return true
+	}
+	n.i = i
+	n.value()
+	return true
+}
+
+func (n *normalizer) word() {
+	s := n.src
+	start := n.i
+	i := n.i
+	for i < len(s) && isIdentChar(s[i]) {
+		i++
+	}
+	n.i = i
+	if i-start == 1 && i < len(s) {
+		// Prefixed strings: E'..', X'..', B'..', N'..', U&'..'.
+		switch s[start] | 0x20 {
+		case 'e':
+			if s[i] == '\'' {
+				n.i = scanQuoted(s, i+1, '\'', true)
+				n.value()
+				return
+			}
+		case 'x', 'b', 'n':
+			if s[i] == '\'' {
+				n.i = scanQuoted(s, i+1, '\'', n.d != Postgres && n.d != SQLite)
+				n.value()
+				return
+			}
+		case 'u':
+			if s[i] == '&' && i+1 < len(s) && s[i+1] == '\'' {
+				n.i = scanQuoted(s, i+2, '\'', false)
+				n.value()
+				return
+			}
+		}
+	}
+	w := s[start:i]
+	var buf [16]byte
+	id, fl := kwNone, uint8(0)
+	if len(w) <= len(buf) {
+		for k := 0; k < len(w); k++ {
+			c := w[k]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[k] = c
+		}
+		id, fl = classify(buf[:len(w)])
+	}
+	switch id {
+	case kwNull, kwBool:
+		keep := n.operand() // e.g. a column type: "a int null"
+		switch {
+		case n.prev == tkWord && n.prevKw == kwIs:
+			keep = true
+		case n.prev == tkWord && n.prevKw == kwNot:
+			keep = id == kwNull || n.prev2Kw == kwIs
+		}
+		if !keep {
+			n.value()
+			return
+		}
+	case kwSavepoint:
+	default:
+		if n.nameNext {
+			n.value()
+			return
+		}
+	}
+	n.emitWord(w, id, fl)
+	switch {
+	case id == kwSavepoint,
+		id == kwRelease && n.stmtToks == 1,
+		id == kwTo && n.stmtKw == kwRollback:
+		n.nameNext = true
+	}
+}
+
+// emitWord writes w lower-cased.
+func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
+	if !n.emit(tkWord, w) {
+		return
+	}
+	o := n.out[n.w-len(w) : n.w]
+	for k, c := range []byte(o) {
+		if 'A' <= c && c <= 'Z' {
+			o[k] = c + ('a' - 'A')
+		}
+	}
+	n.prev2Kw = n.prevKw
+	n.prevKw, n.prevFl = id, fl
+	if n.stmtToks == 1 {
+		n.stmtKw = id
+	}
+	if id == kwValues {
+		f := &n.frames[len(n.frames)-1]
+		f.values = true
+		f.rowPrevEnd = -1
+	}
+}
+
+// dollar reads $1, $name, $$body$$ and $tag$body$tag$.
+func (n *normalizer) dollar() {
+	s := n.src
+	j := n.i + 1
+	if j < len(s) && isDigit(s[j]) {
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		n.i = j
+		n.value()
+		return
+	}
+	k := j
+	if k < len(s) && isIdentStart(s[k]) {
+		for k < len(s) && (isIdentStart(s[k]) || isDigit(s[k])) {
+			k++
+		}
+	}
+	if n.d != MySQL && k < len(s) && s[k] == '$' {
+		tag := s[n.i : k+1]
+		if e := strings.Index(s[k+1:], tag); e >= 0 {
+			n.i = k + 1 + e + len(tag)
+		} else {
+			n.i = len(s)
+		}
+		n.value()
+		return
+	}
+	if k > j {
+		for k < len(s) && isIdentChar(s[k]) {
+			k++
+		}
+		n.i = k
+		n.value()
+		return
+	}
+	n.i++
+	n.emit(tkOther, "$")
+}
+
+func (n *normalizer) colon() {
+	s := n.src
+	switch c := n.peek(1); {
+	case c == ':':
+		n.i += 2
+		n.emit(tkCast, "::")
+	case c == '=':
+		n.i += 2
+		n.emit(tkOp, ":=")
+	case isIdentStart(c):
+		n.i++
+		for n.i < len(s) && isIdentChar(s[n.i]) {
+			n.i++
+		}
+		n.value()
+	case isDigit(c) && !n.operand():
+		n.i++
+		for n.i < len(s) && isDigit(s[n.i]) {
+			n.i++
+		}
+		n.value()
+	default:
+		n.i++
+		n.emit(tkOther, ":")
+	}
+}
+
+// pyformat reads %s and %(name)s placeholders, as Django logs them.
+func (n *normalizer) pyformat() bool {
+	s := n.src
+	if n.peek(1) == 's' && !isIdentChar(n.peek(2)) {
+		n.i += 2
+		return true
+	}
+	if n.peek(1) == '(' {
+		j := n.i + 2
+		for j < len(s) && j < n.i+66 && isIdentChar(s[j]) {
+			j++
+		}
+		if j > n.i+2 && j+1 < len(s) && s[j] == ')' && s[j+1] == 's' {
+			n.i = j + 2
+			return true
+		}
+	}
+	return false
+}
+
+func (n *normalizer) operator() {
+	s := n.src
+	start := n.i
+	i := n.i
+	for i < len(s) && isOpChar(s[i]) {
+		if i > start {
+			c, d := s[i], byte(0)
+			if i+1 < len(s) {
+				d = s[i+1]
+			}
+			if c == '-' && d == '-' || c == '/' && d == '*' || c == '#' && n.d == MySQL ||
+				c == '@' && n.d != Postgres && (isIdentStart(d) || d == '@') ||
+				c == '%' && (d == 's' || d == '(') {
+				break
+			}
+		}
+		i++
+	}
+	// As in PostgreSQL, a multi-character operator ends in + or - only when
+	// it contains one of ~!@#%^&|, so "=-1" is "=" and "-1".
+	if i-start > 1 && !strings.ContainsAny(s[start:i], "~!@#%^&|") {
+		for i-start > 1 && (s[i-1] == '+' || s[i-1] == '-') {
+			i--
+		}
+	}
+	op := s[start:i]
+	n.i = i
+	if (op == "-" || op == "+") && !n.operand() {
+		// Skip blanks and further signs, so that "- -1" is one value as
+		// "-1" and "1" are.
+		j := i
+		for j < len(s) && (s[j] <= ' ' || s[j] == 0x7f ||
+			(s[j] == '-' || s[j] == '+') && !(j+1 < len(s) && s[j+1] == '-')) {
+			j++
+		}
+		if j < len(s) && (isDigit(s[j]) || s[j] == '.' && j+1 < len(s) && isDigit(s[j+1])) {
+			n.i = j
+			if n.number(true) {
+				return
+			}
+			n.i = i
+		}
+	}
+	n.emit(tkOp, op)
+}
+
+func (n *normalizer) open(bracket bool) {
+	top := &n.frames[len(n.frames)-1]
+	// Collapsing compares items, and items nested in items are compared
+	// again at each level; a cap on nesting keeps the work linear.
+	nest := top.nest
+	row := !bracket && top.values && (n.prev == tkWord && n.prevKw == kwValues || n.prev == tkComma)
+	list := n.prev == tkWord && (!bracket && n.prevKw == kwIn || bracket && n.prevKw == kwArray)
+	if row || list {
+		if nest >= maxListNest {
+			row, list = false, false
+		} else {
+			nest++
+		}
+	}
+	text := "("
+	kind := tkOpen
+	if bracket {
+		text, kind = "[", tkOpenBr
+	}
+	n.i++
+	if !n.emit(kind, text) {
+		return
+	}
+	top = &n.frames[len(n.frames)-1] // emit may have finished an item
+	if row {
+		top.rowStart = n.w - 1
+	}
+	n.frames = append(n.frames, frame{
+		bracket:    bracket,
+		list:       list,
+		row:        row,
+		nest:       nest,
+		needStart:  true,
+		prevEnd:    -1,
+		rowPrevEnd: -1,
+	})
+}
+
+// endItem closes the current item of a list frame, dropping it when it
+// repeats the previous one.
+func (n *normalizer) endItem(f *frame) {
+	if f.needStart {
+		f.itemStart = n.w
+		f.needStart = false
+	}
+	cur := n.out[f.itemStart:n.w]
+	if f.prevEnd >= 0 && f.itemStart-f.prevEnd == 2 && string(n.out[f.prevEnd:f.itemStart]) == ", " &&
+		string(n.out[f.prevStart:f.prevEnd]) == string(cur) {
+		n.w = f.prevEnd
+		return
+	}
+	f.prevStart, f.prevEnd = f.itemStart, n.w
+}
+
+func (n *normalizer) close(bracket bool) {
+	n.i++
+	text := ")"
+	if bracket {
+		text = "]"
+	}
+	if len(n.frames) == 1 || n.frames[len(n.frames)-1].bracket != bracket {
+		n.emit(tkClose, text) // unbalanced: keep it, it is structure
+		return
+	}
+	f := &n.frames[len(n.frames)-1]
+	if f.list {
+		n.endItem(f)
+	}
+	row := f.row
+	n.frames = n.frames[:len(n.frames)-1]
+	if !n.emit(tkClose, text) || !row {
+		return
+	}
+	p := &n.frames[len(n.frames)-1]
+	cur := n.out[p.rowStart:n.w]
+	if p.rowPrevEnd >= 0 && p.rowStart-p.rowPrevEnd == 2 && string(n.out[p.rowPrevEnd:p.rowStart]) == ", " &&
+		string(n.out[p.rowPrevStart:p.rowPrevEnd]) == string(cur) {
+		n.w = p.rowPrevEnd
+		return
+	}
+	p.rowPrevStart, p.rowPrevEnd = p.rowStart, n.w
+}
+
+func (n *normalizer) comma() {
+	n.i++
+	f := &n.frames[len(n.frames)-1]
+	if f.list {
+		n.endItem(f)
+	}
+	if n.emit(tkComma, ",") {
+		f = &n.frames[len(n.frames)-1]
+		f.needStart = true
+	}
+}
+
+// emit writes one token with the space before it, or the truncation marker
+// when the shape would grow too long. It reports whether the token was
+// written.
+func (n *normalizer) emit(k tokKind, text string) bool {
+	if n.done {
+		return false
+	}
+	if n.pendingSemi {
+		n.pendingSemi = false
+		n.put(';')
+		n.prev = tkSemi
+		n.stmtToks, n.stmtKw, n.nameNext = 0, kwNone, false
+		n.frames[len(n.frames)-1].values = false
+	}
+	n.nameNext = false
+	sp := n.space(k) || n.prev == tkDot && isDigit(text[0]) // ". 1a" is not ".1 a"
+	if n.w+len(text)+1 > maxShapeLen {
+		n.done = true
+		if n.space(tkWord) {
+			n.put(' ')
+		}
+		n.w += copy(n.out[n.w:], truncMarker)
+		return false
+	}
+	if sp {
+		n.put(' ')
+	}
+	f := &n.frames[len(n.frames)-1]
+	if k != tkComma && k != tkClose {
+		if f.needStart {
+			f.itemStart = n.w
+			f.needStart = false
+		}
+		if f.values && k != tkOpen {
+			f.values = false
+		}
+	}
+	n.w += copy(n.out[n.w:], text)
+	n.prev = k
+	n.stmtToks++
+	if k != tkWord {
+		n.prev2Kw, n.prevKw, n.prevFl = n.prevKw, kwNone, 0
+	}
+	return true
+}
+
+// space reports whether a token of kind k needs a space before it.
+func (n *normalizer) space(k tokKind) bool {
+	if n.w == 0 {
+		return false
+	}
+	if k == tkCast && n.prev == tkOther {
+		return true // ": ::" must not read back as ":: :"
+	}
+	switch k {
+	case tkClose, tkComma, tkDot, tkCast, tkSemi:
+		return false
+	}
+	switch n.prev {
+	case tkOpen, tkOpenBr, tkDot, tkCast:
+		return false
+	}
+	switch k {
+	case tkOpen:
+		return !(n.prev == tkWord && n.prevFl&fSpace == 0 || n.prev == tkQuoted)
+	case tkOpenBr:
+		return !(n.prev == tkWord || n.prev == tkQuoted || n.prev == tkClose || n.prev == tkValue)
+	}
+	return true
+}

@@ -1,0 +1,85 @@
+// Package sqlnorm reduces SQL statements to their shapes: the statement
+// with every literal value removed, so that executions that differ only in
+// their values group together, and no value reaches a report. It reads four
+// dialects, caches shapes by statement text, and names a shape's verb and
+// tables.
+package sqlnorm
+
+import "strconv"
+
+// Dialect says how to read double quotes and a few dialect-specific tokens.
+// The zero value is Generic.
+type Dialect uint8
+
+const (
+	// Generic follows ANSI SQL: double quotes delimit identifiers.
+	// Backslashes escape inside single-quoted strings, because a literal
+	// that ends in a backslash is far rarer in practice than a MySQL-style
+	// \' escape, and misreading the latter would leak the rest of the literal.
+	Generic Dialect = iota
+	// Postgres reads double quotes as identifiers, $$...$$ and
+	// $tag$...$tag$ as string bodies, # and ?| as operators, and honours
+	// backslash escapes only inside E'...' strings.
+	Postgres
+	// SQLite reads double quotes, backticks and [brackets] as
+	// identifiers and does not treat backslashes in strings as escapes.
+	SQLite
+	// MySQL reads double quotes as strings, backticks as identifiers,
+	// # as a line comment, and lets identifiers begin with digits.
+	MySQL
+)
+
+// String returns the dialect's lower-case name.
+func (d Dialect) String() string {
+	switch d {
+	case Generic:
+		return "generic"
+	case Postgres:
+		return "postgres"
+	case SQLite:
+		return "sqlite"
+	case MySQL:
+		return "mysql"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+const (
+	// maxShapeLen bounds a shape. A shape is for grouping and for logs, and
+	// the first few KB of a statement identify it well enough.
+	maxShapeLen = 4096
+	// truncMarker ends a truncated shape. It is a word to the tokenizer, so
+	// normalizing a truncated shape again reproduces it unchanged.
+	truncMarker = "…"
+	// maxQuotedIdent bounds a quoted identifier. Databases cap identifiers
+	// at 64 bytes or so; anything much longer in quotes is almost certainly a
+	// string literal written in the wrong dialect, so it is hidden as one.
+	maxQuotedIdent = 128
+	// maxListNest bounds how deeply IN lists and VALUES rows nested in one
+	// another are collapsed.
+	maxListNest = 8
+)
+
+// Normalize returns the shape of query read in dialect d. The root
+// package's Normalize documents what a shape is.
+//
+// Normalize never panics, runs in time linear in the length of the query and
+// is idempotent: Normalize(Normalize(q, d), d) == Normalize(q, d).
+func Normalize(query string, d Dialect) string {
+	return normalize(query, d)
+}
+
+// Fingerprint returns the 64-bit FNV-1a hash of a shape. It is stable across
+// runs, processes and machines, so it can be stored and compared later.
+func Fingerprint(shape string) uint64 {
+	const (
+		offset64 = 14695981039346656037
+		prime64  = 1099511628211
+	)
+	h := uint64(offset64)
+	for i := 0; i < len(shape); i++ {
+		h ^= uint64(shape[i])
+		h *= prime64
+	}
+	return h
+}

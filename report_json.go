@@ -143,6 +143,8 @@ type jsonGroup struct {
 	CallSite    string  `json:"call_site"`
 	Stack       []Frame `json:"stack"`
 	Paused      string  `json:"paused,omitempty"`
+	PausedCount int     `json:"paused_count,omitempty"`
+	Keys        int     `json:"keys,omitempty"`
 }
 
 type jsonFinding struct {
@@ -204,6 +206,8 @@ func (g *Group) jsonGroup() *jsonGroup {
 		CallSite:    g.CallSite(),
 		Stack:       stack,
 		Paused:      g.Paused,
+		PausedCount: g.PausedCount,
+		Keys:        g.Keys,
 	}
 }
 

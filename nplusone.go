@@ -457,11 +457,14 @@ func loopFrame(groups []*Group, g, source *Group) *Frame {
 		}
 	}
 	var best callstack.Frame
-	depth := -1
+	depth, tried := -1, 0
 	for _, o := range groups {
 		if o == g || o.stack == nil || o.stack == g.stack || o.Shape == otherShape ||
 			o.lastStart >= g.First && o.First <= g.lastStart {
 			continue
+		}
+		if tried++; tried > maxForks {
+			break
 		}
 		if f, dd, ok := g.stack.Fork(o.stack); ok && (depth < 0 || dd < depth) {
 			best, depth = f, dd
@@ -475,6 +478,10 @@ func loopFrame(groups []*Group, g, source *Group) *Frame {
 	}
 	return nil
 }
+
+// maxForks bounds the statements outside a loop that loopFrame compares
+// its stack with, so that a report of a thousand groups stays cheap.
+const maxForks = 64
 
 func framePtr(f callstack.Frame) *Frame {
 	fr := Frame(f)

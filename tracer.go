@@ -105,7 +105,7 @@ type group struct {
 	repeats     int
 	paused      string
 	pausedCount int
-	keys        int // the keys its first execution carried, when 2 or more
+	keys        int // IN items or VALUES rows of its first execution: countKeys
 }
 
 // maxDistinct bounds how many argument hashes a group remembers; past it,

@@ -593,3 +593,38 @@ func TestPauseCoversOnlyPaused(t *testing.T) {
 		}
 	})
 }
+
+// TestDuplicateAcrossSitesNoArgs checks duplicates across call sites of
+// statements without bound arguments: the same text from two sites is
+// one, but values written into the text are never taken for the same
+// (until their hash is folded into the arguments' hash).
+func TestDuplicateAcrossSitesNoArgs(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		header, body string
+		want         int
+	}{
+		{"no placeholder, no literal", `SELECT count(*) FROM qd_users`, `SELECT count(*) FROM qd_users`, 1},
+		{"inlined values", `SELECT name FROM qd_users WHERE id = 1`, `SELECT name FROM qd_users WHERE id = 2`, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			page := func(ctx context.Context, b *detBackend) error {
+				header, err := b.db.QueryContext(ctx, c.header)
+				if err != nil {
+					return err
+				}
+				header.Close()
+				body, err := b.db.QueryContext(ctx, c.body)
+				if err != nil {
+					return err
+				}
+				return body.Close()
+			}
+			detRun(t, page, func(t *testing.T, b *detBackend, r *Report) {
+				if len(r.Groups) != 2 || len(r.Duplicates) != c.want {
+					t.Errorf("%d groups and %d duplicates, want 2 and %d", len(r.Groups), len(r.Duplicates), c.want)
+				}
+			})
+		})
+	}
+}

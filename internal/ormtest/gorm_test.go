@@ -220,7 +220,6 @@ func TestGORMCreateInLoop(t *testing.T) {
 
 // TestGORMCreateInBatches: 250 rows in chunks of 100 is the fix already.
 func TestGORMCreateInBatches(t *testing.T) {
-	t.Skip("needs detect's batches: many keys per execution are batched, not an N+1 (issue 13 item 4)")
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		g := openGORM(t, b, db)
 		many := make([]Tag, 250)

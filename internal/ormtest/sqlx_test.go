@@ -94,7 +94,6 @@ func TestSQLXSelectInLoop(t *testing.T) {
 // TestSQLXChunks: 250 ids read in chunks of 100 with sqlx.In is the fix
 // already: batched, not an N+1.
 func TestSQLXChunks(t *testing.T) {
-	t.Skip("needs detect's batches: many keys per execution are batched, not an N+1 (issue 13 item 4)")
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		x := openSQLX(b, db)
 		ids := make([]int, 250)
@@ -132,7 +131,6 @@ func body(ctx context.Context, x *sqlx.DB) User   { return currentUser(ctx, x) }
 // TestSQLXDuplicateAcrossSites: the same statement with the same
 // arguments from two call paths is one duplicate.
 func TestSQLXDuplicateAcrossSites(t *testing.T) {
-	t.Skip("needs detect's duplicates across call sites (issue 13 item 6)")
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		x := openSQLX(b, db)
 		r := trace("GET /page", func(ctx context.Context) {
@@ -148,7 +146,6 @@ func TestSQLXDuplicateAcrossSites(t *testing.T) {
 // TestSQLXRetry: an insert that fails on the unique slug and is retried
 // with another is neither an N+1 nor a duplicate.
 func TestSQLXRetry(t *testing.T) {
-	t.Skip("needs detect's retries: a failed execution and its retry are no repeat (issue 13 item 5)")
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		x := openSQLX(b, db)
 		if _, err := db.Exec(`insert into tags (slug) values ('hello')`); err != nil {

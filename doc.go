@@ -54,9 +54,11 @@ database by [Untraced]. [Open] has siblings for other set-ups: [OpenDB] and
 [Register] for a driver.
 
 A statement's call site is the innermost frame of the application's own
-code: frames of the runtime, database/sql, querytrace and common drivers
-and ORMs are skipped, and [SkipFrames] adds a data-access layer of the
-application's. [WithoutStacks] turns call sites off.
+code, that of its main module: frames of the standard library, of
+querytrace and of other modules (drivers, ORMs) are skipped. [SkipFrames]
+skips a data-access layer of the application's too, so that call sites
+name its callers, and [ApplicationFrames] counts a module of its own
+fetched from elsewhere. [WithoutStacks] turns call sites off.
 
 # In tests
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
 )
 
@@ -98,12 +99,6 @@ type Event struct {
 	Stack Stack
 }
 
-// FNV-1a's constants, for the stack hash.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
 // rec is one driver call as a trace folds it: an Event with its start on
 // the package clock, its call site already hashed and its stack interned,
 // so that the driver's hot path copies no return addresses. The driver
@@ -111,8 +106,8 @@ const (
 type rec struct {
 	sql     string
 	err     error
-	stack   *Stack // interned: shared and never written
-	site    uint64 // stack.hash()
+	stack   *callstack.Stack // interned: shared and never written
+	site    uint64           // stack.hash()
 	args    uint64
 	start   time.Duration // on the package clock (internal/clock)
 	dur     time.Duration
@@ -124,11 +119,11 @@ type rec struct {
 }
 
 func (e *Event) rec() rec {
-	site := e.Stack.hash()
+	site := e.Stack.s.Hash()
 	return rec{
 		sql:     e.SQL,
 		err:     e.Err,
-		stack:   intern(&e.Stack, site),
+		stack:   callstack.Intern(&e.Stack.s, site),
 		site:    site,
 		args:    e.ArgsHash,
 		start:   clock.Of(e.Start),

@@ -235,7 +235,7 @@ func (raw *rawTrace) report() *Report {
 			FirstSeq:    g.firstSeq,
 			LastSeq:     g.lastSeq,
 			Overlapped:  g.overlapped,
-			Stack:       g.stack.appFrames(stackFrames),
+			Stack:       framesOf(g.stack.AppFrames(stackFrames)),
 			Paused:      g.paused,
 		}
 	}

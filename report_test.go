@@ -236,12 +236,14 @@ func TestFindingPrints(t *testing.T) {
 	}
 }
 
-// TestSkipFrames checks that SkipFrames takes a package's frames out of
-// the call stacks of reports, and only that package's: strings.Map and
-// bytes.Map stand in for two data-access layers between the test and its
-// statements.
+// TestSkipFrames checks that SkipFrames and ApplicationFrames decide which
+// frames a report's call stacks keep, the longest prefix winning: with the
+// standard library's strings and bytes declared the application's, strings.Map
+// and bytes.Map stand in for two data-access layers between the test and its
+// statements, and skipping "strings.Map" takes out that one only.
 func TestSkipFrames(t *testing.T) {
-	SkipFrames("strings.")
+	ApplicationFrames("strings.", "bytes.")
+	SkipFrames("strings.Map")
 	ctx, tr := Start(context.Background(), "layers")
 	record := func(r rune) rune {
 		Record(ctx, &Event{Kind: KindQuery, SQL: "SELECT 1", Start: time.Now()})
@@ -253,27 +255,25 @@ func TestSkipFrames(t *testing.T) {
 	if len(r.Groups) != 2 {
 		t.Fatalf("%d groups, want one per layer:\n%s", len(r.Groups), r)
 	}
-	var funcs [2][]string
+	var viaStrings, viaBytes []string
 	for _, g := range r.Groups {
 		var fs []string
 		for _, f := range g.Stack {
 			fs = append(fs, f.Function)
 		}
-		if !strings.HasPrefix(g.Stack[0].Function, "github.com/querytrace/querytrace.TestSkipFrames.func") {
+		if len(fs) == 0 || !strings.HasPrefix(fs[0], "github.com/querytrace/querytrace.TestSkipFrames.func") {
 			t.Errorf("call site %s, want the test's closure", g.CallSite())
 		}
 		if slices.Contains(fs, "bytes.Map") {
-			funcs[1] = fs
+			viaBytes = fs
 		} else {
-			funcs[0] = fs
+			viaStrings = fs
 		}
 	}
-	if funcs[1] == nil {
-		t.Errorf("no stack through bytes.Map kept its frame: %q", funcs)
+	if viaBytes == nil {
+		t.Errorf("no stack kept bytes.Map, which ApplicationFrames made the application's")
 	}
-	for _, f := range funcs[0] {
-		if strings.HasPrefix(f, "strings.") {
-			t.Errorf("stack through strings.Map kept %s: %q", f, funcs[0])
-		}
+	if slices.Contains(viaStrings, "strings.Map") {
+		t.Errorf("stack through strings.Map kept it after SkipFrames: %q", viaStrings)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
 )
 
@@ -77,7 +78,7 @@ type group struct {
 	site        uint64
 	kind        Kind
 	dialect     Dialect
-	stack       *Stack // interned
+	stack       *callstack.Stack // interned
 	count       int
 	statements  int
 	errors      int
@@ -193,8 +194,8 @@ func Record(ctx context.Context, e *Event) bool {
 // Record adds e to t and to the traces t was started inside. Events that
 // arrive after Finish are dropped. It is safe for concurrent use.
 func (t *Trace) Record(e *Event) {
-	if e.Stack.n == 0 {
-		e.Stack.capture()
+	if e.Stack.s.Len() == 0 {
+		e.Stack.s.Capture()
 	}
 	r := e.rec()
 	t.record(&r)
@@ -297,7 +298,7 @@ func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
 func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 	if len(t.order) >= maxGroups {
 		if t.other == nil {
-			t.other = &group{id: len(t.order) + 1, shape: "(other statements)", kind: r.kind, stack: &Stack{}, firstStart: r.start, firstSeq: t.seq}
+			t.other = &group{id: len(t.order) + 1, shape: "(other statements)", kind: r.kind, stack: &emptyStack, firstStart: r.start, firstSeq: t.seq}
 			t.order = append(t.order, t.other)
 		}
 		return t.other

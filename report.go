@@ -47,6 +47,16 @@ type Report struct {
 	EventsKept   int
 	EventsMissed int
 
+	// Unattributed counts the statements that ran outside any trace, in
+	// the whole process, while this trace was open: with a context that
+	// carries no trace (context.Background(), or a framework's own
+	// context such as gin's *gin.Context without ContextWithFallback) or
+	// through a legacy call without one. They are not part of this
+	// report and may belong to other work running at the same time; a
+	// request with no Statements and some Unattributed most likely ran
+	// its own statements without its context.
+	Unattributed int `json:"unattributed"`
+
 	// Groups are the statements grouped by shape and call site, the most
 	// costly first.
 	Groups []*Group

@@ -124,7 +124,7 @@ func TestReportJSON(t *testing.T) {
 	}
 	wantReport := []string{"allowed", "batched", "canceled", "commits", "db_time", "db_time_ns", "duplicates", "errors",
 		"events", "events_kept", "events_missed", "groups", "n_plus_one", "name", "prepares", "rollbacks", "rows", "slow",
-		"start", "statements", "summary", "transactions", "wall", "wall_ns"}
+		"start", "statements", "summary", "transactions", "unattributed", "wall", "wall_ns"}
 	if got := keysOf(m); !slices.Equal(got, wantReport) {
 		t.Errorf("report keys\n got %q\nwant %q", got, wantReport)
 	}

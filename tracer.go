@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/querytrace/querytrace/internal/callstack"
@@ -27,6 +28,11 @@ type Trace struct {
 	// records nothing itself and marks what passes through it for the
 	// traces above.
 	pause string
+
+	// fallback marks a trace made by NewTrace, which no context carries;
+	// untracedAt is untracedStatements when a trace made by Start began.
+	fallback   bool
+	untracedAt int64
 
 	once   sync.Once
 	report *Report
@@ -122,7 +128,8 @@ type traceKey struct{}
 // starts its own still sees each statement. Call Finish when the work is
 // done.
 func Start(ctx context.Context, name string) (context.Context, *Trace) {
-	t := NewTrace(name)
+	t := newTrace(name)
+	t.untracedAt = untracedStatements.Load()
 	t.parent, _ = ctx.Value(traceKey{}).(*Trace)
 	return context.WithValue(ctx, traceKey{}, t), t
 }
@@ -131,8 +138,28 @@ func Start(ctx context.Context, name string) (context.Context, *Trace) {
 // outside a request feed with (*Trace).Record, like the database-wide
 // fallback of the driver wrapper.
 func NewTrace(name string) *Trace {
+	t := newTrace(name)
+	t.fallback = true
+	return t
+}
+
+func newTrace(name string) *Trace {
 	start := time.Now()
 	return &Trace{name: name, start: start, at: clock.Of(start)}
+}
+
+// untracedStatements counts the statements recorded into traces that no
+// context carries (NewTrace's, such as the database-wide fallbacks): a
+// trace reports how many ran while it was open as Report.Unattributed.
+var untracedStatements atomic.Int64
+
+// unattributed returns how many statements ran outside any trace since t
+// started.
+func (t *Trace) unattributed() int {
+	if t.fallback {
+		return 0
+	}
+	return int(untracedStatements.Load() - t.untracedAt)
 }
 
 // FromContext returns the innermost trace on ctx, or nil if there is none.
@@ -203,6 +230,9 @@ func (t *Trace) Record(e *Event) {
 
 // record adds r to t and to the traces t was started inside.
 func (t *Trace) record(r *rec) {
+	if t.fallback && r.kind.IsStatement() {
+		untracedStatements.Add(1)
+	}
 	var shape string
 	var fp uint64
 	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
@@ -369,6 +399,7 @@ func (t *Trace) Finish() *Report {
 			t.mu.Unlock()
 			r := *s
 			r.Wall = end.Sub(r.Start)
+			r.Unattributed = t.unattributed()
 			t.report = &r
 			return
 		}
@@ -377,6 +408,7 @@ func (t *Trace) Finish() *Report {
 		raw := t.rawLocked(end, false)
 		t.mu.Unlock()
 		t.report = raw.report()
+		t.report.Unattributed = t.unattributed()
 	})
 	return t.report
 }
@@ -394,6 +426,7 @@ func (t *Trace) Snapshot() *Report {
 	raw := t.rawLocked(time.Now(), true)
 	t.mu.Unlock()
 	r := raw.report()
+	r.Unattributed = t.unattributed()
 	t.mu.Lock()
 	if !t.finished && t.seq == seq && t.name == name && t.detector == det {
 		// Nothing changed while r was built. Finish hands out a copy:

@@ -142,6 +142,9 @@ func calibrate(mono time.Duration) time.Duration {
 	}
 	if calibrated.CompareAndSwap(last, int64(m)) {
 		tscScale.Store(math.Float64bits(float64(m) / float64(tsc-tscEpoch)))
+		if !useTSC.Load() {
+			tscScale.Store(0) // distrusted meanwhile
+		}
 	}
 	return mono
 }

@@ -66,7 +66,7 @@ func TestTrustTSC(t *testing.T) {
 // withCounter runs f with the clock reading the time-stamp counter at
 // rate times its true rate, from a fresh origin, and restores the clock
 // after.
-func withCounter(t *testing.T, rate float64, f func()) {
+func withCounter(t testing.TB, rate float64, f func()) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the time-stamp counter is read on amd64 only")
 	}
@@ -153,6 +153,29 @@ func TestRecalibrationKeepsGoodCounter(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 		if d := Since(start); d < 2*time.Millisecond || !useTSC.Load() {
 			t.Errorf("a 2ms sleep measured %v; counter trusted: %v", d, useTSC.Load())
+		}
+	})
+}
+
+// BenchmarkNow reads the clock as this machine allows (see the log) and,
+// on amd64, the counter forced on and the monotonic clock alone.
+func BenchmarkNow(b *testing.B) {
+	b.Logf("time-stamp counter trusted here: %v", useTSC.Load())
+	b.Run("default", func(b *testing.B) {
+		for b.Loop() {
+			Now()
+		}
+	})
+	b.Run("counter", func(b *testing.B) {
+		withCounter(b, 1, func() {
+			for b.Loop() {
+				Now()
+			}
+		})
+	})
+	b.Run("monotonic", func(b *testing.B) {
+		for b.Loop() {
+			time.Since(epoch)
 		}
 	})
 }

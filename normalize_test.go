@@ -1,8 +1,10 @@
 package querytrace
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -10,11 +12,11 @@ import (
 // exported wrappers reach it.
 
 func TestNormalizeWrappers(t *testing.T) {
-	q := `SELECT "a" FROM t JOIN u ON true WHERE b = 'x'`
-	if got, want := Normalize(q), `select "a" from t join u on ? where b = ?`; got != want {
+	q := `SELECT "t"."a" FROM t JOIN u ON true WHERE b = 'x'`
+	if got, want := Normalize(q), `select "t"."a" from t join u on ? where b = ?`; got != want {
 		t.Errorf("Normalize = %q, want %q", got, want)
 	}
-	if got, want := NormalizeDialect(q, DialectMySQL), `select ? from t join u on ? where b = ?`; got != want {
+	if got, want := NormalizeDialect(q, DialectMySQL), `select ?.? from t join u on ? where b = ?`; got != want {
 		t.Errorf("NormalizeDialect(MySQL) = %q, want %q", got, want)
 	}
 	shape := NormalizeDialect(q, DialectPostgres)
@@ -26,6 +28,56 @@ func TestNormalizeWrappers(t *testing.T) {
 	}
 	if Fingerprint("a") != 0xaf63dc4c8601ec8c {
 		t.Errorf("Fingerprint(a) = %#x", Fingerprint("a"))
+	}
+}
+
+// TestInlinedValues checks that values written into the SQL text count as
+// arguments: a loop over ids built with fmt.Sprintf, as bun and hand-built
+// SQL do, is an N+1 and not a duplicate, and the same text run again is a
+// duplicate; and that no value reaches the report.
+func TestInlinedValues(t *testing.T) {
+	db := openSeed(t, 12)
+	ctx, tr := Start(context.Background(), "GET /entries")
+	rows, err := db.QueryContext(ctx, "SELECT id FROM entries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int
+	for rows.Next() {
+		var id int
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		var name string
+		q := fmt.Sprintf("SELECT name FROM entries WHERE id = %d AND name <> 'x%dsecret'", id, id)
+		if err := db.QueryRowContext(ctx, q).Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := tr.Finish()
+	if len(r.NPlusOne) != 1 || len(r.Duplicates) != 0 {
+		t.Fatalf("%d N+1 and %d duplicates, want 1 and 0:\n%s", len(r.NPlusOne), len(r.Duplicates), r)
+	}
+	if f := r.NPlusOne[0]; f.Count != len(ids) {
+		t.Errorf("N+1 of %d executions, want %d", f.Count, len(ids))
+	}
+	if s := r.String(); strings.Contains(s, "secret") {
+		t.Errorf("a literal reached the report:\n%s", s)
+	}
+
+	ctx, tr = Start(context.Background(), "GET /entry")
+	for range 5 {
+		var name string
+		q := fmt.Sprintf("SELECT name FROM entries WHERE id = %d", 3) // a new string each time
+		if err := db.QueryRowContext(ctx, q).Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = tr.Finish()
+	if len(r.Duplicates) != 1 || len(r.NPlusOne) != 0 {
+		t.Fatalf("%d duplicates and %d N+1, want 1 and 0:\n%s", len(r.Duplicates), len(r.NPlusOne), r)
 	}
 }
 

@@ -201,9 +201,9 @@ func (t *Trace) Record(e *Event) {
 // record adds r to t and to the traces t was started inside.
 func (t *Trace) record(r *rec) {
 	var shape string
-	var fp uint64
+	var fp, lit uint64
 	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
-		shape, fp = shapeOf(r.sql, r.dialect)
+		shape, fp, lit = shapeOf(r.sql, r.dialect)
 	}
 	paused := ""
 	for ; t != nil; t = t.parent {
@@ -211,12 +211,14 @@ func (t *Trace) record(r *rec) {
 			paused = t.pause
 			continue
 		}
-		t.fold(r, shape, fp, paused)
+		// Values written into the text count as arguments: a loop over
+		// "... where id = 1", "... id = 2" runs different arguments.
+		t.fold(r, shape, fp, r.args^lit, paused)
 	}
 }
 
-// fold adds one call to t.
-func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
+// fold adds one call to t; args hashes its arguments, bound and inlined.
+func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 	dur := r.dbTime()
 	end := r.start + dur
 	t.mu.Lock()
@@ -288,7 +290,7 @@ func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
 		g.lastEnd = end
 	}
 	g.lastSeq = t.seq
-	g.noteArgs(r.args)
+	g.noteArgs(args)
 	if paused != "" {
 		g.paused = paused
 	}

@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // tokKind is the kind of the last token written to a shape; it decides
@@ -68,66 +69,118 @@ const (
 	fName
 )
 
+// keywords are the words the normalizer treats specially.
+var keywords = [...]struct {
+	w  string
+	id kwID
+	fl uint8
+}{
+	{"select", kwPlain, fOperand | fSpace},
+	{"or", kwPlain, fOperand | fSpace},
+	{"on", kwPlain, fOperand | fSpace},
+	{"having", kwPlain, fOperand | fSpace},
+	{"case", kwPlain, fOperand | fSpace},
+	{"return", kwPlain, fOperand | fSpace},
+	{"distinct", kwPlain, fOperand | fSpace},
+	{"all", kwPlain, fOperand | fSpace},
+	{"xor", kwPlain, fOperand | fSpace},
+	{"then", kwPlain, fOperand | fSpace | fValue},
+	{"else", kwPlain, fOperand | fSpace | fValue},
+	{"when", kwPlain, fOperand | fSpace | fValue},
+	{"like", kwPlain, fOperand | fSpace | fValue},
+	{"ilike", kwPlain, fOperand | fSpace | fValue},
+	{"limit", kwPlain, fOperand | fSpace | fValue},
+	{"offset", kwPlain, fOperand | fSpace | fValue},
+	{"and", kwAnd, fOperand | fSpace},
+	{"between", kwBetween, fOperand | fSpace | fValue},
+	{"where", kwEndSet, fOperand | fSpace},
+	{"from", kwEndSet, fOperand | fSpace | fTable},
+	{"by", kwPlain, fOperand | fSpace | fName},
+	{"default", kwPlain, fOperand | fValue},
+	{"escape", kwPlain, fOperand | fValue},
+	{"glob", kwPlain, fOperand | fValue},
+	{"regexp", kwPlain, fOperand | fValue},
+	{"rlike", kwPlain, fOperand | fValue},
+	{"similar", kwPlain, fOperand | fValue},
+	{"any", kwPlain, fOperand},
+	{"some", kwPlain, fOperand},
+	{"interval", kwPlain, fOperand},
+	{"div", kwPlain, fOperand},
+	{"mod", kwPlain, fOperand},
+	{"exists", kwPlain, fSpace | fTable},
+	{"as", kwPlain, fSpace | fTable},
+	{"join", kwPlain, fSpace | fTable},
+	{"with", kwPlain, fSpace | fTable},
+	{"using", kwPlain, fSpace | fName},
+	{"conflict", kwPlain, fSpace | fName},
+	{"returning", kwEndSet, fSpace | fName},
+	{"set", kwSet, fSpace | fName},
+	{"union", kwPlain, fSpace},
+	{"intersect", kwPlain, fSpace},
+	{"except", kwPlain, fSpace},
+	{"over", kwPlain, fSpace},
+	{"lateral", kwPlain, fSpace},
+	{"do", kwPlain, fSpace},
+	{"key", kwPlain, fSpace},
+	{"unique", kwPlain, fSpace},
+	{"check", kwPlain, fSpace},
+	{"filter", kwPlain, fSpace},
+	{"within", kwPlain, fSpace},
+	{"sets", kwPlain, fSpace},
+	{"materialized", kwPlain, fSpace},
+	{"group", kwPlain, fSpace},
+	{"into", kwPlain, fTable},
+	{"table", kwPlain, fTable},
+	{"update", kwPlain, fTable},
+	{"references", kwPlain, fTable},
+	{"index", kwPlain, fTable},
+	{"view", kwPlain, fTable},
+	{"create", kwDDL, 0},
+	{"alter", kwDDL, 0},
+	{"drop", kwDDL, 0},
+	{"pragma", kwPragma, 0},
+	{"not", kwNot, fOperand | fSpace},
+	{"in", kwIn, fOperand | fSpace},
+	{"values", kwValues, fOperand | fSpace},
+	{"value", kwValues, fOperand | fSpace},
+	{"to", kwTo, fOperand},
+	{"is", kwIs, fSpace | fValue},
+	{"array", kwArray, 0},
+	{"savepoint", kwSavepoint, 0},
+	{"release", kwRelease, 0},
+	{"rollback", kwRollback, 0},
+	{"null", kwNull, 0},
+	{"true", kwBool, 0},
+	{"false", kwBool, 0},
+}
+
+// kwIndex finds keywords by a hash of a word's length and first and last
+// letters, probing linearly: most words of a statement are names, and
+// this turns them away in a probe or two where a switch over the keywords
+// would compare several strings. It holds 1 + an index into keywords, or 0.
+var kwIndex [256]uint8
+
+func kwSlot(w string) uint8 {
+	return uint8(uint(w[0])*7 ^ uint(w[len(w)-1])*31 ^ uint(len(w))*57)
+}
+
+func init() {
+	for i, k := range keywords {
+		h := kwSlot(k.w)
+		for kwIndex[h] != 0 {
+			h++
+		}
+		kwIndex[h] = uint8(i + 1)
+	}
+}
+
 // classify looks up a lower-cased word.
 func classify(w []byte) (kwID, uint8) {
-	switch string(w) { // no allocation: the compiler converts in place
-	case "select", "or", "on", "having", "case", "return", "distinct", "all", "xor":
-		return kwPlain, fOperand | fSpace
-	case "then", "else", "when", "like", "ilike", "limit", "offset":
-		return kwPlain, fOperand | fSpace | fValue
-	case "and":
-		return kwAnd, fOperand | fSpace
-	case "between":
-		return kwBetween, fOperand | fSpace | fValue
-	case "where":
-		return kwEndSet, fOperand | fSpace
-	case "from":
-		return kwEndSet, fOperand | fSpace | fTable
-	case "by":
-		return kwPlain, fOperand | fSpace | fName
-	case "default", "escape", "glob", "regexp", "rlike", "similar":
-		return kwPlain, fOperand | fValue
-	case "any", "some", "interval", "div", "mod":
-		return kwPlain, fOperand
-	case "exists", "as", "join", "with":
-		return kwPlain, fSpace | fTable
-	case "using", "conflict":
-		return kwPlain, fSpace | fName
-	case "returning":
-		return kwEndSet, fSpace | fName
-	case "set":
-		return kwSet, fSpace | fName
-	case "union", "intersect", "except", "over", "lateral", "do", "key", "unique",
-		"check", "filter", "within", "sets", "materialized", "group":
-		return kwPlain, fSpace
-	case "into", "table", "update", "references", "index", "view":
-		return kwPlain, fTable
-	case "create", "alter", "drop":
-		return kwDDL, 0
-	case "pragma":
-		return kwPragma, 0
-	case "not":
-		return kwNot, fOperand | fSpace
-	case "in":
-		return kwIn, fOperand | fSpace
-	case "values", "value":
-		return kwValues, fOperand | fSpace
-	case "to":
-		return kwTo, fOperand
-	case "is":
-		return kwIs, fSpace | fValue
-	case "array":
-		return kwArray, 0
-	case "savepoint":
-		return kwSavepoint, 0
-	case "release":
-		return kwRelease, 0
-	case "rollback":
-		return kwRollback, 0
-	case "null":
-		return kwNull, 0
-	case "true", "false":
-		return kwBool, 0
+	ws := unsafe.String(&w[0], len(w)) // w is not empty
+	for h := kwSlot(ws); kwIndex[h] != 0; h++ {
+		if k := &keywords[kwIndex[h]-1]; k.w == ws {
+			return k.id, k.fl
+		}
 	}
 	return kwNone, 0
 }
@@ -243,7 +296,7 @@ func (n *normalizer) run() {
 		switch {
 		case c <= ' ' || c == 0x7f:
 			n.i++
-		case n.dashComment(n.i), c == '#' && (n.d == MySQL || n.d == Generic):
+		case c == '-' && n.dashComment(n.i), c == '#' && (n.d == MySQL || n.d == Generic):
 			n.lineComment()
 		case c == '/' && n.peek(1) == '*':
 			n.skipBlockComment()
@@ -570,7 +623,7 @@ func (n *normalizer) quotedIdent(end byte) {
 // SQLite reads "x" as a string when no column has that name, so in SQLite a
 // double-quoted token where a value goes is one: after an operator or a
 // word such as LIKE, THEN or DEFAULT, and as an item of a VALUES row, an IN
-// list or a function's arguments. MySQL reads every "x" as a string, so the
+// list or a function's arguments, and either side of ||. MySQL reads every "x" as a string, so the
 // generic reading keeps one only where a name must go: after FROM, JOIN,
 // INTO, UPDATE, SET, AS, BY and the like, in a column list, and always
 // before or after a dot or before "(".
@@ -590,6 +643,9 @@ func (n *normalizer) quotedValue() bool {
 		}
 		return true
 	}
+	if n.nextIs('|') && n.peekAfterBlanks(1) == '|' {
+		return true // an operand of ||, which joins strings
+	}
 	switch n.prev {
 	case tkOp:
 		return true
@@ -603,13 +659,20 @@ func (n *normalizer) quotedValue() bool {
 }
 
 // nextIs reports whether the next character after blanks is c.
-func (n *normalizer) nextIs(c byte) bool {
+func (n *normalizer) nextIs(c byte) bool { return n.peekAfterBlanks(0) == c }
+
+// peekAfterBlanks returns the character k places after the next
+// non-blank one, or 0.
+func (n *normalizer) peekAfterBlanks(k int) byte {
 	s := n.src
 	i := n.i
 	for i < len(s) && s[i] <= ' ' {
 		i++
 	}
-	return i < len(s) && s[i] == c
+	if i+k < len(s) {
+		return s[i+k]
+	}
+	return 0
 }
 
 // number reads a numeric literal. With signed, a unary sign was consumed

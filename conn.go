@@ -3,15 +3,22 @@ package querytrace
 import (
 	"context"
 	"database/sql/driver"
-	"reflect"
+	"errors"
 	"time"
 
+	"github.com/querytrace/querytrace/internal/arghash"
+	"github.com/querytrace/querytrace/internal/clock"
 	"github.com/querytrace/querytrace/internal/wrapmark"
 )
 
-// conn wraps a driver.Conn. It has the methods every connection has; the
-// optional ones live on the one-method types below, and wrapConn embeds
-// exactly those the wrapped connection has (see ifaces.go).
+// conn wraps a driver.Conn. database/sql acts on the mere presence of only
+// three of a connection's optional interfaces: ExecerContext or Execer and
+// QueryerContext or Queryer (absent, it prepares and runs the statement
+// instead), and SessionResetter with Validator (with both, a transaction
+// canceled by its context keeps its connection). wrapConn gives the wrapper
+// exactly those the wrapped connection has. Every other optional interface
+// conn has always, and where the driver lacks it conn does what
+// database/sql does then (see ctxutil.go in database/sql).
 type conn struct {
 	c   driver.Conn
 	drv *tdriver
@@ -19,16 +26,117 @@ type conn struct {
 	// spare is the wrapper of this connection's last closed rows, which
 	// its next query reuses: see rowsState.
 	spare *rowsState
-
-	// rowsType and rowsMask remember the optional interfaces of the last
-	// type of rows the driver returned: a driver returns one type, and six
-	// type assertions a query add up.
-	rowsType reflect.Type
-	rowsMask uint32
 }
 
-func (d *tdriver) wrapConn(c driver.Conn) driver.Conn {
-	return wrapConnIfaces(&conn{c: c, drv: d}, connMask(c))
+// The optional parts of a connection wrapper, one type each.
+type (
+	connExec  struct{ c *conn } // driver.ExecerContext, for Execer too
+	connQuery struct{ c *conn } // driver.QueryerContext, for Queryer too
+	connReset struct{ c *conn } // driver.SessionResetter
+	connValid struct{ c *conn } // driver.Validator
+)
+
+func (d *tdriver) wrapConn(dc driver.Conn) driver.Conn {
+	c := &conn{c: dc, drv: d}
+	shape := 0
+	if _, ok := dc.(driver.ExecerContext); ok {
+		shape |= 1
+	} else if _, ok := dc.(driver.Execer); ok {
+		shape |= 1
+	}
+	if _, ok := dc.(driver.QueryerContext); ok {
+		shape |= 2
+	} else if _, ok := dc.(driver.Queryer); ok {
+		shape |= 2
+	}
+	// A connection with neither SessionResetter nor Validator gets a
+	// ResetSession that does nothing, as database/sql does without one.
+	_, reset := dc.(driver.SessionResetter)
+	if _, valid := dc.(driver.Validator); valid {
+		shape |= 4
+		if reset {
+			shape |= 8
+		}
+	}
+	x, q, r, v := connExec{c}, connQuery{c}, connReset{c}, connValid{c}
+	switch shape {
+	case 0:
+		return struct {
+			*conn
+			connReset
+		}{c, r}
+	case 1:
+		return struct {
+			*conn
+			connExec
+			connReset
+		}{c, x, r}
+	case 2:
+		return struct {
+			*conn
+			connQuery
+			connReset
+		}{c, q, r}
+	case 3:
+		return struct {
+			*conn
+			connExec
+			connQuery
+			connReset
+		}{c, x, q, r}
+	case 4:
+		return struct {
+			*conn
+			connValid
+		}{c, v}
+	case 5:
+		return struct {
+			*conn
+			connExec
+			connValid
+		}{c, x, v}
+	case 6:
+		return struct {
+			*conn
+			connQuery
+			connValid
+		}{c, q, v}
+	case 7:
+		return struct {
+			*conn
+			connExec
+			connQuery
+			connValid
+		}{c, x, q, v}
+	case 12:
+		return struct {
+			*conn
+			connReset
+			connValid
+		}{c, r, v}
+	case 13:
+		return struct {
+			*conn
+			connExec
+			connReset
+			connValid
+		}{c, x, r, v}
+	case 14:
+		return struct {
+			*conn
+			connQuery
+			connReset
+			connValid
+		}{c, q, r, v}
+	default: // 15
+		return struct {
+			*conn
+			connExec
+			connQuery
+			connReset
+			connValid
+		}{c, x, q, r, v}
+	}
 }
 
 func (c *conn) state() *tdriver { return c.drv }
@@ -57,7 +165,7 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 // returned, with its call site: the interned stack, or for a driver wrapped
 // WithoutStacks the empty one.
 func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args uint64, err error) {
-	*r = rec{kind: kind, sql: query, start: start, dur: since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
+	*r = rec{kind: kind, sql: query, start: start, dur: clock.Since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
 	if c.drv.cfg.noStacks {
 		r.stack, r.site = &emptyStack, emptyStackHash
 	} else {
@@ -65,146 +173,80 @@ func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args u
 	}
 }
 
-// event records a call that returned no rows.
+// event records a call that returned no rows. A statement, prepare or
+// begin answered with driver.ErrBadConn is not recorded: by the driver
+// contract nothing ran, and database/sql tries again.
 func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args uint64, err error) {
+	if err != nil && kind != KindCommit && kind != KindRollback && errors.Is(err, driver.ErrBadConn) {
+		return
+	}
 	var r rec
 	c.fill(&r, kind, query, start, args, err)
 	t.record(&r)
 }
 
-// Prepare prepares a statement on a connection that has no
-// ConnPrepareContext. With no context it is recorded in the fallback.
+// Prepare prepares a statement through the context-less method, which
+// database/sql never calls on the wrapper; it is recorded in the fallback.
 func (c *conn) Prepare(query string) (driver.Stmt, error) {
-	start := now()
+	start := clock.Now()
 	s, err := c.c.Prepare(query)
-	c.event(c.drv.untraced, KindPrepare, query, start, 0, err)
+	return c.prepared(c.drv.untraced, query, start, s, err)
+}
+
+// PrepareContext prepares a statement on the wrapped connection.
+func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	start := clock.Now()
+	s, err := c.driverPrepare(ctx, query)
+	return c.prepared(c.trace(ctx), query, start, s, err)
+}
+
+// prepared records a prepare and wraps the statement it made.
+func (c *conn) prepared(t *Trace, query string, start time.Duration, s driver.Stmt, err error) (driver.Stmt, error) {
+	c.event(t, KindPrepare, query, start, 0, err)
 	if err != nil {
 		return s, err
 	}
 	return c.wrapStmt(s, query), nil
+}
+
+// driverPrepare is database/sql's ctxDriverPrepare.
+func (c *conn) driverPrepare(ctx context.Context, query string) (driver.Stmt, error) {
+	if pc, ok := c.c.(driver.ConnPrepareContext); ok {
+		return pc.PrepareContext(c.driverCtx(ctx), query)
+	}
+	s, err := c.c.Prepare(query)
+	if err == nil {
+		select {
+		default:
+		case <-ctx.Done():
+			s.Close()
+			return nil, ctx.Err()
+		}
+	}
+	return s, err
 }
 
 // Close closes the wrapped connection.
 func (c *conn) Close() error { return c.c.Close() }
 
-// Begin begins a transaction on a connection that has no ConnBeginTx.
+// Begin begins a transaction through the context-less method, which
+// database/sql never calls on the wrapper; it is recorded in the fallback.
 func (c *conn) Begin() (driver.Tx, error) {
-	start := now()
-	tx, err := c.c.Begin() //nolint:staticcheck // the driver has nothing newer
-	c.event(c.drv.untraced, KindBegin, "", start, 0, err)
-	if err != nil {
-		return tx, err
-	}
-	return &ttx{tx: tx, conn: c, t: c.drv.untraced}, nil
-}
-
-// The optional interfaces of a connection, one type each.
-type (
-	connExecerContext     struct{ c *conn }
-	connExecer            struct{ c *conn }
-	connQueryerContext    struct{ c *conn }
-	connQueryer           struct{ c *conn }
-	connPrepareContext    struct{ c *conn }
-	connBeginTx           struct{ c *conn }
-	connPinger            struct{ c *conn }
-	connSessionResetter   struct{ c *conn }
-	connValidator         struct{ c *conn }
-	connNamedValueChecker struct{ c *conn }
-)
-
-// ExecContext runs an exec on the wrapped connection. driver.ErrSkip is
-// no statement: database/sql prepares and runs it as one, which is
-// recorded then.
-func (x connExecerContext) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	c := x.c
-	start := now()
-	res, err := c.c.(driver.ExecerContext).ExecContext(c.driverCtx(ctx), query, args)
-	if err != driver.ErrSkip {
-		c.event(c.trace(ctx), KindExec, query, start, HashArgs(args), err)
-	}
-	return res, err
-}
-
-// Exec runs an exec on a connection that has only the context-less
-// driver.Execer; it is recorded in the fallback.
-func (x connExecer) Exec(query string, args []driver.Value) (driver.Result, error) {
-	c := x.c
-	start := now()
-	res, err := c.c.(driver.Execer).Exec(query, args) //nolint:staticcheck // forwarded as the driver has it
-	if err != driver.ErrSkip {
-		c.event(c.drv.untraced, KindExec, query, start, hashValues(args), err)
-	}
-	return res, err
-}
-
-// QueryContext runs a query on the wrapped connection; it is recorded when
-// its rows are closed.
-func (x connQueryerContext) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	c := x.c
-	start := now()
-	rows, err := c.c.(driver.QueryerContext).QueryContext(c.driverCtx(ctx), query, args)
-	if err == driver.ErrSkip {
-		return rows, err
-	}
-	return c.queried(c.trace(ctx), KindQuery, query, start, HashArgs(args), rows, err)
-}
-
-// Query runs a query on a connection that has only the context-less
-// driver.Queryer; it is recorded in the fallback.
-func (x connQueryer) Query(query string, args []driver.Value) (driver.Rows, error) {
-	c := x.c
-	start := now()
-	rows, err := c.c.(driver.Queryer).Query(query, args) //nolint:staticcheck // forwarded as the driver has it
-	if err == driver.ErrSkip {
-		return rows, err
-	}
-	return c.queried(c.drv.untraced, KindQuery, query, start, hashValues(args), rows, err)
-}
-
-// queried records a failed query at once and wraps the rows of one that
-// ran, to record it when they are closed.
-func (c *conn) queried(t *Trace, kind Kind, query string, start time.Duration, args uint64, rows driver.Rows, err error) (driver.Rows, error) {
-	if err != nil || rows == nil {
-		c.event(t, kind, query, start, args, err)
-		return rows, err
-	}
-	mask := c.rowsMask
-	if t := reflect.TypeOf(rows); t != c.rowsType {
-		mask = rowsMask(rows)
-		c.rowsType, c.rowsMask = t, mask
-	}
-	var e rec
-	c.fill(&e, kind, query, start, args, nil)
-	r := c.spare
-	if r != nil && r.mask == mask {
-		c.spare = nil
-		*r = rowsState{r: rows, conn: c, t: t, rec: e, outer: r.outer, mask: mask}
-	} else {
-		w := wrapRowsIfaces(rowsState{r: rows, conn: c, t: t, rec: e, mask: mask}, mask)
-		r = w.(interface{ self() *rowsState }).self()
-		r.outer = w
-	}
-	return r.outer, nil
-}
-
-// PrepareContext prepares a statement on the wrapped connection.
-func (x connPrepareContext) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	c := x.c
-	start := now()
-	s, err := c.c.(driver.ConnPrepareContext).PrepareContext(c.driverCtx(ctx), query)
-	c.event(c.trace(ctx), KindPrepare, query, start, 0, err)
-	if err != nil {
-		return s, err
-	}
-	return c.wrapStmt(s, query), nil
+	start := clock.Now()
+	tx, err := c.c.Begin() //nolint:staticcheck // forwarded as the driver has it
+	return c.begun(c.drv.untraced, start, tx, err)
 }
 
 // BeginTx begins a transaction on the wrapped connection.
-func (x connBeginTx) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	c := x.c
+func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	t := c.trace(ctx)
-	start := now()
-	tx, err := c.c.(driver.ConnBeginTx).BeginTx(c.driverCtx(ctx), opts)
+	start := clock.Now()
+	tx, err := c.driverBegin(ctx, opts)
+	return c.begun(t, start, tx, err)
+}
+
+// begun records a begin and wraps the transaction it began.
+func (c *conn) begun(t *Trace, start time.Duration, tx driver.Tx, err error) (driver.Tx, error) {
 	c.event(t, KindBegin, "", start, 0, err)
 	if err != nil {
 		return tx, err
@@ -212,38 +254,138 @@ func (x connBeginTx) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 	return &ttx{tx: tx, conn: c, t: t}, nil
 }
 
-// Ping pings the wrapped connection.
-func (x connPinger) Ping(ctx context.Context) error {
-	return x.c.c.(driver.Pinger).Ping(ctx)
+// driverBegin is database/sql's ctxDriverBegin, with its error texts.
+func (c *conn) driverBegin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if bt, ok := c.c.(driver.ConnBeginTx); ok {
+		return bt.BeginTx(c.driverCtx(ctx), opts)
+	}
+	if opts.Isolation != 0 {
+		return nil, errors.New("sql: driver does not support non-default isolation level")
+	}
+	if opts.ReadOnly {
+		return nil, errors.New("sql: driver does not support read-only transactions")
+	}
+	if ctx.Done() == nil {
+		return c.c.Begin() //nolint:staticcheck // the driver has nothing newer
+	}
+	tx, err := c.c.Begin() //nolint:staticcheck // the driver has nothing newer
+	if err == nil {
+		select {
+		default:
+		case <-ctx.Done():
+			tx.Rollback()
+			return nil, ctx.Err()
+		}
+	}
+	return tx, err
 }
 
-// ResetSession resets the wrapped connection.
-func (x connSessionResetter) ResetSession(ctx context.Context) error {
-	return x.c.c.(driver.SessionResetter).ResetSession(ctx)
+// Ping pings the wrapped connection; without a driver.Pinger it is nil, as
+// database/sql has it.
+func (c *conn) Ping(ctx context.Context) error {
+	if p, ok := c.c.(driver.Pinger); ok {
+		return p.Ping(c.driverCtx(ctx))
+	}
+	return nil
+}
+
+// CheckNamedValue asks the wrapped connection. Without a
+// driver.NamedValueChecker it answers driver.ErrSkip, on which database/sql
+// goes on to the checker it would have used first.
+func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
+	if nc, ok := c.c.(driver.NamedValueChecker); ok {
+		return nc.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+// ResetSession resets the wrapped connection, if it can be.
+func (x connReset) ResetSession(ctx context.Context) error {
+	if r, ok := x.c.c.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
 }
 
 // IsValid asks the wrapped connection.
-func (x connValidator) IsValid() bool {
+func (x connValid) IsValid() bool {
 	return x.c.c.(driver.Validator).IsValid()
 }
 
-// CheckNamedValue asks the wrapped connection.
-func (x connNamedValueChecker) CheckNamedValue(nv *driver.NamedValue) error {
-	return x.c.c.(driver.NamedValueChecker).CheckNamedValue(nv)
+// ExecContext runs an exec on the wrapped connection. driver.ErrSkip is
+// no statement: database/sql prepares and runs it as one, which is
+// recorded then.
+func (x connExec) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c := x.c
+	start := clock.Now()
+	var res driver.Result
+	var err error
+	if ec, ok := c.c.(driver.ExecerContext); ok {
+		res, err = ec.ExecContext(c.driverCtx(ctx), query, args)
+	} else {
+		var vals []driver.Value
+		if vals, err = valuesCtx(ctx, args); err == nil {
+			res, err = c.c.(driver.Execer).Exec(query, vals) //nolint:staticcheck // the driver has nothing newer
+		}
+	}
+	if err != driver.ErrSkip {
+		c.event(c.trace(ctx), KindExec, query, start, arghash.Args(args), err)
+	}
+	return res, err
 }
 
-// hashValues hashes the arguments of a context-less call.
-func hashValues(args []driver.Value) uint64 {
-	if len(args) == 0 {
-		return 0
+// QueryContext runs a query on the wrapped connection; it is recorded when
+// its rows are closed.
+func (x connQuery) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c := x.c
+	start := clock.Now()
+	var rows driver.Rows
+	var err error
+	if qc, ok := c.c.(driver.QueryerContext); ok {
+		rows, err = qc.QueryContext(c.driverCtx(ctx), query, args)
+	} else {
+		var vals []driver.Value
+		if vals, err = valuesCtx(ctx, args); err == nil {
+			rows, err = c.c.(driver.Queryer).Query(query, vals) //nolint:staticcheck // the driver has nothing newer
+		}
 	}
-	h := uint64(fnvOffset)
-	for i, v := range args {
-		h = mix(h, uint64(i+1))
-		h = HashValue(h, v)
+	if err == driver.ErrSkip {
+		return rows, err
 	}
-	if h == 0 {
-		h = 1
+	return c.queried(ctx, c.trace(ctx), KindQuery, query, start, arghash.Args(args), rows, err)
+}
+
+// valuesCtx is what database/sql does before a context-less driver call:
+// it turns args into values, refusing names, and gives up if ctx is done.
+func valuesCtx(ctx context.Context, args []driver.NamedValue) ([]driver.Value, error) {
+	vals := make([]driver.Value, len(args))
+	for i, a := range args {
+		if len(a.Name) > 0 {
+			return nil, errors.New("sql: driver does not support the use of Named Parameters")
+		}
+		vals[i] = a.Value
 	}
-	return h
+	select {
+	default:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return vals, nil
+}
+
+// queried records a failed query at once and wraps the rows of one that
+// ran, to record it when they are closed.
+func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args uint64, rows driver.Rows, err error) (driver.Rows, error) {
+	if err != nil || rows == nil {
+		c.event(t, kind, query, start, args, err)
+		return rows, err
+	}
+	r := c.spare
+	if r == nil {
+		r = new(rowsState)
+	}
+	c.spare = nil
+	*r = rowsState{r: rows, conn: c, t: t, ctx: ctx}
+	c.fill(&r.rec, kind, query, start, args, nil)
+	return r, nil
 }

@@ -11,8 +11,6 @@ import (
 	"strings"
 )
 
-//go:generate go run ./internal/genifaces
-
 // An Option configures a wrapped driver.
 type Option func(*config)
 

@@ -2,11 +2,11 @@ package querytrace
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
-	"hash/maphash"
-	"math"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/callstack"
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // Kind tells what a driver call was.
@@ -99,80 +99,6 @@ type Event struct {
 	Stack Stack
 }
 
-// FNV-1a's constants, for the stack hash.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-// mix folds the word v into the hash h with one multiplication, where
-// FNV-1a over the word's eight bytes would take eight dependent ones.
-func mix(h, v uint64) uint64 {
-	h = (h ^ v) * 0x9e3779b97f4a7c15
-	return h ^ h>>29
-}
-
-// argSeed seeds the hashes of text and byte arguments. Argument hashes are
-// compared only within one process, so a per-process seed is fine.
-var argSeed = maphash.MakeSeed()
-
-// HashArgs returns a 64-bit hash of a statement's arguments, the only trace
-// of their values that querytrace keeps. It returns 0 for no arguments.
-// Hashes are comparable within one process, not across processes.
-func HashArgs(args []driver.NamedValue) uint64 {
-	if len(args) == 0 {
-		return 0
-	}
-	h := uint64(fnvOffset)
-	for i := range args {
-		a := &args[i]
-		h = mix(h, uint64(a.Ordinal))
-		if a.Name != "" {
-			h = mix(h, maphash.String(argSeed, a.Name))
-		}
-		h = HashValue(h, a.Value)
-	}
-	if h == 0 {
-		h = 1
-	}
-	return h
-}
-
-// HashValue folds one argument value into the hash h. Values of types other
-// than driver.Value's own are hashed by their type alone: such arguments
-// tell no N+1 from a duplicate, which errs towards reporting an N+1.
-func HashValue(h uint64, v any) uint64 {
-	switch v := v.(type) {
-	case nil:
-		h = mix(h, 1)
-	case int64:
-		h = mix(mix(h, 2), uint64(v))
-	case float64:
-		h = mix(mix(h, 3), math.Float64bits(v))
-	case bool:
-		b := uint64(4)
-		if v {
-			b = 5
-		}
-		h = mix(h, b)
-	case []byte:
-		h = mix(mix(h, 6), maphash.Bytes(argSeed, v))
-	case string:
-		h = mix(mix(h, 7), maphash.String(argSeed, v))
-	case time.Time:
-		h = mix(mix(h, 8), uint64(v.UnixNano()))
-	case int:
-		h = mix(mix(h, 2), uint64(v))
-	case int32:
-		h = mix(mix(h, 2), uint64(v))
-	case uint64:
-		h = mix(mix(h, 2), v)
-	default:
-		h = mix(h, 9)
-	}
-	return h
-}
-
 // rec is one driver call as a trace folds it: an Event with its start on
 // the package clock, its call site already hashed and its stack interned,
 // so that the driver's hot path copies no return addresses. The driver
@@ -180,10 +106,10 @@ func HashValue(h uint64, v any) uint64 {
 type rec struct {
 	sql     string
 	err     error
-	stack   *Stack // interned: shared and never written
-	site    uint64 // stack.hash()
+	stack   *callstack.Stack // interned: shared and never written
+	site    uint64           // stack.hash()
 	args    uint64
-	start   time.Duration // since epoch
+	start   time.Duration // on the package clock (internal/clock)
 	dur     time.Duration
 	rowsDur time.Duration
 	rows    int64
@@ -192,16 +118,15 @@ type rec struct {
 	dialect Dialect
 }
 
-// rec returns e as a trace folds it.
 func (e *Event) rec() rec {
-	site := e.Stack.hash()
+	site := e.Stack.s.Hash()
 	return rec{
 		sql:     e.SQL,
 		err:     e.Err,
-		stack:   intern(&e.Stack, site),
+		stack:   callstack.Intern(&e.Stack.s, site),
 		site:    site,
 		args:    e.ArgsHash,
-		start:   e.Start.Sub(epoch),
+		start:   clock.Of(e.Start),
 		dur:     e.Duration,
 		rowsDur: e.RowsDuration,
 		rows:    e.Rows,
@@ -220,7 +145,6 @@ func (r *rec) dbTime() time.Duration {
 	return r.dur
 }
 
-// statements is how many statements r counts for.
 func (r *rec) statements() int {
 	if !r.kind.IsStatement() {
 		return 0
@@ -231,7 +155,6 @@ func (r *rec) statements() int {
 	return 1
 }
 
-// canceled reports whether the call failed because its context ended.
 func (r *rec) canceled() bool {
 	return r.err != nil && (errors.Is(r.err, context.Canceled) || errors.Is(r.err, context.DeadlineExceeded))
 }

@@ -90,10 +90,11 @@ func ExampleDetector_allow() {
 	db := openInventory("example_allow")
 	defer db.Close()
 
-	d := querytrace.DefaultDetector
-	d.Allow = []querytrace.Allow{{Table: "items", Reason: "three entries at most: the page is paginated"}}
+	d := &querytrace.Detector{
+		Allow: []querytrace.Allow{{Table: "items", Reason: "three entries at most: the page is paginated"}},
+	}
 	ctx, tr := querytrace.Start(context.Background(), "GET /inventory")
-	tr.SetDetector(&d)
+	tr.SetDetector(d)
 	unclaimed(ctx, db)
 	report := tr.Finish()
 

@@ -8,9 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,24 +28,37 @@ type Handler struct {
 	Next http.Handler
 
 	// Name names a request's trace and report; it is what Allow.Route
-	// matches. nil means "METHOD pattern" with the ServeMux pattern that
-	// served the request when Next is (or routes through) a ServeMux,
-	// and "METHOD path" otherwise. It is called twice per request (before
-	// Next for the trace, after it for the report, since the pattern is
-	// known only then) on the request's goroutine.
+	// matches and what warnings and logs carry. nil means "METHOD route":
+	// the route set with SetRoute, else the ServeMux pattern that served
+	// the request when Next is (or routes through) a ServeMux, else the
+	// path with each segment that looks like an id or a token masked
+	// ("/users/{id}", "/reset-password/{id}"), never the query string.
+	// It is called at least twice per request on the request's
+	// goroutine: before Next for the trace, and after it for the report,
+	// since a router knows the route only once it has routed (with chi,
+	// install the Handler with the router's Use and return
+	// chi.RouteContext(r.Context()).RoutePattern(); routers that hand the
+	// route to their own middleware, such as gorilla/mux, gin and echo,
+	// call SetRoute from there instead). It must not return ids, tokens
+	// or other values from the request.
 	Name func(*http.Request) string
 
 	// Logger receives the warnings and reports; nil means slog.Default().
 	Logger *slog.Logger
 
-	// Detector classifies the reports; nil means DefaultDetector. Use
-	// StagingDetector, or a copy with an allow-list, in staging.
+	// Detector classifies the reports; nil means the zero Detector. Use
+	// StagingDetector(), with an allow-list added, in staging.
 	Detector *Detector
 
 	// OnReport, when set, receives the report of each request after the
-	// response is written, on a goroutine of its own: it may be slow, and
-	// reports of several requests may be handed over concurrently. A
-	// panic in it is recovered and logged once.
+	// response is written, on a goroutine other than the request's: it
+	// may be slow, and reports of several requests may be handed over
+	// concurrently (by up to 16 goroutines). Reports wait for it, and for
+	// the log, in a queue of 256; when that is full, because the sinks
+	// fall behind the requests, a report is dropped rather than holding
+	// up the request: Dropped counts them, and a warning says how many,
+	// at most once per WarnInterval. OnFinish sees every report. A panic
+	// in it is recovered and logged once.
 	OnReport func(*http.Request, *Report)
 
 	// OnFinish, when set, receives the report of each request on the
@@ -57,15 +71,31 @@ type Handler struct {
 	OnFinish func(*http.Request, *Report)
 
 	// WarnInterval is how long warnings about one call site are held back
-	// after one was logged; the next says how many were held back. Zero
-	// means a minute; a negative value logs every one.
+	// after one was logged; the next says how many were held back. It
+	// also spaces the warnings about dropped reports and about requests
+	// whose statements missed their context. Zero means a minute; a
+	// negative value logs every one.
 	WarnInterval time.Duration
 
 	mu        sync.Mutex
 	warned    map[string]*warnState
-	inflight  int
-	dropped   int
 	panicOnce sync.Once
+
+	queueOnce sync.Once
+	queue     chan sinkJob // reports waiting for the sinks
+	workers   int          // goroutines draining queue; under mu
+
+	dropped   atomic.Int64 // reports dropped for a full queue
+	unwarned  int64        // dropped reports not yet warned about; under mu
+	dropWarn  time.Time    // when they last were; under mu
+	ctxWarned time.Time    // when a request that missed its context last was; under mu
+}
+
+// Dropped returns how many reports the Handler dropped, since it started
+// serving, because OnReport and the log fell behind the requests: they
+// never reached OnReport nor the log.
+func (h *Handler) Dropped() int64 {
+	return h.dropped.Load()
 }
 
 // Middleware returns a Handler with the defaults around next.
@@ -78,30 +108,41 @@ type warnState struct {
 	suppressed int
 }
 
-// maxInflight bounds the reports being handed to sinks at once: a logger
-// that stalls must not pile up a goroutine per request. Reports past it
-// are dropped and counted in the next warning.
-const maxInflight = 64
+// maxQueued bounds the reports waiting for the sinks, and maxWorkers the
+// goroutines handing them over: a sink that stalls must hold neither the
+// requests nor an unbounded pile of reports and goroutines.
+const (
+	maxQueued  = 256
+	maxWorkers = 16
+)
+
+// A sinkJob is a report waiting for the sinks.
+type sinkJob struct {
+	ctx context.Context
+	r   *http.Request
+	rep *Report
+}
 
 // maxWarned bounds the call sites whose last warning a Handler remembers.
 const maxWarned = 1024
 
 // ServeHTTP serves r through Next with a trace on its context.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, tr := Start(r.Context(), h.name(r))
+	rn := &routeName{}
+	ctx, tr := Start(context.WithValue(r.Context(), routeKey{}, rn), h.name(r, rn))
 	tr.SetDetector(h.Detector)
 	r2 := r.WithContext(ctx)
-	// The route is known once a ServeMux has routed the request, which
+	// The route is known once a router has routed the request, which
 	// is after the trace was started: the trace takes its name before
 	// each report, so that Allow entries by route apply.
 	tw := &timingWriter{w: w, snapshot: func() *Report {
-		tr.rename(h.name(r2))
+		tr.rename(h.name(r2, rn))
 		return tr.Snapshot()
 	}}
 	defer func() {
 		// Deferred so that a panicking handler's trace is still finished
 		// and logged.
-		tr.rename(h.name(r2))
+		tr.rename(h.name(r2, rn))
 		rep := tr.Finish()
 		// A handler that wrote nothing has its headers written by
 		// net/http after this returns: they get the whole report's timing.
@@ -119,51 +160,150 @@ func (h *Handler) logger() *slog.Logger {
 	return h.Logger
 }
 
-func (h *Handler) name(r *http.Request) string {
+func (h *Handler) name(r *http.Request, rn *routeName) string {
 	if h.Name != nil {
 		return h.Name(r)
 	}
-	route := r.Pattern
-	if route == "" {
-		return r.Method + " " + r.URL.Path
-	}
-	// A pattern is "[METHOD ][HOST]/PATH".
-	if i := strings.IndexAny(route, " \t"); i >= 0 {
-		route = strings.TrimLeft(route[i:], " \t")
-	}
-	return r.Method + " " + route
+	return rn.route(r)
 }
 
-// emit hands rep to the sinks on a goroutine of its own, so that the
-// response is complete before any of them runs and a slow one does not
-// hold up the handler's return.
+// emit hands rep to the sinks through the queue, so that the response is
+// complete before any of them runs and a slow one does not hold up the
+// handler's return; when the queue is full, rep is dropped and counted.
 func (h *Handler) emit(r *http.Request, rep *Report) {
-	// Most requests have nothing for the sinks: no OnReport, no N+1 to
-	// warn about, and a logger that drops Debug. They cost no goroutine.
+	// Most requests have nothing for the sinks: no OnReport, nothing to
+	// warn about, and a logger that drops Debug. They cost no hand-over.
 	if h.OnReport == nil {
 		l := h.logger()
-		if !(len(rep.NPlusOne) > 0 && l.Enabled(r.Context(), slog.LevelWarn)) && !l.Enabled(r.Context(), slog.LevelDebug) {
+		warn := len(rep.NPlusOne) > 0 || missedContext(rep)
+		if !(warn && l.Enabled(r.Context(), slog.LevelWarn)) && !l.Enabled(r.Context(), slog.LevelDebug) {
 			return
 		}
 	}
-	h.mu.Lock()
-	if h.inflight >= maxInflight {
-		h.dropped++
+	h.queueOnce.Do(func() { h.queue = make(chan sinkJob, maxQueued) })
+	if !h.enqueue(sinkJob{context.WithoutCancel(r.Context()), r, rep}) {
+		h.dropped.Add(1)
+		h.mu.Lock()
+		h.unwarned++
 		h.mu.Unlock()
 		return
 	}
-	h.inflight++
+	// A worker leaves only when it finds the queue empty under mu, so
+	// after the send above there is one, or this starts one; more start
+	// while the queue holds more reports than there are workers.
+	h.mu.Lock()
+	if h.workers == 0 || h.workers < maxWorkers && len(h.queue) > h.workers {
+		h.workers++
+		go h.work()
+	}
 	h.mu.Unlock()
-	ctx := context.WithoutCancel(r.Context())
-	go func() {
-		defer func() {
-			h.mu.Lock()
-			h.inflight--
+}
+
+// enqueue puts j in the queue, and reports whether there was room. A full
+// queue gets one chance to drain: the request's goroutine yields once to
+// let the workers run (on a busy machine they may not have been scheduled
+// yet), and never waits longer.
+func (h *Handler) enqueue(j sinkJob) bool {
+	for try := 0; ; try++ {
+		select {
+		case h.queue <- j:
+			return true
+		default:
+		}
+		if try == 1 {
+			return false
+		}
+		h.mu.Lock()
+		if h.workers < maxWorkers {
+			h.workers++
+			go h.work()
+		}
+		h.mu.Unlock()
+		runtime.Gosched()
+	}
+}
+
+// work hands queued reports to the sinks until the queue is empty.
+func (h *Handler) work() {
+	for {
+		select {
+		case j := <-h.queue:
+			h.warnDropped(j.ctx)
+			h.log(j.ctx, j.rep)
+			h.callOnReport(j.ctx, j.r, j.rep)
+			continue
+		default:
+		}
+		h.mu.Lock()
+		if len(h.queue) == 0 {
+			h.workers--
 			h.mu.Unlock()
-		}()
-		h.log(ctx, rep)
-		h.callOnReport(ctx, r, rep)
-	}()
+			return
+		}
+		h.mu.Unlock()
+	}
+}
+
+// interval returns WarnInterval with its default.
+func (h *Handler) interval() time.Duration {
+	if h.WarnInterval == 0 {
+		return time.Minute
+	}
+	return h.WarnInterval
+}
+
+// due reports whether a warning last logged at *last may be logged again
+// at now, and if so records now. The caller holds h.mu.
+func (h *Handler) due(last *time.Time, now time.Time) bool {
+	if iv := h.interval(); iv > 0 && !last.IsZero() && now.Sub(*last) < iv {
+		return false
+	}
+	*last = now
+	return true
+}
+
+// warnDropped logs how many reports were dropped since the last such
+// warning, at most once per WarnInterval.
+func (h *Handler) warnDropped(ctx context.Context) {
+	h.mu.Lock()
+	n := h.unwarned
+	if n == 0 || !h.due(&h.dropWarn, time.Now()) {
+		h.mu.Unlock()
+		return
+	}
+	h.unwarned = 0
+	h.mu.Unlock()
+	h.safely(func() {
+		h.logger().LogAttrs(ctx, slog.LevelWarn,
+			fmt.Sprintf("querytrace: %s dropped: OnReport and the log fell behind the requests", plural(int(n), "report", "reports")),
+			slog.Int64("reports_dropped", n), slog.Int64("reports_dropped_total", h.dropped.Load()))
+	})
+}
+
+// missedContext reports whether rep is of a trace that saw no statement
+// while statements ran outside any trace: most likely the request's own,
+// run with a context that does not carry its trace.
+func missedContext(rep *Report) bool {
+	return rep.Statements == 0 && rep.Unattributed > 0
+}
+
+// warnMissedContext logs, at most once per WarnInterval, that a request
+// saw none of the statements that ran while it was served, and how to
+// pass its context.
+func (h *Handler) warnMissedContext(ctx context.Context, rep *Report) {
+	h.mu.Lock()
+	ok := h.due(&h.ctxWarned, time.Now())
+	h.mu.Unlock()
+	if !ok {
+		return
+	}
+	h.safely(func() {
+		h.logger().LogAttrs(ctx, slog.LevelWarn,
+			fmt.Sprintf("querytrace: %s saw no statements while %s ran outside any trace: run them with the request's context "+
+				"(r.Context(); gin: engine.ContextWithFallback = true or c.Request.Context(); echo: c.Request().Context(); fiber: c.UserContext())",
+				rep.Name, plural(rep.Unattributed, "statement", "statements")),
+			slog.String("route", rep.Name), slog.Int("unattributed", rep.Unattributed))
+	})
 }
 
 func (h *Handler) callOnReport(ctx context.Context, r *http.Request, rep *Report) {
@@ -210,13 +350,17 @@ func (h *Handler) safely(f func()) {
 }
 
 // log writes a warning per N+1 (at most one per call site per
-// WarnInterval) and the report at Debug.
+// WarnInterval), one about a request that missed its context, and the
+// report at Debug.
 func (h *Handler) log(ctx context.Context, rep *Report) {
 	l := h.logger()
+	if missedContext(rep) {
+		h.warnMissedContext(ctx, rep)
+	}
 	now := time.Now()
 	for i := range rep.NPlusOne {
 		f := &rep.NPlusOne[i]
-		ok, suppressed, dropped := h.allowWarning(f, now)
+		ok, suppressed := h.allowWarning(f, now)
 		if !ok {
 			continue
 		}
@@ -226,9 +370,6 @@ func (h *Handler) log(ctx context.Context, rep *Report) {
 		}
 		if suppressed > 0 {
 			attrs = append(attrs, slog.Int("suppressed", suppressed))
-		}
-		if dropped > 0 {
-			attrs = append(attrs, slog.Int("reports_dropped", dropped))
 		}
 		msg := fmt.Sprintf("querytrace: N+1: %s at %s", times(f.Count), f.CallSite())
 		h.safely(func() { l.LogAttrs(ctx, slog.LevelWarn, msg, attrs...) })
@@ -241,22 +382,17 @@ func (h *Handler) log(ctx context.Context, rep *Report) {
 }
 
 // allowWarning decides whether a warning about f is logged now, and if so
-// how many about its call site were held back since the last one and how
-// many reports were dropped for a busy sink.
-func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed, dropped int) {
-	interval := h.WarnInterval
-	if interval == 0 {
-		interval = time.Minute
-	}
+// how many about its call site were held back since the last one.
+func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed int) {
+	interval := h.interval()
 	key := f.CallSite()
 	if key == "" && f.Group != nil {
 		key = f.Group.Shape // no call sites (WithoutStacks): one per shape
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	dropped, h.dropped = h.dropped, 0
 	if interval < 0 {
-		return true, 0, dropped
+		return true, 0
 	}
 	if h.warned == nil {
 		h.warned = make(map[string]*warnState)
@@ -264,8 +400,7 @@ func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed, 
 	st := h.warned[key]
 	if st != nil && now.Sub(st.last) < interval {
 		st.suppressed++
-		h.dropped += dropped // not logged: keep the count for the next one
-		return false, 0, 0
+		return false, 0
 	}
 	if st == nil {
 		if len(h.warned) >= maxWarned {
@@ -281,7 +416,7 @@ func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed, 
 		}
 	}
 	suppressed, st.suppressed, st.last = st.suppressed, 0, now
-	return true, suppressed, dropped
+	return true, suppressed
 }
 
 // timingWriter adds a Server-Timing header from the trace as it stands
@@ -311,6 +446,9 @@ func serverTiming(rep *Report) string {
 	if n := len(rep.NPlusOne); n > 0 {
 		desc += ", " + strconv.Itoa(n) + " N+1"
 	}
+	if n := rep.Unattributed; n > 0 {
+		desc += ", " + strconv.Itoa(n) + " unattributed"
+	}
 	return `db;dur=` + ms + `;desc="` + desc + `"`
 }
 
@@ -333,6 +471,18 @@ func (t *timingWriter) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the underlying writer's
 // deadlines and other extensions.
 func (t *timingWriter) Unwrap() http.ResponseWriter { return t.w }
+
+// FlushError writes the headers, with the timing, and flushes through
+// whatever the writer underneath offers. http.ResponseController looks
+// for FlushError, then Flush, then Unwrap on each writer of a chain in
+// turn, so it finds this one before it can unwrap past querytrace, even
+// when the writer around it (a middleware's) has only Unwrap; and since
+// it is not Flush, a handler that asks for http.Flusher still gets the
+// answer of the writer underneath.
+func (t *timingWriter) FlushError() error {
+	t.writeTiming(nil)
+	return http.NewResponseController(t.w).Flush()
+}
 
 // The optional interfaces of a ResponseWriter, each on its own type, so
 // that wrap offers exactly those the underlying writer has: a handler that

@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -376,5 +377,224 @@ func TestHandlerOnFinish(t *testing.T) {
 	}
 	if r := wait(t, ch); r != got {
 		t.Errorf("OnReport got another report than OnFinish")
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Middleware shapes around a ResponseWriter, as found in the wild.
+type (
+	// unwrapOnly has only Unwrap: the shape Go recommends for a
+	// middleware's writer since http.ResponseController.
+	unwrapOnly struct{ http.ResponseWriter }
+	// withFlush implements Flush itself, and Unwrap.
+	withFlush struct{ http.ResponseWriter }
+)
+
+func (u unwrapOnly) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+func (f withFlush) Unwrap() http.ResponseWriter  { return f.ResponseWriter }
+func (f withFlush) Flush()                       { http.NewResponseController(f.ResponseWriter).Flush() }
+
+// snoop wraps w as httpsnoop does: exactly w's optional interfaces (here
+// Flusher, the one that matters), each hooked, plus Unwrap.
+func snoop(w http.ResponseWriter) http.ResponseWriter {
+	if _, ok := w.(http.Flusher); ok {
+		return withFlush{w}
+	}
+	return unwrapOnly{w}
+}
+
+// TestHandlerFlushThroughMiddleware checks that a handler that flushes
+// before its last statement, with http.ResponseController or
+// http.Flusher, sends a Server-Timing header with the statements so far,
+// whichever middleware sits around or inside querytrace.
+func TestHandlerFlushThroughMiddleware(t *testing.T) {
+	db := openSeed(t, 2)
+	type mw func(http.Handler) http.Handler
+	wrapWith := func(wrap func(http.ResponseWriter) http.ResponseWriter) mw {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(wrap(w), r) })
+		}
+	}
+	qt := func(next http.Handler) http.Handler { return &Handler{Next: next, Logger: slog.New(&logRecorder{})} }
+	unwrap := wrapWith(func(w http.ResponseWriter) http.ResponseWriter { return unwrapOnly{w} })
+	flush := wrapWith(func(w http.ResponseWriter) http.ResponseWriter { return withFlush{w} })
+	snooped := wrapWith(snoop)
+	shapes := []struct {
+		name  string
+		chain []mw // outermost first
+	}{
+		{"querytrace alone", []mw{qt}},
+		{"querytrace inside Unwrap-only", []mw{unwrap, qt}},
+		{"querytrace outside Unwrap-only", []mw{qt, unwrap}},
+		{"querytrace inside two Unwrap-only", []mw{unwrap, unwrap, qt}},
+		{"querytrace inside Flusher", []mw{flush, qt}},
+		{"querytrace outside Flusher", []mw{qt, flush}},
+		{"querytrace inside httpsnoop-like", []mw{snooped, qt}},
+		{"querytrace outside httpsnoop-like", []mw{qt, snooped}},
+		{"querytrace between Unwrap-only and Flusher", []mw{unwrap, qt, flush}},
+	}
+	flushers := map[string]func(http.ResponseWriter) error{
+		"ResponseController": func(w http.ResponseWriter) error { return http.NewResponseController(w).Flush() },
+		"Flusher": func(w http.ResponseWriter) error {
+			f, ok := w.(http.Flusher)
+			if !ok {
+				return http.ErrNotSupported
+			}
+			f.Flush()
+			return nil
+		},
+	}
+	for _, s := range shapes {
+		for fname, flushIt := range flushers {
+			var flushErr error
+			var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				db.QueryRowContext(r.Context(), `SELECT count(*) FROM entries`).Scan(new(int))
+				flushErr = flushIt(w)
+				db.QueryRowContext(r.Context(), `SELECT count(*) FROM items`).Scan(new(int))
+				w.Write([]byte("done"))
+			})
+			for i := len(s.chain) - 1; i >= 0; i-- {
+				h = s.chain[i](h)
+			}
+			srv := httptest.NewServer(h)
+			resp, err := http.Get(srv.URL + "/stream")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			srv.Close()
+			if flushErr == http.ErrNotSupported {
+				continue // no Flusher in reach of a type assertion: nothing was flushed
+			}
+			want := `desc="1 statement"` // the headers went out with the flush
+			if got := resp.Header.Get("Server-Timing"); !strings.Contains(got, want) || string(body) != "done" || flushErr != nil {
+				t.Errorf("%s, %s: Server-Timing %q (want %s), body %q, flush error %v", s.name, fname, got, want, body, flushErr)
+			}
+		}
+	}
+}
+
+// TestHandlerDropped checks the contract of OnReport under load: every
+// report reaches it or is counted by Dropped, exactly.
+func TestHandlerDropped(t *testing.T) {
+	var delivered atomic.Int64
+	h := &Handler{
+		Logger:   slog.New(slog.DiscardHandler),
+		Next:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }),
+		OnReport: func(*http.Request, *Report) { delivered.Add(1) },
+	}
+	const goroutines, requests = 16, 2000
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range requests {
+				serve(h, "/load")
+			}
+		}()
+	}
+	wg.Wait()
+	const total = goroutines * requests
+	deadline := time.Now().Add(30 * time.Second)
+	for delivered.Load()+h.Dropped() < total && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // room for a report counted twice
+	if d, n := delivered.Load(), h.Dropped(); d+n != total {
+		t.Errorf("%d delivered + %d dropped = %d, want %d requests", d, n, d+n, total)
+	} else {
+		t.Logf("%d delivered, %d dropped", d, n)
+	}
+}
+
+// TestHandlerDroppedWarning checks that dropped reports are warned about,
+// with their count, at most once per WarnInterval, when a sink stalls.
+func TestHandlerDroppedWarning(t *testing.T) {
+	logs := &logRecorder{}
+	release := make(chan struct{})
+	var delivered atomic.Int64
+	h := &Handler{
+		Logger: slog.New(logs),
+		Next:   http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}),
+		OnReport: func(*http.Request, *Report) {
+			<-release
+			delivered.Add(1)
+		},
+	}
+	const total = maxQueued + maxWorkers + 100
+	for range total {
+		serve(h, "/stalled")
+	}
+	if n := h.Dropped(); n < 100 {
+		t.Errorf("Dropped() = %d with a stalled sink after %d requests, want at least 100", n, total)
+	}
+	close(release)
+	for deadline := time.Now().Add(10 * time.Second); delivered.Load()+h.Dropped() < total && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	warns, attrs := logs.at(slog.LevelWarn)
+	if len(warns) != 1 || !strings.Contains(warns[0], "dropped") || !strings.Contains(attrs[0], "reports_dropped=") {
+		t.Errorf("warnings %q %q, want one about the dropped reports", warns, attrs)
+	}
+	if d, n := delivered.Load(), h.Dropped(); d+n != total {
+		t.Errorf("%d delivered + %d dropped, want %d", d, n, total)
+	}
+}
+
+// TestHandlerUnattributed checks that a request whose statements ran with
+// a context that does not carry its trace (gin's *gin.Context without
+// ContextWithFallback behaves so) is told about them, and that the
+// Handler warns, once, naming the fix.
+func TestHandlerUnattributed(t *testing.T) {
+	db := openSeed(t, 3)
+	logs := &logRecorder{}
+	onReport, ch := reports()
+	h := &Handler{Logger: slog.New(logs), OnReport: onReport,
+		Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// A framework's context that does not wrap the request's.
+			ctx := context.Background()
+			for range 3 {
+				db.QueryRowContext(ctx, `SELECT count(*) FROM entries`).Scan(new(int))
+			}
+			w.Write([]byte("ok"))
+		})}
+	for i := range 2 {
+		w := serve(h, "/gin-like")
+		rep := wait(t, ch)
+		if rep.Statements != 0 || rep.Unattributed < 3 {
+			t.Errorf("request %d: %d statements, %d unattributed; want 0 and at least 3", i, rep.Statements, rep.Unattributed)
+		}
+		if st := w.Header().Get("Server-Timing"); !strings.Contains(st, "unattributed") {
+			t.Errorf("Server-Timing %q does not say the statements were not attributed", st)
+		}
+		if !strings.Contains(rep.String(), "not attributed") || !strings.Contains(mustJSON(t, rep), `"unattributed":`) {
+			t.Errorf("text or JSON report does not show the unattributed statements:\n%s", rep)
+		}
+	}
+	warns, _ := logs.at(slog.LevelWarn)
+	if len(warns) != 1 || !strings.Contains(warns[0], "ContextWithFallback") || !strings.Contains(warns[0], "GET /gin-like") {
+		t.Errorf("warnings %q, want one naming the route and the fix", warns)
+	}
+
+	// With the request's context the statements are the request's.
+	h.Next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		db.QueryRowContext(r.Context(), `SELECT count(*) FROM entries`).Scan(new(int))
+	})
+	serve(h, "/attributed")
+	if rep := wait(t, ch); rep.Statements != 1 {
+		t.Errorf("with r.Context(): %d statements, want 1", rep.Statements)
 	}
 }

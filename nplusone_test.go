@@ -499,7 +499,7 @@ func TestScenarios(t *testing.T) {
 		},
 		{
 			name: "staging: below the floor",
-			det:  &StagingDetector,
+			det:  StagingDetector(),
 			run: func(ctx context.Context, db *sql.DB) error {
 				for i := 0; i < 6; i++ {
 					if err := db.QueryRowContext(ctx, `SELECT name FROM entries WHERE id = ?`, i+1).Scan(new(string)); err != nil {
@@ -582,42 +582,42 @@ func TestClassify(t *testing.T) {
 		kinds []string
 		check func(t *testing.T, r *Report)
 	}{
-		{name: "n+1", det: DefaultDetector, groups: []Group{loop(10)}, kinds: []string{"n+1"}},
-		{name: "once is nothing", det: DefaultDetector, groups: []Group{loop(1)}, kinds: []string{""}},
+		{name: "n+1", det: Detector{}, groups: []Group{loop(10)}, kinds: []string{"n+1"}},
+		{name: "once is nothing", det: Detector{}, groups: []Group{loop(1)}, kinds: []string{""}},
 		{name: "zero detector flags at 2", groups: []Group{loop(2)}, kinds: []string{"n+1"}},
-		{name: "staging: 4 repeats are too few", det: StagingDetector,
+		{name: "staging: 4 repeats are too few", det: *StagingDetector(),
 			groups: []Group{with(loop(4), func(g *Group) { g.Total = time.Second })}, kinds: []string{""}},
-		{name: "staging: under the floor", det: StagingDetector, groups: []Group{loop(10)}, kinds: []string{""}},
-		{name: "staging: flagged", det: StagingDetector, groups: []Group{loop(60)}, kinds: []string{"n+1"}},
-		{name: "duplicate", det: DefaultDetector,
+		{name: "staging: under the floor", det: *StagingDetector(), groups: []Group{loop(10)}, kinds: []string{""}},
+		{name: "staging: flagged", det: *StagingDetector(), groups: []Group{loop(60)}, kinds: []string{"n+1"}},
+		{name: "duplicate", det: Detector{},
 			groups: []Group{with(loop(5), func(g *Group) { g.Distinct, g.Repeats = 1, 4 })}, kinds: []string{"duplicate"}},
-		{name: "no arguments repeated is a duplicate", det: DefaultDetector,
+		{name: "no arguments repeated is a duplicate", det: Detector{},
 			groups: []Group{{Shape: "select * from settings", Count: 3, Distinct: 1, Repeats: 2}}, kinds: []string{"duplicate"}},
-		{name: "offset pages", det: DefaultDetector,
+		{name: "offset pages", det: Detector{},
 			groups: []Group{{Shape: "select * from t order by id limit ? offset ?", Count: 4, Distinct: 4, Rows: 337, MinRows: 37, MaxRows: 100, LastRows: 37}},
 			kinds:  []string{"batched"}},
-		{name: "uneven pages are no paging", det: DefaultDetector,
+		{name: "uneven pages are no paging", det: Detector{},
 			groups: []Group{{Shape: "select * from t where a = ? limit ?", Count: 4, Distinct: 4, Rows: 287, MinRows: 37, MaxRows: 100, LastRows: 37}},
 			kinds:  []string{"n+1"}},
-		{name: "pages without LIMIT are no paging", det: DefaultDetector,
+		{name: "pages without LIMIT are no paging", det: Detector{},
 			groups: []Group{{Shape: "select * from t where a = ?", Count: 3, Distinct: 3, Rows: 300, MinRows: 100, MaxRows: 100, LastRows: 100}},
 			kinds:  []string{"n+1"}},
-		{name: "fixed fan-out", det: DefaultDetector,
+		{name: "fixed fan-out", det: Detector{},
 			groups: []Group{with(loop(3), func(g *Group) { g.Overlapped = 2 })}, kinds: []string{""}},
-		{name: "parallel loop over a source", det: DefaultDetector,
+		{name: "parallel loop over a source", det: Detector{},
 			groups: []Group{list(3), with(loop(3), func(g *Group) { g.Overlapped = 2 })}, kinds: []string{"", "n+1"}},
-		{name: "begin, commit, savepoint, set never count", det: DefaultDetector,
+		{name: "begin, commit, savepoint, set never count", det: Detector{},
 			groups: []Group{
 				{Shape: "begin", Count: 5, Distinct: 1}, {Shape: "commit", Count: 5, Distinct: 1},
 				{Shape: "savepoint ?", Count: 5, Distinct: 5}, {Shape: "set search_path = ?", Count: 5, Distinct: 5},
 			},
 			kinds: []string{"", "", "", ""}},
-		{name: "prepares alone never count", det: DefaultDetector,
+		{name: "prepares alone never count", det: Detector{},
 			groups: []Group{with(loop(5), func(g *Group) { g.Kind = KindPrepare })}, kinds: []string{""}},
-		{name: "slow", det: DefaultDetector,
+		{name: "slow", det: Detector{},
 			groups: []Group{{Shape: "select * from big", Count: 1, Distinct: 1, Max: 600 * time.Millisecond, Total: 600 * time.Millisecond}},
 			kinds:  []string{"slow"}},
-		{name: "paused slow", det: DefaultDetector,
+		{name: "paused slow", det: Detector{},
 			groups: []Group{{Shape: "select * from big", Count: 1, Distinct: 1, Max: time.Second, Total: time.Second, Paused: "nightly report"}},
 			kinds:  []string{"allowed:slow"}},
 		{name: "allow by call site", det: Detector{Allow: []Allow{{CallSite: "store/db.go:40", Reason: "bounded: 3 rows"}}},
@@ -646,7 +646,7 @@ func TestClassify(t *testing.T) {
 					t.Errorf("the text report does not show the entry without a reason:\n%s", r)
 				}
 			}},
-		{name: "source: ran once and k == 1 first", det: DefaultDetector,
+		{name: "source: ran once and k == 1 first", det: Detector{},
 			groups: []Group{list(5), list(10), with(loop(10), func(g *Group) { g.Count, g.Rows = 10, 10 })},
 			kinds:  []string{"", "", "n+1"},
 			check: func(t *testing.T, r *Report) {
@@ -654,7 +654,7 @@ func TestClassify(t *testing.T) {
 					t.Errorf("source #%d, per row %d; want #2, 1", f.Source.ID, f.PerRow)
 				}
 			}},
-		{name: "source: whole multiple", det: DefaultDetector,
+		{name: "source: whole multiple", det: Detector{},
 			groups: []Group{list(5), loop(10)},
 			kinds:  []string{"", "n+1"},
 			check: func(t *testing.T, r *Report) {
@@ -662,7 +662,7 @@ func TestClassify(t *testing.T) {
 					t.Errorf("source %v, per row %d; want #1, 2", f.Source, f.PerRow)
 				}
 			}},
-		{name: "source: nearest earlier among equals, never a later one", det: DefaultDetector,
+		{name: "source: nearest earlier among equals, never a later one", det: Detector{},
 			groups: []Group{list(10), list(10), with(loop(10), func(g *Group) { g.FirstSeq = 25 }), list(10)},
 			kinds:  []string{"", "", "n+1", ""},
 			check: func(t *testing.T, r *Report) {
@@ -670,7 +670,7 @@ func TestClassify(t *testing.T) {
 					t.Errorf("source %v, want #2", f.Source)
 				}
 			}},
-		{name: "source: not too many per row, not a single row", det: DefaultDetector,
+		{name: "source: not too many per row, not a single row", det: Detector{},
 			groups: []Group{list(1), list(2), loop(10)},
 			kinds:  []string{"", "", "n+1"},
 			check: func(t *testing.T, r *Report) {
@@ -704,41 +704,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestLoopFix(t *testing.T) {
-	cases := []struct {
-		shape string
-		pg    bool
-		want  string
-	}{
-		{"select count(*) from items where entry_id = ? and user_id is null", false,
-			"one query for all rows: select entry_id, count(*) from items where entry_id in (...) and user_id is null group by entry_id"},
-		{"select count(*) from items where entry_id = ? and user_id is null", true,
-			"one query for all rows: select entry_id, count(*) from items where entry_id = any($1) and user_id is null group by entry_id with the keys as an array"},
-		{"select coalesce(sum(ri.quantity), ?) from request_items ri join requests r on r.id = ri.request_id where ri.entry_id = ? and r.status = ?", false,
-			"one query for all rows: select ri.entry_id, coalesce(sum(ri.quantity), ?) from request_items ri join requests r on r.id = ri.request_id where ri.entry_id in (...) and r.status = ? group by ri.entry_id"},
-		{"select count(*) from items where user_id is null and entry_id = ? order by ?", false,
-			"one query for all rows: select entry_id, count(*) from items where user_id is null and entry_id in (...) group by entry_id order by ?"},
-		{"select status, count(*) from requests where entry_id = ? group by status", false,
-			"one query for all rows: select entry_id, status, count(*) from requests where entry_id in (...) group by entry_id, status"},
-		{"select name from users where id = ?", false, "one query for all rows: select id, name from users where id in (...)"},
-		{"select * from users where id = ? limit ?", true, "one query for all rows: select * from users where id = any($1) limit ?"},
-		{"select u.id, u.name from users u where u.id = ?", false, "one query for all rows: select u.id, u.name from users u where u.id in (...)"},
-		{"insert into items(entry_id, user_id) values (?, ?) returning id", true,
-			"one statement for all rows: insert into items(entry_id, user_id) values (?, ?), (?, ?), ... returning id, or COPY (pgx CopyFrom)"},
-		{"update items set user_id = ?, updated_at = ? where id = ? and deleted_at is null", false,
-			"one statement for all rows: update items set user_id = v.user_id, updated_at = v.updated_at from (values (?, ?, ?), ...) as v(id, user_id, updated_at) where items.id = v.id and deleted_at is null"},
-		{"update items set n = n + ? where id = ?", false, "update all rows in one statement: UPDATE ... FROM (VALUES ...) joined on the key"},
-		{"delete from sessions where user_id = ?", true, "one statement for all rows: delete from sessions where user_id = any($1)"},
-		{"select * from t where a > ?", false, "fetch all rows in one statement: in (...) over the keys, or a join to the source query"},
-	}
-	for _, c := range cases {
-		g := &Group{Shape: c.shape, Verb: verbOf(c.shape)}
-		if got := loopFix(g, nil, c.pg); got != c.want {
-			t.Errorf("loopFix(%q, pg=%v)\n got %s\nwant %s", c.shape, c.pg, got, c.want)
-		}
-	}
-}
-
 func TestDetectorCheck(t *testing.T) {
 	d := Detector{Allow: []Allow{
 		{Table: "users", Reason: "fine"},
@@ -749,8 +714,8 @@ func TestDetectorCheck(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `entry 1 (Table "posts") has no Reason`) || !strings.Contains(err.Error(), "entry 2") {
 		t.Errorf("Check() = %v, want entries 1 and 2 named", err)
 	}
-	if err := DefaultDetector.Check(); err != nil {
-		t.Errorf("DefaultDetector.Check() = %v", err)
+	if err := StagingDetector().Check(); err != nil {
+		t.Errorf("StagingDetector().Check() = %v", err)
 	}
 }
 

@@ -8,49 +8,76 @@ import (
 // A Report is what a finished trace found: how many statements ran, how
 // much database time they took, which ones, from where, and what repeats.
 // It holds no argument values and no SQL literals.
+//
+// A report renders itself for people (String, WriteText), for programs
+// (MarshalJSON, whose keys are its own and documented there) and for
+// log/slog (LogValue).
 type Report struct {
-	Name  string        `json:"name"`
-	Start time.Time     `json:"start"`
-	Wall  time.Duration `json:"wall_ns"`
+	// Name is the trace's name; Start and Wall when it started and how
+	// long it ran until Finish (or Snapshot).
+	Name  string
+	Start time.Time
+	Wall  time.Duration
 
 	// DBTime is the time spent in driver calls, for queries until their
 	// rows were closed.
-	DBTime time.Duration `json:"db_time_ns"`
+	DBTime time.Duration
 
 	// Statements counts the queries and execs that ran, direct, prepared
 	// or inside a transaction. A pgx batch counts each of its statements.
-	Statements   int   `json:"statements"`
-	Prepares     int   `json:"prepares"`
-	Begins       int   `json:"begins"`
-	Commits      int   `json:"commits"`
-	Rollbacks    int   `json:"rollbacks"`
-	Rows         int64 `json:"rows"`
-	Errors       int   `json:"errors"`
-	Canceled     int   `json:"canceled"`
-	EventsKept   int   `json:"events_kept"`
-	EventsMissed int   `json:"events_missed"`
+	// Prepares, Begins (transactions begun), Commits and Rollbacks are
+	// counted on their own.
+	Statements int
+	Prepares   int
+	Begins     int
+	Commits    int
+	Rollbacks  int
+
+	// Rows is the number of rows read, or affected where the source
+	// knows it cheaply.
+	Rows int64
+
+	// Errors counts the driver calls that failed, Canceled those of them
+	// that failed because their context ended.
+	Errors   int
+	Canceled int
+
+	// EventsKept is how many single events Events returns; EventsMissed
+	// how many more the trace counted but did not keep.
+	EventsKept   int
+	EventsMissed int
+
+	// Unattributed counts the statements that ran outside any trace, in
+	// the whole process, while this trace was open: with a context that
+	// carries no trace (context.Background(), or a framework's own
+	// context such as gin's *gin.Context without ContextWithFallback) or
+	// through a legacy call without one. They are not part of this
+	// report and may belong to other work running at the same time; a
+	// request with no Statements and some Unattributed most likely ran
+	// its own statements without its context.
+	Unattributed int `json:"unattributed"`
 
 	// Groups are the statements grouped by shape and call site, the most
 	// costly first.
-	Groups []*Group `json:"groups"`
+	Groups []*Group
 
 	// NPlusOne lists the N+1 patterns: one statement run again and again
 	// from one call site with different arguments.
-	NPlusOne []Finding `json:"n_plus_one"`
+	NPlusOne []Finding
 
 	// Duplicates lists statements repeated with the same arguments.
-	Duplicates []Finding `json:"duplicates"`
+	Duplicates []Finding
 
 	// Slow lists groups with a statement slower than Detector.Slow.
-	Slow []Finding `json:"slow"`
+	Slow []Finding
 
 	// Batched lists repeats that read pages of a result (LIMIT/OFFSET or
 	// keyset): reported for information, not as a problem.
-	Batched []Finding `json:"batched"`
+	Batched []Finding
 
 	// Allowed lists repeats that would have been findings but for an
 	// allow-list entry or a Pause, with its reason.
-	Allowed []Finding `json:"allowed"`
+	Allowed []Finding
 
 	// sample is the trace's sample of events, turned into EventSamples
 	// only when Events asks: most reports are never looked at that
@@ -62,61 +89,66 @@ type Report struct {
 // A Group is the statements of a trace that share a shape and a call site.
 type Group struct {
 	// ID numbers the group in its report, in order of first appearance.
-	ID          int    `json:"id"`
-	Shape       string `json:"shape"`
-	Fingerprint uint64 `json:"fingerprint"`
+	ID int
+
+	// Shape is the statements' normalized text (see Normalize), and
+	// Fingerprint its hash (see Fingerprint).
+	Shape       string
+	Fingerprint uint64
 
 	// Verb is the statement's verb: select, insert, update, delete, ...
-	Verb string `json:"verb"`
+	Verb string
 
 	// Kind is the kind of the group's first event.
-	Kind Kind `json:"-"`
+	Kind Kind
 
 	// Dialect is the dialect its statements were read in: the driver
 	// wrapper's (WithDialect, or guessed from the driver), or
 	// DialectPostgres from the pgx tracer. Fixes follow it.
-	Dialect Dialect `json:"-"`
+	Dialect Dialect
 
 	// Count is how many times the group ran; Statements how many
 	// statements that was (more than Count for pgx batches).
-	Count      int `json:"count"`
-	Statements int `json:"statements"`
+	Count      int
+	Statements int
 
 	// Distinct is the number of distinct argument sets seen (counted
 	// exactly up to 16); Repeats the executions whose arguments had
 	// been seen before in the group.
-	Distinct int `json:"distinct_args"`
-	Repeats  int `json:"repeated_args"`
+	Distinct int
+	Repeats  int
 
-	Errors int           `json:"errors"`
-	Total  time.Duration `json:"total_ns"`
-	Max    time.Duration `json:"max_ns"`
+	// Errors counts the executions that failed; Total is their summed
+	// time and Max the longest.
+	Errors int
+	Total  time.Duration
+	Max    time.Duration
 
 	// Rows is the sum of the rows read; MinRows, MaxRows and LastRows
 	// those of single executions.
-	Rows     int64 `json:"rows"`
-	MinRows  int64 `json:"min_rows"`
-	MaxRows  int64 `json:"max_rows"`
-	LastRows int64 `json:"last_rows"`
+	Rows     int64
+	MinRows  int64
+	MaxRows  int64
+	LastRows int64
 
 	// First is when the group's first statement started and Last when
 	// its last one ended, from the start of the trace; FirstSeq and
 	// LastSeq are their positions among the trace's events.
-	First    time.Duration `json:"first_ns"`
-	Last     time.Duration `json:"last_ns"`
-	FirstSeq int           `json:"first_seq"`
-	LastSeq  int           `json:"last_seq"`
+	First    time.Duration
+	Last     time.Duration
+	FirstSeq int
+	LastSeq  int
 
 	// Overlapped counts executions that started before the previous one
 	// of the group had ended: concurrent fan-out, not a loop.
-	Overlapped int `json:"overlapped"`
+	Overlapped int
 
 	// Stack is the application's own frames that issued the group, the
 	// innermost first.
-	Stack []Frame `json:"stack"`
+	Stack []Frame
 
 	// Paused is the reason given to Pause, when the group ran under one.
-	Paused string `json:"paused,omitempty"`
+	Paused string
 }
 
 // Mean returns the mean time of one execution.
@@ -128,13 +160,13 @@ func (g *Group) Mean() time.Duration {
 }
 
 // CallSite returns the group's innermost application frame as
-// "dir/file.go:42", or "" when none is known.
+// Frame.String prints it, file, line and function
+// ("store/items.go:42 store.(*DB).Items"), or "" when none is known.
 func (g *Group) CallSite() string {
 	if len(g.Stack) == 0 {
 		return ""
 	}
-	f := g.Stack[0]
-	return f.String()
+	return g.Stack[0].String()
 }
 
 // Events returns a bounded sample of the trace's single events, the first
@@ -213,14 +245,14 @@ func (raw *rawTrace) report() *Report {
 			FirstSeq:    g.firstSeq,
 			LastSeq:     g.lastSeq,
 			Overlapped:  g.overlapped,
-			Stack:       g.stack.appFrames(stackFrames),
+			Stack:       framesOf(g.stack.AppFrames(stackFrames)),
 			Paused:      g.paused,
 		}
 	}
 	r.sample, r.at = raw.sample, raw.at
 	d := raw.detector
 	if d == nil {
-		d = &DefaultDetector
+		d = &Detector{}
 	}
 	d.classify(r)
 	sort.SliceStable(r.Groups, func(i, j int) bool { return r.Groups[i].Total > r.Groups[j].Total })

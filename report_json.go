@@ -17,9 +17,10 @@ import (
 // The keys of the report:
 //
 //	name, start (RFC 3339), summary (as Summary), wall_ns, wall,
-//	db_time_ns, db_time, statements, prepares, transactions (begun),
+//	db_time_ns, db_time, statements, prepares, transactions (Begins),
 //	commits, rollbacks, rows, errors, canceled, events_kept, events_missed,
-//	groups, events, n_plus_one, duplicates, slow, batched, allowed
+//	unattributed, groups, events, n_plus_one, duplicates, slow, batched,
+//	allowed
 //
 // Each of groups, the most costly first:
 //
@@ -62,6 +63,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Canceled:     r.Canceled,
 		EventsKept:   r.EventsKept,
 		EventsMissed: r.EventsMissed,
+		Unattributed: r.Unattributed,
 		Groups:       groups,
 		Events:       events,
 		NPlusOne:     jsonFindings(r.NPlusOne),
@@ -103,6 +105,7 @@ type jsonReport struct {
 	Canceled     int            `json:"canceled"`
 	EventsKept   int            `json:"events_kept"`
 	EventsMissed int            `json:"events_missed"`
+	Unattributed int            `json:"unattributed"`
 	Groups       []*jsonGroup   `json:"groups"`
 	Events       []EventSample  `json:"events"`
 	NPlusOne     []*jsonFinding `json:"n_plus_one"`
@@ -202,7 +205,7 @@ func (g *Group) jsonGroup() *jsonGroup {
 	}
 }
 
-func (f *Finding) jsonFinding() *jsonFinding {
+func (f Finding) jsonFinding() *jsonFinding {
 	j := &jsonFinding{
 		Kind:    f.Kind,
 		Count:   f.Count,

@@ -124,7 +124,7 @@ func TestReportJSON(t *testing.T) {
 	}
 	wantReport := []string{"allowed", "batched", "canceled", "commits", "db_time", "db_time_ns", "duplicates", "errors",
 		"events", "events_kept", "events_missed", "groups", "n_plus_one", "name", "prepares", "rollbacks", "rows", "slow",
-		"start", "statements", "summary", "transactions", "wall", "wall_ns"}
+		"start", "statements", "summary", "transactions", "unattributed", "wall", "wall_ns"}
 	if got := keysOf(m); !slices.Equal(got, wantReport) {
 		t.Errorf("report keys\n got %q\nwant %q", got, wantReport)
 	}
@@ -213,29 +213,67 @@ func TestReportEvents(t *testing.T) {
 	}
 }
 
-// TestFinishAfterSnapshot checks that Finish reuses a snapshot taken after
-// the last statement (as the middleware's Server-Timing header does) and
-// builds afresh when a statement came in between.
-func TestFinishAfterSnapshot(t *testing.T) {
-	for _, more := range []bool{false, true} {
-		ctx, tr := Start(context.Background(), "snap")
-		stack := CaptureStack()
-		e := Event{Kind: KindQuery, SQL: "SELECT 1", Start: time.Now(), Duration: time.Microsecond, Stack: stack}
-		Record(ctx, &e)
-		snap := tr.Snapshot()
-		if more {
-			Record(ctx, &e)
+// TestFindingPrints checks that a Finding prints as its String whether fmt
+// gets it by value, as report.NPlusOne[0] is, or by pointer.
+func TestFindingPrints(t *testing.T) {
+	r := wideReport()
+	if len(r.NPlusOne) == 0 {
+		t.Fatalf("no N+1 in the wide report:\n%s", r)
+	}
+	want := r.NPlusOne[0].String()
+	if !strings.HasPrefix(want, "n+1: 3× ") {
+		t.Errorf("String() = %q, want it to start with the kind and count", want)
+	}
+	for _, got := range []string{
+		fmt.Sprint(r.NPlusOne[0]),
+		fmt.Sprint(&r.NPlusOne[0]),
+		fmt.Sprintf("%v", r.NPlusOne[0]),
+		strings.Trim(fmt.Sprint(r.NPlusOne[:1]), "[]"),
+	} {
+		if got != want {
+			t.Errorf("printed %q, want %q", got, want)
 		}
-		r := tr.Finish()
-		if r == snap {
-			t.Fatalf("Finish returned the snapshot itself, which its holder may still be reading")
+	}
+}
+
+// TestSkipFrames checks that SkipFrames and ApplicationFrames decide which
+// frames a report's call stacks keep, the longest prefix winning: with the
+// standard library's strings and bytes declared the application's, strings.Map
+// and bytes.Map stand in for two data-access layers between the test and its
+// statements, and skipping "strings.Map" takes out that one only.
+func TestSkipFrames(t *testing.T) {
+	ApplicationFrames("strings.", "bytes.")
+	SkipFrames("strings.Map")
+	ctx, tr := Start(context.Background(), "layers")
+	record := func(r rune) rune {
+		Record(ctx, &Event{Kind: KindQuery, SQL: "SELECT 1", Start: time.Now()})
+		return r
+	}
+	strings.Map(record, "s")
+	bytes.Map(record, []byte("b"))
+	r := tr.Finish()
+	if len(r.Groups) != 2 {
+		t.Fatalf("%d groups, want one per layer:\n%s", len(r.Groups), r)
+	}
+	var viaStrings, viaBytes []string
+	for _, g := range r.Groups {
+		var fs []string
+		for _, f := range g.Stack {
+			fs = append(fs, f.Function)
 		}
-		reused := len(r.Groups) > 0 && len(snap.Groups) > 0 && r.Groups[0] == snap.Groups[0]
-		if reused == more {
-			t.Errorf("statement after the snapshot %v: report reused %v", more, reused)
+		if len(fs) == 0 || !strings.HasPrefix(fs[0], "github.com/querytrace/querytrace.TestSkipFrames.func") {
+			t.Errorf("call site %s, want the test's closure", g.CallSite())
 		}
-		if want := 1 + map[bool]int{false: 0, true: 1}[more]; r.Statements != want || r.Wall < snap.Wall {
-			t.Errorf("statement after the snapshot %v: %d statements, wall %v after %v", more, r.Statements, r.Wall, snap.Wall)
+		if slices.Contains(fs, "bytes.Map") {
+			viaBytes = fs
+		} else {
+			viaStrings = fs
 		}
+	}
+	if viaBytes == nil {
+		t.Errorf("no stack kept bytes.Map, which ApplicationFrames made the application's")
+	}
+	if slices.Contains(viaStrings, "strings.Map") {
+		t.Errorf("stack through strings.Map kept it after SkipFrames: %q", viaStrings)
 	}
 }

@@ -41,6 +41,9 @@ func (r *Report) Summary() string {
 	if n := len(r.Slow); n > 0 {
 		b.WriteString(", " + strconv.Itoa(n) + " slow")
 	}
+	if n := r.Unattributed; n > 0 {
+		b.WriteString(", " + strconv.Itoa(n) + " unattributed")
+	}
 	return b.String()
 }
 
@@ -63,6 +66,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		plural(r.Errors, "error", "errors"))
 	p("findings: %d N+1, %s, %d slow, %d batched, %d allowed\n", len(r.NPlusOne),
 		plural(len(r.Duplicates), "duplicate", "duplicates"), len(r.Slow), len(r.Batched), len(r.Allowed))
+	if r.Unattributed > 0 {
+		p("not attributed: %s ran outside any trace meanwhile (not in this report)\n",
+			plural(r.Unattributed, "statement", "statements"))
+	}
 
 	if len(r.Groups) > 0 {
 		const left = 46 // width of the numeric columns, up to the statement
@@ -107,13 +114,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			writeFinding(bw, s.title, &s.list[i])
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	return nil
+	return bw.Flush()
 }
 
-// writeFinding writes one finding as an indented block.
 func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	g := f.Group
 	head := fmt.Sprintf("%s: %s in %s", strings.ToUpper(title[:1])+title[1:], times(f.Count), fmtDur(f.Total))

@@ -1,13 +1,19 @@
 package querytrace
 
 import (
+	"context"
 	"database/sql/driver"
 	"io"
 	"reflect"
+
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
-// rowsState is the wrapper of a driver.Rows. wrapRowsIfaces embeds it by
-// value together with the optional interfaces the wrapped rows have.
+// rowsState is the wrapper of a driver.Rows. database/sql acts on the
+// presence of none of the optional interfaces of rows, so rowsState has
+// them all, and where the wrapped rows lack one it answers what
+// database/sql assumes then: no next result set, and a column of unknown
+// type, as sql.ColumnType has it.
 //
 // A connection keeps the wrapper of its last closed rows and its next
 // query reuses it, so that a query allocates nothing in the common case.
@@ -16,19 +22,20 @@ import (
 // closing them; the driver contract forbids using rows after Close, and so
 // do we.
 type rowsState struct {
-	r      driver.Rows
-	conn   *conn
-	t      *Trace
-	rec    rec
-	n      int64
-	outer  driver.Rows // the value wrapRowsIfaces made around this one
-	mask   uint32      // the optional interfaces outer has
-	closed bool
+	r    driver.Rows
+	conn *conn
+	t    *Trace
+	ctx  context.Context // the query's
+	rec  rec
+	n    int64
+
+	// eof is whether the wrapped rows said io.EOF at the end of their
+	// last result set; closed, whether Close has recorded the query.
+	eof, closed bool
 }
 
-func (r *rowsState) state() *tdriver  { return r.conn.drv }
-func (r *rowsState) unwrap() any      { return r.r }
-func (r *rowsState) self() *rowsState { return r }
+func (r *rowsState) state() *tdriver { return r.conn.drv }
+func (r *rowsState) unwrap() any     { return r.r }
 
 // Columns asks the wrapped rows.
 func (r *rowsState) Columns() []string { return r.r.Columns() }
@@ -36,69 +43,101 @@ func (r *rowsState) Columns() []string { return r.r.Columns() }
 // Next reads a row, counting it.
 func (r *rowsState) Next(dest []driver.Value) error {
 	err := r.r.Next(dest)
-	if err == nil {
+	switch {
+	case err == nil:
 		r.n++
-	} else if err != io.EOF && r.rec.err == nil {
+	case err == io.EOF:
+		r.eof = true
+	case r.rec.err == nil:
 		r.rec.err = err
 	}
 	return err
 }
 
-// Close closes the wrapped rows and records the query, once.
+// Close closes the wrapped rows and records the query, once. Rows closed
+// before their end while the query's context is done were closed by
+// database/sql for that reason: the query's error is the context's, as
+// rows.Err tells the caller, though the wrapped rows never said it.
 func (r *rowsState) Close() error {
 	err := r.r.Close()
 	if !r.closed {
 		r.closed = true
+		if !r.eof {
+			if err := r.ctx.Err(); err != nil {
+				r.rec.err = err
+			}
+		}
 		r.rec.rows = r.n
-		r.rec.rowsDur = since(r.rec.start)
+		r.rec.rowsDur = clock.Since(r.rec.start)
 		r.t.record(&r.rec)
 		r.conn.spare = r
 	}
 	return err
 }
 
-// The optional interfaces of rows, one type each.
-type (
-	rowsNextResultSet    struct{ r *rowsState }
-	rowsScanType         struct{ r *rowsState }
-	rowsDatabaseTypeName struct{ r *rowsState }
-	rowsLength           struct{ r *rowsState }
-	rowsNullable         struct{ r *rowsState }
-	rowsPrecisionScale   struct{ r *rowsState }
-)
-
-// HasNextResultSet asks the wrapped rows.
-func (x rowsNextResultSet) HasNextResultSet() bool {
-	return x.r.r.(driver.RowsNextResultSet).HasNextResultSet()
+// HasNextResultSet asks the wrapped rows; without a
+// driver.RowsNextResultSet there is none.
+func (r *rowsState) HasNextResultSet() bool {
+	if n, ok := r.r.(driver.RowsNextResultSet); ok {
+		return n.HasNextResultSet()
+	}
+	return false
 }
 
 // NextResultSet moves the wrapped rows on; the rows of every result set
-// count.
-func (x rowsNextResultSet) NextResultSet() error {
-	return x.r.r.(driver.RowsNextResultSet).NextResultSet()
+// count. Without a driver.RowsNextResultSet it is io.EOF, on which
+// database/sql closes the rows as it does without one.
+func (r *rowsState) NextResultSet() error {
+	if n, ok := r.r.(driver.RowsNextResultSet); ok {
+		err := n.NextResultSet()
+		if err == nil {
+			r.eof = false
+		}
+		return err
+	}
+	return io.EOF
 }
 
+// anyType is the scan type database/sql gives a column whose rows cannot
+// tell it.
+var anyType = reflect.TypeFor[any]()
+
 // ColumnTypeScanType asks the wrapped rows.
-func (x rowsScanType) ColumnTypeScanType(i int) reflect.Type {
-	return x.r.r.(driver.RowsColumnTypeScanType).ColumnTypeScanType(i)
+func (r *rowsState) ColumnTypeScanType(i int) reflect.Type {
+	if c, ok := r.r.(driver.RowsColumnTypeScanType); ok {
+		return c.ColumnTypeScanType(i)
+	}
+	return anyType
 }
 
 // ColumnTypeDatabaseTypeName asks the wrapped rows.
-func (x rowsDatabaseTypeName) ColumnTypeDatabaseTypeName(i int) string {
-	return x.r.r.(driver.RowsColumnTypeDatabaseTypeName).ColumnTypeDatabaseTypeName(i)
+func (r *rowsState) ColumnTypeDatabaseTypeName(i int) string {
+	if c, ok := r.r.(driver.RowsColumnTypeDatabaseTypeName); ok {
+		return c.ColumnTypeDatabaseTypeName(i)
+	}
+	return ""
 }
 
 // ColumnTypeLength asks the wrapped rows.
-func (x rowsLength) ColumnTypeLength(i int) (int64, bool) {
-	return x.r.r.(driver.RowsColumnTypeLength).ColumnTypeLength(i)
+func (r *rowsState) ColumnTypeLength(i int) (length int64, ok bool) {
+	if c, ok := r.r.(driver.RowsColumnTypeLength); ok {
+		return c.ColumnTypeLength(i)
+	}
+	return 0, false
 }
 
 // ColumnTypeNullable asks the wrapped rows.
-func (x rowsNullable) ColumnTypeNullable(i int) (nullable, ok bool) {
-	return x.r.r.(driver.RowsColumnTypeNullable).ColumnTypeNullable(i)
+func (r *rowsState) ColumnTypeNullable(i int) (nullable, ok bool) {
+	if c, ok := r.r.(driver.RowsColumnTypeNullable); ok {
+		return c.ColumnTypeNullable(i)
+	}
+	return false, false
 }
 
 // ColumnTypePrecisionScale asks the wrapped rows.
-func (x rowsPrecisionScale) ColumnTypePrecisionScale(i int) (precision, scale int64, ok bool) {
-	return x.r.r.(driver.RowsColumnTypePrecisionScale).ColumnTypePrecisionScale(i)
+func (r *rowsState) ColumnTypePrecisionScale(i int) (precision, scale int64, ok bool) {
+	if c, ok := r.r.(driver.RowsColumnTypePrecisionScale); ok {
+		return c.ColumnTypePrecisionScale(i)
+	}
+	return 0, 0, false
 }

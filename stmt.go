@@ -3,18 +3,30 @@ package querytrace
 import (
 	"context"
 	"database/sql/driver"
+
+	"github.com/querytrace/querytrace/internal/arghash"
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
-// stmt wraps a prepared driver.Stmt; its optional interfaces are embedded
-// by wrapStmtIfaces as for connections.
+// stmt wraps a prepared driver.Stmt. Of a statement's optional interfaces
+// database/sql acts on the presence of driver.ColumnConverter alone, which
+// stmtConverter adds when the wrapped statement has it; the others stmt
+// has always, doing without the driver's what database/sql would.
 type stmt struct {
 	s     driver.Stmt
 	conn  *conn
 	query string
 }
 
+// stmtConverter adds driver.ColumnConverter to a stmt.
+type stmtConverter struct{ *stmt }
+
 func (c *conn) wrapStmt(s driver.Stmt, query string) driver.Stmt {
-	return wrapStmtIfaces(&stmt{s: s, conn: c, query: query}, stmtMask(s))
+	w := &stmt{s: s, conn: c, query: query}
+	if _, ok := s.(driver.ColumnConverter); ok { //nolint:staticcheck // forwarded as the driver has it
+		return stmtConverter{w}
+	}
+	return w
 }
 
 func (s *stmt) state() *tdriver { return s.conn.drv }
@@ -26,56 +38,79 @@ func (s *stmt) Close() error { return s.s.Close() }
 // NumInput asks the wrapped statement.
 func (s *stmt) NumInput() int { return s.s.NumInput() }
 
-// Exec runs the statement through the context-less driver.Stmt method,
-// which database/sql calls only when the driver has nothing newer; it is
-// recorded in the fallback.
+// Exec runs the statement through the context-less method, which
+// database/sql never calls on the wrapper; it is recorded in the fallback.
 func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
-	start := now()
+	start := clock.Now()
 	res, err := s.s.Exec(args) //nolint:staticcheck // forwarded as the driver has it
-	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, hashValues(args), err)
+	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, arghash.Values(args), err)
 	return res, err
 }
 
-// Query runs the statement through the context-less driver.Stmt method;
-// it is recorded in the fallback.
+// Query runs the statement through the context-less method; it is
+// recorded in the fallback.
 func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
-	start := now()
+	start := clock.Now()
 	rows, err := s.s.Query(args) //nolint:staticcheck // forwarded as the driver has it
-	return s.conn.queried(s.conn.drv.untraced, KindStmtQuery, s.query, start, hashValues(args), rows, err)
+	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, start, arghash.Values(args), rows, err)
 }
-
-// The optional interfaces of a statement, one type each.
-type (
-	stmtExecContext       struct{ s *stmt }
-	stmtQueryContext      struct{ s *stmt }
-	stmtNamedValueChecker struct{ s *stmt }
-	stmtColumnConverter   struct{ s *stmt }
-)
 
 // ExecContext runs the prepared statement.
-func (x stmtExecContext) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s := x.s
-	start := now()
-	res, err := s.s.(driver.StmtExecContext).ExecContext(s.conn.driverCtx(ctx), args)
-	s.conn.event(s.conn.trace(ctx), KindStmtExec, s.query, start, HashArgs(args), err)
-	return res, err
+func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	return s.execCtx(ctx, s.conn.trace(ctx), args)
 }
 
 // QueryContext runs the prepared statement; it is recorded when its rows
 // are closed.
-func (x stmtQueryContext) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s := x.s
-	start := now()
-	rows, err := s.s.(driver.StmtQueryContext).QueryContext(s.conn.driverCtx(ctx), args)
-	return s.conn.queried(s.conn.trace(ctx), KindStmtQuery, s.query, start, HashArgs(args), rows, err)
+func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return s.queryCtx(ctx, s.conn.trace(ctx), args)
 }
 
-// CheckNamedValue asks the wrapped statement.
-func (x stmtNamedValueChecker) CheckNamedValue(nv *driver.NamedValue) error {
-	return x.s.s.(driver.NamedValueChecker).CheckNamedValue(nv)
+// execCtx is database/sql's ctxDriverStmtExec, recorded in t.
+func (s *stmt) execCtx(ctx context.Context, t *Trace, args []driver.NamedValue) (driver.Result, error) {
+	start := clock.Now()
+	var res driver.Result
+	var err error
+	if ec, ok := s.s.(driver.StmtExecContext); ok {
+		res, err = ec.ExecContext(s.conn.driverCtx(ctx), args)
+	} else {
+		var vals []driver.Value
+		if vals, err = valuesCtx(ctx, args); err == nil {
+			res, err = s.s.Exec(vals) //nolint:staticcheck // the driver has nothing newer
+		}
+	}
+	s.conn.event(t, KindStmtExec, s.query, start, arghash.Args(args), err)
+	return res, err
+}
+
+// queryCtx is database/sql's ctxDriverStmtQuery, recorded in t.
+func (s *stmt) queryCtx(ctx context.Context, t *Trace, args []driver.NamedValue) (driver.Rows, error) {
+	start := clock.Now()
+	var rows driver.Rows
+	var err error
+	if qc, ok := s.s.(driver.StmtQueryContext); ok {
+		rows, err = qc.QueryContext(s.conn.driverCtx(ctx), args)
+	} else {
+		var vals []driver.Value
+		if vals, err = valuesCtx(ctx, args); err == nil {
+			rows, err = s.s.Query(vals) //nolint:staticcheck // the driver has nothing newer
+		}
+	}
+	return s.conn.queried(ctx, t, KindStmtQuery, s.query, start, arghash.Args(args), rows, err)
+}
+
+// CheckNamedValue asks the wrapped statement's driver.NamedValueChecker
+// or, without one, its connection's, as database/sql does. With neither
+// it answers driver.ErrSkip, on which database/sql goes on to the checker
+// it would have used first.
+func (s *stmt) CheckNamedValue(nv *driver.NamedValue) error {
+	if nc, ok := s.s.(driver.NamedValueChecker); ok {
+		return nc.CheckNamedValue(nv)
+	}
+	return s.conn.CheckNamedValue(nv)
 }
 
 // ColumnConverter asks the wrapped statement.
-func (x stmtColumnConverter) ColumnConverter(idx int) driver.ValueConverter {
-	return x.s.s.(driver.ColumnConverter).ColumnConverter(idx) //nolint:staticcheck // forwarded as the driver has it
+func (s stmtConverter) ColumnConverter(idx int) driver.ValueConverter {
+	return s.s.(driver.ColumnConverter).ColumnConverter(idx) //nolint:staticcheck // forwarded as the driver has it
 }

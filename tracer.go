@@ -4,7 +4,11 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/callstack"
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // A Trace collects the statements of one unit of work: a request, a job, a
@@ -24,6 +28,11 @@ type Trace struct {
 	// records nothing itself and marks what passes through it for the
 	// traces above.
 	pause string
+
+	// fallback marks a trace made by NewTrace, which no context carries;
+	// untracedAt is untracedStatements when a trace made by Start began.
+	fallback   bool
+	untracedAt int64
 
 	once   sync.Once
 	report *Report
@@ -55,7 +64,6 @@ const maxGroups = 1000
 // maxSample bounds the individual events a trace keeps for its timeline.
 const maxSample = 64
 
-// totals are the counters of a trace.
 type totals struct {
 	statements, prepares, begins, commits, rollbacks int
 	errors, canceled                                 int
@@ -76,7 +84,7 @@ type group struct {
 	site        uint64
 	kind        Kind
 	dialect     Dialect
-	stack       *Stack // interned
+	stack       *callstack.Stack // interned
 	count       int
 	statements  int
 	errors      int
@@ -120,7 +128,8 @@ type traceKey struct{}
 // starts its own still sees each statement. Call Finish when the work is
 // done.
 func Start(ctx context.Context, name string) (context.Context, *Trace) {
-	t := NewTrace(name)
+	t := newTrace(name)
+	t.untracedAt = untracedStatements.Load()
 	t.parent, _ = ctx.Value(traceKey{}).(*Trace)
 	return context.WithValue(ctx, traceKey{}, t), t
 }
@@ -129,8 +138,28 @@ func Start(ctx context.Context, name string) (context.Context, *Trace) {
 // outside a request feed with (*Trace).Record, like the database-wide
 // fallback of the driver wrapper.
 func NewTrace(name string) *Trace {
+	t := newTrace(name)
+	t.fallback = true
+	return t
+}
+
+func newTrace(name string) *Trace {
 	start := time.Now()
-	return &Trace{name: name, start: start, at: calibrate(start.Sub(epoch))}
+	return &Trace{name: name, start: start, at: clock.Of(start)}
+}
+
+// untracedStatements counts the statements recorded into traces that no
+// context carries (NewTrace's, such as the database-wide fallbacks): a
+// trace reports how many ran while it was open as Report.Unattributed.
+var untracedStatements atomic.Int64
+
+// unattributed returns how many statements ran outside any trace since t
+// started.
+func (t *Trace) unattributed() int {
+	if t.fallback {
+		return 0
+	}
+	return int(untracedStatements.Load() - t.untracedAt)
 }
 
 // FromContext returns the innermost trace on ctx, or nil if there is none.
@@ -158,7 +187,8 @@ func Pause(ctx context.Context, reason string) context.Context {
 	return context.WithValue(ctx, traceKey{}, &Trace{pause: reason, parent: parent})
 }
 
-// Name returns the name the trace was started with.
+// Name returns the trace's name: the one it was started with, or the
+// route that a Handler learned once the request was served.
 func (t *Trace) Name() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -191,8 +221,8 @@ func Record(ctx context.Context, e *Event) bool {
 // Record adds e to t and to the traces t was started inside. Events that
 // arrive after Finish are dropped. It is safe for concurrent use.
 func (t *Trace) Record(e *Event) {
-	if e.Stack.n == 0 {
-		e.Stack.capture()
+	if e.Stack.s.Len() == 0 {
+		e.Stack.s.Capture()
 	}
 	r := e.rec()
 	t.record(&r)
@@ -200,6 +230,9 @@ func (t *Trace) Record(e *Event) {
 
 // record adds r to t and to the traces t was started inside.
 func (t *Trace) record(r *rec) {
+	if t.fallback && r.kind.IsStatement() {
+		untracedStatements.Add(1)
+	}
 	var shape string
 	var fp, lit uint64
 	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
@@ -226,9 +259,7 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 	if t.finished {
 		return
 	}
-	if t.snap != nil {
-		t.snap = nil
-	}
+	t.snap = nil
 	t.seq++
 	tt := &t.totals
 	switch r.kind {
@@ -300,7 +331,7 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 	if len(t.order) >= maxGroups {
 		if t.other == nil {
-			t.other = &group{id: len(t.order) + 1, shape: "(other statements)", kind: r.kind, stack: &Stack{}, firstStart: r.start, firstSeq: t.seq}
+			t.other = &group{id: len(t.order) + 1, shape: "(other statements)", kind: r.kind, stack: &emptyStack, firstStart: r.start, firstSeq: t.seq}
 			t.order = append(t.order, t.other)
 		}
 		return t.other
@@ -371,6 +402,7 @@ func (t *Trace) Finish() *Report {
 			t.mu.Unlock()
 			r := *s
 			r.Wall = end.Sub(r.Start)
+			r.Unattributed = t.unattributed()
 			t.report = &r
 			return
 		}
@@ -379,6 +411,7 @@ func (t *Trace) Finish() *Report {
 		raw := t.rawLocked(end, false)
 		t.mu.Unlock()
 		t.report = raw.report()
+		t.report.Unattributed = t.unattributed()
 	})
 	return t.report
 }
@@ -396,6 +429,7 @@ func (t *Trace) Snapshot() *Report {
 	raw := t.rawLocked(time.Now(), true)
 	t.mu.Unlock()
 	r := raw.report()
+	r.Unattributed = t.unattributed()
 	t.mu.Lock()
 	if !t.finished && t.seq == seq && t.name == name && t.detector == det {
 		// Nothing changed while r was built. Finish hands out a copy:

@@ -2,6 +2,8 @@ package querytrace
 
 import (
 	"database/sql/driver"
+
+	"github.com/querytrace/querytrace/internal/clock"
 )
 
 // ttx wraps a driver.Tx. Commit and Rollback get no context, so the trace
@@ -15,17 +17,24 @@ type ttx struct {
 func (t *ttx) state() *tdriver { return t.conn.drv }
 func (t *ttx) unwrap() any     { return t.tx }
 
-// Commit commits the wrapped transaction.
+// Commit commits the wrapped transaction. A commit that fails did not
+// commit (PostgreSQL answers ROLLBACK to the COMMIT of a failed
+// transaction, which pgx returns as ErrTxCommitRollback): it is counted as
+// a rollback, with its error, as pgxtrace counts it.
 func (t *ttx) Commit() error {
-	start := now()
+	start := clock.Now()
 	err := t.tx.Commit()
-	t.conn.event(t.t, KindCommit, "", start, 0, err)
+	kind := KindCommit
+	if err != nil {
+		kind = KindRollback
+	}
+	t.conn.event(t.t, kind, "", start, 0, err)
 	return err
 }
 
 // Rollback rolls the wrapped transaction back.
 func (t *ttx) Rollback() error {
-	start := now()
+	start := clock.Now()
 	err := t.tx.Rollback()
 	t.conn.event(t.t, KindRollback, "", start, 0, err)
 	return err

@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/arghash"
 )
 
 // fnvOffset is the FNV-1a offset basis the wrapper's argument hashes start
@@ -15,7 +15,7 @@ import (
 const fnvOffset = 14695981039346656037
 
 // hashArgs returns the hash of a statement's arguments, as
-// querytrace.HashArgs does for the wrapper: equal for the same values in
+// arghash.Args does for the wrapper: equal for the same values in
 // the same places, 0 for none. pgx's options (a QueryExecMode, a
 // QueryResultFormats) are hashed like any argument: they are the same on
 // every execution of a call site.
@@ -33,7 +33,7 @@ func hashArgs(args []any) uint64 {
 // foldArgs folds args, with their positions, into h.
 func foldArgs(h uint64, args []any) uint64 {
 	for i, a := range args {
-		h = querytrace.HashValue(h, int64(i+1))
+		h = arghash.Value(h, int64(i+1))
 		h = hashArg(h, a, 0)
 	}
 	return h
@@ -46,28 +46,28 @@ const maxArgDepth = 3
 const maxArgElems = 1024
 
 // hashArg folds one argument into h. The types database/sql converts
-// arguments to go straight to querytrace.HashValue; pgx passes arguments as
+// arguments to go straight to arghash.Value; pgx passes arguments as
 // the application wrote them, so other integers, pointers, slices (for
 // "= ANY($1)"), named types and driver.Valuers are brought to those first,
 // so that an N+1 over them is told from a duplicate.
 func hashArg(h uint64, v any, depth int) uint64 {
 	switch v := v.(type) {
 	case nil, int64, float64, bool, []byte, string, time.Time, int, int32, uint64:
-		return querytrace.HashValue(h, v)
+		return arghash.Value(h, v)
 	case int8:
-		return querytrace.HashValue(h, int64(v))
+		return arghash.Value(h, int64(v))
 	case int16:
-		return querytrace.HashValue(h, int64(v))
+		return arghash.Value(h, int64(v))
 	case uint:
-		return querytrace.HashValue(h, uint64(v))
+		return arghash.Value(h, uint64(v))
 	case uint8:
-		return querytrace.HashValue(h, int64(v))
+		return arghash.Value(h, int64(v))
 	case uint16:
-		return querytrace.HashValue(h, int64(v))
+		return arghash.Value(h, int64(v))
 	case uint32:
-		return querytrace.HashValue(h, int64(v))
+		return arghash.Value(h, int64(v))
 	case float32:
-		return querytrace.HashValue(h, float64(v))
+		return arghash.Value(h, float64(v))
 	case pgx.NamedArgs:
 		return hashNamed(h, v, depth)
 	case pgx.StrictNamedArgs:
@@ -75,41 +75,41 @@ func hashArg(h uint64, v any, depth int) uint64 {
 	case driver.Valuer:
 		if depth < maxArgDepth {
 			if dv, err := callValuer(v); err == nil {
-				return hashArg(querytrace.HashValue(h, "valuer"), dv, depth+1)
+				return hashArg(arghash.Value(h, "valuer"), dv, depth+1)
 			}
 		}
-		return querytrace.HashValue(h, v)
+		return arghash.Value(h, v)
 	}
 	if depth >= maxArgDepth {
-		return querytrace.HashValue(h, v)
+		return arghash.Value(h, v)
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return querytrace.HashValue(h, rv.Int())
+		return arghash.Value(h, rv.Int())
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return querytrace.HashValue(h, rv.Uint())
+		return arghash.Value(h, rv.Uint())
 	case reflect.Float32, reflect.Float64:
-		return querytrace.HashValue(h, rv.Float())
+		return arghash.Value(h, rv.Float())
 	case reflect.Bool:
-		return querytrace.HashValue(h, rv.Bool())
+		return arghash.Value(h, rv.Bool())
 	case reflect.String:
-		return querytrace.HashValue(h, rv.String())
+		return arghash.Value(h, rv.String())
 	case reflect.Pointer:
 		if rv.IsNil() {
-			return querytrace.HashValue(h, nil)
+			return arghash.Value(h, nil)
 		}
 		return hashArg(h, rv.Elem().Interface(), depth+1)
 	case reflect.Slice, reflect.Array:
 		if rv.Kind() == reflect.Slice && rv.IsNil() {
-			return querytrace.HashValue(h, nil)
+			return arghash.Value(h, nil)
 		}
 		n := rv.Len()
-		h = querytrace.HashValue(h, "elems")
-		h = querytrace.HashValue(h, int64(n))
+		h = arghash.Value(h, "elems")
+		h = arghash.Value(h, int64(n))
 		if rv.Type().Elem().Kind() == reflect.Uint8 {
 			for i := 0; i < n && i < maxArgElems*8; i++ {
-				h = querytrace.HashValue(h, rv.Index(i).Uint())
+				h = arghash.Value(h, rv.Index(i).Uint())
 			}
 			return h
 		}
@@ -120,7 +120,7 @@ func hashArg(h uint64, v any, depth int) uint64 {
 	}
 	// Maps, structs, channels: hashed by type alone, which errs towards
 	// reporting an N+1 rather than a duplicate.
-	return querytrace.HashValue(h, v)
+	return arghash.Value(h, v)
 }
 
 // callValuer calls v.Value, which may be a nil pointer's method.
@@ -143,9 +143,9 @@ var errValuer error = valuerError{}
 func hashNamed(h uint64, m map[string]any, depth int) uint64 {
 	var sum uint64
 	for k, v := range m {
-		e := querytrace.HashValue(fnvOffset, k)
+		e := arghash.Value(fnvOffset, k)
 		sum += hashArg(e, v, depth+1) * 0x9e3779b97f4a7c15
 	}
-	h = querytrace.HashValue(h, "named")
-	return querytrace.HashValue(h, sum)
+	h = arghash.Value(h, "named")
+	return arghash.Value(h, sum)
 }

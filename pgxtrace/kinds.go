@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/arghash"
 )
 
 // boundary returns the kind of a statement that begins, commits or rolls
@@ -147,7 +148,7 @@ func (t *Tracer) batchOf(b *pgx.Batch) (text string, n int, boundaries []querytr
 		n++
 		if len(q.Arguments) > 0 {
 			anyArgs = true
-			h = querytrace.HashValue(h, int64(i+1))
+			h = arghash.Value(h, int64(i+1))
 			h = foldArgs(h, q.Arguments)
 		}
 		seen := false

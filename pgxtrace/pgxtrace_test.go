@@ -368,8 +368,76 @@ func TestBatchError(t *testing.T) {
 		t.Fatal("want a unique violation")
 	}
 	r := tr.Finish()
-	if r.Errors != 1 || r.Statements != 2 {
-		t.Errorf("want one failed batch of 2:\n%s", dump(r))
+	// The insert failed; PostgreSQL skipped the SELECT after it.
+	if r.Errors != 1 || r.Statements != 1 {
+		t.Errorf("want one failed batch that ran 1 statement:\n%s", dump(r))
+	}
+}
+
+// TestBatchFailsInTheMiddle: the second of three statements fails, and
+// the batch (one implicit transaction) is rolled back. The report counts
+// the two statements that ran, one failed, not three.
+func TestBatchFailsInTheMiddle(t *testing.T) {
+	pool, _ := newPool(t)
+	table := newTable(t, pool, 0)
+	ctx, tr := querytrace.Start(context.Background(), "batch middle")
+
+	b := &pgx.Batch{}
+	b.Queue("INSERT INTO "+table+" (id, name) VALUES ($1, $2)", 10, "first")
+	b.Queue("SELECT 1/0")
+	b.Queue("INSERT INTO "+table+" (id, name) VALUES ($1, $2)", 11, "third")
+	if err := pool.SendBatch(ctx, b).Close(); err == nil {
+		t.Fatal("want division by zero")
+	}
+	r := tr.Finish()
+	if r.Statements != 2 || r.Errors != 1 {
+		t.Errorf("want 2 statements run, 1 error:\n%s", dump(r))
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil || n != 0 {
+		t.Errorf("rows after the failed batch: %d, %v; want 0 (rolled back)", n, err)
+	}
+}
+
+// TestCommitRolledBack: a transaction whose statement failed answers its
+// COMMIT with ROLLBACK; pgx returns ErrTxCommitRollback. pgxtrace and the
+// database/sql wrapper over pgx's stdlib both count a rollback, with the
+// error, and no commit.
+func TestCommitRolledBack(t *testing.T) {
+	pool, _ := newPool(t)
+	db := querytrace.OpenDB(stdlib.GetPoolConnector(pool))
+	t.Cleanup(func() { db.Close() })
+	paths := map[string]func(ctx context.Context) error{
+		"pgx": func(ctx context.Context) error {
+			tx, err := pool.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "SELECT 1/0"); err == nil {
+				return errors.New("SELECT 1/0 succeeded")
+			}
+			return tx.Commit(ctx)
+		},
+		"database/sql": func(ctx context.Context) error {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "SELECT 1/0"); err == nil {
+				return errors.New("SELECT 1/0 succeeded")
+			}
+			return tx.Commit()
+		},
+	}
+	for name, run := range paths {
+		ctx, tr := querytrace.Start(context.Background(), name)
+		if err := run(ctx); !errors.Is(err, pgx.ErrTxCommitRollback) {
+			t.Errorf("%s: commit returned %v, want pgx.ErrTxCommitRollback", name, err)
+		}
+		r := tr.Finish()
+		if r.Begins != 1 || r.Commits != 0 || r.Rollbacks != 1 || r.Errors != 2 || r.Statements != 1 {
+			t.Errorf("%s: want 1 begin, 0 commits, 1 rollback, 2 errors, 1 statement:\n%s", name, dump(r))
+		}
 	}
 }
 

@@ -23,7 +23,10 @@
 //     those of the command tag. pgx ends a query when its rows are closed,
 //     so a query's time includes reading its rows.
 //   - "begin", "commit" and "rollback", which pgx.Tx runs as Exec, are
-//     transaction boundaries, counted as the wrapper counts them.
+//     transaction boundaries, counted as the wrapper counts them. A
+//     commit that did not commit (the server answered ROLLBACK, which
+//     Tx.Commit returns as pgx.ErrTxCommitRollback, or an error) is a
+//     rollback with that error.
 //   - Conn.Prepare is a prepare; a Prepare that pgx answers from its own
 //     map without a round trip is not recorded, nor are the prepares pgx
 //     makes on its own for its statement cache, which are part of the
@@ -32,7 +35,8 @@
 //     statements: they are all counted in Report.Statements, but the batch
 //     is one execution of one group, so a batch of 100 lookups, the cure
 //     for an N+1, is never flagged as one. The event is recorded when the
-//     batch's results are closed.
+//     batch's results are closed. A batch that failed stands for the
+//     statements the server ran, up to and including the one that failed.
 //   - CopyFrom is one statement of kind copy with the rows copied.
 //   - Connecting is not a statement: the ConnectTracer hooks record nothing.
 //
@@ -135,8 +139,11 @@ type call struct {
 	stmt  bool            // run by the name of a prepared statement
 	stack querytrace.Stack
 
-	// A batch's tally, kept by TraceBatchQuery.
+	// A batch's tally, kept by TraceBatchQuery: ran counts the
+	// statements the server ran, up to and including the first that
+	// failed (it skips the rest).
 	n          int
+	ran        int
 	rows       int64
 	err        error
 	boundaries []querytrace.Kind
@@ -224,11 +231,20 @@ func (t *Tracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQ
 		return
 	}
 	d := time.Since(c.start)
-	kind := c.kind
+	kind, err := c.kind, data.Err
 	if kind == 0 {
 		kind = statementKind(data.CommandTag, c.sql, c.stmt)
 	}
-	e := querytrace.Event{Kind: kind, SQL: c.sql, Duration: d, Rows: data.CommandTag.RowsAffected(), Err: data.Err}
+	if kind == querytrace.KindCommit && (err != nil || data.CommandTag.String() == "ROLLBACK") {
+		// A COMMIT of a failed transaction is answered ROLLBACK, which
+		// pgx's Tx.Commit returns as ErrTxCommitRollback after this
+		// hook: it rolled back, and the application sees the error.
+		kind = querytrace.KindRollback
+		if err == nil {
+			err = pgx.ErrTxCommitRollback
+		}
+	}
+	e := querytrace.Event{Kind: kind, SQL: c.sql, Duration: d, Rows: data.CommandTag.RowsAffected(), Err: err}
 	if kind == querytrace.KindQuery || kind == querytrace.KindStmtQuery {
 		e.RowsDuration = d
 	}
@@ -257,6 +273,9 @@ func (t *Tracer) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, data pgx.Trac
 		return
 	}
 	c.rows += data.CommandTag.RowsAffected()
+	if boundary(data.SQL) == 0 && c.err == nil {
+		c.ran++
+	}
 	if data.Err != nil && c.err == nil {
 		c.err = data.Err
 	}
@@ -281,7 +300,13 @@ func (t *Tracer) TraceBatchEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceB
 		t.record(c, &querytrace.Event{Kind: k, Err: err})
 	}
 	if c.n > 0 {
-		e := querytrace.Event{Kind: querytrace.KindBatch, SQL: c.sql, Duration: d, RowsDuration: d, Rows: c.rows, Statements: c.n, Err: err}
+		// A failed batch counts the statements that ran: PostgreSQL
+		// skips those after the first failure.
+		n := c.n
+		if err != nil {
+			n = max(c.ran, 1)
+		}
+		e := querytrace.Event{Kind: querytrace.KindBatch, SQL: c.sql, Duration: d, RowsDuration: d, Rows: c.rows, Statements: n, Err: err}
 		t.record(c, &e)
 	}
 }

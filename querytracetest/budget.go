@@ -256,5 +256,5 @@ func watch(t testing.TB, ctx context.Context, check func(*querytrace.Report)) co
 }
 
 // testDetector is what the helpers classify with: 2 repeats, no time
-// floor, whatever the application set as querytrace.DefaultDetector.
+// floor, whatever detector the application's own traces use.
 var testDetector = querytrace.Detector{MinRepeats: 2}

@@ -56,6 +56,20 @@ func TestBudgetExactlyFailsBelow(t *testing.T) {
 	contains(t, f.Fails(t), "querytrace: 3 statements, budget exactly 5 (db time ")
 }
 
+// TestBudgetHintsAtAMissedContext: code under test that runs its
+// statements with another context than the test's (a framework's, or
+// context.Background()) leaves the budget at 0; the failure says that
+// statements ran outside any trace meanwhile.
+func TestBudgetHintsAtAMissedContext(t *testing.T) {
+	f := runFake(t, "TestMissed", func(t testing.TB) {
+		db := store(t, 3)
+		Budget(t, t.Context(), Exactly(5))
+		fastInventory(context.Background(), db)
+	})
+	contains(t, f.Fails(t), "querytrace: 0 statements, budget exactly 5",
+		"none of the statements were this test's, but 3 ran outside any trace meanwhile")
+}
+
 func TestBudgetFilters(t *testing.T) {
 	for _, tc := range []struct {
 		limit Limit

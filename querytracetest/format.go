@@ -144,6 +144,10 @@ func writeEvents(b *strings.Builder, r *querytrace.Report) {
 // details is everything a failure shows under its headline.
 func details(r *querytrace.Report) string {
 	var b strings.Builder
+	if r.Statements == 0 && r.Unattributed > 0 {
+		fmt.Fprintf(&b, "  none of the statements were this test's, but %d ran outside any trace meanwhile:\n"+
+			"  run them with the context Golden, Budget or the trace returned\n", r.Unattributed)
+	}
 	writeGroups(&b, r)
 	writeFindings(&b, r)
 	writeEvents(&b, r)

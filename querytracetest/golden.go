@@ -144,7 +144,11 @@ func rerun(name string) string {
 }
 
 // A golden file is comment lines starting with "#" and one line per shape
-// and kind: count, kind and shape separated by tabs, sorted by shape.
+// and kind: count, kind and shape separated by tabs, sorted by shape. A
+// shape may hold a tab or a line break (in a quoted identifier): the file
+// writes them, and backslashes and other control characters, escaped as
+// in Go ("\t", "\n", "\\", "\x01"), so that each line splits back into
+// its three fields.
 func writeGolden(path, name string, counts map[goldenKey]int) error {
 	keys := make([]goldenKey, 0, len(counts))
 	for k := range counts {
@@ -157,7 +161,7 @@ func writeGolden(path, name string, counts map[goldenKey]int) error {
 	fmt.Fprintf(&b, "# querytrace statements of %s: count, kind, shape. Order does not matter.\n", name)
 	fmt.Fprintf(&b, "# Regenerate with: %s\n", rerun(name))
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%d\t%s\t%s\n", counts[k], k.kind, k.shape)
+		fmt.Fprintf(&b, "%d\t%s\t%s\n", counts[k], escapeField(k.kind), escapeField(k.shape))
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -183,9 +187,75 @@ func readGolden(path string) (map[goldenKey]int, error) {
 		if len(fields) != 3 || err != nil {
 			return nil, fmt.Errorf("%s:%d: want count, kind and shape separated by tabs; delete the file to have it written again", path, line)
 		}
-		m[goldenKey{fields[2], fields[1]}] += n
+		m[goldenKey{unescapeField(fields[2]), unescapeField(fields[1])}] += n
 	}
 	return m, sc.Err()
+}
+
+// escapeField returns s with backslashes and control characters escaped,
+// so that it holds no tab and no line break.
+func escapeField(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f }) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// unescapeField undoes escapeField. A backslash that starts no escape
+// escapeField writes is kept, so that files written before shapes were
+// escaped read as they did.
+func unescapeField(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		switch s[i+1] {
+		case '\\':
+			b.WriteByte('\\')
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 'x':
+			if v, err := strconv.ParseUint(s[i+2:min(i+4, len(s))], 16, 8); err == nil && i+4 <= len(s) {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+			b.WriteByte(c)
+			continue
+		default:
+			b.WriteByte(c)
+			continue
+		}
+		i++
+	}
+	return b.String()
 }
 
 // goldenDiff lists what changed from want to got, or returns "".
@@ -208,11 +278,11 @@ func goldenDiff(want, got map[goldenKey]int) string {
 		g, inGot := got[k]
 		switch {
 		case !inGot:
-			fmt.Fprintf(&b, "  - %-9s %-14s %s (no longer runs)\n", strconv.Itoa(w), k.kind, k.shape)
+			fmt.Fprintf(&b, "  - %-9s %-14s %s (no longer runs)\n", strconv.Itoa(w), k.kind, escapeField(k.shape))
 		case !inWant:
-			fmt.Fprintf(&b, "  + %-9s %-14s %s (new)\n", strconv.Itoa(g), k.kind, k.shape)
+			fmt.Fprintf(&b, "  + %-9s %-14s %s (new)\n", strconv.Itoa(g), k.kind, escapeField(k.shape))
 		case w != g:
-			fmt.Fprintf(&b, "  ~ %-9s %-14s %s\n", fmt.Sprintf("%d -> %d", w, g), k.kind, k.shape)
+			fmt.Fprintf(&b, "  ~ %-9s %-14s %s\n", fmt.Sprintf("%d -> %d", w, g), k.kind, escapeField(k.shape))
 		}
 	}
 	return b.String()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,5 +140,70 @@ func TestUpdateFlags(t *testing.T) {
 	defer func() { *update = false }()
 	if !updating() {
 		t.Error("-querytrace.update is not honoured")
+	}
+}
+
+// TestGoldenRoundTrip checks that a golden file reads back what it was
+// written from, whatever the shapes hold.
+func TestGoldenRoundTrip(t *testing.T) {
+	hostile := []string{
+		"select \"a\tb\" from t",
+		"select \"line\nbreak\" from t",
+		"select \"cr\r\nlf\" from t\r",
+		`select "back\slash", "\t", "\\n" from t`,
+		`select 'it''s', "say ""hi""" from t`,
+		"select \"ünïcødé ☃ 日本\" from t",
+		"select \"\x00\x01\x1f\x7f\" from t",
+		"# not a comment",
+		"  leading and trailing spaces  ",
+		`trailing backslash \`,
+		`\x4`,
+	}
+	counts := make(map[goldenKey]int)
+	for i, s := range hostile {
+		counts[goldenKey{s, "query"}] = i + 1
+	}
+	counts[goldenKey{"exec\tkind", "exec\n"}] = 99
+	path := filepath.Join(t.TempDir(), "x.golden")
+	if err := writeGolden(path, "TestRoundTrip", counts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readGolden(path)
+	if err != nil {
+		data, _ := os.ReadFile(path)
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if !maps.Equal(got, counts) {
+		t.Errorf("read back %q\nwant %q", got, counts)
+	}
+	for _, s := range hostile {
+		if u := unescapeField(escapeField(s)); u != s {
+			t.Errorf("unescape(escape(%q)) = %q", s, u)
+		}
+	}
+}
+
+// TestGoldenQuotedIdentifiers runs statements whose shapes hold a tab and
+// a line break (SQLite quoted identifiers) through Golden's check twice:
+// the file it wrote must read back and pass.
+func TestGoldenQuotedIdentifiers(t *testing.T) {
+	g := goldenCheck{dir: t.TempDir()}
+	page := func(ctx context.Context, db *sql.DB) ([]row, error) {
+		for _, q := range []string{
+			"create table if not exists \"odd\ttable\" (\"line\nbreak\" integer, \"back\\slash\" text)",
+			"insert into \"odd\ttable\" values (1, 'x')",
+			"select \"line\nbreak\", \"back\\slash\" from \"odd\ttable\" where \"line\nbreak\" = 1",
+		} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
+	goldenFake(t, g, "TestOdd", 1, page).Passes(t)
+	goldenFake(t, g, "TestOdd", 1, page).Passes(t)
+	data, _ := os.ReadFile(filepath.Join(g.dir, "TestOdd.golden"))
+	if lines := strings.Count(string(data), "\n"); lines != 2+3 {
+		t.Errorf("golden file has %d lines, want 5:\n%s", lines, data)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/debugpage"
 )
 
 func main() {
@@ -63,8 +64,15 @@ func main() {
 	if *serve != "" {
 		// Warnings for every N+1, the whole report at Debug level.
 		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		h := &querytrace.Handler{Next: newMux(db), Logger: logger}
-		log.Printf("serving on http://%s/ (try: curl -i http://%s/inventory/slow)", *serve, *serve)
+		// The debug page: recent requests, their statements and the
+		// statistics, at /debug/querytrace/ (for loopback clients only).
+		// It is mounted beside the traced routes, not behind them, so
+		// that looking at it does not fill its own lists.
+		rec := &debugpage.Recorder{}
+		h := http.NewServeMux()
+		h.Handle("/", &querytrace.Handler{Next: newMux(db), Logger: logger, OnFinish: rec.Observe})
+		h.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
+		log.Printf("serving on http://%s/ (try: curl -i http://%s/inventory/slow, then open http://%s/debug/querytrace/)", *serve, *serve, *serve)
 		srv := &http.Server{Addr: *serve, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		log.Fatal(srv.ListenAndServe())
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/debugpage"
 	"github.com/querytrace/querytrace/internal/interleave"
 )
 
@@ -65,4 +66,53 @@ func benchFastPage(b *testing.B, driver, handler bool) {
 	interleave.Run(b, 20, "req",
 		func(n int) { serve(raw, n) },
 		func(n int) { serve(traced, n) })
+}
+
+// BenchmarkFastPageDebug serves the fast page through querytrace's driver
+// and middleware, without and with the debug page's recorder and
+// statistics fed from OnFinish, in alternating blocks over the same
+// database, so that only the recorder differs: "traced" is the side with
+// it, and traced/raw its cost on a real page. The control has no recorder
+// on either side: its ratio is the harness's own bias.
+//
+//	go test -run '^$' -bench FastPageDebug -count 6 ./examples/inventory
+func BenchmarkFastPageDebug(b *testing.B) {
+	db, err := querytrace.Open("sqlite3", memoryDSN("debug-bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if err := openStore(context.Background(), db, 300); err != nil {
+		b.Fatal(err)
+	}
+	handler := func(rec *debugpage.Recorder) http.Handler {
+		h := &querytrace.Handler{Next: newMux(db), Logger: slog.New(slog.DiscardHandler)}
+		if rec != nil {
+			h.OnFinish = rec.Observe
+		}
+		return h
+	}
+	serve := func(h http.Handler, n int) {
+		for range n {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, loadPath, nil))
+			if rec.Code != http.StatusOK {
+				b.Fatalf("GET %s: %d", loadPath, rec.Code)
+			}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		rec  *debugpage.Recorder
+	}{
+		{"control", nil},
+		{"recorder", &debugpage.Recorder{}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			without, with := handler(nil), handler(c.rec)
+			interleave.Run(b, 20, "req",
+				func(n int) { serve(without, n) },
+				func(n int) { serve(with, n) })
+		})
+	}
 }

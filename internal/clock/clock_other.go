@@ -1,6 +1,6 @@
 //go:build !amd64
 
-package querytrace
+package clock
 
 // ticks is never called where invariantTSC is false.
 func ticks() uint64 { return 0 }

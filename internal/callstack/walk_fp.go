@@ -1,6 +1,6 @@
 //go:build amd64 || arm64
 
-package querytrace
+package callstack
 
 import "unsafe"
 
@@ -22,10 +22,10 @@ const maxFrameGap = 1 << 20
 // inlined frames included.
 //
 //go:nosplit
-func walk(pcs *[maxStackDepth]uintptr) (n int, h uint64) {
+func walk(pcs *[Depth]uintptr) (n int, h uint64) {
 	h = fnvOffset
 	fp := next(framePointer())
-	for n < maxStackDepth && fp != nil {
+	for n < Depth && fp != nil {
 		pc := *(*uintptr)(unsafe.Add(fp, unsafe.Sizeof(uintptr(0))))
 		if pcs != nil {
 			pcs[n] = pc

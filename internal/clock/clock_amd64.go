@@ -1,4 +1,4 @@
-package querytrace
+package clock
 
 // ticks reads the processor's time-stamp counter (RDTSC).
 func ticks() uint64

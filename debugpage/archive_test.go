@@ -1,0 +1,123 @@
+package debugpage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/querytrace/querytrace/internal/reportfile"
+)
+
+func TestArchive(t *testing.T) {
+	db := openDB(t)
+	dir := t.TempDir()
+	arch := &Archive{Dir: filepath.Join(dir, "reports"), MaxFiles: 3}
+	for i := range 5 {
+		rep := trace(t, fmt.Sprint("GET /r", i), func(ctx context.Context) { itemIDs(ctx, db) })
+		if err := arch.Save(rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A file the archive did not write stays.
+	os.WriteFile(filepath.Join(arch.Dir, "notes.json"), []byte("{}"), 0o644)
+	files, _ := filepath.Glob(filepath.Join(arch.Dir, filePrefix+"*.json"))
+	if len(files) != 3 {
+		t.Fatalf("%d files, want 3", len(files))
+	}
+	rec := &Recorder{}
+	n, err := rec.LoadDir(arch.Dir)
+	if n != 3 || err == nil || !strings.Contains(err.Error(), "notes.json") {
+		t.Fatalf("LoadDir: %d, %v; want 3 and an error naming notes.json", n, err)
+	}
+	var names []string
+	for _, e := range rec.recent(classAll) {
+		names = append(names, e.Name)
+	}
+	if got, want := strings.Join(names, ","), "GET /r4,GET /r3,GET /r2"; got != want {
+		t.Errorf("loaded %s, want %s: the oldest removed", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(arch.Dir, "notes.json")); err != nil {
+		t.Errorf("the archive removed a file of its own: %v", err)
+	}
+
+	// A second archive over the same directory counts the files there.
+	again := &Archive{Dir: arch.Dir, MaxFiles: 2}
+	if err := again.Save(trace(t, "GET /again", func(context.Context) {})); err != nil {
+		t.Fatal(err)
+	}
+	files, _ = filepath.Glob(filepath.Join(arch.Dir, filePrefix+"*.json"))
+	if len(files) != 2 {
+		t.Errorf("after a restart: %d files, want 2", len(files))
+	}
+}
+
+func TestArchiveBytesAndFilter(t *testing.T) {
+	db := openDB(t)
+	arch := &Archive{Dir: t.TempDir(), Filter: WithFindings}
+	one := trace(t, "GET /one", func(ctx context.Context) { itemIDs(ctx, db) })
+	loop := trace(t, "GET /loop", func(ctx context.Context) {
+		ids, _ := itemIDs(ctx, db)
+		for _, id := range ids {
+			db.QueryRowContext(ctx, `SELECT name FROM items WHERE id = ?`, id).Scan(new(string))
+		}
+	})
+	arch.Observe(nil, one)
+	arch.Observe(nil, loop)
+	if err := arch.Err(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(arch.Dir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("WithFindings kept %d files, want the one with an N+1", len(files))
+	}
+	data, _ := os.ReadFile(files[0])
+	size := int64(len(data))
+	bounded := &Archive{Dir: t.TempDir(), MaxBytes: 2*size + size/2}
+	for range 4 {
+		bounded.Save(loop)
+	}
+	files, _ = filepath.Glob(filepath.Join(bounded.Dir, "*.json"))
+	if len(files) != 2 {
+		t.Errorf("MaxBytes of 2.5 files kept %d files, want 2", len(files))
+	}
+}
+
+func TestDecodeVersions(t *testing.T) {
+	db := openDB(t)
+	rep := trace(t, "GET /v", func(ctx context.Context) { itemIDs(ctx, db) })
+	file, err := reportfile.Encode(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, _ := rep.MarshalJSON()
+	newer := strings.Replace(string(file), `"version": 1`, `"version": 7`, 1)
+	for _, c := range []struct {
+		name string
+		data string
+		want string // an error's text, or "" for success
+	}{
+		{"this version", string(file), ""},
+		{"bare report (version 0)", string(bare), ""},
+		{"newer", newer, "format version 7, written by a newer querytrace"},
+		{"other format", `{"format": "pprof", "version": 1}`, `format "pprof"`},
+		{"not json", `<html>`, "not a querytrace report"},
+		{"other json", `{"a": 1}`, "not a querytrace report"},
+	} {
+		got, err := reportfile.Decode([]byte(c.data))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want == "" && (got.Name != "GET /v" || got.Statements != 1):
+			t.Errorf("%s: decoded %q with %d statements", c.name, got.Name, got.Statements)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.want)
+		}
+		if c.name == "newer" && !errors.Is(err, reportfile.ErrNewer) {
+			t.Errorf("newer: %v is not ErrNewer", err)
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package debugpage
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// explainView is the plan of one statement.
+type explainView struct {
+	Fingerprint string
+	Shape       string
+	SQL         string
+	Plan        []string
+	Err         string
+}
+
+func (h *Handler) explain(w http.ResponseWriter, r *http.Request) {
+	if h.Explain == nil {
+		http.Error(w, "querytrace: EXPLAIN is off (set Handler.Explain to a *sql.DB)", http.StatusNotFound)
+		return
+	}
+	fp := r.PathValue("fingerprint")
+	shape := h.recorder().shape(fp)
+	if shape == "" {
+		http.Error(w, "querytrace: no statement with that fingerprint is held", http.StatusNotFound)
+		return
+	}
+	v := &explainView{Fingerprint: fp, Shape: shape}
+	stmt, params, ok := explainable(shape)
+	if !ok {
+		v.Err = "only a single SELECT, INSERT, UPDATE, DELETE or WITH statement can be explained"
+		h.render(w, "explain.html", "EXPLAIN", v)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	sent, plan, err := runExplain(ctx, h.Explain, stmt, params)
+	if err != nil {
+		v.Err = err.Error()
+	}
+	v.SQL, v.Plan = sent, plan
+	h.render(w, "explain.html", "EXPLAIN", v)
+}
+
+// explainable returns the statement of a shape to plan: its placeholders
+// become $1, $2, ... (an elided list "(?)" one parameter), so that
+// PostgreSQL plans it without arguments, and how many there are.
+func explainable(shape string) (string, int, bool) {
+	verb, _, _ := strings.Cut(strings.TrimSpace(shape), " ")
+	switch strings.ToLower(verb) {
+	case "select", "insert", "update", "delete", "with":
+	default:
+		return "", 0, false
+	}
+	if strings.Contains(shape, ";") {
+		return "", 0, false
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(shape); i++ {
+		if shape[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(shape[i])
+	}
+	return b.String(), n, true
+}
+
+// explainSeq names the statements prepared for plans before PostgreSQL
+// 16: a name is never reused, so that one left behind by a failed plan
+// cannot collide.
+var explainSeq atomic.Uint64
+
+// runExplain plans stmt in a read-only transaction that it rolls back,
+// and returns what it sent and the plan's lines. PostgreSQL 16 and later
+// plan it with EXPLAIN (GENERIC_PLAN); earlier ones through a prepared
+// statement executed with NULLs under plan_cache_mode force_generic_plan,
+// which gives the same generic plan.
+func runExplain(ctx context.Context, db *sql.DB, stmt string, params int) (sent string, plan []string, err error) {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return "", nil, err
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		return "", nil, err
+	}
+	if version >= 160000 {
+		// A statement with parameters and no arguments needs the simple
+		// query protocol: lib/pq uses it for a query without arguments,
+		// pgx must be told, and other drivers would refuse the telling.
+		// The first try runs in a savepoint, so that its failure leaves
+		// the transaction usable for the second.
+		sent = "EXPLAIN (GENERIC_PLAN) " + stmt
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT querytrace_explain"); err != nil {
+			return sent, nil, err
+		}
+		if plan, err = lines(ctx, tx, sent); err != nil && params > 0 {
+			if _, err2 := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT querytrace_explain"); err2 == nil {
+				if plan2, err2 := lines(ctx, tx, sent, pgx.QueryExecModeSimpleProtocol); err2 == nil {
+					return sent, plan2, nil
+				}
+			}
+		}
+		return sent, plan, err
+	}
+	name := "querytrace_explain_" + strconv.FormatUint(explainSeq.Add(1), 10)
+	nulls := strings.TrimSuffix(strings.Repeat("NULL, ", params), ", ")
+	steps := []string{
+		"SET LOCAL plan_cache_mode = force_generic_plan",
+		"PREPARE " + name + " AS " + stmt,
+	}
+	explain := "EXPLAIN EXECUTE " + name
+	if params > 0 {
+		explain += "(" + nulls + ")"
+	}
+	sent = strings.Join(append(steps, explain), ";\n")
+	for _, q := range steps {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return sent, nil, err
+		}
+	}
+	plan, err = lines(ctx, tx, explain)
+	tx.ExecContext(ctx, "DEALLOCATE "+name)
+	return sent, plan, err
+}
+
+// lines returns the one-column rows of query.
+func lines(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		out = append(out, line)
+	}
+	return out, rows.Err()
+}

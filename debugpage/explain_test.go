@@ -1,0 +1,90 @@
+package debugpage
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/querytrace/querytrace"
+)
+
+func TestExplainable(t *testing.T) {
+	for _, c := range []struct {
+		shape, want string
+		params      int
+	}{
+		{"select name from items where id = ? and k in (?)", "select name from items where id = $1 and k in ($2)", 2},
+		{"update items set name = ? where id = ?", "update items set name = $1 where id = $2", 2},
+		{"select now()", "select now()", 0},
+		{"begin", "", 0},
+		{"set search_path = ?", "", 0},
+		{"select ?; drop table items", "", 0},
+	} {
+		got, n, ok := explainable(c.shape)
+		if got != c.want || n != c.params || ok != (c.want != "") {
+			t.Errorf("explainable(%q) = %q, %d, %v; want %q, %d", c.shape, got, n, ok, c.want, c.params)
+		}
+	}
+}
+
+// TestExplainPostgres asks PostgreSQL for the generic plan of a statement
+// the page holds, by its fingerprint: with EXPLAIN (GENERIC_PLAN) from
+// version 16, through a prepared statement before.
+func TestExplainPostgres(t *testing.T) {
+	dsn := os.Getenv("QUERYTRACE_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("QUERYTRACE_POSTGRES_DSN is not set: no PostgreSQL to explain on")
+	}
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`CREATE TABLE IF NOT EXISTS debugpage_explain_items (id int PRIMARY KEY, name text)`); err != nil {
+		t.Fatal(err)
+	}
+	db, err := querytrace.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, tr := querytrace.Start(context.Background(), "GET /item")
+	db.QueryRowContext(ctx, `SELECT name FROM debugpage_explain_items WHERE id = $1 AND name <> $2`, 1, secret).Scan(new(string))
+	rep := tr.Finish()
+	rec := &Recorder{}
+	rec.Observe(nil, rep)
+	fp := fmtFingerprint(rep.Groups[0].Fingerprint)
+
+	for _, c := range []struct {
+		explain *sql.DB
+		path    string
+		status  int
+		want    string
+	}{
+		{nil, "/debug/querytrace/explain/" + fp, 404, "EXPLAIN is off"},
+		{raw, "/debug/querytrace/explain/" + fp, 200, "debugpage_explain_items"},
+		{raw, "/debug/querytrace/explain/ffffffffffffffff", 404, "no statement"},
+	} {
+		h := &Handler{Recorder: rec, Explain: c.explain}
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodGet, c.path, nil)
+		r.RemoteAddr, r.Host = "127.0.0.1:1", "127.0.0.1"
+		h.ServeHTTP(w, r)
+		body := w.Body.String()
+		if w.Code != c.status || !strings.Contains(body, c.want) {
+			t.Errorf("GET %s (explain %v): %d, want %d with %q\n%s", c.path, c.explain != nil, w.Code, c.status, c.want, body)
+		}
+		if c.status == 200 && !strings.Contains(body, "Scan") {
+			t.Errorf("no plan in\n%s", body)
+		}
+		if strings.Contains(body, secret) {
+			t.Errorf("GET %s shows an argument value", c.path)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package debugpage
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/querytrace/querytrace/internal/reportfile"
+)
+
+func TestHandlerPages(t *testing.T) {
+	srv := newSite(t, &Recorder{}, &Handler{})
+	visit(t, srv, "/loop", "/one", "/fail", "/probe")
+	const p = "/debug/querytrace"
+	for _, c := range []struct {
+		path   string
+		status int
+		ctype  string
+		want   []string
+	}{
+		{p + "/", 200, "text/html", []string{"/loop", "/one", "/fail", `<a href="/debug/querytrace/requests/1">GET /loop</a>`, "1 N+1"}},
+		{p + "/?class=n%2b1", 200, "text/html", []string{"GET /loop"}},
+		{p + "/?class=error", 200, "text/html", []string{"GET /fail", "1 err"}},
+		{p + "/?class=nope", 400, "text/plain", nil},
+		{p + "/requests/1", 200, "text/html", []string{
+			"select name from items where id = ? and secret &lt;&gt; ?", // the loop's shape
+			"loop over the rows of", // its source query
+			"select id from items order by id",
+			`class="fix"`,          // the fix
+			`<rect class="bar"`,    // waterfall bars
+			"app_test.go:",         // call site
+			"<details><summary>",   // stacks on demand
+			p + "/requests/1/json", // JSON one click away
+		}},
+		{p + "/requests/1?sort=count", 200, "text/html", []string{`href="?sort=count#groups" class="sorted"`}},
+		{p + "/requests/1/json", 200, "application/json", []string{`"format": "querytrace-report"`, `"n_plus_one"`}},
+		{p + "/requests/99", 404, "text/plain", nil},
+		{p + "/requests/x", 404, "text/plain", nil},
+		{p + "/compare?a=2&b=1", 200, "text/html", []string{"added", "select name from items where id = ?"}},
+		{p + "/compare?a=2&b=99", 404, "text/plain", nil},
+		{p + "/stats", 200, "text/html", []string{"GET /loop", "Reset statistics", "select id from items order by id"}},
+		{p + "/stats?sort=calls", 200, "text/html", []string{`href="?sort=calls" class="sorted"`}},
+		{p + "/stats.json", 200, "application/json", []string{`"requests": 4`}},
+		{p + "/metrics", 200, "text/plain; version=0.0.4", []string{"querytrace_statement_calls_total{"}},
+		{p + "/explain/0123456789abcdef", 404, "text/plain", nil}, // off by default
+		{p + "/static/page.css", 200, "text/css", []string{"--bar"}},
+		{p + "/nope", 404, "text/plain", nil},
+		{p + "/stats/reset", 405, "text/plain", nil}, // GET
+	} {
+		resp, body := get(t, srv.URL+c.path)
+		if resp.StatusCode != c.status {
+			t.Errorf("GET %s: %s, want %d\n%s", c.path, resp.Status, c.status, body)
+			continue
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, c.ctype) {
+			t.Errorf("GET %s: Content-Type %q, want %q", c.path, ct, c.ctype)
+		}
+		checkHeaders(t, "GET "+c.path, resp.Header)
+		contains(t, "GET "+c.path, body, c.want...)
+		if strings.Contains(body, secret) {
+			t.Errorf("GET %s shows an argument value", c.path)
+		}
+	}
+}
+
+// checkHeaders asserts the headers every answer carries, a 403 included.
+func checkHeaders(t *testing.T, what string, h http.Header) {
+	t.Helper()
+	for k, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Cache-Control":          "no-store",
+		"X-Frame-Options":        "DENY",
+	} {
+		if got := h.Get(k); got != want {
+			t.Errorf("%s: %s %q, want %q", what, k, got, want)
+		}
+	}
+	csp := h.Get("Content-Security-Policy")
+	for _, d := range []string{"default-src 'none'", "frame-ancestors 'none'", "style-src 'self'"} {
+		if !strings.Contains(csp, d) {
+			t.Errorf("%s: Content-Security-Policy %q lacks %q", what, csp, d)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "script-src") {
+		t.Errorf("%s: Content-Security-Policy %q allows script", what, csp)
+	}
+}
+
+func TestHandlerEscapes(t *testing.T) {
+	srv := newSite(t, &Recorder{}, &Handler{})
+	visit(t, srv, "/probe")
+	for _, path := range []string{"/", "/requests/1", "/stats", "/compare?a=1&b=1"} {
+		_, body := get(t, srv.URL+"/debug/querytrace"+path)
+		for _, probe := range []string{"<script>alert", "<img src=x"} {
+			if strings.Contains(body, probe) {
+				t.Errorf("%s: probe %q not escaped", path, probe)
+			}
+		}
+		if !strings.Contains(body, "&lt;script&gt;alert(&#34;route&#34;)&lt;/script&gt;") {
+			t.Errorf("%s: the route probe is not shown as text", path)
+		}
+	}
+	_, body := get(t, srv.URL+"/debug/querytrace/requests/1")
+	contains(t, "request", body, "&lt;img src=x onerror=alert(1)&gt;")
+}
+
+func TestHandlerAccess(t *testing.T) {
+	rec := &Recorder{}
+	for _, c := range []struct {
+		name       string
+		remote     string
+		host       string
+		authorize  func(*http.Request) bool
+		wantStatus int
+	}{
+		{"loopback v4", "127.0.0.1:5000", "127.0.0.1:8080", nil, 200},
+		{"loopback v6", "[::1]:5000", "[::1]:8080", nil, 200},
+		{"localhost", "127.0.0.1:5000", "localhost:8080", nil, 200},
+		{"remote", "192.0.2.7:5000", "127.0.0.1:8080", nil, 403},
+		{"remote v6", "[2001:db8::1]:5000", "[::1]:8080", nil, 403},
+		{"rebound host", "127.0.0.1:5000", "attacker.example:8080", nil, 403},
+		{"mapped loopback", "[::ffff:127.0.0.1]:5000", "127.0.0.1", nil, 200},
+		{"authorized remote", "192.0.2.7:5000", "app.example", func(r *http.Request) bool { return r.Header.Get("X-Token") == "ok" }, 200},
+		{"authorize refuses loopback", "127.0.0.1:5000", "127.0.0.1", func(*http.Request) bool { return false }, 403},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := &Handler{Recorder: rec, Authorize: c.authorize}
+			r := httptest.NewRequest("GET", "/debug/querytrace/", nil)
+			r.RemoteAddr, r.Host = c.remote, c.host
+			r.Header.Set("X-Token", "ok")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != c.wantStatus {
+				t.Errorf("%s from %s for %s: %d, want %d", r.URL, c.remote, c.host, w.Code, c.wantStatus)
+			}
+			checkHeaders(t, c.name, w.Header())
+		})
+	}
+}
+
+func TestHandlerPrefix(t *testing.T) {
+	rec := &Recorder{}
+	srv := newSite(t, rec, &Handler{})
+	visit(t, srv, "/one")
+	mux := http.NewServeMux()
+	mux.Handle("/ops/sql/", &Handler{Recorder: rec, Prefix: "/ops/sql/"})
+	other := httptest.NewServer(mux)
+	defer other.Close()
+	resp, body := get(t, other.URL+"/ops/sql/requests/1")
+	if resp.StatusCode != 200 {
+		t.Fatalf("under a prefix: %s", resp.Status)
+	}
+	contains(t, "under a prefix", body, `href="/ops/sql/static/page.css"`, `href="/ops/sql/requests/1/json"`)
+}
+
+func TestHandlerReset(t *testing.T) {
+	rec := &Recorder{}
+	srv := newSite(t, rec, &Handler{})
+	visit(t, srv, "/one", "/loop")
+	url := srv.URL + "/debug/querytrace/stats/reset"
+
+	// A form posted from another site is refused.
+	req, _ := http.NewRequest("POST", url, nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 || rec.Statistics(0).Requests != 2 {
+		t.Fatalf("cross-site reset: %s, %d requests left, want 403 and 2", resp.Status, rec.Statistics(0).Requests)
+	}
+
+	req, _ = http.NewRequest("POST", url, nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/debug/querytrace/stats" {
+		t.Fatalf("reset: %s at %s, want 200 at the statistics after a redirect", resp.Status, resp.Request.URL.Path)
+	}
+	if st := rec.Statistics(0); st.Requests != 0 || len(st.Stats) != 0 {
+		t.Errorf("after reset: %d requests, %d entries", st.Requests, len(st.Stats))
+	}
+	if n := rec.counts()[classAll]; n != 2 {
+		t.Errorf("reset dropped the recent requests: %d left", n)
+	}
+}
+
+func TestRequestJSONReadsBack(t *testing.T) {
+	srv := newSite(t, &Recorder{}, &Handler{})
+	visit(t, srv, "/loop")
+	_, body := get(t, srv.URL+"/debug/querytrace/requests/1/json")
+	rep, err := reportfile.Decode([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Name != "GET /loop" || len(rep.NPlusOne) != 1 || rep.Statements != 11 || len(rep.Events) != 11 {
+		t.Errorf("decoded %q: %d N+1, %d statements, %d events; want GET /loop, 1, 11, 11", rep.Name, len(rep.NPlusOne), rep.Statements, len(rep.Events))
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(body), &raw); err != nil || raw["version"] != float64(reportfile.Version) {
+		t.Errorf("envelope version %v (%v), want %d", raw["version"], err, reportfile.Version)
+	}
+}
+
+func TestStatsOtherRow(t *testing.T) {
+	rec := &Recorder{MaxStats: 1}
+	srv := newSite(t, rec, &Handler{})
+	visit(t, srv, "/loop", "/one")
+	_, body := get(t, srv.URL+"/debug/querytrace/stats")
+	contains(t, "bounded statistics", body, `<tr class="other">`, "(other statements)", "<strong>2 evicted</strong>")
+	_, body = get(t, srv.URL+"/debug/querytrace/stats.json")
+	var st struct {
+		Evicted int `json:"evicted"`
+		Stats   []struct {
+			Calls int `json:"calls"`
+		} `json:"stats"`
+		Other struct {
+			Calls int `json:"calls"`
+		} `json:"other"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	// /loop runs 1 + 10 statements, /one 1: 12 in all, whatever was evicted.
+	if calls := st.Other.Calls + st.Stats[0].Calls; st.Evicted != 2 || len(st.Stats) != 1 || calls != 12 {
+		t.Errorf("stats.json: %d evicted, %d entries, %d calls; want 2, 1, 12", st.Evicted, len(st.Stats), calls)
+	}
+}

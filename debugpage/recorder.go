@@ -1,0 +1,312 @@
+package debugpage
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/reportfile"
+)
+
+// A Recorder keeps the reports of recent requests, per class, and
+// application-wide statistics of their statements. Feed it from a
+// querytrace.Handler's OnFinish:
+//
+//	rec := &debugpage.Recorder{}
+//	h := &querytrace.Handler{Next: mux, OnFinish: rec.Observe}
+//
+// Reports are kept in five rings of Keep reports each: the last requests
+// with an N+1, with a duplicate, with a slow statement (or slower than
+// Slow), with an error, and the last of all. A request enters every ring
+// it belongs to, so healthy traffic never pushes out the one bad request.
+// The memory it holds is bounded: at most 5×Keep reports (fewer, as a
+// report is shared by its rings), each of at most 1000 groups with 5
+// stack frames and 64 timeline events. A report of a few groups takes a
+// few kilobytes, so the defaults hold about a megabyte; one at the trace's
+// bound of 1000 groups takes a few hundred, so an application whose
+// requests run hundreds of distinct statements should lower Keep. The
+// statistics hold at most MaxStats entries of about 200 bytes each.
+//
+// The zero value is ready to use; the fields must not change once it is
+// in use. It is safe for concurrent use.
+type Recorder struct {
+	// Keep is how many reports each class keeps; zero means 50.
+	Keep int
+
+	// Slow also counts as slow a request whose wall time reaches it,
+	// besides one with a statement the detector found slow. Zero means
+	// only the latter.
+	Slow time.Duration
+
+	// MaxStats bounds the statistics' entries (route × shape × call
+	// site); zero means 1000. Past it, the entry with the least total
+	// time of a few sampled is folded into the "other" row, so that
+	// totals stay exact, and counted as evicted.
+	MaxStats int
+
+	mu    sync.Mutex
+	seq   uint64
+	rings [numClasses]ring
+	stats statsTable
+}
+
+// A class is a ring of recent requests.
+type class int
+
+const (
+	classNPlusOne class = iota
+	classDuplicate
+	classSlow
+	classError
+	classAll
+	numClasses
+)
+
+var classNames = [numClasses]string{"n+1", "duplicate", "slow", "error", "all"}
+
+func (c class) String() string { return classNames[c] }
+
+func parseClass(s string) (class, bool) {
+	for c, name := range classNames {
+		if name == s {
+			return class(c), true
+		}
+	}
+	return 0, false
+}
+
+// An entry is one recorded request: a live report, or one read from a
+// file, and what the index shows of it.
+type entry struct {
+	id   uint64
+	rep  *querytrace.Report // live; nil for a report read from a file
+	doc  *reportfile.Report // read from a file; nil for a live report
+	path string             // the file doc was read from
+
+	// What the index shows; exported for the templates.
+	Name       string
+	Start      time.Time
+	Wall, DB   time.Duration
+	Statements int
+	NPlusOne   int
+	Duplicates int
+	Slow       int
+	Errors     int
+}
+
+// ID returns the entry's number, for its URL.
+func (e *entry) ID() uint64 { return e.id }
+
+func (e *entry) in(c class, slow time.Duration) bool {
+	switch c {
+	case classNPlusOne:
+		return e.NPlusOne > 0
+	case classDuplicate:
+		return e.Duplicates > 0
+	case classSlow:
+		return e.Slow > 0 || slow > 0 && e.Wall >= slow
+	case classError:
+		return e.Errors > 0
+	}
+	return true
+}
+
+// report returns the entry's report in the model the pages render.
+func (e *entry) report() (*reportfile.Report, error) {
+	if e.doc != nil {
+		return e.doc, nil
+	}
+	return reportfile.FromReport(e.rep)
+}
+
+// file returns the entry's report as a file, as Archive writes it.
+func (e *entry) file() ([]byte, error) {
+	if e.rep != nil {
+		return reportfile.Encode(e.rep)
+	}
+	return os.ReadFile(e.path)
+}
+
+// ring is a bounded list of the last entries pushed, oldest overwritten.
+type ring struct {
+	buf  []*entry
+	next int
+}
+
+func (r *ring) push(e *entry, keep int) {
+	if len(r.buf) < keep {
+		r.buf = append(r.buf, e)
+		return
+	}
+	r.buf[r.next] = e
+	r.next = (r.next + 1) % keep
+}
+
+// newest returns the ring's entries, the newest first.
+func (r *ring) newest() []*entry {
+	out := make([]*entry, 0, len(r.buf))
+	for i := range r.buf {
+		out = append(out, r.buf[(r.next-1-i+2*len(r.buf))%len(r.buf)])
+	}
+	return out
+}
+
+func (r *Recorder) keep() int {
+	if r.Keep > 0 {
+		return r.Keep
+	}
+	return 50
+}
+
+// Observe records rep, the report of the request r (which may be nil, and
+// is not kept). Its signature is that of querytrace.Handler's OnFinish.
+// It costs a few map updates per group of the report, under a short lock;
+// nothing per statement.
+func (r *Recorder) Observe(_ *http.Request, rep *querytrace.Report) {
+	if rep == nil {
+		return
+	}
+	e := &entry{
+		rep:        rep,
+		Name:       rep.Name,
+		Start:      rep.Start,
+		Wall:       rep.Wall,
+		DB:         rep.DBTime,
+		Statements: rep.Statements,
+		NPlusOne:   len(rep.NPlusOne),
+		Duplicates: len(rep.Duplicates),
+		Slow:       len(rep.Slow),
+		Errors:     rep.Errors,
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.add(e)
+	r.stats.addReport(rep, r.MaxStats)
+}
+
+// add puts e in its rings. The caller holds r.mu.
+func (r *Recorder) add(e *entry) {
+	r.seq++
+	e.id = r.seq
+	for c := range numClasses {
+		if e.in(c, r.Slow) {
+			r.rings[c].push(e, r.keep())
+		}
+	}
+}
+
+// LoadDir records the reports saved in dir (as by Archive), the oldest
+// first by their start time. Files it cannot read (of a newer format
+// version, say) are skipped, and the error returned says which and why;
+// the others are recorded.
+func (r *Recorder) LoadDir(dir string) (n int, err error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return 0, err
+	}
+	type loaded struct {
+		doc  *reportfile.Report
+		path string
+	}
+	var docs []loaded
+	var errs []error
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err == nil {
+			var doc *reportfile.Report
+			if doc, err = reportfile.Decode(data); err == nil {
+				docs = append(docs, loaded{doc, name})
+				continue
+			}
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", name, err))
+	}
+	slices.SortStableFunc(docs, func(a, b loaded) int { return a.doc.Start.Compare(b.doc.Start) })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, l := range docs {
+		doc := l.doc
+		r.add(&entry{
+			doc:        doc,
+			path:       l.path,
+			Name:       doc.Name,
+			Start:      doc.Start,
+			Wall:       doc.Wall(),
+			DB:         doc.DBTime(),
+			Statements: doc.Statements,
+			NPlusOne:   len(doc.NPlusOne),
+			Duplicates: len(doc.Duplicates),
+			Slow:       len(doc.Slow),
+			Errors:     doc.Errors,
+		})
+		r.stats.addDoc(doc, r.MaxStats)
+	}
+	return len(docs), errors.Join(errs...)
+}
+
+// recent returns the entries of class c, the latest started first.
+// Requests are recorded as they finish, and a quick one that started
+// later can finish first.
+func (r *Recorder) recent(c class) []*entry {
+	r.mu.Lock()
+	es := r.rings[c].newest()
+	r.mu.Unlock()
+	slices.SortStableFunc(es, func(a, b *entry) int { return b.Start.Compare(a.Start) })
+	return es
+}
+
+// counts returns how many entries each class holds.
+func (r *Recorder) counts() [numClasses]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n [numClasses]int
+	for c := range numClasses {
+		n[c] = len(r.rings[c].buf)
+	}
+	return n
+}
+
+// lookup returns the entry with the id, or nil when no ring holds it any
+// more.
+func (r *Recorder) lookup(id uint64) *entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range numClasses {
+		for _, e := range r.rings[c].buf {
+			if e.id == id {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+// shape returns the normalized text of the statement whose fingerprint
+// (16 hex digits) is fp, from the statistics or a recent report, or "".
+func (r *Recorder) shape(fp string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, s := range r.stats.entries {
+		if fmtFingerprint(k.fingerprint) == fp {
+			return s.Shape
+		}
+	}
+	for _, e := range r.rings[classAll].buf {
+		if e.rep == nil {
+			continue
+		}
+		for _, g := range e.rep.Groups {
+			if fmtFingerprint(g.Fingerprint) == fp && !strings.HasPrefix(g.Shape, "(") {
+				return g.Shape
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,294 @@
+package debugpage
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/reportfile"
+)
+
+// A Stat is what the statistics know of one statement, identified by the
+// route that ran it, its shape and its call site, across every request
+// since the last reset.
+type Stat struct {
+	Route       string
+	Shape       string
+	Fingerprint uint64
+	Stack       []querytrace.Frame // the application's frames, innermost first
+
+	// Calls counts the executions; Requests the requests that ran the
+	// statement at least once.
+	Calls    int
+	Requests int
+
+	// Total is the time of all executions. Max is the longest single
+	// execution. Min is the least mean time of one execution within a
+	// request: traces keep each group's maximum, not its minimum, so for
+	// a statement run several times per request it is an upper bound of
+	// the fastest execution.
+	Total, Min, Max time.Duration
+
+	Rows   int64
+	Errors int
+
+	// NPlusOne counts the requests in which the statement was an N+1.
+	NPlusOne int
+
+	// First and Last are the start times of the first and the last
+	// request that ran the statement.
+	First, Last time.Time
+}
+
+// Mean returns the mean time of one execution.
+func (s *Stat) Mean() time.Duration {
+	if s.Calls == 0 {
+		return 0
+	}
+	return s.Total / time.Duration(s.Calls)
+}
+
+// CallSite returns the statement's innermost application frame as
+// "dir/file.go:42 pkg.Func", or "".
+func (s *Stat) CallSite() string {
+	if len(s.Stack) == 0 {
+		return ""
+	}
+	return s.Stack[0].String()
+}
+
+// Statistics are the recorder's statement statistics at one moment.
+type Statistics struct {
+	// Since is when they were last reset, or the recorder first used.
+	Since time.Time
+
+	// Requests counts the reports recorded.
+	Requests int
+
+	// Stats are the entries, the most total time first.
+	Stats []Stat
+
+	// Other folds together the entries evicted to bound memory and,
+	// when Statistics was asked for the top entries only, those past
+	// them: the totals of Stats and Other are those of every statement.
+	// Its Calls is zero when it holds nothing.
+	Other Stat
+
+	// Evicted counts the entries folded into Other to bound memory.
+	Evicted int
+}
+
+// statKey identifies a statistics entry: the call site by its innermost
+// frame's file and line, which need no allocation to compare.
+type statKey struct {
+	route       string
+	fingerprint uint64
+	file        string
+	line        int
+}
+
+type statsTable struct {
+	since    time.Time
+	requests int
+	entries  map[statKey]*Stat
+	other    Stat
+	evicted  int
+}
+
+// groupStat is one group of a report as the statistics fold it.
+type groupStat struct {
+	shape       string
+	fingerprint uint64
+	stack       []querytrace.Frame
+	calls       int
+	total, max  time.Duration
+	mean        time.Duration
+	rows        int64
+	errors      int
+	nPlusOne    bool
+}
+
+func (t *statsTable) addReport(rep *querytrace.Report, limit int) {
+	t.begin(rep.Start)
+	for _, g := range rep.Groups {
+		nPlusOne := false
+		for i := range rep.NPlusOne {
+			if rep.NPlusOne[i].Group == g {
+				nPlusOne = true
+			}
+		}
+		t.add(rep.Name, rep.Start, limit, &groupStat{
+			shape:       g.Shape,
+			fingerprint: g.Fingerprint,
+			stack:       g.Stack,
+			calls:       g.Count,
+			total:       g.Total,
+			max:         g.Max,
+			mean:        g.Mean(),
+			rows:        g.Rows,
+			errors:      g.Errors,
+			nPlusOne:    nPlusOne,
+		})
+	}
+}
+
+func (t *statsTable) addDoc(doc *reportfile.Report, limit int) {
+	t.begin(doc.Start)
+	for _, g := range doc.Groups {
+		fp, _ := strconv.ParseUint(g.Fingerprint, 16, 64)
+		nPlusOne := false
+		for _, f := range doc.NPlusOne {
+			if f.Group == g.ID {
+				nPlusOne = true
+			}
+		}
+		t.add(doc.Name, doc.Start, limit, &groupStat{
+			shape:       g.Shape,
+			fingerprint: fp,
+			stack:       g.Stack,
+			calls:       g.Count,
+			total:       g.Total(),
+			max:         g.Max(),
+			mean:        g.Mean(),
+			rows:        g.Rows,
+			errors:      g.Errors,
+			nPlusOne:    nPlusOne,
+		})
+	}
+}
+
+func (t *statsTable) begin(start time.Time) {
+	if t.entries == nil {
+		t.entries = make(map[statKey]*Stat)
+		t.since = time.Now()
+	}
+	t.requests++
+}
+
+// evictSample is how many entries eviction looks at: the one with the
+// least total time of a few, found in random order, goes. Map iteration
+// gives the randomness; the few keep an eviction O(1).
+const evictSample = 8
+
+func (t *statsTable) add(route string, at time.Time, limit int, g *groupStat) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	k := statKey{route: route, fingerprint: g.fingerprint}
+	if len(g.stack) > 0 {
+		k.file, k.line = g.stack[0].File, g.stack[0].Line
+	}
+	s := t.entries[k]
+	if s == nil {
+		if len(t.entries) >= limit {
+			t.evict()
+		}
+		s = &Stat{Route: route, Shape: g.shape, Fingerprint: g.fingerprint, Stack: g.stack, Min: g.mean, First: at}
+		t.entries[k] = s
+	}
+	s.fold(g, at)
+}
+
+func (t *statsTable) evict() {
+	var victim statKey
+	var least *Stat
+	n := 0
+	for k, s := range t.entries {
+		if least == nil || s.Total < least.Total {
+			victim, least = k, s
+		}
+		if n++; n == evictSample {
+			break
+		}
+	}
+	if least == nil {
+		return
+	}
+	t.other.merge(least)
+	delete(t.entries, victim)
+	t.evicted++
+}
+
+func (s *Stat) fold(g *groupStat, at time.Time) {
+	s.Calls += g.calls
+	s.Requests++
+	s.Total += g.total
+	s.Max = max(s.Max, g.max)
+	s.Min = min(s.Min, g.mean)
+	s.Rows += g.rows
+	s.Errors += g.errors
+	if g.nPlusOne {
+		s.NPlusOne++
+	}
+	if at.Before(s.First) {
+		s.First = at
+	}
+	if at.After(s.Last) {
+		s.Last = at
+	}
+}
+
+// merge folds o into s, for the "other" row.
+func (s *Stat) merge(o *Stat) {
+	if s.Calls == 0 || o.Min < s.Min {
+		s.Min = o.Min
+	}
+	if s.First.IsZero() || o.First.Before(s.First) {
+		s.First = o.First
+	}
+	s.Last = later(s.Last, o.Last)
+	s.Calls += o.Calls
+	s.Requests += o.Requests
+	s.Total += o.Total
+	s.Max = max(s.Max, o.Max)
+	s.Rows += o.Rows
+	s.Errors += o.Errors
+	s.NPlusOne += o.NPlusOne
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// Statistics returns the statement statistics, the most total time first.
+// With top > 0, the entries past the first top are folded into Other.
+func (r *Recorder) Statistics(top int) *Statistics {
+	r.mu.Lock()
+	t := &r.stats
+	st := &Statistics{Since: t.since, Requests: t.requests, Other: t.other, Evicted: t.evicted}
+	st.Stats = make([]Stat, 0, len(t.entries))
+	for _, s := range t.entries {
+		st.Stats = append(st.Stats, *s)
+	}
+	r.mu.Unlock()
+	if st.Since.IsZero() {
+		st.Since = time.Now()
+	}
+	st.Other.Route, st.Other.Shape = "", "(other statements)"
+	st.Other.Stack = nil
+	slices.SortFunc(st.Stats, func(a, b Stat) int {
+		if c := cmp.Compare(b.Total, a.Total); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.Route, b.Route), cmp.Compare(a.Shape, b.Shape), cmp.Compare(a.CallSite(), b.CallSite()))
+	})
+	if top > 0 && len(st.Stats) > top {
+		for i := range st.Stats[top:] {
+			st.Other.merge(&st.Stats[top+i])
+		}
+		st.Stats = st.Stats[:top]
+	}
+	return st
+}
+
+// Reset clears the statistics. The recent requests stay.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	r.stats = statsTable{since: time.Now(), entries: make(map[statKey]*Stat)}
+	r.mu.Unlock()
+}

@@ -1,0 +1,156 @@
+package callstack
+
+import (
+	"runtime"
+	"sync"
+)
+
+// A Frame is one symbolized frame of a stack.
+type Frame struct {
+	Function string
+	File     string
+	Line     int
+}
+
+// symbolized is what one return address becomes: its frames (more than one
+// where calls were inlined), the innermost first, each marked as the
+// application's or not.
+type symbolized struct {
+	frames []Frame
+	app    []bool
+}
+
+// frameCache maps a return address to its *symbolized. Addresses are few
+// (one per call site) and fixed for the life of the process, so the cache
+// is bounded by the program's size. It is emptied when the rules that
+// tell the application's frames change.
+var frameCache sync.Map
+
+func symbolize(pc uintptr) *symbolized {
+	if v, ok := frameCache.Load(pc); ok {
+		return v.(*symbolized)
+	}
+	s := &symbolized{}
+	// The trailing zero makes CallersFrames expand the frames inlined at
+	// pc, which it does only when more addresses follow.
+	fs := runtime.CallersFrames([]uintptr{pc, 0})
+	for {
+		f, more := fs.Next()
+		if f.Function != "" {
+			s.frames = append(s.frames, Frame{Function: f.Function, File: f.File, Line: f.Line})
+			s.app = append(s.app, isApp(f.Function, f.File))
+		}
+		if !more {
+			break
+		}
+	}
+	frameCache.Store(pc, s)
+	return s
+}
+
+// AppFrames returns up to max of the application's own frames of s, the
+// innermost first.
+func (s *Stack) AppFrames(max int) []Frame {
+	return appFrames(s.pcs[:s.n], max)
+}
+
+func appFrames(pcs []uintptr, max int) []Frame {
+	var out []Frame
+	for _, pc := range pcs {
+		sym := symbolize(pc)
+		for i, f := range sym.frames {
+			if sym.app[i] {
+				out = append(out, f)
+				if len(out) == max {
+					return out
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Frames returns every frame of s, the innermost first, with whether
+// each is the application's own.
+func (s *Stack) Frames() (frames []Frame, app []bool) {
+	for _, pc := range s.pcs[:s.n] {
+		sym := symbolize(pc)
+		frames = append(frames, sym.frames...)
+		app = append(app, sym.app...)
+	}
+	return frames, app
+}
+
+// Outermost returns the outermost application frame of s: for a request,
+// the handler (or the application's middleware), for a test, the test.
+func (s *Stack) Outermost() (Frame, bool) {
+	for i := s.n - 1; i >= 0; i-- {
+		sym := symbolize(s.pcs[i])
+		for j := len(sym.frames) - 1; j >= 0; j-- {
+			if sym.app[j] {
+				return sym.frames[j], true
+			}
+		}
+	}
+	return Frame{}, false
+}
+
+// Fork returns the frame where the path to s leaves the path to other:
+// the line, in the innermost function both passed through, from which s
+// went on to its statement. For a statement repeated in a loop and one
+// that ran outside it, that is the line inside the loop; it is the
+// application's frame at or nearest above that point, since a library's
+// frame (a callback's caller) is no line to fix. depth is how far the
+// fork is from the statement, in return addresses: the smaller, the
+// closer. ok is false when the stacks share no frame (one is cut off
+// before their common part) or when s is the whole of other's path.
+func (s *Stack) Fork(other *Stack) (f Frame, depth int, ok bool) {
+	// Anchor on the outermost address of s that other has too, then
+	// follow both stacks inwards while they agree. Anchoring, rather than
+	// aligning the outer ends, copes with stacks cut off at Depth.
+	i, j := -1, -1
+	for a := s.n - 1; a >= 0 && i < 0; a-- {
+		for b := other.n - 1; b >= 0; b-- {
+			if other.pcs[b] == s.pcs[a] {
+				i, j = a, b
+				break
+			}
+		}
+	}
+	if i < 0 {
+		return Frame{}, 0, false
+	}
+	for i > 0 && j > 0 && s.pcs[i-1] == other.pcs[j-1] {
+		i--
+		j--
+	}
+	if i == 0 {
+		return Frame{}, 0, false
+	}
+	// s.pcs[i-1] is where s leaves other. Where calls were inlined, one
+	// address stands for several frames: the fork is the outermost of them
+	// that differs from other's.
+	fork := symbolize(s.pcs[i-1])
+	var theirs []Frame
+	if j > 0 {
+		theirs = symbolize(other.pcs[j-1]).frames
+	}
+	k := len(fork.frames) - 1
+	for m := len(theirs) - 1; k > 0 && m >= 0 && fork.frames[k] == theirs[m]; m-- {
+		k--
+	}
+	// The application's frame at the fork or nearest above it.
+	for a := i - 1; a < s.n; a++ {
+		sym := symbolize(s.pcs[a])
+		from := 0
+		if a == i-1 {
+			from = k
+		}
+		for b := from; b < len(sym.frames); b++ {
+			if sym.app[b] {
+				return sym.frames[b], i - 1, true
+			}
+		}
+	}
+	return Frame{}, 0, false
+}

@@ -1,0 +1,83 @@
+package callstack
+
+import (
+	"strings"
+	"testing"
+)
+
+// twoSites calls Site from two lines.
+func twoSites() (a, b *Stack, ha, hb uint64) {
+	a, ha = Site()
+	b, hb = Site()
+	return
+}
+
+// TestSite checks the hot path's call sites: the walk's hash is the
+// stored stack's, one line is one interned stack, and two lines are two.
+func TestSite(t *testing.T) {
+	var got [2]*Stack
+	var hashes [2]uint64
+	for i := range got {
+		got[i], hashes[i] = Site() // the same line twice
+	}
+	if got[0] != got[1] || hashes[0] != hashes[1] {
+		t.Errorf("one call site gave two stacks: %p %p, hashes %x %x", got[0], got[1], hashes[0], hashes[1])
+	}
+	if h := got[0].Hash(); h != hashes[0] {
+		t.Errorf("walk hashed %x, the stored stack hashes %x", hashes[0], h)
+	}
+	a, b, ha, hb := twoSites()
+	if a == b || ha == hb {
+		t.Errorf("two call sites gave one stack")
+	}
+	frames := got[0].AppFrames(1)
+	if len(frames) != 1 || !strings.HasSuffix(frames[0].File, "stack_test.go") || frames[0].Function != "github.com/querytrace/querytrace/internal/callstack.TestSite" {
+		t.Errorf("the call site is %v, want this test's line", frames)
+	}
+}
+
+// TestCapture checks that Capture starts at its caller's line: two calls
+// on two lines are two call sites.
+func TestCapture(t *testing.T) {
+	var a, b Stack
+	a.Capture()
+	b.Capture()
+	if a.Len() == 0 || a.Hash() == b.Hash() {
+		t.Fatalf("two lines gave the same stack (%d frames)", a.Len())
+	}
+	f := a.AppFrames(1)
+	if len(f) != 1 || f[0].Function != "github.com/querytrace/querytrace/internal/callstack.TestCapture" {
+		t.Errorf("Capture's first application frame is %v", f)
+	}
+	all, app := a.Frames()
+	if len(all) <= 1 || len(all) != len(app) || app[len(app)-1] {
+		t.Errorf("Frames = %v %v, want this test and testing's frames above it, those not the application's", all, app)
+	}
+}
+
+// TestIntern checks the intern table: the same hash gives the same copy,
+// and a stack that finds the table crowded still gets a copy of its own.
+func TestIntern(t *testing.T) {
+	var s Stack
+	s.Capture()
+	h := s.Hash()
+	p := Intern(&s, h)
+	if p == &s || *p != s || Intern(&s, h) != p || lookup(h) != p {
+		t.Fatalf("Intern did not keep one copy of the stack")
+	}
+	// Fill every slot that hash c probes with other stacks: c finds no
+	// room, and its stack must still come back whole.
+	base := h + 1<<40
+	for i := range uint64(internProbe) {
+		other := s
+		other.pcs[0] += uintptr(i + 1)
+		Intern(&other, base+i)
+	}
+	c := base + 7*internSlots
+	crowded := s
+	crowded.pcs[1]++
+	q := Intern(&crowded, c)
+	if *q != crowded || lookup(c) != nil {
+		t.Errorf("a crowded table lost the stack or took it anyway")
+	}
+}

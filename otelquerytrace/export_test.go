@@ -1,0 +1,129 @@
+package otelquerytrace_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/otelquerytrace"
+)
+
+// TestExportJob: a job that runs under a span of the application's and a
+// querytrace trace gets the N+1 on that span, and its metrics under the
+// job's name.
+func TestExportJob(t *testing.T) {
+	s := newSDK(t)
+	b := s.bridge()
+	db := openInventory(t, 12)
+
+	ctx, span := s.tp.Tracer("app").Start(context.Background(), "nightly inventory")
+	ctx, tr := querytrace.Start(ctx, "job inventory")
+	if _, err := slowInventory(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	b.Export(ctx, tr.Finish())
+	span.End()
+
+	spans := s.spans.Ended()
+	if len(spans) != 1 || spans[0].Name() != "nightly inventory" {
+		t.Fatalf("want the job's span alone (database spans are off by default), got %d spans", len(spans))
+	}
+	if ev := spans[0].Events(); len(ev) != 2 || ev[0].Name != otelquerytrace.EventNPlusOne {
+		t.Errorf("job span events: %v, want two N+1", ev)
+	}
+	ps := where(points(s.metrics(t), otelquerytrace.MetricRequestStatements), attribute.String(otelquerytrace.AttrRoute, "job inventory"))
+	if len(ps) != 1 || ps[0].sum != 1+2*12 {
+		t.Errorf("%s for the job: %+v", otelquerytrace.MetricRequestStatements, ps)
+	}
+}
+
+// TestSampledOut: a request whose span is not sampled gets no span work,
+// and its metrics are recorded all the same.
+func TestSampledOut(t *testing.T) {
+	s := newSDK(t)
+	s.tp = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(s.spans))
+	srv := serve(t, s, s.bridge(otelquerytrace.WithDBSpans(20)), newMux(openInventory(t, 10)))
+	get(t, srv, "/inventory/slow")
+	if spans := s.spans.Ended(); len(spans) != 0 {
+		t.Errorf("sampled out: %d spans recorded", len(spans))
+	}
+	rm := s.metrics(t)
+	route := attribute.String(otelquerytrace.AttrRoute, "GET /inventory/slow")
+	if n := total(where(points(rm, otelquerytrace.MetricFindings), route)); n != 2 {
+		t.Errorf("sampled out: %d findings counted, want 2", n)
+	}
+}
+
+// TestNilReport: a nil report is nothing to export.
+func TestNilReport(t *testing.T) {
+	s := newSDK(t)
+	s.bridge().Export(context.Background(), nil)
+	if len(s.spans.Ended()) != 0 || len(points(s.metrics(t), otelquerytrace.MetricRequestStatements)) != 0 {
+		t.Error("a nil report exported something")
+	}
+}
+
+// TestMaskedPaths: requests to paths no ServeMux pattern matched are
+// named by their path with the ids masked, so a probe of many ids is one
+// route in the metrics, not one per id.
+func TestMaskedPaths(t *testing.T) {
+	s := newSDK(t)
+	srv := serve(t, s, s.bridge(otelquerytrace.WithLimits(otelquerytrace.Limits{Routes: 3})), newMux(openInventory(t, 5)))
+	for i := range 20 {
+		resp, err := srv.Client().Get(fmt.Sprintf("%s/probe/%d", srv.URL, 1000+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	get(t, srv, "/inventory/fast")
+	ps := points(s.metrics(t), otelquerytrace.MetricRequestStatements)
+	if len(ps) != 2 {
+		t.Errorf("%d routes, want the probe's and the page's: %+v", len(ps), ps)
+	}
+	if n := total(where(ps, attribute.String(otelquerytrace.AttrRoute, "GET /probe/{id}"))); n != 20 {
+		t.Errorf("GET /probe/{id}: %d requests, want 20", n)
+	}
+	if n := total(where(ps, attribute.String(otelquerytrace.AttrRoute, "GET /inventory/fast"))); n != 1 {
+		t.Errorf("the page's route: %d requests, want 1", n)
+	}
+}
+
+// TestDuplicateEvent: the same query with the same arguments three times
+// is a duplicate: an event that says so, with its fix, and a finding of
+// kind "duplicate" in the metrics.
+func TestDuplicateEvent(t *testing.T) {
+	s := newSDK(t)
+	db := openInventory(t, 3)
+	ctx, span := s.tp.Tracer("app").Start(context.Background(), "job settings")
+	ctx, tr := querytrace.Start(ctx, "job settings")
+	for range 3 {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE category = ?`, "laptop").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.bridge().Export(ctx, tr.Finish())
+	span.End()
+
+	ev := s.spans.Ended()[0].Events()
+	if len(ev) != 1 || ev[0].Name != otelquerytrace.EventDuplicate {
+		t.Fatalf("events %v, want one duplicate", ev)
+	}
+	a := attrs(ev[0].Attributes)
+	if a["querytrace.count"].AsInt64() != 3 || !strings.Contains(a["querytrace.fix"].AsString(), "run it once") {
+		t.Errorf("duplicate event: count %d, fix %q", a["querytrace.count"].AsInt64(), a["querytrace.fix"].AsString())
+	}
+	if strings.Contains(a["db.query.text"].AsString(), "laptop") {
+		t.Errorf("duplicate event holds the argument: %q", a["db.query.text"].AsString())
+	}
+	kind := attribute.String(otelquerytrace.AttrFindingKind, "duplicate")
+	if n := total(where(points(s.metrics(t), otelquerytrace.MetricFindings), kind)); n != 1 {
+		t.Errorf("%d duplicate findings counted, want 1", n)
+	}
+}

@@ -1,0 +1,129 @@
+package querytrace
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestConcurrentTrace runs 64 goroutines in one trace.
+func TestConcurrentTrace(t *testing.T) {
+	db, err := Open("sqlite3", sqliteDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	keep, _ := db.Conn(context.Background()) // keeps the memory database alive
+	defer keep.Close()
+	if _, err := keep.ExecContext(context.Background(), "CREATE TABLE t (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, tr := Start(context.Background(), "fan-out")
+	const goroutines, each = 64, 10
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				var n int
+				if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t WHERE id > ?", g).Scan(&n); err != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	// Finish while statements may still run elsewhere must be safe; the
+	// real report is taken after the wait.
+	_ = tr.Snapshot()
+	wg.Wait()
+	r := tr.Finish()
+	if failed.Load() != 0 {
+		t.Fatalf("%d statements failed", failed.Load())
+	}
+	if r.Statements != goroutines*each {
+		t.Errorf("Statements = %d, want %d", r.Statements, goroutines*each)
+	}
+}
+
+func TestNestedTraces(t *testing.T) {
+	db := openSQLite(t, true)
+	outerCtx, outer := Start(context.Background(), "outer")
+	innerCtx, inner := Start(outerCtx, "inner")
+	for i := 0; i < 3; i++ {
+		db.ExecContext(innerCtx, "SELECT ?", i)
+	}
+	for i := 0; i < 2; i++ {
+		db.ExecContext(outerCtx, "SELECT ?", i)
+	}
+	if FromContext(innerCtx) != inner || FromContext(outerCtx) != outer || FromContext(context.Background()) != nil {
+		t.Errorf("FromContext returned the wrong traces")
+	}
+	ri := inner.Finish()
+	db.ExecContext(innerCtx, "SELECT 1") // after the inner Finish: outer only
+	ro := outer.Finish()
+	if ri.Statements != 3 || ro.Statements != 6 {
+		t.Errorf("inner %d, outer %d statements; want 3 and 6", ri.Statements, ro.Statements)
+	}
+}
+
+// TestFinishAfterSnapshot checks that Finish reuses a snapshot taken after
+// the last statement (as the middleware's Server-Timing header does) and
+// builds afresh when a statement came in between.
+func TestFinishAfterSnapshot(t *testing.T) {
+	for _, more := range []bool{false, true} {
+		ctx, tr := Start(context.Background(), "snap")
+		stack := CaptureStack()
+		e := Event{Kind: KindQuery, SQL: "SELECT 1", Start: time.Now(), Duration: time.Microsecond, Stack: stack}
+		Record(ctx, &e)
+		snap := tr.Snapshot()
+		if more {
+			Record(ctx, &e)
+		}
+		r := tr.Finish()
+		if r == snap {
+			t.Fatalf("Finish returned the snapshot itself, which its holder may still be reading")
+		}
+		reused := len(r.Groups) > 0 && len(snap.Groups) > 0 && r.Groups[0] == snap.Groups[0]
+		if reused == more {
+			t.Errorf("statement after the snapshot %v: report reused %v", more, reused)
+		}
+		if want := 1 + map[bool]int{false: 0, true: 1}[more]; r.Statements != want || r.Wall < snap.Wall {
+			t.Errorf("statement after the snapshot %v: %d statements, wall %v after %v", more, r.Statements, r.Wall, snap.Wall)
+		}
+	}
+}
+
+// TestPause checks that statements under Pause still count in the trace
+// above it, are allowed rather than flagged, and carry the pause's reason,
+// never an empty one.
+func TestPause(t *testing.T) {
+	for _, c := range []struct{ reason, want string }{
+		{"warm-up", "paused: warm-up"},
+		{"", "paused: no reason given"},
+	} {
+		ctx, tr := Start(context.Background(), "deploy")
+		paused := Pause(ctx, c.reason)
+		if FromContext(paused) != tr {
+			t.Errorf("Pause(%q): FromContext is not the trace above it", c.reason)
+		}
+		for i := range 3 {
+			Record(paused, &Event{Kind: KindQuery, SQL: "SELECT a FROM t WHERE id = ?", Start: time.Now(), ArgsHash: uint64(i + 1)})
+		}
+		r := tr.Finish()
+		if r.Statements != 3 || len(r.NPlusOne) != 0 || len(r.Allowed) != 1 {
+			t.Fatalf("Pause(%q): %d statements, %d N+1, %d allowed; want 3, 0, 1", c.reason, r.Statements, len(r.NPlusOne), len(r.Allowed))
+		}
+		if got := r.Allowed[0].Reason; got != c.want {
+			t.Errorf("Pause(%q): reason %q, want %q", c.reason, got, c.want)
+		}
+	}
+	if ctx := context.Background(); Pause(ctx, "nothing to pause") != ctx {
+		t.Errorf("Pause without a trace returned a new context")
+	}
+}

@@ -161,7 +161,14 @@ var keywords = [...]struct {
 var kwIndex [256]uint8
 
 func kwSlot(w string) uint8 {
-	return uint8(uint(w[0])*7 ^ uint(w[len(w)-1])*31 ^ uint(len(w))*57)
+	return uint8(uint(lower(w[0]))*7 ^ uint(lower(w[len(w)-1]))*31 ^ uint(len(w))*57)
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + ('a' - 'A')
+	}
+	return c
 }
 
 func init() {
@@ -174,7 +181,9 @@ func init() {
 	}
 }
 
-// classify looks up a lower-cased word.
+// classify looks up a lower-cased word. A word whose slot is empty is
+// no keyword, whatever its case: the caller checks that first and spares
+// itself lower-casing most names.
 func classify(w []byte) (kwID, uint8) {
 	ws := unsafe.String(&w[0], len(w)) // w is not empty
 	for h := kwSlot(ws); kwIndex[h] != 0; h++ {
@@ -760,7 +769,7 @@ func (n *normalizer) word() {
 	w := s[start:i]
 	var buf [16]byte
 	id, fl := kwNone, uint8(0)
-	if len(w) <= len(buf) {
+	if len(w) <= len(buf) && kwIndex[kwSlot(w)] != 0 {
 		for k := 0; k < len(w); k++ {
 			c := w[k]
 			if 'A' <= c && c <= 'Z' {

@@ -264,7 +264,7 @@ func TestNormalizeBadInput(t *testing.T) {
 		for _, d := range dialects {
 			start := time.Now()
 			got := Normalize(tt.query, d)
-			if el := time.Since(start); el > 5*time.Second {
+			if el := time.Since(start); el > time.Minute { // linear: seconds even under -race on a busy machine; quadratic: hours
 				t.Errorf("%s (%v): took %v", tt.name, d, el)
 			}
 			if len(got) > maxShapeLen+len(truncMarker)+2 {

@@ -3,9 +3,12 @@ package querytrace
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
+	"weak"
 )
 
 // The normalizer is tested in internal/sqlnorm; these tests check that the
@@ -78,6 +81,42 @@ func TestInlinedValues(t *testing.T) {
 	r = tr.Finish()
 	if len(r.Duplicates) != 1 || len(r.NPlusOne) != 0 {
 		t.Fatalf("%d duplicates and %d N+1, want 1 and 0:\n%s", len(r.Duplicates), len(r.NPlusOne), r)
+	}
+}
+
+// TestNothingPinned runs statements that are small pieces of large strings
+// through the driver, traced, and checks that after a GC no large string
+// is alive: nothing querytrace keeps refers to the caller's memory.
+func TestNothingPinned(t *testing.T) {
+	db := openSeed(t, 1)
+	ctx, tr := Start(context.Background(), "GET /pinned")
+	const n = 256
+	var big [n]weak.Pointer[byte]
+	for i := range n {
+		b := make([]byte, 1<<20)
+		q := fmt.Sprintf("SELECT count(*) FROM entries WHERE id > %d", i)
+		copy(b[4096:], q)
+		big[i] = weak.Make(&b[0])
+		s := unsafe.String(&b[0], len(b))[4096 : 4096+len(q)]
+		for range 2 { // the second run finds the text in the tables
+			if err := db.QueryRowContext(ctx, s).Scan(new(int)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	runtime.GC()
+	runtime.GC()
+	alive := 0
+	for _, p := range big {
+		if p.Value() != nil {
+			alive++
+		}
+	}
+	if alive > 0 {
+		t.Errorf("%d of %d large strings are alive after GC", alive, n)
+	}
+	if r := tr.Finish(); r.Statements != 2*n {
+		t.Errorf("%d statements, want %d", r.Statements, 2*n)
 	}
 }
 

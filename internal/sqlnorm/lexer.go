@@ -946,7 +946,7 @@ func (n *normalizer) operator() {
 			if i+1 < len(s) {
 				d = s[i+1]
 			}
-			if n.dashComment(i) || c == '/' && d == '*' || c == '#' && (n.d == MySQL || n.d == Generic) ||
+			if c == '-' && d == '-' || c == '/' && d == '*' || c == '#' && (n.d == MySQL || n.d == Generic) ||
 				c == '@' && n.d != Postgres && (isIdentStart(d) || d == '@') ||
 				c == '%' && (d == 's' || d == '(') {
 				break

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/callstack"
 )
 
 // A Detector holds the thresholds and allow-lists that classify a trace's
@@ -112,6 +114,17 @@ type Finding struct {
 	Source *Group
 	PerRow int
 
+	// Loop is, for an N+1 or a duplicate, the application's line inside
+	// the loop that repeated the statement: the call in the loop's body,
+	// which may be several calls above the statement's own line, the
+	// group's CallSite. It is nil when no stack was captured.
+	Loop *Frame
+
+	// Others are, for a duplicate found across call sites, the other
+	// groups that ran the statement with the same arguments; Count and
+	// Total then cover them all.
+	Others []*Group
+
 	// Fix says how to remove the finding, by the statement's shape. It
 	// holds no literal values: shapes have none.
 	Fix string
@@ -143,6 +156,14 @@ func (f Finding) String() string {
 		fmt.Fprintf(&b, " %s", clip(f.Group.Shape, 80))
 		if s := f.Group.CallSite(); s != "" {
 			fmt.Fprintf(&b, " at %s", s)
+		}
+		if f.Loop != nil && (len(f.Group.Stack) == 0 || *f.Loop != f.Group.Stack[0]) {
+			fmt.Fprintf(&b, " in the loop at %s", f.Loop)
+		}
+	}
+	for _, o := range f.Others {
+		if s := o.CallSite(); s != "" {
+			fmt.Fprintf(&b, " and at %s", s)
 		}
 	}
 	if f.Source != nil {
@@ -204,6 +225,7 @@ const maxFanOut = 16
 // report, say) gives the same answer for the new name.
 func (d *Detector) classify(r *Report) {
 	r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed = nil, nil, nil, nil, nil
+	judged := make(map[*Group]bool)
 	for _, g := range r.Groups {
 		if g.Statements == 0 || g.Shape == otherShape {
 			// A prepare on its own is no statement; the overflow group
@@ -220,17 +242,25 @@ func (d *Detector) classify(r *Report) {
 				r.Slow = append(r.Slow, f)
 			}
 		}
-		if g.Count < d.minRepeats() || g.Total < d.MinTotal || !repeatable(g.Verb) {
+		// A failed execution and its retry are not a repeat.
+		if g.Count-g.Errors < d.minRepeats() || g.Total < d.MinTotal || !repeatable(g.Verb) {
 			continue
 		}
+		judged[g] = true
 		f := Finding{Group: g, Count: g.Count, Total: g.Total}
 		switch {
 		case g.Distinct <= 1:
 			f.Kind = FindingDuplicate
 			f.Fix = duplicateFix(g)
+			f.Loop = loopFrame(r.Groups, g, nil)
 		case isPaged(g):
 			f.Kind = FindingBatched
 			f.Fix = batchedFix(g)
+			r.Batched = append(r.Batched, f)
+			continue
+		case g.Keys >= minBatchKeys:
+			f.Kind = FindingBatched
+			f.Fix = chunkFix(g)
 			r.Batched = append(r.Batched, f)
 			continue
 		default:
@@ -240,29 +270,227 @@ func (d *Detector) classify(r *Report) {
 			}
 			f.Kind = FindingNPlusOne
 			f.Fix = loopFix(g, f.Source, d.postgres(g))
+			f.Loop = loopFrame(r.Groups, g, f.Source)
 		}
-		allowed := false
-		switch a := d.match(r.Name, g); {
-		case g.Paused != "":
-			f.Reason, allowed = "paused: "+g.Paused, true
-		case a == nil:
-		case a.Reason == "":
-			f.Reason = "an allow entry (" + a.describe() + ") matched but has no Reason, so it is not applied"
-		default:
-			f.Reason, allowed = a.Reason, true
-		}
-		switch {
-		case allowed:
-			r.Allowed = append(r.Allowed, f)
-		case f.Kind == FindingNPlusOne:
-			r.NPlusOne = append(r.NPlusOne, f)
-		default:
-			r.Duplicates = append(r.Duplicates, f)
-		}
+		d.file(r, f)
 	}
+	d.crossSite(r, judged)
 	for _, l := range [][]Finding{r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed} {
 		sort.SliceStable(l, func(i, j int) bool { return l[i].Total > l[j].Total })
 	}
+}
+
+// file adds f to the findings, or to the allowed ones for the executions
+// that ran under Pause or that an allow entry matches. Pause covers only
+// what it paused: the group's other executions stay a finding when they
+// are enough of a repeat on their own.
+func (d *Detector) file(r *Report, f Finding) {
+	g := f.Group
+	if paused := g.PausedCount; paused > 0 {
+		a := f
+		a.Count, a.Total = paused, share(g, paused)
+		a.Reason = "paused: " + g.Paused
+		r.Allowed = append(r.Allowed, a)
+		f.Count, f.Total = g.Count-paused, g.Total-a.Total
+		if f.Count-g.Errors < d.minRepeats() || f.Total < d.MinTotal {
+			return
+		}
+	}
+	if d.allow(r, &f) {
+		return
+	}
+	if f.Kind == FindingNPlusOne {
+		r.NPlusOne = append(r.NPlusOne, f)
+	} else {
+		r.Duplicates = append(r.Duplicates, f)
+	}
+}
+
+// share is the part of g's time that n of its executions took, at its
+// mean.
+func share(g *Group, n int) time.Duration {
+	if g.Count == 0 {
+		return 0
+	}
+	return g.Total * time.Duration(n) / time.Duration(g.Count)
+}
+
+// crossSite adds the duplicates that span call sites: one shape run with
+// the same arguments from two stacks, such as the current user loaded by
+// a page's header and again by its body. A duplicate is about the
+// database's work, not the stack. Groups already judged as an N+1 or a
+// batch are left out (their fix is another); a group that is a duplicate
+// on its own has the other sites added to its finding.
+func (d *Detector) crossSite(r *Report, judged map[*Group]bool) {
+	type key struct{ fp, args uint64 }
+	sites := make(map[key][]*Group)
+	var keys []key
+	for _, g := range r.Groups {
+		if g.Statements == 0 || g.Shape == otherShape || !repeatable(g.Verb) || g.Count == g.Errors ||
+			judged[g] && g.Distinct > 1 {
+			continue
+		}
+		for _, a := range g.args {
+			if a == 0 && strings.Contains(g.Shape, "?") {
+				// No bound arguments but values in the text: unless
+				// their hash is folded in, other values look the same.
+				continue
+			}
+			k := key{g.Fingerprint, a}
+			if len(sites[k]) == 0 {
+				keys = append(keys, k)
+			}
+			sites[k] = append(sites[k], g)
+		}
+	}
+	done := make(map[*Group]bool)
+	for _, k := range keys {
+		gs := sites[k]
+		if len(gs) < 2 || done[gs[0]] {
+			continue
+		}
+		// Every group that shares arguments with these, in order.
+		var all []*Group
+		for _, g := range r.Groups {
+			for _, h := range gs {
+				if g == h && !done[g] {
+					all = append(all, g)
+					done[g] = true
+				}
+			}
+		}
+		if len(all) < 2 {
+			continue
+		}
+		d.fileCrossSite(r, all)
+	}
+}
+
+// fileCrossSite files one duplicate across the call sites of groups, the
+// first of which is its Group. Where that group is already a duplicate on
+// its own, the others join its finding.
+func (d *Detector) fileCrossSite(r *Report, groups []*Group) {
+	f := Finding{Kind: FindingDuplicate, Group: groups[0], Others: groups[1:]}
+	for _, g := range groups {
+		// Executions known to have run with the shared arguments: all of
+		// a group that saw no other, else at least one.
+		n := 1
+		if g.Distinct <= 1 {
+			n = g.Count - g.Errors
+		}
+		f.Count += n
+		f.Total += share(g, n)
+	}
+	for _, l := range []*[]Finding{&r.Duplicates, &r.Allowed} {
+		for i := range *l {
+			if e := &(*l)[i]; e.Kind == FindingDuplicate && e.Group == groups[0] && e.Others == nil {
+				e.Others, e.Count, e.Total = f.Others, f.Count, f.Total
+				e.Fix = crossSiteFix(groups)
+				return
+			}
+		}
+	}
+	if f.Count < d.minRepeats() || f.Total < d.MinTotal {
+		return
+	}
+	f.Fix = crossSiteFix(groups)
+	for _, g := range groups {
+		if g.Paused != "" && g.PausedCount == g.Count {
+			f.Reason = "paused: " + g.Paused
+			r.Allowed = append(r.Allowed, f)
+			return
+		}
+	}
+	if !d.allow(r, &f) {
+		r.Duplicates = append(r.Duplicates, f)
+	}
+}
+
+// allow files f as allowed when an allow entry with a reason matches its
+// group, and reports whether it did. A matching entry without a reason is
+// not applied: f's Reason says so.
+func (d *Detector) allow(r *Report, f *Finding) bool {
+	switch a := d.match(r.Name, f.Group); {
+	case a == nil:
+	case a.Reason == "":
+		f.Reason = "an allow entry (" + a.describe() + ") matched but has no Reason, so it is not applied"
+	default:
+		f.Reason = a.Reason
+		r.Allowed = append(r.Allowed, *f)
+		return true
+	}
+	return false
+}
+
+// crossSiteFix says how to remove a duplicate that spans call sites.
+func crossSiteFix(groups []*Group) string {
+	var at []string
+	for _, g := range groups {
+		if s := g.CallSite(); s != "" {
+			at = append(at, s)
+		}
+	}
+	s := "the same " + groups[0].Verb + " with the same arguments ran from " + strconv.Itoa(len(groups)) + " call sites"
+	if len(at) > 0 {
+		s += " (" + strings.Join(at, "; ") + ")"
+	}
+	if groups[0].Verb == "select" {
+		return s + ": run it once and pass the result along, or memoize it for the request"
+	}
+	return s + ": run it once"
+}
+
+// chunkFix is the fix of a repeat that already runs many keys at a time.
+func chunkFix(g *Group) string {
+	return fmt.Sprintf("runs %d keys at a time (an IN or VALUES list): a batch in chunks, not an N+1", g.Keys)
+}
+
+// loopFrame returns the application's line inside the loop that repeated
+// g: where the path to g's statement leaves the path to one that ran
+// outside the loop. The loop's source query is the surest such statement
+// (the loop iterates its rows); else the groups that started before the
+// loop's first execution or after its last, the one whose path stays
+// with g's the longest; else, with no other statement to tell, g's
+// outermost application frame (the handler, the test).
+func loopFrame(groups []*Group, g, source *Group) *Frame {
+	if g.stack == nil || g.stack.Len() == 0 {
+		return nil
+	}
+	if source != nil && source.stack != nil {
+		if f, _, ok := g.stack.Fork(source.stack); ok {
+			return framePtr(f)
+		}
+	}
+	var best callstack.Frame
+	depth, tried := -1, 0
+	for _, o := range groups {
+		if o == g || o.stack == nil || o.stack == g.stack || o.Shape == otherShape ||
+			o.lastStart >= g.First && o.First <= g.lastStart {
+			continue
+		}
+		if tried++; tried > maxForks {
+			break
+		}
+		if f, dd, ok := g.stack.Fork(o.stack); ok && (depth < 0 || dd < depth) {
+			best, depth = f, dd
+		}
+	}
+	if depth >= 0 {
+		return framePtr(best)
+	}
+	if f, ok := g.stack.Outermost(); ok {
+		return framePtr(f)
+	}
+	return nil
+}
+
+// maxForks bounds the statements outside a loop that loopFrame compares
+// its stack with, so that a report of a thousand groups stays cheap.
+const maxForks = 64
+
+func framePtr(f callstack.Frame) *Frame {
+	fr := Frame(f)
+	return &fr
 }
 
 // otherShape is the shape of the group a trace folds statements into once
@@ -374,11 +602,17 @@ func isFanOut(g *Group) bool {
 	return g.Count <= maxFanOut && g.Overlapped >= g.Count-1
 }
 
-// findSource returns the earlier group whose rows loop most likely
-// iterated, and how many executions of loop ran per row. A candidate
-// started before the loop and read R ≥ 2 rows with loop.Count == k*R for
-// some k ≤ maxPerRow. Groups that ran once come first (a loop over a
-// loop's rows is rarer), then k == 1, then the nearest to the loop.
+// findSource returns the group whose rows loop most likely iterated, and
+// how many executions of loop ran per row. A candidate is a query that
+// started before the loop's first execution (a query's rows may still be
+// open while the loop runs: what counts is when it started) and read
+// R ≥ 2 rows, more than one in some execution, with loop.Count == k*R for
+// some k ≤ maxPerRow. A statement that returned at most one row each time
+// has no rows to iterate: a statement of the loop's own iterations, such
+// as an "insert ... returning id" before each dependent insert, never
+// becomes the source. One execution per row comes first (in a loop over
+// a loop, per post, per comment, the author's source is the comments
+// query), then queries that ran once, then the nearest to the loop.
 func findSource(groups []*Group, loop *Group) (*Group, int) {
 	var best *Group
 	bestK := 0
@@ -386,17 +620,20 @@ func findSource(groups []*Group, loop *Group) (*Group, int) {
 		if best == nil {
 			return true
 		}
-		if (g.Count == 1) != (best.Count == 1) {
-			return g.Count == 1
-		}
 		if (k == 1) != (bestK == 1) {
 			return k == 1
 		}
-		return g.FirstSeq > best.FirstSeq
+		if (g.Count == 1) != (best.Count == 1) {
+			return g.Count == 1
+		}
+		return startedBefore(best, g)
 	}
 	for _, g := range groups {
-		if g == loop || g.Rows < 2 || g.FirstSeq >= loop.FirstSeq || g.Shape == otherShape {
+		if g == loop || g.Rows < 2 || g.MaxRows < 2 || g.Shape == otherShape || !startedBefore(g, loop) {
 			continue
+		}
+		if g.Verb != "select" && !hasWord(g.Shape, "returning") {
+			continue // rows affected are no rows to iterate
 		}
 		n := int64(loop.Count)
 		if n%g.Rows != 0 || n/g.Rows > maxPerRow {
@@ -407,6 +644,11 @@ func findSource(groups []*Group, loop *Group) (*Group, int) {
 		}
 	}
 	return best, bestK
+}
+
+// startedBefore reports whether a's first execution started before b's.
+func startedBefore(a, b *Group) bool {
+	return a.First < b.First || a.First == b.First && a.FirstSeq < b.FirstSeq
 }
 
 // hasWord reports whether shape holds the keyword w as a token.

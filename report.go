@@ -3,6 +3,8 @@ package querytrace
 import (
 	"sort"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/callstack"
 )
 
 // A Report is what a finished trace found: how many statements ran, how
@@ -147,8 +149,19 @@ type Group struct {
 	// innermost first.
 	Stack []Frame
 
-	// Paused is the reason given to Pause, when the group ran under one.
-	Paused string
+	// Paused is the reason given to Pause, when the group ran under one,
+	// and PausedCount how many of its executions did.
+	Paused      string
+	PausedCount int
+
+	// Keys is how many keys (IN-list items or VALUES rows) the group's
+	// first execution carried, when its shape has such a list: a repeat
+	// of 10 or more keys at a time is a batch run in chunks, not an N+1.
+	Keys int
+
+	stack     *callstack.Stack // the whole stack: FullStack, the loop's line
+	lastStart time.Duration    // when its last execution started, as First
+	args      []uint64         // the argument hashes it remembers
 }
 
 // Mean returns the mean time of one execution.
@@ -247,6 +260,11 @@ func (raw *rawTrace) report() *Report {
 			Overlapped:  g.overlapped,
 			Stack:       framesOf(g.stack.AppFrames(stackFrames)),
 			Paused:      g.paused,
+			PausedCount: g.pausedCount,
+			Keys:        g.keys,
+			stack:       g.stack,
+			lastStart:   g.lastStart - raw.at,
+			args:        g.args[:min(g.distinct, maxDistinct)],
 		}
 	}
 	r.sample, r.at = raw.sample, raw.at

@@ -143,6 +143,8 @@ type jsonGroup struct {
 	CallSite    string  `json:"call_site"`
 	Stack       []Frame `json:"stack"`
 	Paused      string  `json:"paused,omitempty"`
+	PausedCount int     `json:"paused_count,omitempty"`
+	Keys        int     `json:"keys,omitempty"`
 }
 
 type jsonFinding struct {
@@ -151,6 +153,8 @@ type jsonFinding struct {
 	Shape    string      `json:"shape"`
 	CallSite string      `json:"call_site"`
 	Stack    []Frame     `json:"stack"`
+	Loop     *Frame      `json:"loop,omitempty"`
+	Others   []int       `json:"other_groups,omitempty"`
 	Count    int         `json:"count"`
 	TotalNS  int64       `json:"total_ns"`
 	Total    string      `json:"total"`
@@ -202,6 +206,8 @@ func (g *Group) jsonGroup() *jsonGroup {
 		CallSite:    g.CallSite(),
 		Stack:       stack,
 		Paused:      g.Paused,
+		PausedCount: g.PausedCount,
+		Keys:        g.Keys,
 	}
 }
 
@@ -215,6 +221,10 @@ func (f Finding) jsonFinding() *jsonFinding {
 		Fix:     f.Fix,
 		Reason:  f.Reason,
 		Stack:   []Frame{},
+		Loop:    f.Loop,
+	}
+	for _, o := range f.Others {
+		j.Others = append(j.Others, o.ID)
 	}
 	if g := f.Group; g != nil {
 		j.Group = g.ID

@@ -86,6 +86,9 @@ func (f Finding) LogValue() slog.Value {
 			attrs = append(attrs, slog.String("call_site", site))
 		}
 	}
+	if f.Loop != nil {
+		attrs = append(attrs, slog.String("loop", f.Loop.String()))
+	}
 	if s := f.Source; s != nil {
 		src := []slog.Attr{slog.String("shape", s.Shape), slog.Int64("rows", s.Rows)}
 		if site := s.CallSite(); site != "" {

@@ -136,7 +136,7 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("group keys\n got %q\nwant %q", got, wantGroup)
 	}
 	f := m["n_plus_one"].([]any)[0].(map[string]any)
-	wantFinding := []string{"call_site", "count", "distinct_args", "fix", "group", "kind", "max_ns", "per_row", "shape", "source",
+	wantFinding := []string{"call_site", "count", "distinct_args", "fix", "group", "kind", "loop", "max_ns", "per_row", "shape", "source",
 		"stack", "total", "total_ns"}
 	if got := keysOf(f); !slices.Equal(got, wantFinding) {
 		t.Errorf("finding keys\n got %q\nwant %q", got, wantFinding)

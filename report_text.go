@@ -135,6 +135,12 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	}
 	writeWrapped(w, "  ", "  ", g.Shape)
 	writeStack(w, "  at ", g.Stack)
+	if l := f.Loop; l != nil && (len(g.Stack) == 0 || *l != g.Stack[0]) {
+		fmt.Fprintf(w, "  in the loop at %s\n", l)
+	}
+	for _, o := range f.Others {
+		writeStack(w, "  and at ", o.Stack[:min(len(o.Stack), 1)])
+	}
 	if s := f.Source; s != nil {
 		per := "once per row"
 		if f.PerRow > 1 {

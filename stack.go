@@ -85,6 +85,17 @@ func SkipFrames(prefixes ...string) { callstack.Library(prefixes...) }
 // SkipFrames.
 func ApplicationFrames(prefixes ...string) { callstack.Application(prefixes...) }
 
+// FullStack returns every frame of the stack that issued the group, the
+// innermost first: the application's (Stack) and the others, such as
+// database/sql's, the driver's and an ORM's.
+func (g *Group) FullStack() []Frame {
+	if g.stack == nil {
+		return nil
+	}
+	fs, _ := g.stack.Frames()
+	return framesOf(fs)
+}
+
 // framesOf converts the frames of the internal package.
 func framesOf(fs []callstack.Frame) []Frame {
 	if fs == nil {

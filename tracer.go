@@ -94,6 +94,7 @@ type group struct {
 	maxRows     int64
 	lastRows    int64
 	firstStart  time.Duration // on the package clock
+	lastStart   time.Duration
 	lastEnd     time.Duration
 	firstSeq    int
 	lastSeq     int
@@ -103,6 +104,8 @@ type group struct {
 	distinct    int
 	repeats     int
 	paused      string
+	pausedCount int
+	keys        int // IN items or VALUES rows of its first execution: countKeys
 }
 
 // maxDistinct bounds how many argument hashes a group remembers; past it,
@@ -317,6 +320,14 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 	if g.count > 1 && r.start < g.lastEnd {
 		g.overlapped++
 	}
+	// A query is folded when its rows close, after the statements run
+	// while they were open: the group's span is by when they started.
+	if r.start < g.firstStart {
+		g.firstStart = r.start
+	}
+	if r.start > g.lastStart {
+		g.lastStart = r.start
+	}
 	if end > g.lastEnd {
 		g.lastEnd = end
 	}
@@ -324,6 +335,7 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 	g.noteArgs(args)
 	if paused != "" {
 		g.paused = paused
+		g.pausedCount++
 	}
 	t.sampleEvent(g, r, dur)
 }
@@ -348,7 +360,11 @@ func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 		dialect:     r.dialect,
 		stack:       r.stack,
 		firstStart:  r.start,
+		lastStart:   r.start,
 		firstSeq:    t.seq,
+	}
+	if listShape(shape) {
+		g.keys = countKeys(r.sql)
 	}
 	t.groups[key] = g
 	t.order = append(t.order, g)

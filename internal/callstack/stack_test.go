@@ -1,6 +1,7 @@
 package callstack
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -79,5 +80,38 @@ func TestIntern(t *testing.T) {
 	q := Intern(&crowded, c)
 	if *q != crowded || lookup(c) != nil {
 		t.Errorf("a crowded table lost the stack or took it anyway")
+	}
+}
+
+//go:noinline
+func forkOutside(s *Stack) { s.Capture() }
+
+// forkLoop and forkStatement may be inlined: Fork then finds the line
+// among the frames of one return address.
+func forkLoop(s *Stack)      { forkStatement(s) }
+func forkStatement(s *Stack) { s.Capture() }
+
+// TestFork checks that Fork names the line where one stack's path leaves
+// another's: the loop's line, two calls above the statement.
+func TestFork(t *testing.T) {
+	var outside, loop Stack
+	forkOutside(&outside)
+	_, _, want, _ := runtime.Caller(0)
+	forkLoop(&loop) // the line after Caller's
+	f, depth, ok := loop.Fork(&outside)
+	if !ok || f.Function != "github.com/querytrace/querytrace/internal/callstack.TestFork" || f.Line != want+1 {
+		t.Errorf("Fork = %v, %v, want TestFork:%d", f, ok, want+1)
+	}
+	if depth < 0 || depth >= loop.Len() {
+		t.Errorf("depth %d of %d addresses", depth, loop.Len())
+	}
+	if _, _, ok := loop.Fork(&loop); ok {
+		t.Errorf("a stack forks from itself")
+	}
+	if _, _, ok := loop.Fork(&Stack{}); ok {
+		t.Errorf("a stack forks from an empty one")
+	}
+	if f, ok := loop.Outermost(); !ok || f.Function != "github.com/querytrace/querytrace/internal/callstack.TestFork" {
+		t.Errorf("Outermost = %v, %v, want TestFork", f, ok)
 	}
 }

@@ -82,6 +82,23 @@ func TestInlinedValues(t *testing.T) {
 	if len(r.Duplicates) != 1 || len(r.NPlusOne) != 0 {
 		t.Fatalf("%d duplicates and %d N+1, want 1 and 0:\n%s", len(r.Duplicates), len(r.NPlusOne), r)
 	}
+
+	// The same inlined values from two call sites are the same work; other
+	// values are not.
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"SELECT name FROM entries WHERE id = 3", "SELECT name FROM entries WHERE id = 3", 1},
+		{"SELECT name FROM entries WHERE id = 3", "SELECT name FROM entries WHERE id = 4", 0},
+	} {
+		ctx, tr := Start(context.Background(), "GET /page")
+		db.QueryRowContext(ctx, c.a).Scan(new(string)) // the header
+		db.QueryRowContext(ctx, c.b).Scan(new(string)) // the body
+		if r := tr.Finish(); len(r.Duplicates) != c.want {
+			t.Errorf("%q then %q from two lines: %d duplicates, want %d:\n%s", c.a, c.b, len(r.Duplicates), c.want, r)
+		}
+	}
 }
 
 // TestNothingPinned runs statements that are small pieces of large strings

@@ -284,7 +284,7 @@ func (c *conn) driverBegin(ctx context.Context, opts driver.TxOptions) (driver.T
 // database/sql has it.
 func (c *conn) Ping(ctx context.Context) error {
 	if p, ok := c.c.(driver.Pinger); ok {
-		return p.Ping(c.driverCtx(ctx))
+		return p.Ping(ctx)
 	}
 	return nil
 }

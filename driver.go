@@ -80,7 +80,7 @@ func Wrap(d driver.Driver, opts ...Option) driver.Driver {
 	if _, ok := d.(wrapped); ok {
 		return d
 	}
-	return newDriver(d, opts).driver()
+	return newDriver(d, d, opts).driver()
 }
 
 // driver returns d as a driver.Driver with exactly the optional interfaces
@@ -95,31 +95,58 @@ func (d *tdriver) driver() driver.Driver {
 	return baseDriver{d}
 }
 
-func newDriver(d driver.Driver, opts []Option) *tdriver {
+// newDriver returns the state of a wrapper of d. from is what the driver
+// was found through (d itself, or the connector Driver returned it): its
+// package, or that of what it wraps, tells the dialect.
+func newDriver(d driver.Driver, from any, opts []Option) *tdriver {
 	td := &tdriver{d: d, untraced: NewTrace("untraced")}
 	for _, o := range opts {
 		o(&td.cfg)
 	}
 	if d != nil {
+		dialect, pkg := guessDialect(from)
 		if !td.cfg.dialectSet {
-			td.cfg.dialect = guessDialect(d)
+			td.cfg.dialect = dialect
 		}
-		td.pgx = strings.HasPrefix(pkgPath(d), "github.com/jackc/pgx/")
+		td.pgx = strings.HasPrefix(pkg, "github.com/jackc/pgx/")
 	}
 	return td
 }
 
-// guessDialect tells the dialect from the driver's package path.
-func guessDialect(d driver.Driver) Dialect {
-	switch p := pkgPath(d); {
-	case strings.Contains(p, "sqlite"):
-		return DialectSQLite
-	case strings.Contains(p, "jackc/pgx"), strings.Contains(p, "lib/pq"), strings.Contains(p, "postgres"):
-		return DialectPostgres
-	case strings.Contains(p, "mysql"):
-		return DialectMySQL
+// guessDialect tells the dialect from the package that defines v's type
+// and returns that package's path. When the package is not a known
+// driver's, it looks through v to what v says it wraps: the driver of a
+// connector, or what an Unwrap method returns.
+func guessDialect(v any) (Dialect, string) {
+	first := ""
+	for range 8 { // wrappers of wrappers, never a cycle
+		if v == nil {
+			break
+		}
+		p := pkgPath(v)
+		if first == "" {
+			first = p
+		}
+		switch {
+		case strings.Contains(p, "sqlite"):
+			return DialectSQLite, p
+		case strings.Contains(p, "jackc/pgx"), strings.Contains(p, "lib/pq"), strings.Contains(p, "postgres"):
+			return DialectPostgres, p
+		case strings.Contains(p, "mysql"):
+			return DialectMySQL, p
+		}
+		switch w := v.(type) {
+		case interface{ Unwrap() driver.Driver }:
+			v = w.Unwrap()
+		case interface{ Unwrap() driver.Connector }:
+			v = w.Unwrap()
+		case interface{ Driver() driver.Driver }:
+			v = w.Driver()
+		default:
+			return DialectGeneric, first
+		}
 	}
-	return DialectGeneric
+	return DialectGeneric, first
 }
 
 // pkgPath returns the import path of the package that defines v's type.
@@ -177,7 +204,7 @@ func WrapConnector(c driver.Connector, opts ...Option) driver.Connector {
 	if _, ok := c.(wrapped); ok {
 		return c
 	}
-	return newDriver(c.Driver(), opts).wrapConnector(c)
+	return newDriver(c.Driver(), c, opts).wrapConnector(c)
 }
 
 // OpenDB is sql.OpenDB over WrapConnector(c, opts...).

@@ -747,3 +747,57 @@ var driverNames atomic.Int64
 func uniqueName(prefix string) string {
 	return fmt.Sprintf("%s-%d", prefix, driverNames.Add(1))
 }
+
+// otherWrapper is a driver wrapper of another library that says what it
+// wraps.
+type otherWrapper struct{ d driver.Driver }
+
+func (w otherWrapper) Open(name string) (driver.Conn, error) { return w.d.Open(name) }
+func (w otherWrapper) Unwrap() driver.Driver                 { return w.d }
+
+// otherConnector is a connector of another library, whose Driver leads
+// to the driver it uses.
+type otherConnector struct{ d driver.Driver }
+
+func (c otherConnector) Connect(context.Context) (driver.Conn, error) { return c.d.Open("") }
+func (c otherConnector) Driver() driver.Driver                        { return c.d }
+
+// TestGuessDialect: the dialect comes from the driver's package, looking
+// through wrappers that say what they wrap; sqlmock, which can stand for
+// any database, stays generic.
+func TestGuessDialect(t *testing.T) {
+	sqliteDriver := openSQLite(t, false).Driver()
+	pgxDB, err := sql.Open("pgx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pgxDB.Close()
+	mockDB, _, err := sqlmock.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mockDB.Close()
+	tests := []struct {
+		name string
+		v    any
+		want Dialect
+	}{
+		{"sqlite", sqliteDriver, DialectSQLite},
+		{"pgx", pgxDB.Driver(), DialectPostgres},
+		{"wrapped sqlite", otherWrapper{sqliteDriver}, DialectSQLite},
+		{"wrapped twice", otherWrapper{otherWrapper{pgxDB.Driver()}}, DialectPostgres},
+		{"connector of pgx", otherConnector{otherWrapper{pgxDB.Driver()}}, DialectPostgres},
+		{"sqlmock", mockDB.Driver(), DialectGeneric},
+		{"unknown", &fakeDriver{}, DialectGeneric},
+	}
+	for _, tt := range tests {
+		if got, _ := guessDialect(tt.v); got != tt.want {
+			t.Errorf("%s: dialect %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	// Through WrapConnector, as a user meets it.
+	c := WrapConnector(otherConnector{otherWrapper{sqliteDriver}})
+	if got := c.(wrapped).state().cfg.dialect; got != DialectSQLite {
+		t.Errorf("WrapConnector of a wrapped SQLite driver: dialect %v, want SQLite", got)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 	"unsafe"
 )
 
@@ -262,11 +261,9 @@ func TestNormalizeBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, d := range dialects {
-			start := time.Now()
+			// Linear time is BenchmarkNormalizeCold's to show; a quadratic
+			// lexer would run into the test binary's timeout here.
 			got := Normalize(tt.query, d)
-			if el := time.Since(start); el > time.Minute { // linear: seconds even under -race on a busy machine; quadratic: hours
-				t.Errorf("%s (%v): took %v", tt.name, d, el)
-			}
 			if len(got) > maxShapeLen+len(truncMarker)+2 {
 				t.Errorf("%s (%v): shape is %d bytes", tt.name, d, len(got))
 			}

@@ -16,11 +16,15 @@ const (
 	// $tag$...$tag$ as string bodies, # and ?| as operators, and honours
 	// backslash escapes only inside E'...' strings.
 	DialectPostgres Dialect = Dialect(sqlnorm.Postgres)
-	// DialectSQLite reads double quotes, backticks and [brackets] as
-	// identifiers and does not treat backslashes in strings as escapes.
+	// DialectSQLite reads backticks and [brackets] as identifiers, and
+	// double quotes too except where a value goes (after an operator, in
+	// VALUES, IN lists and function or PRAGMA arguments), where SQLite
+	// reads them as a string when no column has that name. Backslashes in
+	// strings are not escapes.
 	DialectSQLite Dialect = Dialect(sqlnorm.SQLite)
 	// DialectMySQL reads double quotes as strings, backticks as identifiers,
-	// # as a line comment, and lets identifiers begin with digits.
+	// @name as a user variable, # and "-- " as line comments, and lets
+	// identifiers begin with digits.
 	DialectMySQL Dialect = Dialect(sqlnorm.MySQL)
 )
 
@@ -36,7 +40,7 @@ func (d Dialect) String() string { return sqlnorm.Dialect(d).String() }
 // The shape is a sequence of tokens:
 //
 //   - Every string, number, blob, boolean, placeholder ($1, ?, ?3, :name,
-//     @name, $name, %s), dollar-quoted body, and NULL used as a value is
+//     @name but in MySQL, $name, %s), dollar-quoted body, and NULL used as a value is
 //     written as "?". A sign directly in front of a number is part of it
 //     where the number cannot be the right side of a subtraction, so
 //     "a = -1" becomes "a = ?" while "a - 1" becomes "a - ?". NULL, TRUE and
@@ -53,7 +57,8 @@ func (d Dialect) String() string { return sqlnorm.Dialect(d).String() }
 //   - Savepoint names become "?". Empty statements and a trailing ";" are
 //     dropped.
 //   - A shape longer than about 4 KB is cut at a token boundary and ends
-//     with " …".
+//     with " …", and so does a generic reading where the dialects would
+//     read the rest differently.
 //
 // Normalize never panics, runs in time linear in the length of the query and
 // is idempotent: Normalize(Normalize(q)) == Normalize(q).
@@ -79,9 +84,9 @@ func Tables(shape string) []string { return sqlnorm.Tables(shape) }
 // filter by.
 func MentionsTable(shape, table string) bool { return sqlnorm.MentionsTable(shape, table) }
 
-// shapeOf returns the shape of query in dialect d and its fingerprint, from
-// the shape cache when it can.
-func shapeOf(query string, d Dialect) (shape string, fp uint64) {
+// shapeOf returns the shape of query in dialect d, its fingerprint and the
+// hash of its literals (0 for none), from the shape cache when it can.
+func shapeOf(query string, d Dialect) (shape string, fp, lit uint64) {
 	return sqlnorm.Shape(query, sqlnorm.Dialect(d))
 }
 

@@ -331,11 +331,8 @@ func (d *Detector) crossSite(r *Report, judged map[*Group]bool) {
 			continue
 		}
 		for _, a := range g.args {
-			if a == 0 && strings.Contains(g.Shape, "?") {
-				// No bound arguments but values in the text: unless
-				// their hash is folded in, other values look the same.
-				continue
-			}
+			// Values written into the text are in a too: the
+			// normalizer's hash of them is folded into the arguments'.
 			k := key{g.Fingerprint, a}
 			if len(sites[k]) == 0 {
 				keys = append(keys, k)

@@ -70,6 +70,7 @@ func (r *rowsState) Close() error {
 		r.rec.rows = r.n
 		r.rec.rowsDur = clock.Since(r.rec.start)
 		r.t.record(&r.rec)
+		r.rec.sql = "" // the spare must not keep the caller's text alive
 		r.conn.spare = r
 	}
 	return err

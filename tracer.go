@@ -237,9 +237,9 @@ func (t *Trace) record(r *rec) {
 		untracedStatements.Add(1)
 	}
 	var shape string
-	var fp uint64
+	var fp, lit uint64
 	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
-		shape, fp = shapeOf(r.sql, r.dialect)
+		shape, fp, lit = shapeOf(r.sql, r.dialect)
 	}
 	paused := ""
 	for ; t != nil; t = t.parent {
@@ -247,11 +247,14 @@ func (t *Trace) record(r *rec) {
 			paused = t.pause
 			continue
 		}
-		t.fold(r, shape, fp, paused)
+		// Values written into the text count as arguments: a loop over
+		// "... where id = 1", "... id = 2" runs different arguments.
+		t.fold(r, shape, fp, r.args^lit, paused)
 	}
 }
 
-func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
+// fold adds one call to t; args hashes its arguments, bound and inlined.
+func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 	dur := r.dbTime()
 	end := r.start + dur
 	t.mu.Lock()
@@ -329,7 +332,7 @@ func (t *Trace) fold(r *rec, shape string, fp uint64, paused string) {
 		g.lastEnd = end
 	}
 	g.lastSeq = t.seq
-	g.noteArgs(r.args)
+	g.noteArgs(args)
 	if paused != "" {
 		g.paused = paused
 		g.pausedCount++

@@ -3,6 +3,7 @@ package normalize
 import (
 	"strings"
 	"testing"
+	"time"
 
 	sqllexer "github.com/DataDog/go-sqllexer"
 	"github.com/querytrace/querytrace"
@@ -108,4 +109,80 @@ func TestOutputs(t *testing.T) {
 		}
 		t.Logf("%s\n  sqllexer:   %.200s\n  querytrace: %.200s", q.name, theirs, ours)
 	}
+}
+
+// corpusSize is how many statements BenchmarkCorpus normalizes: enough
+// variety that no one statement's quirks decide the ratio.
+const corpusSize = 600
+
+// BenchmarkCorpus compares the cold paths on a generated corpus of
+// corpusSize varied statements (see corpus). Each iteration normalizes the
+// whole corpus with both normalizers, in alternating order, so that a slow
+// spell of a shared machine hits both alike; it reports each one's mean
+// time per statement and the speed-up, go-sqllexer's time over
+// querytrace's.
+func BenchmarkCorpus(b *testing.B) {
+	qs := corpus(corpusSize)
+	obf := sqllexer.NewObfuscator(
+		sqllexer.WithReplaceDigits(true),
+		sqllexer.WithReplaceBoolean(true),
+		sqllexer.WithReplaceNull(true),
+		sqllexer.WithReplacePositionalParameter(true),
+		sqllexer.WithReplaceBindParameter(true),
+		sqllexer.WithDollarQuotedFunc(false),
+	)
+	norm := sqllexer.NewNormalizer(
+		sqllexer.WithCollectTables(false),
+		sqllexer.WithCollectCommands(false),
+		sqllexer.WithCollectComments(false),
+		sqllexer.WithCollectProcedures(false),
+		sqllexer.WithKeepIdentifierQuotation(true),
+	)
+	theirs := func() {
+		for _, q := range qs {
+			sqllexer.ObfuscateAndNormalize(q.text, obf, norm, sqllexer.WithDBMS(dbms(q.d)))
+		}
+	}
+	ours := func() {
+		for _, q := range qs {
+			querytrace.NormalizeDialect(q.text, q.d)
+		}
+	}
+	var theirTime, ourTime time.Duration
+	timed := func(f func(), total *time.Duration) {
+		t0 := time.Now()
+		f()
+		*total += time.Since(t0)
+	}
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			timed(theirs, &theirTime)
+			timed(ours, &ourTime)
+		} else {
+			timed(ours, &ourTime)
+			timed(theirs, &theirTime)
+		}
+	}
+	per := float64(b.N) * float64(len(qs))
+	b.ReportMetric(float64(theirTime.Nanoseconds())/per, "sqllexer-ns/stmt")
+	b.ReportMetric(float64(ourTime.Nanoseconds())/per, "querytrace-ns/stmt")
+	b.ReportMetric(float64(theirTime)/float64(ourTime), "speedup")
+}
+
+// TestCorpus checks the generated corpus: varied, and no literal left in
+// querytrace's shapes.
+func TestCorpus(t *testing.T) {
+	qs := corpus(corpusSize)
+	shapes := map[string]bool{}
+	for _, q := range qs {
+		s := querytrace.NormalizeDialect(q.text, q.d)
+		if strings.ContainsAny(s, "'") || strings.Contains(s, "alice") || strings.Contains(s, "traceparent") {
+			t.Errorf("%s: literal left in %q", q.name, s)
+		}
+		shapes[s] = true
+	}
+	if len(shapes) < corpusSize/3 {
+		t.Errorf("%d statements, only %d shapes", len(qs), len(shapes))
+	}
+	t.Logf("%d statements, %d shapes; e.g.\n%s\n%s", len(qs), len(shapes), qs[0].text, qs[len(qs)/2].text)
 }

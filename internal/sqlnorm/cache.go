@@ -8,22 +8,32 @@ import (
 	"unsafe"
 )
 
-// The shape cache. Applications send the same few hundred statement texts
-// over and over, so the driver wrapper looks shapes up by text. The cache is
-// sharded to keep lock contention low and bounded both in entries and in
-// bytes of retained query text; when a shard is full a random entry goes.
+// Applications send the same few hundred statement texts over and over, so
+// Shape remembers shapes by text, in two tables. Neither refers to the
+// caller's memory: a statement that is a small piece of a large string
+// must not keep the large string alive.
+//
+// The shape cache is keyed by a seeded 64-bit hash of the text, its length
+// and the dialect, and holds only shapes and hashes, never a text. Two
+// texts of the same length whose hashes collide would share a shape (and a
+// literal hash); with the 4,096 entries the cache holds, that takes about
+// 2^52 lookups of new texts, some hundred years at a million new texts a
+// second, and its effect is a miscount, never a literal in a shape. The
+// cache is sharded to keep lock contention low and bounded in entries and
+// in bytes of shapes; when a shard is full a random entry goes.
 const (
 	cacheShards        = 16
 	cacheShardEntries  = 256     // 4096 entries in all
-	cacheShardBytes    = 1 << 20 // 16 MB of query text in all
+	cacheShardBytes    = 1 << 20 // 16 MB of shapes in all, 4 MB in practice
 	cacheMaxQueryBytes = 16 << 10
 )
 
 type cacheEntry struct {
-	query string
+	n     int // the text's length
+	d     Dialect
 	shape string
 	fp    uint64
-	d     Dialect
+	lit   uint64
 }
 
 type cacheShard struct {
@@ -37,70 +47,94 @@ var (
 	cache     [cacheShards]cacheShard
 )
 
-// Shape returns the shape of query in dialect d and its fingerprint,
-// from the cache when it can. A string seen before at the same address (a
-// constant) costs a pointer comparison; a new string with a known text, one
-// small allocation to remember its address.
-func Shape(query string, d Dialect) (shape string, fp uint64) {
+// Shape returns the shape of query in dialect d, its fingerprint, and a
+// hash of the literal values the shape replaced, which is 0 when there were
+// none; from the cache when it can. Texts that differ only in their
+// literals have one shape and different literal hashes, so a caller can
+// tell executions with different inlined values apart without keeping the
+// values. The literal hash is comparable only within one process.
+//
+// A string seen before at the same address (a constant, a prepared
+// statement's text) costs a pointer and a byte comparison; a new string
+// with a known text, a hash and two small allocations.
+func Shape(query string, d Dialect) (shape string, fp, lit uint64) {
 	if len(query) > cacheMaxQueryBytes {
-		shape = normalize(query, d)
-		return shape, Fingerprint(shape)
+		shape, lit = normalize(query, d)
+		return shape, Fingerprint(shape), lit
 	}
 	slot := recentSlot(query, d)
-	if r := slot.Load(); r != nil && r.d == d && len(r.query) == len(query) &&
-		unsafe.StringData(r.query) == unsafe.StringData(query) {
-		return r.shape, r.fp
+	addr := uintptr(unsafe.Pointer(unsafe.StringData(query)))
+	if r := slot.Load(); r != nil && r.addr == addr && r.d == d && r.text == query {
+		return r.shape, r.fp, r.lit
 	}
 	h := maphash.String(cacheSeed, query) ^ uint64(d)*0x9e3779b97f4a7c15
 	s := &cache[h%cacheShards]
 	s.mu.RLock()
 	e, ok := s.m[h]
 	s.mu.RUnlock()
-	if ok && e.d == d && e.query == query {
-		slot.Store(&cacheEntry{query: query, shape: e.shape, fp: e.fp, d: d})
-		return e.shape, e.fp
+	if ok && e.n == len(query) && e.d == d {
+		remember(slot, addr, query, &e)
+		return e.shape, e.fp, e.lit
 	}
-	shape = normalize(query, d)
-	fp = Fingerprint(shape)
-	// Keep a private copy of the text: the caller's string may point into a
-	// much larger buffer that the cache should not pin.
-	q := strings.Clone(query)
+	shape, lit = normalize(query, d)
+	e = cacheEntry{n: len(query), d: d, shape: shape, fp: Fingerprint(shape), lit: lit}
 	s.mu.Lock()
 	if s.m == nil {
 		s.m = make(map[uint64]cacheEntry, cacheShardEntries)
 	}
 	if old, ok := s.m[h]; ok {
-		s.bytes -= len(old.query) + len(old.shape)
+		s.bytes -= len(old.shape)
 		delete(s.m, h)
 	}
-	for len(s.m) > 0 && (len(s.m) >= cacheShardEntries || s.bytes+len(q)+len(shape) > cacheShardBytes) {
+	for len(s.m) > 0 && (len(s.m) >= cacheShardEntries || s.bytes+len(shape) > cacheShardBytes) {
 		for k, v := range s.m { // map iteration order is random: random eviction
-			s.bytes -= len(v.query) + len(v.shape)
+			s.bytes -= len(v.shape)
 			delete(s.m, k)
 			break
 		}
 	}
-	s.m[h] = cacheEntry{query: q, shape: shape, fp: fp, d: d}
-	s.bytes += len(q) + len(shape)
+	s.m[h] = e
+	s.bytes += len(shape)
 	s.mu.Unlock()
-	slot.Store(&cacheEntry{query: query, shape: shape, fp: fp, d: d})
-	return shape, fp
+	remember(slot, addr, query, &e)
+	return e.shape, e.fp, e.lit
 }
 
 // The recent table sits in front of the shape cache. A program runs the
 // same few string constants over and over, and the address of a string's
 // text compares in a nanosecond where hashing the text takes tens, with a
-// lock besides. Each slot holds the last string seen at its index, which
-// keeps that text alive: while the slot holds it, no other string can be
-// at its address, so the same address and length mean the same text. (A
-// program that builds strings over a []byte it then changes, with unsafe,
-// breaks that promise of the language and would see stale shapes.)
-const recentSlots = 1 << 10
+// lock besides. Each slot holds the address of the last string seen at its
+// index, which is only a hint: the string may since have been freed and its
+// memory reused for another text of the same length. So the slot also
+// holds a private copy of the text, and a hit compares the bytes, which is
+// several times cheaper than hashing them. These copies, at most
+// recentSlots texts of at most recentMaxBytes, are the only statement
+// texts querytrace keeps.
+const (
+	recentSlots    = 1 << 10
+	recentMaxBytes = 4 << 10
+)
 
-var recent [recentSlots]atomic.Pointer[cacheEntry]
+type recentEntry struct {
+	addr    uintptr // where the caller's text was: compared, never followed
+	text    string  // a copy of the caller's text
+	d       Dialect
+	shape   string
+	fp, lit uint64
+}
 
-func recentSlot(query string, d Dialect) *atomic.Pointer[cacheEntry] {
+var recent [recentSlots]atomic.Pointer[recentEntry]
+
+func recentSlot(query string, d Dialect) *atomic.Pointer[recentEntry] {
 	p := uint64(uintptr(unsafe.Pointer(unsafe.StringData(query))))
 	h := (p ^ uint64(len(query))<<48 ^ uint64(d)<<56) * 0x9e3779b97f4a7c15
 	return &recent[h>>(64-10)]
+}
+
+// remember puts query's shape in its recent slot.
+func remember(slot *atomic.Pointer[recentEntry], addr uintptr, query string, e *cacheEntry) {
+	if len(query) > recentMaxBytes {
+		return
+	}
+	slot.Store(&recentEntry{addr: addr, text: strings.Clone(query), d: e.d, shape: e.shape, fp: e.fp, lit: e.lit})
 }

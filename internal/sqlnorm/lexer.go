@@ -1,8 +1,10 @@
 package sqlnorm
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // tokKind is the kind of the last token written to a shape; it decides
@@ -42,6 +44,12 @@ const (
 	kwRollback
 	kwNull
 	kwBool
+	kwAnd
+	kwBetween
+	kwDDL    // CREATE, ALTER, DROP
+	kwSet    // SET starts a list of assignments
+	kwEndSet // WHERE, FROM and RETURNING end it
+	kwPragma
 )
 
 // Word flags.
@@ -52,44 +60,136 @@ const (
 	// fSpace marks keywords written with a space before "(": words without
 	// it are function or table names and touch their "(".
 	fSpace
+	// fValue marks words after which a value goes: in SQLite a "quoted"
+	// token there is a string.
+	fValue
+	// fTable marks words after which a table or other object's name goes.
+	fTable
+	// fName marks words after which column names go.
+	fName
 )
 
-// classify looks up a lower-cased word.
+// keywords are the words the normalizer treats specially.
+var keywords = [...]struct {
+	w  string
+	id kwID
+	fl uint8
+}{
+	{"select", kwPlain, fOperand | fSpace},
+	{"or", kwPlain, fOperand | fSpace},
+	{"on", kwPlain, fOperand | fSpace},
+	{"having", kwPlain, fOperand | fSpace},
+	{"case", kwPlain, fOperand | fSpace},
+	{"return", kwPlain, fOperand | fSpace},
+	{"distinct", kwPlain, fOperand | fSpace},
+	{"all", kwPlain, fOperand | fSpace},
+	{"xor", kwPlain, fOperand | fSpace},
+	{"then", kwPlain, fOperand | fSpace | fValue},
+	{"else", kwPlain, fOperand | fSpace | fValue},
+	{"when", kwPlain, fOperand | fSpace | fValue},
+	{"like", kwPlain, fOperand | fSpace | fValue},
+	{"ilike", kwPlain, fOperand | fSpace | fValue},
+	{"limit", kwPlain, fOperand | fSpace | fValue},
+	{"offset", kwPlain, fOperand | fSpace | fValue},
+	{"and", kwAnd, fOperand | fSpace},
+	{"between", kwBetween, fOperand | fSpace | fValue},
+	{"where", kwEndSet, fOperand | fSpace},
+	{"from", kwEndSet, fOperand | fSpace | fTable},
+	{"by", kwPlain, fOperand | fSpace | fName},
+	{"default", kwPlain, fOperand | fValue},
+	{"escape", kwPlain, fOperand | fValue},
+	{"glob", kwPlain, fOperand | fValue},
+	{"regexp", kwPlain, fOperand | fValue},
+	{"rlike", kwPlain, fOperand | fValue},
+	{"similar", kwPlain, fOperand | fValue},
+	{"any", kwPlain, fOperand},
+	{"some", kwPlain, fOperand},
+	{"interval", kwPlain, fOperand},
+	{"div", kwPlain, fOperand},
+	{"mod", kwPlain, fOperand},
+	{"exists", kwPlain, fSpace | fTable},
+	{"as", kwPlain, fSpace | fTable},
+	{"join", kwPlain, fSpace | fTable},
+	{"with", kwPlain, fSpace | fTable},
+	{"using", kwPlain, fSpace | fName},
+	{"conflict", kwPlain, fSpace | fName},
+	{"returning", kwEndSet, fSpace | fName},
+	{"set", kwSet, fSpace | fName},
+	{"union", kwPlain, fSpace},
+	{"intersect", kwPlain, fSpace},
+	{"except", kwPlain, fSpace},
+	{"over", kwPlain, fSpace},
+	{"lateral", kwPlain, fSpace},
+	{"do", kwPlain, fSpace},
+	{"key", kwPlain, fSpace},
+	{"unique", kwPlain, fSpace},
+	{"check", kwPlain, fSpace},
+	{"filter", kwPlain, fSpace},
+	{"within", kwPlain, fSpace},
+	{"sets", kwPlain, fSpace},
+	{"materialized", kwPlain, fSpace},
+	{"group", kwPlain, fSpace},
+	{"into", kwPlain, fTable},
+	{"table", kwPlain, fTable},
+	{"update", kwPlain, fTable},
+	{"references", kwPlain, fTable},
+	{"index", kwPlain, fTable},
+	{"view", kwPlain, fTable},
+	{"create", kwDDL, 0},
+	{"alter", kwDDL, 0},
+	{"drop", kwDDL, 0},
+	{"pragma", kwPragma, 0},
+	{"not", kwNot, fOperand | fSpace},
+	{"in", kwIn, fOperand | fSpace},
+	{"values", kwValues, fOperand | fSpace},
+	{"value", kwValues, fOperand | fSpace},
+	{"to", kwTo, fOperand},
+	{"is", kwIs, fSpace | fValue},
+	{"array", kwArray, 0},
+	{"savepoint", kwSavepoint, 0},
+	{"release", kwRelease, 0},
+	{"rollback", kwRollback, 0},
+	{"null", kwNull, 0},
+	{"true", kwBool, 0},
+	{"false", kwBool, 0},
+}
+
+// kwIndex finds keywords by a hash of a word's length and first and last
+// letters, probing linearly: most words of a statement are names, and
+// this turns them away in a probe or two where a switch over the keywords
+// would compare several strings. It holds 1 + an index into keywords, or 0.
+var kwIndex [256]uint8
+
+func kwSlot(w string) uint8 {
+	return uint8(uint(lower(w[0]))*7 ^ uint(lower(w[len(w)-1]))*31 ^ uint(len(w))*57)
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + ('a' - 'A')
+	}
+	return c
+}
+
+func init() {
+	for i, k := range keywords {
+		h := kwSlot(k.w)
+		for kwIndex[h] != 0 {
+			h++
+		}
+		kwIndex[h] = uint8(i + 1)
+	}
+}
+
+// classify looks up a lower-cased word. A word whose slot is empty is
+// no keyword, whatever its case: the caller checks that first and spares
+// itself lower-casing most names.
 func classify(w []byte) (kwID, uint8) {
-	switch string(w) { // no allocation: the compiler converts in place
-	case "select", "where", "and", "or", "then", "else", "when", "on", "having",
-		"from", "between", "like", "ilike", "case", "return", "distinct",
-		"limit", "offset", "by", "all", "xor":
-		return kwPlain, fOperand | fSpace
-	case "default", "escape", "any", "some", "interval", "div", "mod", "glob",
-		"regexp", "rlike", "similar":
-		return kwPlain, fOperand
-	case "exists", "as", "join", "using", "union", "intersect", "except", "over",
-		"with", "lateral", "conflict", "returning", "set", "do", "key", "unique",
-		"check", "filter", "within", "sets", "materialized", "group":
-		return kwPlain, fSpace
-	case "not":
-		return kwNot, fOperand | fSpace
-	case "in":
-		return kwIn, fOperand | fSpace
-	case "values", "value":
-		return kwValues, fOperand | fSpace
-	case "to":
-		return kwTo, fOperand
-	case "is":
-		return kwIs, fSpace
-	case "array":
-		return kwArray, 0
-	case "savepoint":
-		return kwSavepoint, 0
-	case "release":
-		return kwRelease, 0
-	case "rollback":
-		return kwRollback, 0
-	case "null":
-		return kwNull, 0
-	case "true", "false":
-		return kwBool, 0
+	ws := unsafe.String(&w[0], len(w)) // w is not empty
+	for h := kwSlot(ws); kwIndex[h] != 0; h++ {
+		if k := &keywords[kwIndex[h]-1]; k.w == ws {
+			return k.id, k.fl
+		}
 	}
 	return kwNone, 0
 }
@@ -100,6 +200,8 @@ type frame struct {
 	nest    uint8 // list and row frames enclosing this one, itself included
 	list    bool  // IN (...) or ARRAY[...]: runs of identical items collapse
 	row     bool  // a row of a VALUES list
+	fn      bool  // a function's arguments
+	cols    bool  // a list of column names
 	// Items of a list, as offsets into the output.
 	needStart                bool
 	itemStart                int
@@ -123,6 +225,13 @@ type normalizer struct {
 	prevKw  kwID
 	prevFl  uint8
 	prev2Kw kwID
+	prev2Fl uint8
+
+	tok        int  // where the token being read starts
+	brEnd      int  // the "]" that would end a SQLite [identifier], in the generic reading
+	setDepth   int  // len(frames) where a SET list is open, or 0
+	between    bool // a BETWEEN waits for its AND
+	betweenAnd bool // the last word is that AND
 
 	stmtKw      kwID // first word of the current statement
 	stmtToks    int
@@ -131,6 +240,8 @@ type normalizer struct {
 	done        bool
 
 	frames []frame
+
+	lit uint64 // hash of the literals replaced so far
 }
 
 // normalizers recycles the scratch state of normalize, so that the cold
@@ -142,15 +253,16 @@ var normalizers = sync.Pool{New: func() any {
 	}
 }}
 
-func normalize(query string, d Dialect) string {
+func normalize(query string, d Dialect) (string, uint64) {
 	n := normalizers.Get().(*normalizer)
 	*n = normalizer{src: query, d: d, out: n.out, frames: n.frames[:1]}
 	n.frames[0] = frame{prevEnd: -1, rowPrevEnd: -1}
 	n.run()
 	shape := string(n.out[:n.w])
 	n.src = ""
+	lit := n.lit
 	normalizers.Put(n)
-	return shape
+	return shape, lit
 }
 
 func (n *normalizer) put(c byte) {
@@ -189,24 +301,19 @@ func (n *normalizer) run() {
 	s := n.src
 	for n.i < len(s) && !n.done {
 		c := s[n.i]
+		n.tok = n.i
 		switch {
 		case c <= ' ' || c == 0x7f:
 			n.i++
-		case c == '-' && n.peek(1) == '-', c == '#' && n.d == MySQL:
-			if j := strings.IndexByte(s[n.i:], '\n'); j >= 0 {
-				n.i += j + 1
-			} else {
-				n.i = len(s)
-			}
+		case c == '-' && n.dashComment(n.i), c == '#' && (n.d == MySQL || n.d == Generic):
+			n.lineComment()
 		case c == '/' && n.peek(1) == '*':
 			n.skipBlockComment()
 		case c == '\'':
-			n.i = scanQuoted(s, n.i+1, '\'', n.d != Postgres && n.d != SQLite)
-			n.value()
+			n.str(n.i+1, '\'', n.d == MySQL)
 		case c == '"':
 			if n.d == MySQL {
-				n.i = scanQuoted(s, n.i+1, '"', true)
-				n.value()
+				n.str(n.i+1, '"', true)
 			} else {
 				n.quotedIdent('"')
 			}
@@ -230,7 +337,7 @@ func (n *normalizer) run() {
 			for n.i < len(s) && isDigit(s[n.i]) {
 				n.i++
 			}
-			n.value()
+			n.placeholder()
 		case c == ':':
 			n.colon()
 		case c == '@' && n.peek(1) == '@' && isIdentStart(n.peek(2)):
@@ -245,9 +352,13 @@ func (n *normalizer) run() {
 			for n.i < len(s) && isIdentChar(s[n.i]) {
 				n.i++
 			}
-			n.value()
+			if n.d == MySQL {
+				n.emitWord(s[n.tok:n.i], kwNone, 0) // a user variable
+			} else {
+				n.placeholder()
+			}
 		case c == '%' && n.pyformat():
-			n.value()
+			n.placeholder()
 		case c == '(':
 			n.open(false)
 		case c == '[':
@@ -304,8 +415,101 @@ func scanQuoted(s string, i int, q byte, bs bool) int {
 	}
 }
 
+// scanString returns the offset past the literal or quoted identifier whose
+// body starts at i, as scanQuoted does, and reports whether the dialects
+// agree on it. The generic reading stands for them all: it reads the body
+// both with and without backslash escapes, and they must end at the same
+// place.
+func (n *normalizer) scanString(i int, q byte, bs bool) (int, bool) {
+	if n.d != Generic {
+		return scanQuoted(n.src, i, q, bs), true
+	}
+	end := scanQuoted(n.src, i, q, false)
+	if strings.IndexByte(n.src[i:end], '\\') < 0 {
+		return end, !n.crosses(end)
+	}
+	return end, scanQuoted(n.src, i, q, true) == end && !n.crosses(end)
+}
+
+// str reads a quoted literal whose body starts at i as a value.
+func (n *normalizer) str(i int, q byte, bs bool) {
+	end, ok := n.scanString(i, q, bs)
+	if !ok {
+		n.giveUp()
+		return
+	}
+	n.i = end
+	n.value()
+}
+
+// crosses reports whether a token of the generic reading that started at
+// n.tok and ends at end runs past the "]" that would close a SQLite
+// [identifier] opened before it: from there on the readings differ.
+func (n *normalizer) crosses(end int) bool {
+	return n.d == Generic && n.tok < n.brEnd && end > n.brEnd
+}
+
+// mayExtend reports whether, read in one of the dialects, a token that
+// starts in seg might end past it: a string, quoted identifier, comment or
+// dollar quote.
+func mayExtend(seg string) bool {
+	return strings.ContainsAny(seg, "'\"`[$#\\") || strings.Contains(seg, "/*") || strings.Contains(seg, "--")
+}
+
+// giveUp drops the rest of the text, where the dialects that the generic
+// reading stands for read it differently, and ends the shape with the
+// truncation marker: a shape that says less is better than a literal in a
+// log.
+func (n *normalizer) giveUp() {
+	n.hashLit(n.src[n.tok:])
+	n.i = len(n.src)
+	if n.done {
+		return
+	}
+	n.done = true
+	if n.space(tkWord) {
+		n.put(' ')
+	}
+	n.w += copy(n.out[n.w:], truncMarker)
+}
+
+// dashComment reports whether "--" starts a comment at i. MySQL wants a
+// blank after it: there "a--1" is "a - -1".
+func (n *normalizer) dashComment(i int) bool {
+	s := n.src
+	if i+1 >= len(s) || s[i] != '-' || s[i+1] != '-' {
+		return false
+	}
+	return n.d != MySQL || i+2 >= len(s) || s[i+2] <= ' '
+}
+
+// lineComment skips a "--" or "#" comment. The generic reading takes both
+// for comments; where another dialect would read code that may run on past
+// the line's end, it gives up.
+func (n *normalizer) lineComment() {
+	s := n.src
+	end := len(s)
+	if j := strings.IndexByte(s[n.i:], '\n'); j >= 0 {
+		end = n.i + j + 1
+	}
+	if n.d == Generic && (s[n.i] == '#' || n.peek(2) > ' ') && mayExtend(s[n.i+1:end]) || n.crosses(end) {
+		n.giveUp()
+		return
+	}
+	n.i = end
+}
+
 func (n *normalizer) skipBlockComment() {
 	s := n.src
+	if n.d == Generic {
+		// PostgreSQL nests comments and the others do not: the readings
+		// agree only when no "/*" comes before the first "*/".
+		k := strings.Index(s[n.i+2:], "*/")
+		if k >= 0 && (strings.Contains(s[n.i+2:n.i+2+k], "/*") || n.crosses(n.i+4+k)) {
+			n.giveUp()
+			return
+		}
+	}
 	depth := 0
 	i := n.i
 	for i < len(s) {
@@ -341,15 +545,61 @@ func (n *normalizer) operand() bool {
 	return false
 }
 
-// value writes a literal or placeholder.
+// value writes a literal, n.src[n.tok:n.i], as "?" and adds it to the
+// literal hash.
 func (n *normalizer) value() {
+	n.hashLit(n.src[n.tok:n.i])
 	n.emit(tkValue, "?")
+}
+
+// placeholder writes a placeholder as "?".
+func (n *normalizer) placeholder() {
+	n.emit(tkValue, "?")
+}
+
+// litSeed starts the literal hash. Like the seed of argument hashes it is
+// a per-process secret, so a short literal cannot be found from its hash by
+// someone who sees only the hash.
+var litSeed = maphash.Bytes(maphash.MakeSeed(), nil)
+
+// hashLit adds the literal s to the literal hash, eight bytes to a step.
+func (n *normalizer) hashLit(s string) {
+	h := n.lit
+	if h == 0 {
+		h = litSeed
+	}
+	h = mix(h, uint64(len(s)))
+	for ; len(s) >= 8; s = s[8:] {
+		h = mix(h, uint64(s[0])|uint64(s[1])<<8|uint64(s[2])<<16|uint64(s[3])<<24|
+			uint64(s[4])<<32|uint64(s[5])<<40|uint64(s[6])<<48|uint64(s[7])<<56)
+	}
+	var t uint64
+	for i := 0; i < len(s); i++ {
+		t |= uint64(s[i]) << (8 * i)
+	}
+	if h = mix(h, t); h == 0 {
+		h = 1
+	}
+	n.lit = h
+}
+
+// mix folds the word v into the hash h.
+func mix(h, v uint64) uint64 {
+	h = (h ^ v) * 0x9e3779b97f4a7c15
+	return h ^ h>>29
 }
 
 func (n *normalizer) quotedIdent(end byte) {
 	s := n.src
 	start := n.i
 	i := n.i + 1
+	if end == '"' && n.d == Generic {
+		// MySQL reads "..." as a string, with backslash escapes.
+		if _, ok := n.scanString(i, '"', false); !ok {
+			n.giveUp()
+			return
+		}
+	}
 	for {
 		k := strings.IndexByte(s[i:], end)
 		if k < 0 {
@@ -365,12 +615,73 @@ func (n *normalizer) quotedIdent(end byte) {
 		}
 		break
 	}
+	if n.d == Generic && (end == '`' && mayExtend(s[start+1:i-1]) || n.crosses(i)) {
+		// PostgreSQL reads what is inside backticks as code.
+		n.giveUp()
+		return
+	}
 	n.i = i
-	if i-start > maxQuotedIdent || n.nameNext {
+	if i-start > maxQuotedIdent || n.nameNext || end == '"' && n.quotedValue() {
 		n.value()
 		return
 	}
 	n.emit(tkQuoted, s[start:i])
+}
+
+// quotedValue reports whether the double-quoted token just read is a value.
+// SQLite reads "x" as a string when no column has that name, so in SQLite a
+// double-quoted token where a value goes is one: after an operator or a
+// word such as LIKE, THEN or DEFAULT, and as an item of a VALUES row, an IN
+// list or a function's arguments, and either side of ||. MySQL reads every "x" as a string, so the
+// generic reading keeps one only where a name must go: after FROM, JOIN,
+// INTO, UPDATE, SET, AS, BY and the like, in a column list, and always
+// before or after a dot or before "(".
+func (n *normalizer) quotedValue() bool {
+	if n.d != SQLite && n.d != Generic || n.prev == tkDot || n.nextIs('.') || n.nextIs('(') {
+		return false
+	}
+	f := &n.frames[len(n.frames)-1]
+	if n.d == Generic && n.stmtKw != kwDDL {
+		switch {
+		case n.prev == tkWord && n.prevFl&(fTable|fName) != 0:
+			return false
+		case (n.prev == tkOpen || n.prev == tkComma) && f.cols:
+			return false
+		case n.prev == tkComma && n.setDepth == len(n.frames):
+			return false
+		}
+		return true
+	}
+	if n.nextIs('|') && n.peekAfterBlanks(1) == '|' {
+		return true // an operand of ||, which joins strings
+	}
+	switch n.prev {
+	case tkOp:
+		return true
+	case tkWord:
+		return n.prevFl&fValue != 0 || n.prevKw == kwAnd && n.betweenAnd ||
+			n.prevKw == kwNot && n.prev2Kw == kwIs
+	case tkOpen, tkComma:
+		return f.list || f.row || f.fn && n.stmtKw != kwDDL
+	}
+	return false
+}
+
+// nextIs reports whether the next character after blanks is c.
+func (n *normalizer) nextIs(c byte) bool { return n.peekAfterBlanks(0) == c }
+
+// peekAfterBlanks returns the character k places after the next
+// non-blank one, or 0.
+func (n *normalizer) peekAfterBlanks(k int) byte {
+	s := n.src
+	i := n.i
+	for i < len(s) && s[i] <= ' ' {
+		i++
+	}
+	if i+k < len(s) {
+		return s[i+k]
+	}
+	return 0
 }
 
 // number reads a numeric literal. With signed, a unary sign was consumed
@@ -434,24 +745,23 @@ func (n *normalizer) word() {
 	}
 	n.i = i
 	if i-start == 1 && i < len(s) {
-		// Prefixed strings: E'..', X'..', B'..', N'..', U&'..'.
+		// Prefixed strings: E'..', X'..', B'..', N'..', U&'..'. Only
+		// PostgreSQL has E'..', where backslashes escape; SQLite reads E
+		// as a word before a plain string.
 		switch s[start] | 0x20 {
 		case 'e':
 			if s[i] == '\'' {
-				n.i = scanQuoted(s, i+1, '\'', true)
-				n.value()
+				n.str(i+1, '\'', n.d != SQLite)
 				return
 			}
 		case 'x', 'b', 'n':
 			if s[i] == '\'' {
-				n.i = scanQuoted(s, i+1, '\'', n.d != Postgres && n.d != SQLite)
-				n.value()
+				n.str(i+1, '\'', n.d == MySQL)
 				return
 			}
 		case 'u':
 			if s[i] == '&' && i+1 < len(s) && s[i+1] == '\'' {
-				n.i = scanQuoted(s, i+2, '\'', false)
-				n.value()
+				n.str(i+2, '\'', n.d == MySQL)
 				return
 			}
 		}
@@ -459,7 +769,7 @@ func (n *normalizer) word() {
 	w := s[start:i]
 	var buf [16]byte
 	id, fl := kwNone, uint8(0)
-	if len(w) <= len(buf) {
+	if len(w) <= len(buf) && kwIndex[kwSlot(w)] != 0 {
 		for k := 0; k < len(w); k++ {
 			c := w[k]
 			if 'A' <= c && c <= 'Z' {
@@ -509,8 +819,21 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 			o[k] = c + ('a' - 'A')
 		}
 	}
-	n.prev2Kw = n.prevKw
+	n.prev2Kw, n.prev2Fl = n.prevKw, n.prevFl
 	n.prevKw, n.prevFl = id, fl
+	n.betweenAnd = id == kwAnd && n.between
+	switch id {
+	case kwBetween:
+		n.between = true
+	case kwAnd:
+		n.between = false
+	case kwSet:
+		n.setDepth = len(n.frames)
+	case kwEndSet:
+		if n.setDepth == len(n.frames) {
+			n.setDepth = 0
+		}
+	}
 	if n.stmtToks == 1 {
 		n.stmtKw = id
 	}
@@ -530,7 +853,7 @@ func (n *normalizer) dollar() {
 			j++
 		}
 		n.i = j
-		n.value()
+		n.placeholder()
 		return
 	}
 	k := j
@@ -541,11 +864,16 @@ func (n *normalizer) dollar() {
 	}
 	if n.d != MySQL && k < len(s) && s[k] == '$' {
 		tag := s[n.i : k+1]
-		if e := strings.Index(s[k+1:], tag); e >= 0 {
-			n.i = k + 1 + e + len(tag)
-		} else {
-			n.i = len(s)
+		end, body := len(s), s[k+1:]
+		if e := strings.Index(body, tag); e >= 0 {
+			end, body = k+1+e+len(tag), body[:e]
 		}
+		if n.d == Generic && (mayExtend(body) || n.crosses(end)) {
+			// The other dialects read the body as code.
+			n.giveUp()
+			return
+		}
+		n.i = end
 		n.value()
 		return
 	}
@@ -554,7 +882,7 @@ func (n *normalizer) dollar() {
 			k++
 		}
 		n.i = k
-		n.value()
+		n.placeholder()
 		return
 	}
 	n.i++
@@ -575,13 +903,13 @@ func (n *normalizer) colon() {
 		for n.i < len(s) && isIdentChar(s[n.i]) {
 			n.i++
 		}
-		n.value()
+		n.placeholder()
 	case isDigit(c) && !n.operand():
 		n.i++
 		for n.i < len(s) && isDigit(s[n.i]) {
 			n.i++
 		}
-		n.value()
+		n.placeholder()
 	default:
 		n.i++
 		n.emit(tkOther, ":")
@@ -618,7 +946,7 @@ func (n *normalizer) operator() {
 			if i+1 < len(s) {
 				d = s[i+1]
 			}
-			if c == '-' && d == '-' || c == '/' && d == '*' || c == '#' && n.d == MySQL ||
+			if c == '-' && d == '-' || c == '/' && d == '*' || c == '#' && (n.d == MySQL || n.d == Generic) ||
 				c == '@' && n.d != Postgres && (isIdentStart(d) || d == '@') ||
 				c == '%' && (d == 's' || d == '(') {
 				break
@@ -668,6 +996,18 @@ func (n *normalizer) open(bracket bool) {
 			nest++
 		}
 	}
+	// After a word that takes no space before "(" comes a function's
+	// arguments, unless the word names a table: "into t (a, b)".
+	named := n.prev2Fl&fTable != 0 && (n.prev == tkQuoted || n.prev == tkWord && n.prevFl&fSpace == 0)
+	fn := !bracket && (!named && n.prev == tkWord && n.prevFl&fSpace == 0 || n.stmtKw == kwPragma)
+	cols := !bracket && (named || n.prev == tkWord && n.prevFl&fName != 0)
+	if bracket && n.d == Generic {
+		// SQLite reads [...] as an identifier; the readings agree as long
+		// as no token that starts inside runs past its "]" (see crosses).
+		if k := strings.IndexByte(n.src[n.i:], ']'); k >= 0 {
+			n.brEnd = n.i + k
+		}
+	}
 	text := "("
 	kind := tkOpen
 	if bracket {
@@ -685,6 +1025,8 @@ func (n *normalizer) open(bracket bool) {
 		bracket:    bracket,
 		list:       list,
 		row:        row,
+		fn:         fn,
+		cols:       cols,
 		nest:       nest,
 		needStart:  true,
 		prevEnd:    -1,
@@ -761,6 +1103,7 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 		n.put(';')
 		n.prev = tkSemi
 		n.stmtToks, n.stmtKw, n.nameNext = 0, kwNone, false
+		n.setDepth, n.between = 0, false
 		n.frames[len(n.frames)-1].values = false
 	}
 	n.nameNext = false
@@ -790,7 +1133,8 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 	n.prev = k
 	n.stmtToks++
 	if k != tkWord {
-		n.prev2Kw, n.prevKw, n.prevFl = n.prevKw, kwNone, 0
+		n.prev2Kw, n.prev2Fl = n.prevKw, n.prevFl
+		n.prevKw, n.prevFl = kwNone, 0
 	}
 	return true
 }

@@ -66,7 +66,8 @@ const (
 // Normalize never panics, runs in time linear in the length of the query and
 // is idempotent: Normalize(Normalize(q, d), d) == Normalize(q, d).
 func Normalize(query string, d Dialect) string {
-	return normalize(query, d)
+	shape, _ := normalize(query, d)
+	return shape
 }
 
 // Fingerprint returns the 64-bit FNV-1a hash of a shape. It is stable across

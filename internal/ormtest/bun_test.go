@@ -43,7 +43,6 @@ func openBun(b backend, db *sql.DB) *bun.DB {
 // though bun sends no arguments, and its fix returns every author;
 // Relation("User") raises nothing.
 func TestBunAuthorInLoop(t *testing.T) {
-	t.Skip("needs norm's inlined values counted as different arguments (issue 13 item 3): bun writes the key into the SQL, so the loop reads as one duplicate")
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		bd := openBun(b, db)
 		file, at := line(t, "author")
@@ -76,7 +75,6 @@ func TestBunAuthorInLoop(t *testing.T) {
 // TestBunPostsInLoop: each user's posts in a loop is an N+1 whose fix
 // returns each user's posts; Relation("Posts") raises nothing.
 func TestBunPostsInLoop(t *testing.T) {
-	t.Skip("needs norm's inlined values counted as different arguments (issue 13 item 3): bun writes the key into the SQL, so the loop reads as one duplicate")
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		bd := openBun(b, db)
 		file, at := line(t, "posts")
@@ -112,7 +110,6 @@ func TestBunPostsInLoop(t *testing.T) {
 
 // TestBunCountInLoop: bun's Count per user becomes one grouped query.
 func TestBunCountInLoop(t *testing.T) {
-	t.Skip("needs norm's inlined values counted as different arguments (issue 13 item 3): bun writes the key into the SQL, so the loop reads as one duplicate")
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		bd := openBun(b, db)
 		file, at := line(t, "count")

@@ -794,7 +794,9 @@ func (n *normalizer) word() {
 		}
 	case kwSavepoint:
 	default:
-		if n.nameNext {
+		// The truncation marker reads back as itself, even where a
+		// savepoint name was due: a shape must normalize to itself.
+		if n.nameNext && w != truncMarker {
 			n.value()
 			return
 		}

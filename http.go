@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // A Handler traces each request it serves: it starts a trace on the
@@ -275,7 +277,7 @@ func (h *Handler) warnDropped(ctx context.Context) {
 	h.mu.Unlock()
 	h.safely(func() {
 		h.logger().LogAttrs(ctx, slog.LevelWarn,
-			fmt.Sprintf("querytrace: %s dropped: OnReport and the log fell behind the requests", plural(int(n), "report", "reports")),
+			fmt.Sprintf("querytrace: %s dropped: OnReport and the log fell behind the requests", human.Plural(int(n), "report", "reports")),
 			slog.Int64("reports_dropped", n), slog.Int64("reports_dropped_total", h.dropped.Load()))
 	})
 }
@@ -301,7 +303,7 @@ func (h *Handler) warnMissedContext(ctx context.Context, rep *Report) {
 		h.logger().LogAttrs(ctx, slog.LevelWarn,
 			fmt.Sprintf("querytrace: %s saw no statements while %s ran outside any trace: run them with the request's context "+
 				"(r.Context(); gin: engine.ContextWithFallback = true or c.Request.Context(); echo: c.Request().Context(); fiber: c.UserContext())",
-				rep.Name, plural(rep.Unattributed, "statement", "statements")),
+				rep.Name, human.Plural(rep.Unattributed, "statement", "statements")),
 			slog.String("route", rep.Name), slog.Int("unattributed", rep.Unattributed))
 	})
 }
@@ -442,7 +444,7 @@ func (t *timingWriter) writeTiming(rep *Report) {
 // db;dur=12.3;desc="41 statements, 1 N+1".
 func serverTiming(rep *Report) string {
 	ms := strconv.FormatFloat(float64(rep.DBTime)/float64(time.Millisecond), 'f', 1, 64)
-	desc := plural(rep.Statements, "statement", "statements")
+	desc := human.Plural(rep.Statements, "statement", "statements")
 	if n := len(rep.NPlusOne); n > 0 {
 		desc += ", " + strconv.Itoa(n) + " N+1"
 	}

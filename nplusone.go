@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace/internal/callstack"
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // A Detector holds the thresholds and allow-lists that classify a trace's
@@ -148,12 +149,12 @@ func (f Finding) CallSite() string {
 // site and source. It holds no argument values.
 func (f Finding) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d× %s", f.Kind, f.Count, fmtDur(f.Total))
+	fmt.Fprintf(&b, "%s: %d× %s", f.Kind, f.Count, human.Duration(f.Total))
 	if f.Group != nil {
 		if f.Kind == FindingSlow {
-			fmt.Fprintf(&b, " (max %s)", fmtDur(f.Group.Max))
+			fmt.Fprintf(&b, " (max %s)", human.Duration(f.Group.Max))
 		}
-		fmt.Fprintf(&b, " %s", clip(f.Group.Shape, 80))
+		fmt.Fprintf(&b, " %s", human.Clip(f.Group.Shape, 80))
 		if s := f.Group.CallSite(); s != "" {
 			fmt.Fprintf(&b, " at %s", s)
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // MarshalJSON encodes the report with stable keys, for log pipelines and
@@ -50,9 +52,9 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Start:        r.Start,
 		Summary:      r.Summary(),
 		WallNS:       int64(r.Wall),
-		Wall:         fmtDur(r.Wall),
+		Wall:         human.Duration(r.Wall),
 		DBTimeNS:     int64(r.DBTime),
-		DBTime:       fmtDur(r.DBTime),
+		DBTime:       human.Duration(r.DBTime),
 		Statements:   r.Statements,
 		Prepares:     r.Prepares,
 		Transactions: r.Begins,
@@ -190,10 +192,10 @@ func (g *Group) jsonGroup() *jsonGroup {
 		Repeats:     g.Repeats,
 		Errors:      g.Errors,
 		TotalNS:     int64(g.Total),
-		Total:       fmtDur(g.Total),
+		Total:       human.Duration(g.Total),
 		MeanNS:      int64(g.Mean()),
 		MaxNS:       int64(g.Max),
-		Max:         fmtDur(g.Max),
+		Max:         human.Duration(g.Max),
 		Rows:        g.Rows,
 		MinRows:     g.MinRows,
 		MaxRows:     g.MaxRows,
@@ -216,7 +218,7 @@ func (f Finding) jsonFinding() *jsonFinding {
 		Kind:    f.Kind,
 		Count:   f.Count,
 		TotalNS: int64(f.Total),
-		Total:   fmtDur(f.Total),
+		Total:   human.Duration(f.Total),
 		PerRow:  f.PerRow,
 		Fix:     f.Fix,
 		Reason:  f.Reason,

@@ -94,16 +94,6 @@ func TestSummary(t *testing.T) {
 	}
 }
 
-func TestFmtDur(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0: "0s", 999: "999ns", 1500: "1.50µs", 12345678: "12.3ms", 123456789: "123ms", 61 * time.Second: "1m1s",
-	} {
-		if got := fmtDur(d); got != want {
-			t.Errorf("fmtDur(%d) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 func keysOf(m map[string]any) []string {
 	var ks []string
 	for k := range m {

@@ -1,6 +1,7 @@
 package querytrace
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -208,6 +209,53 @@ type EventSample struct {
 	Duration time.Duration `json:"duration_ns"`
 	Rows     int64         `json:"rows"`
 	Err      bool          `json:"error,omitempty"`
+}
+
+// clone returns a copy of r that shares nothing its holder can change: its
+// own groups and findings, the findings pointing at its own groups. What
+// no exported field reaches (stacks, argument hashes, the sample of
+// events) is only ever read, and shared.
+func (r *Report) clone() *Report {
+	c := *r
+	own := make(map[*Group]*Group, len(r.Groups))
+	if r.Groups != nil {
+		c.Groups = make([]*Group, len(r.Groups))
+	}
+	for i, g := range r.Groups {
+		ng := *g
+		ng.Stack = slices.Clone(g.Stack)
+		c.Groups[i], own[g] = &ng, &ng
+	}
+	for _, l := range []*[]Finding{&c.NPlusOne, &c.Duplicates, &c.Slow, &c.Batched, &c.Allowed} {
+		*l = slices.Clone(*l)
+		for i := range *l {
+			(*l)[i].repoint(own)
+		}
+	}
+	return &c
+}
+
+// repoint makes f refer to the groups that own maps its groups to, and
+// gives it its own copy of what it points to.
+func (f *Finding) repoint(own map[*Group]*Group) {
+	to := func(g *Group) *Group {
+		if n, ok := own[g]; ok {
+			return n
+		}
+		return g
+	}
+	f.Group, f.Source = to(f.Group), to(f.Source)
+	if f.Loop != nil {
+		l := *f.Loop
+		f.Loop = &l
+	}
+	if f.Others != nil {
+		others := make([]*Group, len(f.Others))
+		for i, o := range f.Others {
+			others[i] = to(o)
+		}
+		f.Others = others
+	}
 }
 
 // stackFrames is how many application frames a group keeps.

@@ -84,9 +84,11 @@ type Report struct {
 
 	// sample is the trace's sample of events, turned into EventSamples
 	// only when Events asks: most reports are never looked at that
-	// closely. at is the trace's start on the package clock.
+	// closely. at is the trace's start on the package clock. A report
+	// read from JSON has its events instead.
 	sample []sampled
 	at     time.Duration
+	events []EventSample
 }
 
 // A Group is the statements of a trace that share a shape and a call site.
@@ -187,6 +189,9 @@ func (g *Group) CallSite() string {
 // ones, in order, for a timeline. EventsKept says how many there are and
 // EventsMissed how many more were not kept.
 func (r *Report) Events() []EventSample {
+	if r.sample == nil {
+		return slices.Clone(r.events)
+	}
 	events := make([]EventSample, len(r.sample))
 	for i, s := range r.sample {
 		events[i] = EventSample{

@@ -119,7 +119,7 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("report keys\n got %q\nwant %q", got, wantReport)
 	}
 	group := m["groups"].([]any)[0].(map[string]any)
-	wantGroup := []string{"call_site", "count", "distinct_args", "errors", "fingerprint", "first_ns", "first_seq", "id", "kind",
+	wantGroup := []string{"call_site", "count", "dialect", "distinct_args", "errors", "fingerprint", "first_ns", "first_seq", "id", "kind",
 		"last_ns", "last_rows", "last_seq", "max", "max_ns", "max_rows", "mean_ns", "min_rows", "overlapped", "repeated_args",
 		"rows", "shape", "stack", "statements", "total", "total_ns", "verb"}
 	if got := keysOf(group); !slices.Equal(got, wantGroup) {
@@ -265,5 +265,17 @@ func TestSkipFrames(t *testing.T) {
 	}
 	if slices.Contains(viaStrings, "strings.Map") {
 		t.Errorf("stack through strings.Map kept it after SkipFrames: %q", viaStrings)
+	}
+}
+
+// BenchmarkMarshalJSON is the cost of a report's JSON, which an Archive
+// pays for each report it saves and the debug page for each download.
+func BenchmarkMarshalJSON(b *testing.B) {
+	r := wideReport()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := json.Marshal(r); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -373,7 +373,7 @@ func (h *Handler) log(ctx context.Context, rep *Report) {
 		if suppressed > 0 {
 			attrs = append(attrs, slog.Int("suppressed", suppressed))
 		}
-		msg := fmt.Sprintf("querytrace: N+1: %s at %s", times(f.Count), f.CallSite())
+		msg := fmt.Sprintf("querytrace: N+1: %s at %s", human.Times(f.Count), f.CallSite())
 		h.safely(func() { l.LogAttrs(ctx, slog.LevelWarn, msg, attrs...) })
 	}
 	if l.Enabled(ctx, slog.LevelDebug) {

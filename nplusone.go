@@ -145,6 +145,16 @@ func (f Finding) CallSite() string {
 	return f.Group.CallSite()
 }
 
+// LoopSite returns the line of the loop (Loop) as Frame.String prints it,
+// when it is another line than the call site, or "": what the text report
+// and the debug page show as "in the loop at".
+func (f Finding) LoopSite() string {
+	if f.Loop == nil || f.Group != nil && len(f.Group.Stack) > 0 && *f.Loop == f.Group.Stack[0] {
+		return ""
+	}
+	return f.Loop.String()
+}
+
 // String returns the finding on one line: kind, count, time, shape, call
 // site and source. It holds no argument values.
 func (f Finding) String() string {
@@ -158,8 +168,8 @@ func (f Finding) String() string {
 		if s := f.Group.CallSite(); s != "" {
 			fmt.Fprintf(&b, " at %s", s)
 		}
-		if f.Loop != nil && (len(f.Group.Stack) == 0 || *f.Loop != f.Group.Stack[0]) {
-			fmt.Fprintf(&b, " in the loop at %s", f.Loop)
+		if s := f.LoopSite(); s != "" {
+			fmt.Fprintf(&b, " in the loop at %s", s)
 		}
 	}
 	for _, o := range f.Others {

@@ -60,25 +60,25 @@ func UnmarshalFile(data []byte) (*Report, error) {
 		Groups  json.RawMessage `json:"groups"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("querytrace: not a report: %w", err)
+		return nil, fmt.Errorf("not a querytrace report: %w", err)
 	}
 	body := data
 	switch {
 	case probe.Format != nil:
 		if *probe.Format != fileFormat {
-			return nil, fmt.Errorf("querytrace: not a report: format %q", *probe.Format)
+			return nil, fmt.Errorf("not a querytrace report: format %q", *probe.Format)
 		}
 		if probe.Version == nil {
-			return nil, errors.New("querytrace: report file without a version")
+			return nil, errors.New("querytrace report without a version")
 		}
 		if v := *probe.Version; v > fileVersion {
-			return nil, fmt.Errorf("querytrace: report file of format version %d, %w (this one reads versions up to %d: update it)", v, ErrNewerFile, fileVersion)
+			return nil, fmt.Errorf("querytrace report of format version %d, %w (this one reads versions up to %d: update it)", v, ErrNewerFile, fileVersion)
 		} else if v < 1 {
-			return nil, fmt.Errorf("querytrace: report file of unknown version %d", v)
+			return nil, fmt.Errorf("querytrace report of unknown version %d", v)
 		}
 		body = probe.Report
 	case probe.Groups == nil:
-		return nil, errors.New(`querytrace: not a report: no "format" envelope and no "groups"`)
+		return nil, errors.New(`not a querytrace report: no "format" envelope and no "groups"`)
 	}
 	r := new(Report)
 	if err := r.UnmarshalJSON(body); err != nil {

@@ -30,8 +30,8 @@ func TestReportFile(t *testing.T) {
 		{"no version", `{"format": "querytrace-report", "report": {}}`, "without a version"},
 		{"version 0 in an envelope", `{"format": "querytrace-report", "version": 0, "report": {}}`, "unknown version 0"},
 		{"other format", `{"format": "pprof", "version": 1}`, `format "pprof"`},
-		{"not json", `<html>`, "not a report"},
-		{"other json", `{"a": 1}`, "not a report"},
+		{"not json", `<html>`, "not a querytrace report"},
+		{"other json", `{"a": 1}`, "not a querytrace report"},
 		{"a report's keys of the wrong type", `{"groups": [], "statements": "many"}`, "statements"},
 	} {
 		got, err := UnmarshalFile([]byte(c.data))

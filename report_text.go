@@ -121,9 +121,9 @@ func (r *Report) WriteText(w io.Writer) error {
 
 func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	g := f.Group
-	head := fmt.Sprintf("%s: %s in %s", strings.ToUpper(title[:1])+title[1:], times(f.Count), human.Duration(f.Total))
+	head := fmt.Sprintf("%s: %s in %s", strings.ToUpper(title[:1])+title[1:], human.Times(f.Count), human.Duration(f.Total))
 	if title == "allowed" {
-		head = fmt.Sprintf("Allowed %s: %s in %s", f.Kind, times(f.Count), human.Duration(f.Total))
+		head = fmt.Sprintf("Allowed %s: %s in %s", f.Kind, human.Times(f.Count), human.Duration(f.Total))
 	}
 	if f.Kind == FindingSlow && g != nil {
 		head += ", slowest " + human.Duration(g.Max)
@@ -137,8 +137,8 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	}
 	writeWrapped(w, "  ", "  ", g.Shape)
 	writeStack(w, "  at ", g.Stack)
-	if l := f.Loop; l != nil && (len(g.Stack) == 0 || *l != g.Stack[0]) {
-		fmt.Fprintf(w, "  in the loop at %s\n", l)
+	if s := f.LoopSite(); s != "" {
+		fmt.Fprintf(w, "  in the loop at %s\n", human.Clip(s, textWidth-17))
 	}
 	for _, o := range f.Others {
 		writeStack(w, "  and at ", o.Stack[:min(len(o.Stack), 1)])
@@ -146,7 +146,7 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	if s := f.Source; s != nil {
 		per := "once per row"
 		if f.PerRow > 1 {
-			per = times(f.PerRow) + " per row"
+			per = human.Times(f.PerRow) + " per row"
 		}
 		writeWrapped(w, "  source: ", "          ", fmt.Sprintf("#%d %s", s.ID, s.Shape))
 		fmt.Fprintf(w, "          %s, the loop ran %s\n", human.Plural(int(s.Rows), "row", "rows"), per)
@@ -202,14 +202,4 @@ func writeWrapped(w *bufio.Writer, first, indent, s string) {
 		s = strings.TrimLeft(s[len(line):], " ")
 		prefix = indent
 	}
-}
-
-func times(n int) string {
-	switch n {
-	case 1:
-		return "once"
-	case 2:
-		return "twice"
-	}
-	return strconv.Itoa(n) + " times"
 }

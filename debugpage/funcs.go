@@ -10,16 +10,18 @@ import (
 
 // funcs are the templates' helpers: formatting only.
 var funcs = template.FuncMap{
-	"dur":   human.Duration,
-	"ns":    func(ns int64) string { return human.Duration(time.Duration(ns)) },
-	"clock": func(t time.Time) string { return t.Local().Format("15:04:05.000") },
-	"date":  func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
-	"fp":    fmtFingerprint,
-	"deltaNS": func(a, b int64) string {
-		return sign(b-a) + human.Duration(time.Duration(abs(b-a)))
+	"dur":    human.Duration,
+	"times":  human.Times,
+	"plural": human.Plural,
+	"rows":   func(n int64) string { return human.Plural(int(n), "row", "rows") },
+	"clock":  func(t time.Time) string { return t.Local().Format("15:04:05.000") },
+	"date":   func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
+	"fp":     fmtFingerprint,
+	"deltaDur": func(a, b time.Duration) string {
+		return sign(int64(b-a)) + human.Duration(time.Duration(abs(int64(b-a))))
 	},
 	"delta": func(a, b int) string { return sign(int64(b-a)) + strconv.Itoa(int(abs(int64(b-a)))) },
-	"ratio": func(a, b int64) string {
+	"ratio": func(a, b time.Duration) string {
 		if a <= 0 || b <= 0 {
 			return ""
 		}

@@ -2,12 +2,13 @@ package debugpage
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/querytrace/querytrace/internal/reportfile"
+	"github.com/querytrace/querytrace"
 )
 
 func TestHandlerPages(t *testing.T) {
@@ -191,20 +192,61 @@ func TestHandlerReset(t *testing.T) {
 	}
 }
 
+// TestRequestShowsFindings checks that the request page shows what the
+// text report shows of each finding: the loop's line where it is not the
+// call site, a duplicate's other call sites, an allowed finding's reason,
+// and the hint about statements that ran outside any trace, in the text
+// report's words.
+func TestRequestShowsFindings(t *testing.T) {
+	rec := &Recorder{}
+	srv := newSite(t, rec, &Handler{})
+	visit(t, srv, "/team")
+	rep := rec.lookup(1).Report
+	if len(rep.NPlusOne) != 1 || len(rep.Duplicates) != 1 || len(rep.Allowed) != 1 || rep.Unattributed == 0 {
+		t.Fatalf("the team page's report lacks a finding:\n%s", rep)
+	}
+	n, d := rep.NPlusOne[0], rep.Duplicates[0]
+	if !strings.Contains(n.LoopSite(), "app_test.go:") || !strings.Contains(n.LoopSite(), "teamPage") || strings.Contains(n.CallSite(), "teamPage") {
+		t.Fatalf("the N+1's loop is at %q and its statement at %q: want the loop in teamPage, the statement in itemName", n.LoopSite(), n.CallSite())
+	}
+	if len(d.Others) != 1 {
+		t.Fatalf("the duplicate has %d other sites, want 1", len(d.Others))
+	}
+	_, body := get(t, srv.URL+"/debug/querytrace/requests/1")
+	text := html.UnescapeString(body)
+	var unattributed string
+	for _, line := range strings.Split(rep.String(), "\n") {
+		if strings.HasPrefix(line, "not attributed: ") {
+			unattributed = line
+		}
+	}
+	contains(t, "request", text,
+		"in the loop at <code>"+n.LoopSite()+"</code>",
+		"at <code>"+d.CallSite()+"</code>",
+		"and at <code>"+d.Others[0].CallSite()+"</code>",
+		"reason: paused: warm-up of the item cache",
+		">allowed n+1</span>",
+		unattributed,
+	)
+	if unattributed == "" {
+		t.Errorf("the text report has no unattributed line:\n%s", rep)
+	}
+}
+
 func TestRequestJSONReadsBack(t *testing.T) {
 	srv := newSite(t, &Recorder{}, &Handler{})
 	visit(t, srv, "/loop")
 	_, body := get(t, srv.URL+"/debug/querytrace/requests/1/json")
-	rep, err := reportfile.Decode([]byte(body))
+	rep, err := querytrace.UnmarshalFile([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Name != "GET /loop" || len(rep.NPlusOne) != 1 || rep.Statements != 11 || len(rep.Events) != 11 {
-		t.Errorf("decoded %q: %d N+1, %d statements, %d events; want GET /loop, 1, 11, 11", rep.Name, len(rep.NPlusOne), rep.Statements, len(rep.Events))
+	if rep.Name != "GET /loop" || len(rep.NPlusOne) != 1 || rep.Statements != 11 || len(rep.Events()) != 11 {
+		t.Errorf("decoded %q: %d N+1, %d statements, %d events; want GET /loop, 1, 11, 11", rep.Name, len(rep.NPlusOne), rep.Statements, len(rep.Events()))
 	}
 	var raw map[string]any
-	if err := json.Unmarshal([]byte(body), &raw); err != nil || raw["version"] != float64(reportfile.Version) {
-		t.Errorf("envelope version %v (%v), want %d", raw["version"], err, reportfile.Version)
+	if err := json.Unmarshal([]byte(body), &raw); err != nil || raw["version"] != 1.0 {
+		t.Errorf("envelope version %v (%v), want 1", raw["version"], err)
 	}
 }
 

@@ -33,9 +33,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/debugpage"
 	"github.com/querytrace/querytrace/internal/human"
-	"github.com/querytrace/querytrace/internal/reportfile"
 )
 
 const usage = `usage:
@@ -171,13 +171,13 @@ func top(out io.Writer, dir string, n int, all bool) error {
 }
 
 func diff(out io.Writer, pathA, pathB string) error {
-	var reps [2]*reportfile.Report
+	var reps [2]*querytrace.Report
 	for i, path := range []string{pathA, pathB} {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		if reps[i], err = reportfile.Decode(data); err != nil {
+		if reps[i], err = querytrace.UnmarshalFile(data); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -185,8 +185,8 @@ func diff(out io.Writer, pathA, pathB string) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "\tA\tB\n")
 	fmt.Fprintf(tw, "route\t%s\t%s\n", a.Name, b.Name)
-	fmt.Fprintf(tw, "wall\t%s\t%s\n", human.Duration(a.Wall()), human.Duration(b.Wall()))
-	fmt.Fprintf(tw, "db time\t%s\t%s\n", human.Duration(a.DBTime()), human.Duration(b.DBTime()))
+	fmt.Fprintf(tw, "wall\t%s\t%s\n", human.Duration(a.Wall), human.Duration(b.Wall))
+	fmt.Fprintf(tw, "db time\t%s\t%s\n", human.Duration(a.DBTime), human.Duration(b.DBTime))
 	fmt.Fprintf(tw, "statements\t%d\t%d\n", a.Statements, b.Statements)
 	fmt.Fprintf(tw, "N+1\t%d\t%d\n", len(a.NPlusOne), len(b.NPlusOne))
 	if err := tw.Flush(); err != nil {
@@ -195,7 +195,7 @@ func diff(out io.Writer, pathA, pathB string) error {
 	fmt.Fprintln(out)
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "count A\tcount B\ttotal A\ttotal B\t\tstatement · call site\n")
-	for _, d := range reportfile.Compare(a, b) {
+	for _, d := range debugpage.Compare(a, b) {
 		ca, cb := d.Count()
 		ta, tb := d.Total()
 		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", ca, cb, human.Duration(ta), human.Duration(tb), d.Status(), human.Clip(d.Shape, 90))

@@ -50,6 +50,17 @@ func Plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
+// Times returns how often something ran: "once", "twice", "3 times".
+func Times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return strconv.Itoa(n) + " times"
+}
+
 // Clip shortens s to n runes, marking the cut with "…".
 func Clip(s string, n int) string {
 	if n < 1 {

@@ -41,6 +41,14 @@ func TestPlural(t *testing.T) {
 	}
 }
 
+func TestTimes(t *testing.T) {
+	for n, want := range map[int]string{0: "0 times", 1: "once", 2: "twice", 3: "3 times"} {
+		if got := Times(n); got != want {
+			t.Errorf("Times(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 func TestClip(t *testing.T) {
 	for _, c := range []struct {
 		s    string

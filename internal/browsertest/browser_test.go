@@ -321,6 +321,20 @@ func TestDemoInBrowser(t *testing.T) {
 	b.shoot(t, "index.png")
 }
 
+// serveTraced serves the application of h traced, its reports recorded
+// through OnFinish, with the debug page beside it, as an application
+// mounts them.
+func serveTraced(t *testing.T, h *querytrace.Handler) *httptest.Server {
+	rec := &debugpage.Recorder{}
+	h.OnFinish, h.Logger = rec.Observe, slog.New(slog.DiscardHandler)
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // TestShapeProbeInBrowser records a statement whose shape carries markup
 // (a quoted column alias survives normalizing) under a route that does
 // too, and checks that the pages show both as text.
@@ -331,21 +345,13 @@ func TestShapeProbeInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rec := &debugpage.Recorder{}
-	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var n int
-		db.QueryRowContext(r.Context(), `SELECT 1 AS "`+shapeProbe+`"`).Scan(&n)
+	srv := serveTraced(t, &querytrace.Handler{
+		Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var n int
+			db.QueryRowContext(r.Context(), `SELECT 1 AS "`+shapeProbe+`"`).Scan(&n)
+		}),
+		Name: func(*http.Request) string { return "GET " + routeProbe },
 	})
-	mux := http.NewServeMux()
-	mux.Handle("/", &querytrace.Handler{
-		Next:     app,
-		Name:     func(*http.Request) string { return "GET " + routeProbe },
-		OnFinish: rec.Observe,
-		Logger:   slog.New(slog.DiscardHandler),
-	})
-	mux.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
 	fetch(t, srv.URL+"/probe")
 	for _, path := range []string{"/debug/querytrace/requests/1", "/debug/querytrace/stats", "/debug/querytrace/"} {
 		b.open(t, srv.URL+path)
@@ -429,16 +435,9 @@ func TestFindingsInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rec := &debugpage.Recorder{}
-	mux := http.NewServeMux()
-	mux.Handle("/", &querytrace.Handler{
-		Next:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { listPage(r.Context(), db) }),
-		OnFinish: rec.Observe,
-		Logger:   slog.New(slog.DiscardHandler),
+	srv := serveTraced(t, &querytrace.Handler{
+		Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { listPage(r.Context(), db) }),
 	})
-	mux.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
 	fetch(t, srv.URL+"/list")
 
 	// The report as the page serves it.

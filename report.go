@@ -13,8 +13,9 @@ import (
 // It holds no argument values and no SQL literals.
 //
 // A report renders itself for people (String, WriteText), for programs
-// (MarshalJSON, whose keys are its own and documented there) and for
-// log/slog (LogValue).
+// (MarshalJSON, whose keys are its own and documented there, and
+// MarshalFile for saved files) and for log/slog (LogValue); UnmarshalJSON
+// and UnmarshalFile read it back whole.
 type Report struct {
 	// Name is the trace's name; Start and Wall when it started and how
 	// long it ran until Finish (or Snapshot).

@@ -193,7 +193,7 @@ func (h *Handler) warnMissedContext(ctx context.Context, rep *Report) {
 		h.logger().LogAttrs(ctx, slog.LevelWarn,
 			fmt.Sprintf("querytrace: %s saw no statements while %s ran outside any trace: run them with the request's context "+
 				"(r.Context(); gin: engine.ContextWithFallback = true or c.Request.Context(); echo: c.Request().Context(); fiber: c.UserContext(); "+
-				"gRPC: the method's ctx or stream.Context())",
+				"gRPC: grpcquerytrace's interceptors, and the method's ctx or stream.Context())",
 				rep.Name, plural(rep.Unattributed, "statement", "statements")),
 			slog.String("route", rep.Name), slog.Int("unattributed", rep.Unattributed))
 	})

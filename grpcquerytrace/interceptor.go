@@ -45,7 +45,8 @@ func UnaryServerInterceptor(h *querytrace.Handler) grpc.UnaryServerInterceptor {
 			resp, err = handler(r.Context(), req)
 		})
 		if asked(ctx) {
-			// The trailer goes out after the interceptor returns.
+			// The trailer goes out after the interceptor returns. It fails
+			// only outside a server's call, with nothing to tell.
 			grpc.SetTrailer(ctx, metadata.Pairs(ServerTimingKey, rep.ServerTiming()))
 		}
 		return resp, err
@@ -59,6 +60,8 @@ func UnaryServerInterceptor(h *querytrace.Handler) grpc.UnaryServerInterceptor {
 // stream therefore repeats in one trace, and is reported as an N+1 or a
 // duplicate; allow such a stream by its method with an Allow entry of
 // the Detector's (querytrace.Allow{Route: "/package.Service/Method"}).
+// On a server with grpc.UnknownServiceHandler (a proxy), it also runs
+// for methods the server does not know, named as the client named them.
 func StreamServerInterceptor(h *querytrace.Handler) grpc.StreamServerInterceptor {
 	if h == nil {
 		h = new(querytrace.Handler)

@@ -162,7 +162,7 @@ func (s *inventory) missing(ctx context.Context) (any, error) {
 // databases returns the databases to run against: SQLite, and PostgreSQL
 // when QUERYTRACE_POSTGRES_DSN is set, each opened through querytrace and
 // holding n entries with 1 to 3 items each.
-func databases(t *testing.T, n int) map[string]*sql.DB {
+func databases(t testing.TB, n int) map[string]*sql.DB {
 	t.Helper()
 	dbs := map[string]*sql.DB{"sqlite": sqlite(t, n)}
 	if dsn := os.Getenv("QUERYTRACE_POSTGRES_DSN"); dsn != "" {
@@ -174,7 +174,7 @@ func databases(t *testing.T, n int) map[string]*sql.DB {
 }
 
 // sqlite returns a new in-memory SQLite database holding n entries.
-func sqlite(t *testing.T, n int) *sql.DB {
+func sqlite(t testing.TB, n int) *sql.DB {
 	return open(t, "sqlite3", fmt.Sprintf("file:grpc%d?mode=memory&cache=shared", dbSeq.Add(1)), n)
 }
 
@@ -182,7 +182,7 @@ var dbSeq atomic.Int64
 
 // open opens dsn through querytrace and fills it, in a PostgreSQL schema
 // of the test's own so that concurrent runs do not meet.
-func open(t *testing.T, driver, dsn string, n int) *sql.DB {
+func open(t testing.TB, driver, dsn string, n int) *sql.DB {
 	t.Helper()
 	var schema string
 	if driver == "pgx" {
@@ -241,7 +241,7 @@ func open(t *testing.T, driver, dsn string, n int) *sql.DB {
 
 // serve serves inventory.Inventory from db on a loopback port, with opts
 // (the interceptors), and returns a client connection to it.
-func serve(t *testing.T, db *sql.DB, opts ...grpc.ServerOption) *grpc.ClientConn {
+func serve(t testing.TB, db *sql.DB, opts ...grpc.ServerOption) *grpc.ClientConn {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -187,8 +187,9 @@ func (g *Group) CallSite() string {
 }
 
 // Events returns a bounded sample of the trace's single events, the first
-// ones, in order, for a timeline. EventsKept says how many there are and
-// EventsMissed how many more were not kept.
+// ones, in order, for a timeline; for a report read from JSON, the events
+// it held. EventsKept says how many there are and EventsMissed how many
+// more were not kept.
 func (r *Report) Events() []EventSample {
 	if r.sample == nil {
 		return slices.Clone(r.events)

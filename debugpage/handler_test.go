@@ -5,6 +5,8 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -230,6 +232,44 @@ func TestRequestShowsFindings(t *testing.T) {
 	)
 	if unattributed == "" {
 		t.Errorf("the text report has no unattributed line:\n%s", rep)
+	}
+}
+
+// TestSavedReportShowsAsLive serves a request's page from the live report
+// and from the file an Archive saved of it: the same page, byte for byte,
+// since the file is the report's own JSON. A file whose findings name
+// groups it does not hold still shows.
+func TestSavedReportShowsAsLive(t *testing.T) {
+	live := &Recorder{}
+	srv := newSite(t, live, &Handler{})
+	visit(t, srv, "/team")
+	dir := t.TempDir()
+	if err := (&Archive{Dir: dir}).Save(live.lookup(1).Report); err != nil {
+		t.Fatal(err)
+	}
+	odd := `{"name": "GET /odd", "start": "2100-01-01T00:00:00Z", "groups": [null],
+		"n_plus_one": [{"kind": "n+1", "group": 7, "count": 3, "other_groups": [8], "loop": {"function": "f", "file": "f.go", "line": 1}}],
+		"slow": [{"kind": "slow", "group": 7, "source": {"group": 9}}]}`
+	os.WriteFile(filepath.Join(dir, "odd.json"), []byte(odd), 0o644)
+	saved := &Recorder{}
+	if n, err := saved.LoadDir(dir); n != 2 || err != nil {
+		t.Fatalf("LoadDir: %d, %v; want 2 reports", n, err)
+	}
+	page := func(rec *Recorder, path string) (int, string) {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/debug/querytrace"+path, nil)
+		r.RemoteAddr, r.Host = "127.0.0.1:1", "127.0.0.1"
+		(&Handler{Recorder: rec}).ServeHTTP(w, r)
+		return w.Code, w.Body.String()
+	}
+	for _, path := range []string{"/requests/1", "/requests/1?sort=count", "/requests/1/json", "/compare?a=1&b=1"} {
+		_, want := page(live, path)
+		if code, got := page(saved, path); code != 200 || got != want {
+			t.Errorf("GET %s of the saved report: %d, and differs from the live page:\n%s\nwant\n%s", path, code, got, want)
+		}
+	}
+	if code, body := page(saved, "/requests/2"); code != 200 || !strings.Contains(body, "GET /odd") {
+		t.Errorf("the odd report: %d\n%s", code, body)
 	}
 }
 

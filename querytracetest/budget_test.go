@@ -23,6 +23,7 @@ func TestBudgetPasses(t *testing.T) {
 }
 
 func TestBudgetFailsOnTheSeedScenario(t *testing.T) {
+	setVerbose(t, false)
 	f := runFake(t, "TestInventory", func(t testing.TB) {
 		db := store(t, 3)
 		ctx := Budget(t, t.Context(), AtMost(3))
@@ -126,8 +127,7 @@ func TestBudgetShowsNoArgumentValues(t *testing.T) {
 }
 
 func TestBudgetListsStatementsWithVerbose(t *testing.T) {
-	verbose = func() bool { return true }
-	defer func() { verbose = testingVerbose }()
+	setVerbose(t, true)
 	f := runFake(t, "TestVerbose", func(t testing.TB) {
 		db := store(t, 2)
 		slowInventory(Budget(t, t.Context(), AtMost(1)), db)

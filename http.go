@@ -58,7 +58,7 @@ type Handler struct {
 	// fall behind the requests, a report is dropped rather than holding
 	// up the request: Dropped counts them, and a warning says how many,
 	// at most once per WarnInterval. OnFinish sees every report. A panic
-	// in it is recovered and logged once.
+	// in OnReport is recovered; the first one is logged.
 	OnReport func(*http.Request, *Report)
 
 	// OnFinish, when set, receives the report of each request on the
@@ -67,7 +67,8 @@ type Handler struct {
 	// live, so a tracing bridge can annotate the span before it ends. It
 	// runs for every request and holds up the handler's return, so it
 	// must be quick; it must not keep r past its return. A panic in it is
-	// recovered and logged once. It runs before OnReport and the logs.
+	// recovered; the first one is logged. It runs before OnReport and the
+	// logs.
 	OnFinish func(*http.Request, *Report)
 
 	// WarnInterval is how long warnings about one call site are held back
@@ -77,9 +78,12 @@ type Handler struct {
 	// negative value logs every one.
 	WarnInterval time.Duration
 
-	mu        sync.Mutex
-	warned    map[string]*warnState
-	panicOnce sync.Once
+	mu     sync.Mutex
+	warned map[string]*warnState
+
+	// reportPanicked and finishPanicked log the first panic of OnReport
+	// and of OnFinish: a broken sink logs once, not once per request.
+	reportPanicked, finishPanicked sync.Once
 
 	queueOnce sync.Once
 	queue     chan sinkJob // reports waiting for the sinks
@@ -147,7 +151,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A handler that wrote nothing has its headers written by
 		// net/http after this returns: they get the whole report's timing.
 		tw.writeTiming(rep)
-		h.callOnFinish(r2, rep)
+		if h.OnFinish != nil {
+			h.callSink(r2.Context(), "OnFinish", h.OnFinish, &h.finishPanicked, r2, rep)
+		}
 		h.emit(r2, rep)
 	}()
 	h.Next.ServeHTTP(tw.wrap(), r2)
@@ -230,7 +236,9 @@ func (h *Handler) work() {
 		case j := <-h.queue:
 			h.warnDropped(j.ctx)
 			h.log(j.ctx, j.rep)
-			h.callOnReport(j.ctx, j.r, j.rep)
+			if h.OnReport != nil {
+				h.callSink(j.ctx, "OnReport", h.OnReport, &h.reportPanicked, j.r, j.rep)
+			}
 			continue
 		default:
 		}
@@ -306,40 +314,20 @@ func (h *Handler) warnMissedContext(ctx context.Context, rep *Report) {
 	})
 }
 
-func (h *Handler) callOnReport(ctx context.Context, r *http.Request, rep *Report) {
-	if h.OnReport == nil {
-		return
-	}
+// callSink runs sink, the hook called name, containing a panic: the
+// application must not see it. The first panic is logged, under once.
+func (h *Handler) callSink(ctx context.Context, name string, sink func(*http.Request, *Report), once *sync.Once, r *http.Request, rep *Report) {
 	defer func() {
 		if p := recover(); p != nil {
-			h.panicOnce.Do(func() {
+			once.Do(func() {
 				h.safely(func() {
-					h.logger().LogAttrs(ctx, slog.LevelError, "querytrace: OnReport panicked; later panics are not logged",
+					h.logger().LogAttrs(ctx, slog.LevelError, "querytrace: "+name+" panicked; later panics are not logged",
 						slog.String("panic", fmt.Sprint(p)), slog.String("route", rep.Name))
 				})
 			})
 		}
 	}()
-	h.OnReport(r, rep)
-}
-
-// callOnFinish runs OnFinish on the request's goroutine, containing a
-// panic: the response is written and the application must not see it.
-func (h *Handler) callOnFinish(r *http.Request, rep *Report) {
-	if h.OnFinish == nil {
-		return
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			h.panicOnce.Do(func() {
-				h.safely(func() {
-					h.logger().LogAttrs(r.Context(), slog.LevelError, "querytrace: OnFinish panicked; later panics are not logged",
-						slog.String("panic", fmt.Sprint(p)), slog.String("route", rep.Name))
-				})
-			})
-		}
-	}()
-	h.OnFinish(r, rep)
+	sink(r, rep)
 }
 
 // safely runs f, containing a panic: a broken log handler must not take

@@ -238,10 +238,19 @@ func registered(name string) (driver.Driver, error) {
 			return d, nil
 		}
 	}
+	return nil, notRegistered(name, sql.Drivers())
+}
+
+// notRegistered is the error for a driver name that is not among those
+// registered.
+func notRegistered(name string, registered []string) error {
 	if pkg, ok := importHints[name]; ok {
-		return nil, fmt.Errorf("querytrace: driver %q is not registered (forgot the import of %s?)", name, pkg)
+		return fmt.Errorf("querytrace: driver %q is not registered (forgot the import of %s?)", name, pkg)
 	}
-	return nil, fmt.Errorf("querytrace: driver %q is not registered (forgot to import the package of that driver? registered: %s)", name, strings.Join(sql.Drivers(), ", "))
+	if len(registered) == 0 {
+		return fmt.Errorf("querytrace: driver %q is not registered, nor is any other (forgot to import the package of that driver?)", name)
+	}
+	return fmt.Errorf("querytrace: driver %q is not registered (forgot to import the package of that driver? registered: %s)", name, strings.Join(registered, ", "))
 }
 
 // Open opens a database with the driver registered under driverName

@@ -183,7 +183,6 @@ func (c *tconnector) Driver() driver.Driver { return c.d }
 
 func (c *tconnector) state() *tdriver { return c.drv }
 
-// Close closes the wrapped connector.
 func (c connectorCloser) Close() error { return c.c.c.(io.Closer).Close() }
 
 func (d *tdriver) wrapConnector(c driver.Connector) driver.Connector {
@@ -223,7 +222,6 @@ var importHints = map[string]string{
 	"sqlmock":  "github.com/DATA-DOG/go-sqlmock",
 }
 
-// registered returns the driver registered under name.
 func registered(name string) (driver.Driver, error) {
 	for _, n := range sql.Drivers() {
 		if n == name {

@@ -116,9 +116,13 @@ type Group struct {
 
 	// Distinct is the number of distinct argument sets seen (counted
 	// exactly up to 16); Repeats the executions whose arguments had
-	// been seen before in the group.
+	// been seen before in the group. Rereads are the executions of a
+	// select whose arguments had been seen before but that ran after a
+	// write (insert, update, delete) to a table it reads: fresh work,
+	// not a repeat, and not in Repeats.
 	Distinct int
 	Repeats  int
+	Rereads  int
 
 	// Errors counts the executions that failed; Total is their summed
 	// time and Max the longest.
@@ -155,13 +159,25 @@ type Group struct {
 	PausedCount int
 
 	// Keys is how many keys (IN-list items or VALUES rows) the group's
-	// first execution carried, when its shape has such a list: a repeat
-	// of 10 or more keys at a time is a batch run in chunks, not an N+1.
+	// first execution carried, when its shape has such a list, or the
+	// most an array argument carried ("= any($1)"), whichever is more:
+	// a repeat of 10 or more keys at a time is a batch run in chunks, not
+	// an N+1.
 	Keys int
 
-	stack     *callstack.Stack // the whole stack: FullStack, the loop's line
-	lastStart time.Duration    // when its last execution started, as First
-	args      []uint64         // the argument hashes it remembers
+	// Serves is, for a group of prepares, the group of the statements
+	// they prepared when that group is a finding's: the finding's Total
+	// includes their time (see Finding.Prepares). It is nil otherwise.
+	Serves *Group
+
+	stack      *callstack.Stack // the whole stack: FullStack, the loop's line
+	lastStart  time.Duration    // when its last execution started, as First
+	args       []uint64         // the argument hashes it remembers
+	arrayKeys  bool             // some execution carried an array of keys ...
+	arrayVary  bool             // ... and not always as many
+	dupRuns    int              // runs of one argument set between writes that repeated it
+	epochFirst uint32           // writes to its tables before its first execution
+	epochLast  uint32           // ... and before its last
 }
 
 // Mean returns the mean time of one execution.
@@ -261,10 +277,16 @@ func (raw *rawTrace) report() *Report {
 			Stack:       framesOf(g.stack.AppFrames(stackFrames)),
 			Paused:      g.paused,
 			PausedCount: g.pausedCount,
-			Keys:        g.keys,
+			Keys:        max(g.keys, int(g.arrayMax)),
+			Rereads:     g.rereads,
 			stack:       g.stack,
 			lastStart:   g.lastStart - raw.at,
 			args:        g.args[:min(g.distinct, maxDistinct)],
+			arrayKeys:   g.arrayMax > 0,
+			arrayVary:   g.arrayMin != g.arrayMax,
+			dupRuns:     g.dupRuns,
+			epochFirst:  g.epochFirst,
+			epochLast:   g.epochLast,
 		}
 	}
 	r.sample, r.at = raw.sample, raw.at

@@ -28,7 +28,10 @@ import (
 //	repeated_args, errors, total_ns, total, mean_ns, max_ns, max, rows,
 //	min_rows, max_rows, last_rows, first_ns, last_ns, first_seq, last_seq,
 //	overlapped, call_site, stack ([{function, file, line}], innermost
-//	first), paused (when set)
+//	first), paused (when set), rereads (when any: executions of a seen
+//	argument set after a write to a table the statement reads), keys
+//	(when known), serves (for a group of prepares folded into a
+//	finding: the id of the finding's group)
 //
 // Each of events, in order: kind, group (its id, 0 for a transaction
 // boundary), start_ns, duration_ns, rows, error (when true).
@@ -38,7 +41,9 @@ import (
 //	kind ("n+1", "duplicate", "slow", "batched"), group (its id), shape,
 //	call_site, stack (top frames), count, total_ns, total, max_ns,
 //	distinct_args, source ({group, shape, call_site, rows}, n+1 only, when
-//	found), per_row, fix, reason (when set)
+//	found), per_row, prepares and prepare_groups (when set: how many
+//	prepares total_ns includes, and the ids of their groups), fix, reason
+//	(when set)
 func (r *Report) MarshalJSON() ([]byte, error) {
 	groups := make([]*jsonGroup, len(r.Groups))
 	for i, g := range r.Groups {
@@ -145,6 +150,8 @@ type jsonGroup struct {
 	Paused      string  `json:"paused,omitempty"`
 	PausedCount int     `json:"paused_count,omitempty"`
 	Keys        int     `json:"keys,omitempty"`
+	Rereads     int     `json:"rereads,omitempty"`
+	Serves      int     `json:"serves,omitempty"`
 }
 
 type jsonFinding struct {
@@ -162,6 +169,8 @@ type jsonFinding struct {
 	Distinct int         `json:"distinct_args"`
 	Source   *jsonSource `json:"source,omitempty"`
 	PerRow   int         `json:"per_row,omitempty"`
+	Prepares int         `json:"prepares,omitempty"`
+	Prepared []int       `json:"prepare_groups,omitempty"`
 	Fix      string      `json:"fix"`
 	Reason   string      `json:"reason,omitempty"`
 }
@@ -177,6 +186,10 @@ func (g *Group) jsonGroup() *jsonGroup {
 	stack := g.Stack
 	if stack == nil {
 		stack = []Frame{}
+	}
+	serves := 0
+	if g.Serves != nil {
+		serves = g.Serves.ID
 	}
 	return &jsonGroup{
 		ID:          g.ID,
@@ -208,6 +221,8 @@ func (g *Group) jsonGroup() *jsonGroup {
 		Paused:      g.Paused,
 		PausedCount: g.PausedCount,
 		Keys:        g.Keys,
+		Rereads:     g.Rereads,
+		Serves:      serves,
 	}
 }
 
@@ -226,6 +241,10 @@ func (f Finding) jsonFinding() *jsonFinding {
 	for _, o := range f.Others {
 		j.Others = append(j.Others, o.ID)
 	}
+	for _, p := range f.Prepares {
+		j.Prepared = append(j.Prepared, p.ID)
+	}
+	j.Prepares = f.prepares()
 	if g := f.Group; g != nil {
 		j.Group = g.ID
 		j.Shape = g.Shape

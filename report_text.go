@@ -91,7 +91,7 @@ func (r *Report) WriteText(w io.Writer) error {
 				break
 			}
 			p("%3d %6d %8s %8s %8s %6d  %s\n", g.ID, g.Count, fmtDur(g.Total), fmtDur(g.Mean()),
-				fmtDur(g.Max), g.Rows, clip(g.Shape, textWidth-left))
+				fmtDur(g.Max), g.Rows, clip(prepareMark(g)+g.Shape, textWidth-left))
 			if site := g.CallSite(); site != "" {
 				p("%*s  at %s\n", left-2, "", clip(site, textWidth-left-3))
 			}
@@ -126,6 +126,9 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	if f.Kind == FindingSlow && g != nil {
 		head += ", slowest " + fmtDur(g.Max)
 	}
+	if n := f.prepares(); n > 0 {
+		head += ", " + plural(n, "prepare", "prepares") + " included"
+	}
 	if g != nil {
 		head += fmt.Sprintf(" (group #%d)", g.ID)
 	}
@@ -156,6 +159,18 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	if f.Reason != "" {
 		writeWrapped(w, "  reason: ", "          ", f.Reason)
 	}
+}
+
+// prepareMark marks a group of prepares in the table of groups, with the
+// group it prepared for when that is a finding's.
+func prepareMark(g *Group) string {
+	switch {
+	case g.Kind != KindPrepare:
+		return ""
+	case g.Serves != nil:
+		return "prepare for #" + strconv.Itoa(g.Serves.ID) + ": "
+	}
+	return "prepare: "
 }
 
 // writeStack writes up to textFrames frames, the first after prefix and

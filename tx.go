@@ -3,6 +3,7 @@ package querytrace
 import (
 	"database/sql/driver"
 
+	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/clock"
 )
 
@@ -28,7 +29,7 @@ func (t *ttx) Commit() error {
 	if err != nil {
 		kind = KindRollback
 	}
-	t.conn.event(t.t, kind, "", start, 0, err)
+	t.conn.event(t.t, kind, "", start, arghash.Sum{}, err)
 	return err
 }
 
@@ -36,6 +37,6 @@ func (t *ttx) Commit() error {
 func (t *ttx) Rollback() error {
 	start := clock.Now()
 	err := t.tx.Rollback()
-	t.conn.event(t.t, KindRollback, "", start, 0, err)
+	t.conn.event(t.t, KindRollback, "", start, arghash.Sum{}, err)
 	return err
 }

@@ -408,16 +408,14 @@ type siteSet struct {
 
 // crossSiteSets returns the sets of groups that ran a shape with the same
 // arguments from several call sites, each group in one set at most, in
-// the order of groups. A group of one argument set re-read after writes
-// to its tables is left to itself: which of its runs met the others' is
-// not known.
+// the order of groups.
 func crossSiteSets(groups []*Group, judged map[*Group]bool) []siteSet {
 	type key struct{ fp, args uint64 }
 	sites := make(map[key][]*Group)
 	var keys []key
 	for _, g := range groups {
 		if g.Statements == 0 || g.Shape == otherShape || !repeatable(g.Verb) || g.Count == g.Errors ||
-			judged[g] && g.Distinct > 1 || g.Distinct <= 1 && g.Rereads > 0 {
+			judged[g] && g.Distinct > 1 {
 			continue
 		}
 		for _, a := range g.args {
@@ -448,45 +446,56 @@ func crossSiteSets(groups []*Group, judged map[*Group]bool) []siteSet {
 			if len(all) < 2 {
 				continue
 			}
+			split := len(clusters) > 1
 			for _, g := range all {
 				done[g] = true
+				split = split || g.epochFirst != g.epochLast
 			}
-			sets = append(sets, siteSet{groups: all, split: len(clusters) > 1})
+			sets = append(sets, siteSet{groups: all, split: split})
 		}
 	}
 	return sets
 }
 
 // betweenWrites splits groups (in the report's order) into those that ran
-// with no write to their tables between them: their counts of such writes
-// before their first and last executions overlap.
+// with no write to their tables between them: as many such writes came
+// before their first executions. A group whose executions straddle writes
+// (which of them ran the shared arguments is not known) joins the others
+// by its first.
 func betweenWrites(groups []*Group) [][]*Group {
-	gs := append([]*Group(nil), groups...)
-	sort.SliceStable(gs, func(i, j int) bool { return gs[i].epochFirst < gs[j].epochFirst })
 	var out [][]*Group
-	var last uint32
-	for i, g := range gs {
-		if i == 0 || g.epochFirst > last {
+	at := make(map[uint32]int)
+	for _, g := range groups {
+		i, ok := at[g.epochFirst]
+		if !ok {
+			i = len(out)
+			at[g.epochFirst] = i
 			out = append(out, nil)
 		}
-		out[len(out)-1] = append(out[len(out)-1], g)
-		if i == 0 || g.epochLast > last {
-			last = g.epochLast
-		}
-	}
-	for _, c := range out {
-		sort.SliceStable(c, func(i, j int) bool { return c[i].ID < c[j].ID })
+		out[i] = append(out[i], g)
 	}
 	return out
 }
 
+// sharedRuns returns how many executions of g, a group of a duplicate
+// across sites, are known to have run with the shared arguments: all of
+// a group that saw no other and no write between its executions, else at
+// least one.
+func sharedRuns(g *Group) int {
+	if g.Distinct <= 1 && g.epochFirst == g.epochLast {
+		return g.Count - g.Errors
+	}
+	return 1
+}
+
 // fileCrossSite files one duplicate across the call sites of a set. Its
-// Group is the set's group that ran most (the first of those), the loop
-// where one repeated the arguments on its own; Others are the rest.
+// Group is the set's group that ran the arguments most (the first of
+// those), the loop where one repeated them on its own; Others are the
+// rest.
 func (d *Detector) fileCrossSite(r *Report, groups []*Group, set siteSet) {
 	head := set.groups[0]
 	for _, g := range set.groups {
-		if g.Count > head.Count {
+		if sharedRuns(g) > sharedRuns(head) {
 			head = g
 		}
 	}
@@ -495,19 +504,14 @@ func (d *Detector) fileCrossSite(r *Report, groups []*Group, set siteSet) {
 		if g != head {
 			f.Others = append(f.Others, g)
 		}
-		// Executions known to have run with the shared arguments: all of
-		// a group that saw no other, else at least one.
-		n := 1
-		if g.Distinct <= 1 {
-			n = g.Count - g.Errors
-		}
+		n := sharedRuns(g)
 		f.Count += n
 		f.Total += share(g, n)
 	}
 	if f.Count < d.minRepeats() || f.Total < d.MinTotal {
 		return
 	}
-	if head.Distinct <= 1 && head.Count-head.Errors > 1 {
+	if sharedRuns(head) > 1 {
 		f.Loop = loopFrame(groups, head, nil)
 	}
 	f.Fix = crossSiteFix(set)

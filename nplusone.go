@@ -300,11 +300,12 @@ func (d *Detector) classify(r *Report) {
 			continue
 		default:
 			f.Source, f.PerRow = findSource(r.Groups, g)
-			if f.Source == nil && g.arrayVary {
-				// Arrays of keys whose length varies, with no rows to
-				// follow, are batches of whatever keys were pending (a
-				// dataloader's), however few: a loop over rows passes
-				// each row's array, once per row.
+			if f.Source == nil && g.Keys >= 2 && keysOnly(g.Shape) {
+				// A statement whose one argument is a list of keys, run
+				// with several at a time and over no rows, is a batch of
+				// whatever keys were pending (a dataloader's), however
+				// few: a loop over rows passes each row's keys, once per
+				// row, and a loop over other keys passes one at a time.
 				f.Kind = FindingBatched
 				f.Fix = chunkFix(g)
 				r.Batched = append(r.Batched, f)
@@ -778,6 +779,12 @@ func isPaged(g *Group) bool {
 		return false
 	}
 	return g.Rows-g.LastRows == int64(g.Count-1)*g.MaxRows
+}
+
+// keysOnly reports whether a shape's one argument is a list of keys: an IN
+// list or "= any(?)", and no other placeholder or literal.
+func keysOnly(shape string) bool {
+	return strings.Count(shape, "?") == 1 && strings.Count(shape, " in (?)")+strings.Count(shape, " any(?)") == 1
 }
 
 // isFanOut reports whether g's executions all ran at once, a handful of

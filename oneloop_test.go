@@ -331,7 +331,7 @@ func TestListInGoroutines(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = detAttach(ctx, b, id)
+				errs[i] = detHeader(ctx, b, id)
 			}()
 		}
 		wg.Wait()

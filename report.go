@@ -173,8 +173,7 @@ type Group struct {
 	stack      *callstack.Stack // the whole stack: FullStack, the loop's line
 	lastStart  time.Duration    // when its last execution started, as First
 	args       []uint64         // the argument hashes it remembers
-	arrayKeys  bool             // some execution carried an array of keys ...
-	arrayVary  bool             // ... and not always as many
+	arrayKeys  bool             // some execution carried its keys in an array
 	dupRuns    int              // runs of one argument set between writes that repeated it
 	epochFirst uint32           // writes to its tables before its first execution
 	epochLast  uint32           // ... and before its last
@@ -283,7 +282,6 @@ func (raw *rawTrace) report() *Report {
 			lastStart:   g.lastStart - raw.at,
 			args:        g.args[:min(g.distinct, maxDistinct)],
 			arrayKeys:   g.arrayMax > 0,
-			arrayVary:   g.arrayMin != g.arrayMax,
 			dupRuns:     g.dupRuns,
 			epochFirst:  g.epochFirst,
 			epochLast:   g.epochLast,

@@ -110,9 +110,8 @@ type group struct {
 	pausedCount int
 	keys        int // IN items or VALUES rows of its first execution: countKeys
 
-	// arrayMin and arrayMax are the fewest and most keys an array
-	// argument carried ("= any($1)"), over the executions that had one.
-	arrayMin, arrayMax int32
+	// arrayMax is the most keys an array argument carried ("= any($1)").
+	arrayMax int32
 
 	// A read repeated after a write to a table it reads is fresh work,
 	// not a repeat: tables has a bit per table the shape names (once the
@@ -441,12 +440,7 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 		g.epochFirst = epoch
 	}
 	g.epochLast = epoch
-	if k := r.keys; k > 0 {
-		if g.arrayMax == 0 || k < g.arrayMin {
-			g.arrayMin = k
-		}
-		g.arrayMax = max(g.arrayMax, k)
-	}
+	g.arrayMax = max(g.arrayMax, r.keys)
 	if paused != "" {
 		g.paused = paused
 		g.pausedCount++

@@ -68,11 +68,6 @@ func open(t *testing.T, pg bool) *sql.DB {
 	db.SetMaxOpenConns(4)
 	t.Cleanup(func() { db.Close() })
 	exec := func(q string, args ...any) {
-		if pg {
-			for i := 1; strings.Contains(q, "?"); i++ {
-				q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
-			}
-		}
 		if _, err := db.Exec(q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -81,14 +76,14 @@ func open(t *testing.T, pg bool) *sql.DB {
 	exec(`create table users (id integer primary key, name text not null, manager_id integer, team_id integer not null)`)
 	exec(`create table posts (id integer primary key, user_id integer not null, title text not null)`)
 	for i := 1; i <= 12; i++ {
-		exec(`insert into teams values (?, ?)`, i, fmt.Sprintf("team %d", i))
+		exec(`insert into teams values ($1, $2)`, i, fmt.Sprintf("team %d", i))
 		var manager any = i%12 + 1
 		if i == 3 || i == 7 {
 			manager = nil
 		}
-		exec(`insert into users values (?, ?, ?, ?)`, i, fmt.Sprintf("user %d", i), manager, i)
+		exec(`insert into users values ($1, $2, $3, $4)`, i, fmt.Sprintf("user %d", i), manager, i)
 		for p := 0; p < 2; p++ {
-			exec(`insert into posts values (?, ?, ?)`, i*10+p, i, fmt.Sprintf("post %d", i*10+p))
+			exec(`insert into posts values ($1, $2, $3)`, i*10+p, i, fmt.Sprintf("post %d", i*10+p))
 		}
 	}
 	return db

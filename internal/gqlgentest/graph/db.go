@@ -86,21 +86,3 @@ func scanUser(s scanner) (*User, error) {
 	}
 	return &u, nil
 }
-
-// rebind numbers the ? placeholders of q for PostgreSQL.
-func rebind(pg bool, q string) string {
-	if !pg {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, c := range q {
-		if c == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}

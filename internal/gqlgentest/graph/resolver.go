@@ -12,13 +12,13 @@ import (
 // user of a page are N+1s, and its team goes through a dataloader.
 type Resolver struct {
 	DB *sql.DB
-	PG bool // PostgreSQL: numbered placeholders, and arrays for keys
+	PG bool // PostgreSQL: arrays for keys
 }
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, first int) (*UserPage, error) {
 	// One row more than the page shows tells whether a next one exists.
-	rows, err := r.DB.QueryContext(ctx, rebind(r.PG, `select id, name, manager_id, team_id from users order by id limit ?`), first+1)
+	rows, err := r.DB.QueryContext(ctx, `select id, name, manager_id, team_id from users order by id limit $1`, first+1)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func (r *queryResolver) Users(ctx context.Context, first int) (*UserPage, error)
 
 // Posts is the resolver for the posts field.
 func (r *userResolver) Posts(ctx context.Context, obj *User) ([]*Post, error) {
-	rows, err := r.DB.QueryContext(ctx, rebind(r.PG, `select id, title from posts where user_id = ? order by id`), obj.ID)
+	rows, err := r.DB.QueryContext(ctx, `select id, title from posts where user_id = $1 order by id`, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func (r *userResolver) Manager(ctx context.Context, obj *User) (*User, error) {
 	if obj.ManagerID == nil {
 		return nil, nil
 	}
-	return scanUser(r.DB.QueryRowContext(ctx, rebind(r.PG, `select id, name, manager_id, team_id from users where id = ?`), *obj.ManagerID))
+	return scanUser(r.DB.QueryRowContext(ctx, `select id, name, manager_id, team_id from users where id = $1`, *obj.ManagerID))
 }
 
 // Team is the resolver for the team field.

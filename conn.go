@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/querytrace/querytrace/internal/arghash"
@@ -164,8 +165,9 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 // fill sets r to the record of a call that started at start and has just
 // returned, with its call site: the interned stack, or for a driver wrapped
 // WithoutStacks the empty one.
-func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args uint64, err error) {
-	*r = rec{kind: kind, sql: query, start: start, dur: clock.Since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
+func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args arghash.Sum, err error) {
+	*r = rec{kind: kind, sql: query, start: start, dur: clock.Since(start), args: args.Hash, keys: int32(min(args.Keys, math.MaxInt32)),
+		err: err, dialect: c.drv.cfg.dialect}
 	if c.drv.cfg.noStacks {
 		r.stack, r.site = &emptyStack, emptyStackHash
 	} else {
@@ -176,7 +178,7 @@ func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args u
 // event records a call that returned no rows. A statement, prepare or
 // begin answered with driver.ErrBadConn is not recorded: by the driver
 // contract nothing ran, and database/sql tries again.
-func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args uint64, err error) {
+func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args arghash.Sum, err error) {
 	if err != nil && kind != KindCommit && kind != KindRollback && errors.Is(err, driver.ErrBadConn) {
 		return
 	}
@@ -201,7 +203,7 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 
 // prepared records a prepare and wraps the statement it made.
 func (c *conn) prepared(t *Trace, query string, start time.Duration, s driver.Stmt, err error) (driver.Stmt, error) {
-	c.event(t, KindPrepare, query, start, 0, err)
+	c.event(t, KindPrepare, query, start, arghash.Sum{}, err)
 	if err != nil {
 		return s, err
 	}
@@ -244,7 +246,7 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 
 // begun records a begin and wraps the transaction it began.
 func (c *conn) begun(t *Trace, start time.Duration, tx driver.Tx, err error) (driver.Tx, error) {
-	c.event(t, KindBegin, "", start, 0, err)
+	c.event(t, KindBegin, "", start, arghash.Sum{}, err)
 	if err != nil {
 		return tx, err
 	}
@@ -370,7 +372,7 @@ func valuesCtx(ctx context.Context, args []driver.NamedValue) ([]driver.Value, e
 
 // queried records a failed query at once and wraps the rows of one that
 // ran, to record it when they are closed.
-func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args uint64, rows driver.Rows, err error) (driver.Rows, error) {
+func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args arghash.Sum, rows driver.Rows, err error) (driver.Rows, error) {
 	if err != nil || rows == nil {
 		c.event(t, kind, query, start, args, err)
 		return rows, err

@@ -45,7 +45,8 @@ func (b *detBackend) q(s string) string {
 }
 
 // detSchema is the schema of the scenarios: 10 users, 6 members of a team,
-// 3 posts with 2 comments each, articles with unique slugs, and tags.
+// 3 posts with 2 comments each, articles with unique slugs, tags, 3
+// products in stock and 20 orders by 3 users.
 var detSchema = []string{
 	`CREATE TABLE qd_users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`,
 	`CREATE TABLE qd_members (id INTEGER PRIMARY KEY, team INTEGER NOT NULL, user_id INTEGER NOT NULL)`,
@@ -54,6 +55,8 @@ var detSchema = []string{
 	`CREATE TABLE qd_articles (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE)`,
 	`CREATE TABLE qd_tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`,
 	`CREATE TABLE qd_article_tags (article_id INTEGER NOT NULL, tag_id INTEGER NOT NULL)`,
+	`CREATE TABLE qd_products (id INTEGER PRIMARY KEY, stock INTEGER NOT NULL)`,
+	`CREATE TABLE qd_orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL)`,
 }
 
 func detSeed(t testing.TB, b *detBackend) {
@@ -80,6 +83,12 @@ func detSeed(t testing.TB, b *detBackend) {
 		}
 	}
 	exec(`INSERT INTO qd_articles (id, slug) VALUES (1, 'hello')`)
+	for i := 1; i <= 3; i++ {
+		exec(`INSERT INTO qd_products (id, stock) VALUES (?, 10)`, i)
+	}
+	for i := 1; i <= 20; i++ {
+		exec(`INSERT INTO qd_orders (id, user_id) VALUES (?, ?)`, i, i%3+1)
+	}
 }
 
 // detBackends returns the backends to run a scenario on, seeded: SQLite
@@ -170,7 +179,12 @@ func detFindUsers(ctx context.Context, b *detBackend, id int) ([]string, error) 
 }
 
 func detMembers(ctx context.Context, b *detBackend) ([]int, error) {
-	rows, err := b.db.QueryContext(ctx, b.q(`SELECT user_id FROM qd_members WHERE team = ? ORDER BY id`), 1)
+	return detIDs(ctx, b, `SELECT user_id FROM qd_members WHERE team = ? ORDER BY id`, 1)
+}
+
+// detIDs returns the first column of the rows of query.
+func detIDs(ctx context.Context, b *detBackend, query string, args ...any) ([]int, error) {
+	rows, err := b.db.QueryContext(ctx, b.q(query), args...)
 	if err != nil {
 		return nil, err
 	}

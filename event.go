@@ -3,6 +3,7 @@ package querytrace
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/querytrace/querytrace/internal/callstack"
@@ -94,6 +95,11 @@ type Event struct {
 	// from executions with others (an N+1). Zero means "no arguments".
 	ArgsHash uint64
 
+	// ArgsKeys is how many keys the longest array argument carried, such
+	// as the ids of "where id = any($1)"; zero for none. Executions that
+	// carry many keys each are a batch (a dataloader's), not a loop.
+	ArgsKeys int
+
 	// Stack is the call stack that issued the statement. Record captures
 	// it when it is empty.
 	Stack Stack
@@ -109,6 +115,7 @@ type rec struct {
 	stack   *callstack.Stack // interned: shared and never written
 	site    uint64           // stack.hash()
 	args    uint64
+	keys    int32         // arghash.Sum.Keys
 	start   time.Duration // on the package clock (internal/clock)
 	dur     time.Duration
 	rowsDur time.Duration
@@ -126,6 +133,7 @@ func (e *Event) rec() rec {
 		stack:   callstack.Intern(&e.Stack.s, site),
 		site:    site,
 		args:    e.ArgsHash,
+		keys:    int32(min(e.ArgsKeys, math.MaxInt32)),
 		start:   clock.Of(e.Start),
 		dur:     e.Duration,
 		rowsDur: e.RowsDuration,

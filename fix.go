@@ -18,12 +18,20 @@ func slowFix(g *Group) string {
 	return "one execution took " + human.Duration(g.Max) + ": look at its plan (EXPLAIN) and the indexes" + on
 }
 
-func duplicateFix(g *Group) string {
+// duplicateFix says how to remove the n repeated executions of g. Where
+// writes to its tables came between some of them, the result may be
+// reused only until the next write.
+func duplicateFix(g *Group, n int) string {
+	if g.Rereads > 0 {
+		return "the same query with the same arguments ran " + strconv.Itoa(n) + " times with no write to " +
+			strings.Join(tablesOf(g.Shape), ", ") + " between them (" + human.Plural(g.Rereads, "re-read", "re-reads") +
+			" after a write left out): reuse the result until the next write"
+	}
 	if g.Verb == "select" {
-		return "the same query with the same arguments ran " + strconv.Itoa(g.Count) +
+		return "the same query with the same arguments ran " + strconv.Itoa(n) +
 			" times: run it once and reuse the result (hoist it out of the loop or memoize it for the request)"
 	}
-	return "the same " + g.Verb + " with the same arguments ran " + strconv.Itoa(g.Count) +
+	return "the same " + g.Verb + " with the same arguments ran " + strconv.Itoa(n) +
 		" times: run it once (hoist it out of the loop)"
 }
 

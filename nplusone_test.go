@@ -487,6 +487,9 @@ func synthetic(d *Detector, name string, groups ...Group) *Report {
 		r.Groups = append(r.Groups, &g)
 	}
 	d.classify(r)
+	if reportBuilt != nil {
+		reportBuilt(r) // the checks of TestMain
+	}
 	return r
 }
 

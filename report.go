@@ -120,9 +120,13 @@ type Group struct {
 
 	// Distinct is the number of distinct argument sets seen (counted
 	// exactly up to 16); Repeats the executions whose arguments had
-	// been seen before in the group.
+	// been seen before in the group. Rereads are the executions of a
+	// select whose arguments had been seen before but that ran after a
+	// write (insert, update, delete) to a table it reads: fresh work,
+	// not a repeat, and not in Repeats.
 	Distinct int
 	Repeats  int
+	Rereads  int
 
 	// Errors counts the executions that failed; Total is their summed
 	// time and Max the longest.
@@ -159,13 +163,25 @@ type Group struct {
 	PausedCount int
 
 	// Keys is how many keys (IN-list items or VALUES rows) the group's
-	// first execution carried, when its shape has such a list: a repeat
-	// of 10 or more keys at a time is a batch run in chunks, not an N+1.
+	// first execution carried, when its shape has such a list, or the
+	// most an array argument carried ("= any($1)"), whichever is more:
+	// a repeat of 10 or more keys at a time is a batch run in chunks, not
+	// an N+1.
 	Keys int
 
-	stack     *callstack.Stack // the whole stack: FullStack, the loop's line
-	lastStart time.Duration    // when its last execution started, as First
-	args      []uint64         // the argument hashes it remembers
+	// Serves is, for a group of prepares, the group of the statements
+	// they prepared when that group is a finding's: the finding's Total
+	// includes their time (see Finding.Prepares). It is nil otherwise.
+	Serves *Group
+	serves int // Serves's id, while a report is decoded
+
+	stack      *callstack.Stack // the whole stack: FullStack, the loop's line
+	lastStart  time.Duration    // when its last execution started, as First
+	args       []uint64         // the argument hashes it remembers
+	arrayKeys  bool             // some execution carried its keys in an array
+	dupRuns    int              // runs of one argument set between writes that repeated it
+	epochFirst uint32           // writes to its tables before its first execution
+	epochLast  uint32           // ... and before its last
 }
 
 // Mean returns the mean time of one execution.
@@ -316,10 +332,15 @@ func (raw *rawTrace) report() *Report {
 			Stack:       framesOf(g.stack.AppFrames(stackFrames)),
 			Paused:      g.paused,
 			PausedCount: g.pausedCount,
-			Keys:        g.keys,
+			Keys:        max(g.keys, int(g.arrayMax)),
+			Rereads:     g.rereads,
 			stack:       g.stack,
 			lastStart:   g.lastStart - raw.at,
 			args:        g.args[:min(g.distinct, maxDistinct)],
+			arrayKeys:   g.arrayMax > 0,
+			dupRuns:     g.dupRuns,
+			epochFirst:  g.epochFirst,
+			epochLast:   g.epochLast,
 		}
 	}
 	r.sample, r.at = raw.sample, raw.at
@@ -329,5 +350,12 @@ func (raw *rawTrace) report() *Report {
 	}
 	d.classify(r)
 	sort.SliceStable(r.Groups, func(i, j int) bool { return r.Groups[i].Total > r.Groups[j].Total })
+	if reportBuilt != nil {
+		reportBuilt(r)
+	}
 	return r
 }
+
+// reportBuilt, when set, sees every report as it is built: the package's
+// tests check each one's findings against what ran.
+var reportBuilt func(*Report)

@@ -96,6 +96,9 @@ func (f Finding) LogValue() slog.Value {
 		}
 		attrs = append(attrs, slog.Attr{Key: "source", Value: slog.GroupValue(src...)}, slog.Int("per_row", f.PerRow))
 	}
+	if n := f.prepares(); n > 0 {
+		attrs = append(attrs, slog.Int("prepares", n))
+	}
 	if f.Fix != "" {
 		attrs = append(attrs, slog.String("fix", f.Fix))
 	}

@@ -93,7 +93,7 @@ func (r *Report) WriteText(w io.Writer) error {
 				break
 			}
 			p("%3d %6d %8s %8s %8s %6d  %s\n", g.ID, g.Count, human.Duration(g.Total), human.Duration(g.Mean()),
-				human.Duration(g.Max), g.Rows, human.Clip(g.Shape, textWidth-left))
+				human.Duration(g.Max), g.Rows, human.Clip(prepareMark(g)+g.Shape, textWidth-left))
 			if site := g.CallSite(); site != "" {
 				p("%*s  at %s\n", left-2, "", human.Clip(site, textWidth-left-3))
 			}
@@ -128,6 +128,9 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	if f.Kind == FindingSlow && g != nil {
 		head += ", slowest " + human.Duration(g.Max)
 	}
+	if n := f.prepares(); n > 0 {
+		head += ", " + human.Plural(n, "prepare", "prepares") + " included"
+	}
 	if g != nil {
 		head += fmt.Sprintf(" (group #%d)", g.ID)
 	}
@@ -158,6 +161,18 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	if f.Reason != "" {
 		writeWrapped(w, "  reason: ", "          ", f.Reason)
 	}
+}
+
+// prepareMark marks a group of prepares in the table of groups, with the
+// group it prepared for when that is a finding's.
+func prepareMark(g *Group) string {
+	switch {
+	case g.Kind != KindPrepare:
+		return ""
+	case g.Serves != nil:
+		return "prepare for #" + strconv.Itoa(g.Serves.ID) + ": "
+	}
+	return "prepare: "
 }
 
 // writeStack writes up to textFrames frames, the first after prefix and

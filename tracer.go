@@ -3,6 +3,8 @@ package querytrace
 import (
 	"context"
 	"math"
+	"math/bits"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +53,7 @@ type Trace struct {
 	order    []*group
 	other    *group // where statements go once maxGroups is reached
 	last     *group // the group folded into last: a loop hits it again
+	writes   *tableWrites
 	sample   []sampled
 	dropped  int
 	seq      int
@@ -106,11 +109,100 @@ type group struct {
 	paused      string
 	pausedCount int
 	keys        int // IN items or VALUES rows of its first execution: countKeys
+
+	// arrayMax is the most keys an array argument carried ("= any($1)").
+	arrayMax int32
+
+	// A read repeated after a write to a table it reads is fresh work,
+	// not a repeat: tables has a bit per table the shape names (once the
+	// trace has seen a write, see tableWrites), epochFirst and epochLast
+	// are the writes to them before its first and its last execution,
+	// rereads counts the executions of a seen argument set after such a
+	// write, and run and dupRuns follow the runs of executions between
+	// writes: the length of the current one, and how many held a repeat.
+	write                 bool // an insert, update, delete: it changes its tables
+	tables                uint64
+	epochFirst, epochLast uint32
+	rereads               int
+	run, dupRuns          int
 }
 
 // maxDistinct bounds how many argument hashes a group remembers; past it,
 // every new execution counts as a new argument set.
 const maxDistinct = 16
+
+// maxTables bounds the tables whose writes a trace tells apart; the last
+// one stands for every table past the others, so that a write to any of
+// them counts as a write to all: a re-read is then taken for fresh work,
+// and a duplicate is missed rather than invented.
+const maxTables = 64
+
+// tableWrites counts a trace's writes per table, from its first write
+// on: a trace that only reads never parses its shapes' tables.
+type tableWrites struct {
+	names []string // bit i stands for names[i]
+	count [maxTables]uint32
+}
+
+// mask returns the bits of the tables that shape names, without their
+// schema: a write to a.t counts as one to b.t, which errs on the side of
+// fresh work.
+func (w *tableWrites) mask(shape string) uint64 {
+	var m uint64
+	for _, name := range tablesOf(shape) {
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			name = name[i+1:]
+		}
+		m |= 1 << w.bit(name)
+	}
+	return m
+}
+
+func (w *tableWrites) bit(name string) int {
+	for i, n := range w.names {
+		if n == name {
+			return i
+		}
+	}
+	if len(w.names) < maxTables-1 {
+		w.names = append(w.names, name)
+		return len(w.names) - 1
+	}
+	return maxTables - 1
+}
+
+// epoch returns how many writes the trace has seen to the tables of mask.
+func (w *tableWrites) epoch(mask uint64) uint32 {
+	var n uint32
+	for ; mask != 0; mask &= mask - 1 {
+		n += w.count[bits.TrailingZeros64(mask)]
+	}
+	return n
+}
+
+// trackWrites starts counting writes per table, at t's first write: the
+// groups so far learn their tables, and read none written yet.
+func (t *Trace) trackWrites() {
+	t.writes = new(tableWrites)
+	for _, g := range t.order {
+		if g != t.other {
+			g.tables = t.writes.mask(g.shape)
+		}
+	}
+}
+
+// writes reports whether a statement of shape changes the tables it names.
+func writes(shape string) bool {
+	switch verbOf(shape) {
+	case "insert", "update", "delete":
+		return true
+	}
+	switch tok, _ := shapeToken(shape, 0); tok {
+	case "merge", "truncate", "copy":
+		return true
+	}
+	return false
+}
 
 // sampled is one event of a trace's timeline.
 type sampled struct {
@@ -332,7 +424,23 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 		g.lastEnd = end
 	}
 	g.lastSeq = t.seq
-	g.noteArgs(args)
+	var epoch uint32
+	if g.write && r.err == nil {
+		if t.writes == nil {
+			t.trackWrites()
+		}
+		for m := g.tables; m != 0; m &= m - 1 {
+			t.writes.count[bits.TrailingZeros64(m)]++
+		}
+	} else if t.writes != nil && !g.write {
+		epoch = t.writes.epoch(g.tables)
+	}
+	g.noteArgs(args, epoch)
+	if g.count == 1 {
+		g.epochFirst = epoch
+	}
+	g.epochLast = epoch
+	g.arrayMax = max(g.arrayMax, r.keys)
 	if paused != "" {
 		g.paused = paused
 		g.pausedCount++
@@ -366,21 +474,36 @@ func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 	if listShape(shape) {
 		g.keys = countKeys(r.sql)
 	}
+	g.write = writes(shape)
+	if t.writes != nil {
+		g.tables = t.writes.mask(shape)
+	}
 	t.groups[key] = g
 	t.order = append(t.order, g)
 	return g
 }
 
-// noteArgs tells a new argument set from one seen before. The bloom word
-// answers most "never seen" without a scan of the remembered hashes.
-func (g *group) noteArgs(h uint64) {
+// noteArgs tells a new argument set from one seen before, and a repeat
+// from a re-read after a write: epoch is the count of writes to the
+// group's tables before this execution. The bloom word answers most
+// "never seen" without a scan of the remembered hashes.
+func (g *group) noteArgs(h uint64, epoch uint32) {
 	bit := uint64(1) << (h >> 58)
 	if g.bloom&bit != 0 {
 		for _, a := range g.args[:min(g.distinct, maxDistinct)] {
-			if a == h {
-				g.repeats++
+			if a != h {
+				continue
+			}
+			if !g.write && epoch != g.epochLast {
+				g.rereads++
+				g.run = 1
 				return
 			}
+			g.repeats++
+			if g.run++; g.run == 2 {
+				g.dupRuns++
+			}
+			return
 		}
 	}
 	if g.distinct < maxDistinct {
@@ -388,6 +511,7 @@ func (g *group) noteArgs(h uint64) {
 		g.bloom |= bit
 	}
 	g.distinct++
+	g.run = 1
 }
 
 func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {

@@ -3,6 +3,7 @@ package querytrace
 import (
 	"database/sql/driver"
 
+	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/clock"
 )
 
@@ -28,13 +29,13 @@ func (t *ttx) Commit() error {
 	if err != nil {
 		kind = KindRollback
 	}
-	t.conn.event(t.t, kind, "", start, 0, err)
+	t.conn.event(t.t, kind, "", start, arghash.Sum{}, err)
 	return err
 }
 
 func (t *ttx) Rollback() error {
 	start := clock.Now()
 	err := t.tx.Rollback()
-	t.conn.event(t.t, KindRollback, "", start, 0, err)
+	t.conn.event(t.t, KindRollback, "", start, arghash.Sum{}, err)
 	return err
 }

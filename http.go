@@ -70,8 +70,9 @@ type Handler struct {
 	// recovered and logged once. It runs before OnReport and the logs.
 	OnFinish func(*http.Request, *Report)
 
-	// WarnInterval is how long warnings about one call site are held back
-	// after one was logged; the next says how many were held back. It
+	// WarnInterval is how long warnings about one statement in one loop
+	// (the same call site, the same loop's line) are held back after one
+	// was logged; the next says how many were held back. It
 	// also spaces the warnings about dropped reports and about requests
 	// whose statements missed their context. Zero means a minute; a
 	// negative value logs every one.
@@ -123,7 +124,8 @@ type sinkJob struct {
 	rep *Report
 }
 
-// maxWarned bounds the call sites whose last warning a Handler remembers.
+// maxWarned bounds the statements and loops whose last warning a Handler
+// remembers.
 const maxWarned = 1024
 
 // ServeHTTP serves r through Next with a trace on its context.
@@ -372,6 +374,9 @@ func (h *Handler) log(ctx context.Context, rep *Report) {
 			attrs = append(attrs, slog.Int("suppressed", suppressed))
 		}
 		msg := fmt.Sprintf("querytrace: N+1: %s at %s", times(f.Count), f.CallSite())
+		if f.Loop != nil {
+			msg += " in the loop at " + f.Loop.String()
+		}
 		h.safely(func() { l.LogAttrs(ctx, slog.LevelWarn, msg, attrs...) })
 	}
 	if l.Enabled(ctx, slog.LevelDebug) {
@@ -382,12 +387,20 @@ func (h *Handler) log(ctx context.Context, rep *Report) {
 }
 
 // allowWarning decides whether a warning about f is logged now, and if so
-// how many about its call site were held back since the last one.
+// how many about its statement and loop were held back since the last
+// one. Several loops that call one repository function are as many
+// warnings: a key of the call site alone would let only the first ever
+// warn.
 func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed int) {
 	interval := h.interval()
 	key := f.CallSite()
 	if key == "" && f.Group != nil {
 		key = f.Group.Shape // no call sites (WithoutStacks): one per shape
+	}
+	for _, l := range []*Frame{f.Loop, f.Below} {
+		if l != nil {
+			key += "\x00" + l.File + ":" + strconv.Itoa(l.Line)
+		}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -36,9 +36,11 @@ import (
 // Each finding of n_plus_one, duplicates, slow, batched and allowed:
 //
 //	kind ("n+1", "duplicate", "slow", "batched"), group (its id), shape,
-//	call_site, stack (top frames), count, total_ns, total, max_ns,
-//	distinct_args, source ({group, shape, call_site, rows}, n+1 only, when
-//	found), per_row, fix, reason (when set)
+//	call_site, stack (top frames), loop, repeated_below and via (as
+//	Finding's fields, {function, file, line}, when set), other_groups
+//	(ids, when set), count, total_ns, total, max_ns, distinct_args,
+//	source ({group, shape, call_site, rows}, n+1 only, when found),
+//	per_row, fix, reason (when set)
 func (r *Report) MarshalJSON() ([]byte, error) {
 	groups := make([]*jsonGroup, len(r.Groups))
 	for i, g := range r.Groups {
@@ -154,6 +156,8 @@ type jsonFinding struct {
 	CallSite string      `json:"call_site"`
 	Stack    []Frame     `json:"stack"`
 	Loop     *Frame      `json:"loop,omitempty"`
+	Below    *Frame      `json:"repeated_below,omitempty"`
+	Via      *Frame      `json:"via,omitempty"`
 	Others   []int       `json:"other_groups,omitempty"`
 	Count    int         `json:"count"`
 	TotalNS  int64       `json:"total_ns"`
@@ -222,6 +226,8 @@ func (f Finding) jsonFinding() *jsonFinding {
 		Reason:  f.Reason,
 		Stack:   []Frame{},
 		Loop:    f.Loop,
+		Below:   f.Below,
+		Via:     f.Via,
 	}
 	for _, o := range f.Others {
 		j.Others = append(j.Others, o.ID)

@@ -136,7 +136,13 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	writeWrapped(w, "  ", "  ", g.Shape)
 	writeStack(w, "  at ", g.Stack)
 	if l := f.Loop; l != nil && (len(g.Stack) == 0 || *l != g.Stack[0]) {
-		fmt.Fprintf(w, "  in the loop at %s\n", l)
+		fmt.Fprintf(w, "  in the loop at %s\n", clip(l.String(), textWidth-17))
+	}
+	if b := f.Below; b != nil {
+		writeWrapped(w, "  repeated below ", "    ", b.String()+" (the loop's line is not known)")
+	}
+	if v := f.Via; v != nil {
+		fmt.Fprintf(w, "  via %s\n", clip(v.String(), textWidth-6))
 	}
 	for _, o := range f.Others {
 		writeStack(w, "  and at ", o.Stack[:min(len(o.Stack), 1)])

@@ -74,10 +74,14 @@ func shortFunc(fn string) string {
 // program's main module (in a test, the tested package's module), to a
 // module replaced by a local directory or to a go.work workspace, as the
 // build information tells; frames of the standard library and of every
-// other module (drivers, ORMs, query builders) are skipped. SkipFrames and
-// ApplicationFrames override that, the longest matching prefix winning.
-// Skipped frames still show in Group.FullStack. Both are safe to call
-// concurrently and apply to stacks symbolized after they return.
+// other module (drivers, ORMs, query builders) are skipped, and so are
+// frames whose file is another module's (a library's function literal
+// inlined into the application's function keeps its file) or carries Go's
+// generated-code header (ent, sqlc), where the file is there to read.
+// SkipFrames and ApplicationFrames override that, the longest matching
+// prefix winning. Skipped frames still show in Group.FullStack. Both are
+// safe to call concurrently and apply to stacks symbolized after they
+// return.
 func SkipFrames(prefixes ...string) { callstack.Library(prefixes...) }
 
 // ApplicationFrames adds function-name prefixes whose frames are the

@@ -139,11 +139,23 @@ func partsAt(groups []*Group) []*Frame {
 // where each one's path parts from the others'.
 func setVia(r *Report) {
 	lists := []*[]Finding{&r.NPlusOne, &r.Duplicates, &r.Slow, &r.Batched, &r.Allowed}
-	alike := make(map[string][]*Group)
+	// Only findings of one shape can print alike: most reports have none.
+	shapes := make(map[uint64]int)
 	for _, l := range lists {
 		for _, f := range *l {
-			if f.Group == nil || f.Group.stack == nil {
+			if f.Group != nil {
+				shapes[f.Group.Fingerprint]++
+			}
+		}
+	}
+	var alike map[string][]*Group
+	for _, l := range lists {
+		for _, f := range *l {
+			if f.Group == nil || f.Group.stack == nil || shapes[f.Group.Fingerprint] < 2 {
 				continue
+			}
+			if alike == nil {
+				alike = make(map[string][]*Group)
 			}
 			k := printedAs(&f)
 			if !slices.Contains(alike[k], f.Group) {

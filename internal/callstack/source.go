@@ -73,10 +73,10 @@ var (
 )
 
 // source returns what is known of file, reading it on first use, or nil
-// when the table is full.
+// when the table is full or file names no Go file to open.
 func source(file string) *sourceFile {
 	if !filepath.IsAbs(file) || !strings.HasSuffix(file, ".go") {
-		return &sourceFile{} // no source: nothing to open, nothing to keep
+		return nil // no source: nothing to open, nothing to keep
 	}
 	sourceMu.Lock()
 	sf := sourceFiles[file]
@@ -327,19 +327,33 @@ func (sf *sourceFile) enclosing(line, depth int) int {
 // fn is, by its name ("pkg.F.func1.2" is 2 deep), and whether fn is the
 // wrapper of a go or defer statement ("pkg.F.gowrap1", as deep as F).
 func closureDepth(fn string) (depth int, wrapper bool) {
-	elems := strings.Split(stripTypeArgs(fn[strings.LastIndexByte(fn, '/')+1:]), ".")
-	last := len(elems) - 1
-	if e := elems[last]; strings.HasPrefix(e, "gowrap") || strings.HasPrefix(e, "deferwrap") {
-		wrapper, last = true, last-1
+	fn = fn[strings.LastIndexByte(fn, '/')+1:]
+	if strings.IndexByte(fn, '[') >= 0 {
+		fn = stripTypeArgs(fn)
 	}
-	for k := last; k > 0; k-- {
-		e := strings.TrimPrefix(elems[k], "func")
-		if e == "" || strings.Trim(e, "0123456789") != "" {
-			break
+	for first := true; ; first = false {
+		i := strings.LastIndexByte(fn, '.')
+		if i < 0 {
+			return depth, wrapper
 		}
-		depth++
+		e := fn[i+1:]
+		switch {
+		case first && (strings.HasPrefix(e, "gowrap") || strings.HasPrefix(e, "deferwrap")):
+			wrapper = true
+		case isClosureName(e):
+			depth++
+		default:
+			return depth, wrapper
+		}
+		fn = fn[:i]
 	}
-	return depth, wrapper
+}
+
+// isClosureName reports whether e names a function literal within its
+// enclosing function: "func1", or "2" inside another literal.
+func isClosureName(e string) bool {
+	e = strings.TrimPrefix(e, "func")
+	return e != "" && strings.Trim(e, "0123456789") == ""
 }
 
 // trimClosure drops the last element of a closure's or wrapper's name:

@@ -121,8 +121,10 @@ type Finding struct {
 	// row. It is named only where something shows the loop: the Go
 	// source, where it is present, shows the for statement that encloses
 	// a line of the stack; else a statement that ran outside the loop
-	// shows where the stacks part. Otherwise it is nil, and so it is when
-	// no stack was captured.
+	// shows where the stacks part; else, where the source shows that the
+	// application does not loop, the one library that calls back into it
+	// does, and the line is the call of that library. Otherwise it is nil
+	// (see Below), and so it is when no stack was captured.
 	Loop *Frame
 
 	// Below is, when Loop is nil, the outermost application frame of the

@@ -57,7 +57,8 @@ database by [Untraced]. [Open] has siblings for other set-ups: [OpenDB] and
 
 A statement's call site is the innermost frame of the application's own
 code, that of its main module: frames of the standard library, of
-querytrace and of other modules (drivers, ORMs) are skipped. [SkipFrames]
+querytrace, of other modules (drivers, ORMs) and of files generated into
+the application's module (ent, sqlc) are skipped. [SkipFrames]
 skips a data-access layer of the application's too, so that call sites
 name its callers, and [ApplicationFrames] counts a module of its own
 fetched from elsewhere. [WithoutStacks] turns call sites off.

@@ -75,8 +75,9 @@ type Handler struct {
 	// logs.
 	OnFinish func(*http.Request, *Report)
 
-	// WarnInterval is how long warnings about one call site are held back
-	// after one was logged; the next says how many were held back. It
+	// WarnInterval is how long warnings about one statement in one loop
+	// (the same call site, the same loop's line) are held back after one
+	// was logged; the next says how many were held back. It
 	// also spaces the warnings about dropped reports and about requests
 	// whose statements missed their context. Zero means a minute; a
 	// negative value logs every one.

@@ -118,9 +118,27 @@ type Finding struct {
 
 	// Loop is, for an N+1 or a duplicate, the application's line inside
 	// the loop that repeated the statement: the call in the loop's body,
-	// which may be several calls above the statement's own line, the
-	// group's CallSite. It is nil when no stack was captured.
+	// which may be several calls above the statement's own line (the
+	// group's CallSite), or the go statement that a loop ran once per
+	// row. It is named only where something shows the loop: the Go
+	// source, where it is present, shows the for statement that encloses
+	// a line of the stack; else a statement that ran outside the loop
+	// shows where the stacks part; else, where the source shows that the
+	// application does not loop, the one library that calls back into it
+	// does, and the line is the call of that library. Otherwise it is nil
+	// (see Below), and so it is when no stack was captured.
 	Loop *Frame
+
+	// Below is, when Loop is nil, the outermost application frame of the
+	// group's stack (the handler, a middleware, the test): every
+	// repetition ran below it, and nothing tells more.
+	Below *Frame
+
+	// Via is, where another finding's group prints the same frames (one
+	// statement reached along two paths), the application's frame where
+	// this group's path parts from the others': the line that tells them
+	// apart.
+	Via *Frame
 
 	// Others are, for a duplicate found across call sites, the other
 	// groups that ran the statement with the same arguments; Count and
@@ -190,6 +208,12 @@ func (f Finding) String() string {
 		}
 		if s := f.LoopSite(); s != "" {
 			fmt.Fprintf(&b, " in the loop at %s", s)
+		}
+		if f.Below != nil {
+			fmt.Fprintf(&b, " repeated below %s", f.Below)
+		}
+		if f.Via != nil {
+			fmt.Fprintf(&b, " via %s", f.Via)
 		}
 	}
 	for _, o := range f.Others {
@@ -327,12 +351,13 @@ func (d *Detector) classify(r *Report) {
 			}
 			f.Kind = FindingNPlusOne
 			f.Fix = loopFix(g, f.Source, d.postgres(g))
-			f.Loop = loopFrame(r.Groups, g, f.Source)
+			f.Loop, f.Below = loopFrame(r.Groups, g, f.Source)
 		}
 		d.file(r, f)
 	}
 	d.duplicates(r, judged, same)
 	foldPrepares(r)
+	setVia(r)
 	for _, l := range [][]Finding{r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed} {
 		sort.SliceStable(l, func(i, j int) bool { return l[i].Total > l[j].Total })
 	}
@@ -404,7 +429,7 @@ func (d *Detector) duplicates(r *Report, judged map[*Group]bool, same []*Group) 
 			}
 		}
 		f.Fix = duplicateFix(g, f.Count)
-		f.Loop = loopFrame(r.Groups, g, nil)
+		f.Loop, f.Below = loopFrame(r.Groups, g, nil)
 		d.file(r, f)
 	}
 }
@@ -524,7 +549,7 @@ func (d *Detector) fileCrossSite(r *Report, groups []*Group, set siteSet) {
 		return
 	}
 	if sharedRuns(head) > 1 {
-		f.Loop = loopFrame(groups, head, nil)
+		f.Loop, f.Below = loopFrame(groups, head, nil)
 	}
 	f.Fix = crossSiteFix(set)
 	for _, g := range set.groups {
@@ -639,20 +664,62 @@ func foldPrepares(r *Report) {
 	}
 }
 
-// loopFrame returns the application's line inside the loop that repeated
-// g: where the path to g's statement leaves the path to one that ran
-// outside the loop. The loop's source query is the surest such statement
-// (the loop iterates its rows); else the groups that started before the
-// loop's first execution or after its last, the one whose path stays
-// with g's the longest; else, with no other statement to tell, g's
-// outermost application frame (the handler, the test).
-func loopFrame(groups []*Group, g, source *Group) *Frame {
+// loopFrame returns the application's line inside the loop that
+// repeated g, or, when nothing shows a loop, the frame every repetition
+// ran below. Three things show a loop, each where the one before it says
+// nothing:
+//
+//   - The Go source, where it is present, shows the for statement that
+//     encloses a line of g's stack (in the function that runs the
+//     statement, or in one of its callers).
+//   - A statement that ran outside the loop shows where the path to g's
+//     statement leaves the path to it: the loop's source query is the
+//     surest such statement (the loop iterates its rows); else the groups
+//     that started before the loop's first execution or after its last,
+//     the one whose path stays with g's the longest. That fork also bounds
+//     the search of the source: a loop above it would have repeated the
+//     other statement too.
+//   - Where the source of every application frame is present and none
+//     loops, the repetition is in code that is not the application's: if
+//     one library alone calls back into the application on g's path
+//     (pgx.ForEachRow), the loop is that library's, and its line is the
+//     call of it.
+//
+// Otherwise the outermost application frame (the handler, a middleware,
+// the test) is all that is known: every repetition ran below it.
+func loopFrame(groups []*Group, g, source *Group) (loop, below *Frame) {
 	if g.stack == nil || g.stack.Len() == 0 {
-		return nil
+		return nil, nil
 	}
+	fork, forked := forkOf(groups, g, source)
+	var stop *callstack.Frame
+	if forked {
+		stop = &fork
+	}
+	f, found, complete := g.stack.SourceLoop(stop)
+	switch {
+	case found:
+		return framePtr(f), nil
+	case forked:
+		return framePtr(fork), nil
+	case complete:
+		if f, ok := g.stack.Callback(); ok {
+			return framePtr(f), nil
+		}
+	}
+	if f, ok := g.stack.Outermost(); ok {
+		return nil, framePtr(f)
+	}
+	return nil, nil
+}
+
+// forkOf returns the application's frame where g's path leaves that of a
+// statement that ran outside g's loop: its source's, else the nearest of
+// the groups that ran wholly before or after it.
+func forkOf(groups []*Group, g, source *Group) (callstack.Frame, bool) {
 	if source != nil && source.stack != nil {
 		if f, _, ok := g.stack.Fork(source.stack); ok {
-			return framePtr(f)
+			return f, true
 		}
 	}
 	var best callstack.Frame
@@ -669,13 +736,7 @@ func loopFrame(groups []*Group, g, source *Group) *Frame {
 			best, depth = f, dd
 		}
 	}
-	if depth >= 0 {
-		return framePtr(best)
-	}
-	if f, ok := g.stack.Outermost(); ok {
-		return framePtr(f)
-	}
-	return nil
+	return best, depth >= 0
 }
 
 // maxForks bounds the statements outside a loop that loopFrame compares

@@ -47,12 +47,13 @@ import (
 // Each finding of n_plus_one, duplicates, slow, batched and allowed:
 //
 //	kind ("n+1", "duplicate", "slow", "batched"), group (its id), shape,
-//	call_site, stack (top frames), loop ({function, file, line}, when
-//	set), other_groups (ids, when set), count, total_ns, total, max_ns,
-//	distinct_args, source ({group, shape, call_site, rows}, n+1 only, when
-//	found), per_row (when set), prepares and prepare_groups (when set: how
-//	many prepares total_ns includes, and the ids of their groups), fix,
-//	reason (when set)
+//	call_site, stack (top frames), loop, repeated_below and via (as
+//	Finding's fields, {function, file, line}, when set), other_groups
+//	(ids, when set), count, total_ns, total, max_ns, distinct_args,
+//	source ({group, shape, call_site, rows}, n+1 only, when found),
+//	per_row (when set), prepares and prepare_groups (when set: how many
+//	prepares total_ns includes, and the ids of their groups), fix, reason
+//	(when set)
 func (r *Report) MarshalJSON() ([]byte, error) {
 	// A report's JSON takes tens of kilobytes: it is written into a
 	// buffer kept from the last one, and copied out at its size.
@@ -218,6 +219,8 @@ func (f *Finding) members(byID map[int]*Group) []member {
 		derived("call_site", g.CallSite()),
 		derived("stack", g.Stack[:min(len(g.Stack), textFrames)]),
 		optional("loop", &f.Loop),
+		optional("repeated_below", &f.Below),
+		optional("via", &f.Via),
 		{key: "other_groups", out: groupIDs(f.Others), in: &groupRefs{&f.Others, byID}, omitEmpty: true},
 		field("count", &f.Count),
 		field("total_ns", &f.Total),

@@ -143,6 +143,12 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	if s := f.LoopSite(); s != "" {
 		fmt.Fprintf(w, "  in the loop at %s\n", human.Clip(s, textWidth-17))
 	}
+	if b := f.Below; b != nil {
+		writeWrapped(w, "  repeated below ", "    ", b.String()+" (the loop's line is not known)")
+	}
+	if v := f.Via; v != nil {
+		fmt.Fprintf(w, "  via %s\n", human.Clip(v.String(), textWidth-6))
+	}
 	for _, o := range f.Others {
 		writeStack(w, "  and at ", o.Stack[:min(len(o.Stack), 1)])
 	}

@@ -18,8 +18,8 @@ import (
 //
 //	name, start (RFC 3339), summary (as Summary), wall_ns, wall,
 //	db_time_ns, db_time, statements, prepares, transactions (Begins),
-//	commits, rollbacks, rows, errors, canceled, events_kept, events_missed,
-//	unattributed, groups, events, n_plus_one, duplicates, slow, batched,
+//	commits, rollbacks, rows, errors, canceled, conn_errors, events_kept,
+//	events_missed, unattributed, groups, events, n_plus_one, duplicates, slow, batched,
 //	allowed
 //
 // Each of groups, the most costly first:
@@ -61,6 +61,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Rows:         r.Rows,
 		Errors:       r.Errors,
 		Canceled:     r.Canceled,
+		ConnErrors:   r.ConnErrors,
 		EventsKept:   r.EventsKept,
 		EventsMissed: r.EventsMissed,
 		Unattributed: r.Unattributed,
@@ -103,6 +104,7 @@ type jsonReport struct {
 	Rows         int64          `json:"rows"`
 	Errors       int            `json:"errors"`
 	Canceled     int            `json:"canceled"`
+	ConnErrors   int            `json:"conn_errors"`
 	EventsKept   int            `json:"events_kept"`
 	EventsMissed int            `json:"events_missed"`
 	Unattributed int            `json:"unattributed"`

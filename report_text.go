@@ -41,6 +41,12 @@ func (r *Report) Summary() string {
 	if n := len(r.Slow); n > 0 {
 		b.WriteString(", " + strconv.Itoa(n) + " slow")
 	}
+	if n := r.Errors; n > 0 {
+		b.WriteString(", " + plural(n, "error", "errors"))
+	}
+	if n := r.ConnErrors; n > 0 {
+		b.WriteString(", " + plural(n, "connection error", "connection errors"))
+	}
 	if n := r.Unattributed; n > 0 {
 		b.WriteString(", " + strconv.Itoa(n) + " unattributed")
 	}
@@ -64,6 +70,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		plural(r.Statements, "statement", "statements"), plural(r.Prepares, "prepare", "prepares"),
 		plural(r.Begins, "transaction", "transactions"), plural(int(r.Rows), "row", "rows"),
 		plural(r.Errors, "error", "errors"))
+	if r.ConnErrors > 0 {
+		p("connection errors: %d (no usable connection: a connect failed, or driver.ErrBadConn)\n", r.ConnErrors)
+	}
 	p("findings: %d N+1, %s, %d slow, %d batched, %d allowed\n", len(r.NPlusOne),
 		plural(len(r.Duplicates), "duplicate", "duplicates"), len(r.Slow), len(r.Batched), len(r.Allowed))
 	if r.Unattributed > 0 {

@@ -32,15 +32,17 @@ type Handler struct {
 	// the route set with SetRoute, else the ServeMux pattern that served
 	// the request when Next is (or routes through) a ServeMux, else the
 	// path with each segment that looks like an id or a token masked
-	// ("/users/{id}", "/reset-password/{id}"), never the query string.
-	// It is called at least twice per request on the request's
+	// ("/users/{id}", "/reset-password/{id}"), never the query string;
+	// NoRoute for a request answered 404 or 405 with neither a route nor
+	// a pattern. It is called at least twice per request on the request's
 	// goroutine: before Next for the trace, and after it for the report,
 	// since a router knows the route only once it has routed (with chi,
 	// install the Handler with the router's Use and return
 	// chi.RouteContext(r.Context()).RoutePattern(); routers that hand the
 	// route to their own middleware, such as gorilla/mux, gin and echo,
 	// call SetRoute from there instead). It must not return ids, tokens
-	// or other values from the request.
+	// or other values from the request, and should return one name, such
+	// as NoRoute, for all the requests no route matched.
 	Name func(*http.Request) string
 
 	// Logger receives the warnings and reports; nil means slog.Default().
@@ -69,6 +71,17 @@ type Handler struct {
 	// must be quick; it must not keep r past its return. A panic in it is
 	// recovered and logged once. It runs before OnReport and the logs.
 	OnFinish func(*http.Request, *Report)
+
+	// OnHeader, when set, is called once per request on the request's
+	// goroutine just before the response's headers are written: when
+	// Next first writes, flushes or sets a final status, or once it has
+	// returned without doing any of that. It gets the headers about to
+	// go out, Server-Timing among them, and may add to them; r is the
+	// request as Next got it, its trace on its context. It is not called
+	// for a connection Next hijacked. debugpage.Handler's Link is made
+	// for it. It must be quick. A panic in it is recovered and logged
+	// once.
+	OnHeader func(h http.Header, r *http.Request)
 
 	// WarnInterval is how long warnings about one call site are held back
 	// after one was logged; the next says how many were held back. It
@@ -129,24 +142,31 @@ const maxWarned = 1024
 // ServeHTTP serves r through Next with a trace on its context.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rn := &routeName{}
-	ctx, tr := Start(context.WithValue(r.Context(), routeKey{}, rn), h.name(r, rn))
+	ctx, tr := Start(context.WithValue(r.Context(), routeKey{}, rn), h.name(r, rn, 0))
 	tr.SetDetector(h.Detector)
 	r2 := r.WithContext(ctx)
 	// The route is known once a router has routed the request, which
 	// is after the trace was started: the trace takes its name before
 	// each report, so that Allow entries by route apply.
-	tw := &timingWriter{w: w, snapshot: func() *Report {
-		tr.rename(h.name(r2, rn))
+	tw := &timingWriter{w: w}
+	tw.snapshot = func() *Report {
+		tr.rename(h.name(r2, rn, tw.status))
 		return tr.Snapshot()
-	}}
+	}
+	if h.OnHeader != nil {
+		tw.onHeader = func(hdr http.Header, rep *Report) {
+			defer h.contain(r2.Context(), "OnHeader", rep.Name)
+			h.OnHeader(hdr, r2)
+		}
+	}
 	defer func() {
 		// Deferred so that a panicking handler's trace is still finished
 		// and logged.
-		tr.rename(h.name(r2, rn))
+		tr.rename(h.name(r2, rn, tw.status))
 		rep := tr.Finish()
 		// A handler that wrote nothing has its headers written by
 		// net/http after this returns: they get the whole report's timing.
-		tw.writeTiming(rep)
+		tw.writeTiming(rep, http.StatusOK)
 		h.callOnFinish(r2, rep)
 		h.emit(r2, rep)
 	}()
@@ -160,11 +180,13 @@ func (h *Handler) logger() *slog.Logger {
 	return h.Logger
 }
 
-func (h *Handler) name(r *http.Request, rn *routeName) string {
+// name returns the name of r's trace, once answered with status (0
+// before the response).
+func (h *Handler) name(r *http.Request, rn *routeName, status int) string {
 	if h.Name != nil {
 		return h.Name(r)
 	}
-	return rn.route(r)
+	return rn.route(r, status)
 }
 
 // emit hands rep to the sinks through the queue, so that the response is
@@ -310,16 +332,7 @@ func (h *Handler) callOnReport(ctx context.Context, r *http.Request, rep *Report
 	if h.OnReport == nil {
 		return
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			h.panicOnce.Do(func() {
-				h.safely(func() {
-					h.logger().LogAttrs(ctx, slog.LevelError, "querytrace: OnReport panicked; later panics are not logged",
-						slog.String("panic", fmt.Sprint(p)), slog.String("route", rep.Name))
-				})
-			})
-		}
-	}()
+	defer h.contain(ctx, "OnReport", rep.Name)
 	h.OnReport(r, rep)
 }
 
@@ -329,17 +342,21 @@ func (h *Handler) callOnFinish(r *http.Request, rep *Report) {
 	if h.OnFinish == nil {
 		return
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			h.panicOnce.Do(func() {
-				h.safely(func() {
-					h.logger().LogAttrs(r.Context(), slog.LevelError, "querytrace: OnFinish panicked; later panics are not logged",
-						slog.String("panic", fmt.Sprint(p)), slog.String("route", rep.Name))
-				})
-			})
-		}
-	}()
+	defer h.contain(r.Context(), "OnFinish", rep.Name)
 	h.OnFinish(r, rep)
+}
+
+// contain, deferred, recovers a panic of the hook named hook and logs the
+// first of the Handler's.
+func (h *Handler) contain(ctx context.Context, hook, route string) {
+	if p := recover(); p != nil {
+		h.panicOnce.Do(func() {
+			h.safely(func() {
+				h.logger().LogAttrs(ctx, slog.LevelError, "querytrace: "+hook+" panicked; later panics are not logged",
+					slog.String("panic", fmt.Sprint(p)), slog.String("route", route))
+			})
+		})
+	}
 }
 
 // safely runs f, containing a panic: a broken log handler must not take
@@ -420,21 +437,30 @@ func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed i
 }
 
 // timingWriter adds a Server-Timing header from the trace as it stands
-// when the headers are written.
+// when the headers are written, and calls onHeader then.
 type timingWriter struct {
 	w        http.ResponseWriter
 	snapshot func() *Report
+	onHeader func(http.Header, *Report) // nil for none
 	once     sync.Once
+	status   int  // the response's, once known; 0 before
+	hijacked bool // by Next: no headers go out
 }
 
-// writeTiming sets the header once, before the headers go out. rep is the
-// report to read, or nil for a snapshot of the trace.
-func (t *timingWriter) writeTiming(rep *Report) {
+// writeTiming sets the header once, before the headers go out with the
+// given status. rep is the report to read, or nil for a snapshot of the
+// trace.
+func (t *timingWriter) writeTiming(rep *Report, status int) {
 	t.once.Do(func() {
+		t.status = status
 		if rep == nil {
 			rep = t.snapshot()
 		}
-		t.w.Header().Add("Server-Timing", serverTiming(rep))
+		hdr := t.w.Header()
+		hdr.Add("Server-Timing", serverTiming(rep))
+		if t.onHeader != nil && !t.hijacked {
+			t.onHeader(hdr, rep)
+		}
 	})
 }
 
@@ -461,7 +487,7 @@ func serverTiming(rep *Report) string {
 func (t *timingWriter) Header() http.Header { return t.w.Header() }
 
 func (t *timingWriter) Write(b []byte) (int, error) {
-	t.writeTiming(nil)
+	t.writeTiming(nil, http.StatusOK)
 	return t.w.Write(b)
 }
 
@@ -469,7 +495,7 @@ func (t *timingWriter) WriteHeader(code int) {
 	// Informational responses (103 Early Hints) go out before the final
 	// headers, which are the ones to carry the timing.
 	if code >= 200 || code == http.StatusSwitchingProtocols {
-		t.writeTiming(nil)
+		t.writeTiming(nil, code)
 	}
 	t.w.WriteHeader(code)
 }
@@ -486,7 +512,7 @@ func (t *timingWriter) Unwrap() http.ResponseWriter { return t.w }
 // it is not Flush, a handler that asks for http.Flusher still gets the
 // answer of the writer underneath.
 func (t *timingWriter) FlushError() error {
-	t.writeTiming(nil)
+	t.writeTiming(nil, http.StatusOK)
 	return http.NewResponseController(t.w).Flush()
 }
 
@@ -503,13 +529,17 @@ type (
 
 // Flush writes the headers, with the timing, and flushes.
 func (x twFlusher) Flush() {
-	x.t.writeTiming(nil)
+	x.t.writeTiming(nil, http.StatusOK)
 	x.t.w.(http.Flusher).Flush()
 }
 
 // Hijack hands the connection over; no headers are written after it.
 func (x twHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return x.t.w.(http.Hijacker).Hijack()
+	c, rw, err := x.t.w.(http.Hijacker).Hijack()
+	if err == nil {
+		x.t.hijacked = true
+	}
+	return c, rw, err
 }
 
 // Push pushes as the underlying writer does.
@@ -520,7 +550,7 @@ func (x twPusher) Push(target string, opts *http.PushOptions) error {
 // ReadFrom writes the headers, with the timing, and lets the underlying
 // writer copy (with sendfile, where it can).
 func (x twReaderFrom) ReadFrom(src io.Reader) (int64, error) {
-	x.t.writeTiming(nil)
+	x.t.writeTiming(nil, http.StatusOK)
 	return x.t.w.(io.ReaderFrom).ReadFrom(src)
 }
 

@@ -55,6 +55,7 @@ type Recorder struct {
 	seq   uint64
 	rings [numClasses]ring
 	stats statsTable
+	links map[*querytrace.Trace]uint64 // numbers Handler.Link gave out, until Observe
 }
 
 // A class is a ring of recent requests.
@@ -165,11 +166,13 @@ func (r *Recorder) keep() int {
 	return 50
 }
 
-// Observe records rep, the report of the request r (which may be nil, and
-// is not kept). Its signature is that of querytrace.Handler's OnFinish.
+// Observe records rep, the report of the request req (which may be nil,
+// and is not kept: its trace tells the number Handler.Link named in the
+// response, if it did). Its signature is that of querytrace.Handler's
+// OnFinish.
 // It costs a few map updates per group of the report, under a short lock;
 // nothing per statement.
-func (r *Recorder) Observe(_ *http.Request, rep *querytrace.Report) {
+func (r *Recorder) Observe(req *http.Request, rep *querytrace.Report) {
 	if rep == nil {
 		return
 	}
@@ -187,14 +190,18 @@ func (r *Recorder) Observe(_ *http.Request, rep *querytrace.Report) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	e.id = r.claim(req)
 	r.add(e)
 	r.stats.addReport(rep, r.MaxStats)
 }
 
-// add puts e in its rings. The caller holds r.mu.
+// add numbers e, unless Link did, and puts it in its rings. The caller
+// holds r.mu.
 func (r *Recorder) add(e *entry) {
-	r.seq++
-	e.id = r.seq
+	if e.id == 0 {
+		r.seq++
+		e.id = r.seq
+	}
 	for c := range numClasses {
 		if e.in(c, r.Slow) {
 			r.rings[c].push(e, r.keep())

@@ -8,14 +8,17 @@ import (
 )
 
 // The page is mounted beside the traced routes, not behind them, so that
-// looking at it does not fill its own lists.
+// looking at it does not fill its own lists. Each traced response names
+// its request's page in a Querytrace-Page header, for the clients the
+// page answers.
 func Example() {
 	app := http.NewServeMux() // the application's routes
 
 	rec := &debugpage.Recorder{}
+	page := &debugpage.Handler{Recorder: rec}
 	mux := http.NewServeMux()
-	mux.Handle("/", &querytrace.Handler{Next: app, OnFinish: rec.Observe})
-	mux.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
+	mux.Handle("/", &querytrace.Handler{Next: app, OnFinish: rec.Observe, OnHeader: page.Link})
+	mux.Handle("/debug/querytrace/", page)
 
 	srv := &http.Server{Addr: "127.0.0.1:8080", Handler: mux}
 	_ = srv // srv.ListenAndServe()
@@ -30,7 +33,8 @@ func ExampleArchive() {
 	_ = h
 }
 
-// Behind a reverse proxy every client looks local: decide who may look.
+// Behind a reverse proxy every client looks local, and on a shared host
+// every local user is one: decide who may look.
 func ExampleHandler_authorize() {
 	rec := &debugpage.Recorder{}
 	page := &debugpage.Handler{

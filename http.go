@@ -62,7 +62,7 @@ type Handler struct {
 	// fall behind the requests, a report is dropped rather than holding
 	// up the request: Dropped counts them, and a warning says how many,
 	// at most once per WarnInterval. OnFinish sees every report. A panic
-	// in it is recovered and logged once.
+	// in OnReport is recovered; the first one is logged.
 	OnReport func(*http.Request, *Report)
 
 	// OnFinish, when set, receives the report of each request on the
@@ -71,7 +71,8 @@ type Handler struct {
 	// live, so a tracing bridge can annotate the span before it ends. It
 	// runs for every request and holds up the handler's return, so it
 	// must be quick; it must not keep r past its return. A panic in it is
-	// recovered and logged once. It runs before OnReport and the logs.
+	// recovered; the first one is logged. It runs before OnReport and the
+	// logs.
 	OnFinish func(*http.Request, *Report)
 
 	// OnHeader, when set, is called once per request on the request's

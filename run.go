@@ -49,7 +49,9 @@ func (h *Handler) start(ctx context.Context, name string) (context.Context, *Tra
 // deliver hands rep, the report of the unit of work r stands for, to
 // OnFinish now, and to OnReport and the log through the queue.
 func (h *Handler) deliver(r *http.Request, rep *Report) {
-	h.callOnFinish(r, rep)
+	if h.OnFinish != nil {
+		h.callSink(r.Context(), "OnFinish", h.OnFinish, &h.finishPanicked, r, rep)
+	}
 	h.emit(r, rep)
 }
 

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 // TestHandlerRun checks that a unit of work run outside ServeHTTP is
@@ -32,7 +34,7 @@ func TestHandlerRun(t *testing.T) {
 
 	call := httptest.NewRequest("POST", "/inventory.Inventory/Free", nil)
 	rep := h.Run(call, "/inventory.Inventory/Free", func(r *http.Request) {
-		if _, err := seedSlowPage(r.Context(), db); err != nil {
+		if _, err := store.SlowInventory(r.Context(), db); err != nil {
 			t.Error(err)
 		}
 	})
@@ -53,7 +55,7 @@ func TestHandlerRun(t *testing.T) {
 
 	// The same call again, within WarnInterval: its warnings are held
 	// back, and the Handler keeps serving HTTP alongside.
-	h.Run(call, "/inventory.Inventory/Free", func(r *http.Request) { seedSlowPage(r.Context(), db) })
+	h.Run(call, "/inventory.Inventory/Free", func(r *http.Request) { store.SlowInventory(r.Context(), db) })
 	wait(t, ch)
 	if warns, _ := logs.at(slog.LevelWarn); len(warns) != 2 {
 		t.Errorf("after the same call again: %d warnings, want still 2", len(warns))
@@ -90,7 +92,7 @@ func TestHandlerRunPanic(t *testing.T) {
 func TestReportServerTiming(t *testing.T) {
 	db := openSeed(t, 2)
 	ctx, tr := Start(context.Background(), "t")
-	seedSlowPage(ctx, db)
+	store.SlowInventory(ctx, db)
 	rep := tr.Finish()
 	if got, want := rep.ServerTiming(), serverTiming(rep); got != want || !strings.Contains(got, `desc="5 statements, 2 N+1"`) {
 		t.Errorf("ServerTiming() = %q, want %q with 5 statements, 2 N+1", got, want)

@@ -15,9 +15,13 @@ import (
 // OnReport and the log, which do not depend on what the unit of work
 // was: an HTTP request, or a gRPC call run with Handler.Run.
 type sinks struct {
-	mu        sync.Mutex
-	warned    map[string]*warnState
-	panicOnce sync.Once
+	mu     sync.Mutex
+	warned map[string]*warnState
+
+	// reportPanicked, finishPanicked and headerPanicked log the first
+	// panic of OnReport, OnFinish and OnHeader: a broken sink logs once,
+	// not once per request.
+	reportPanicked, finishPanicked, headerPanicked sync.Once
 
 	queueOnce sync.Once
 	queue     chan sinkJob // reports waiting for the sinks
@@ -122,7 +126,9 @@ func (h *Handler) work() {
 		case j := <-h.queue:
 			h.warnDropped(j.ctx)
 			h.log(j.ctx, j.rep)
-			h.callOnReport(j.ctx, j.r, j.rep)
+			if h.OnReport != nil {
+				h.callSink(j.ctx, "OnReport", h.OnReport, &h.reportPanicked, j.r, j.rep)
+			}
 			continue
 		default:
 		}
@@ -199,35 +205,20 @@ func (h *Handler) warnMissedContext(ctx context.Context, rep *Report) {
 	})
 }
 
-func (h *Handler) callOnReport(ctx context.Context, r *http.Request, rep *Report) {
-	if h.OnReport == nil {
-		return
-	}
-	defer h.contain(ctx, "OnReport", rep.Name)
-	h.OnReport(r, rep)
-}
-
-// callOnFinish runs OnFinish on the request's goroutine, containing a
-// panic: the response is written and the application must not see it.
-func (h *Handler) callOnFinish(r *http.Request, rep *Report) {
-	if h.OnFinish == nil {
-		return
-	}
-	defer h.contain(r.Context(), "OnFinish", rep.Name)
-	h.OnFinish(r, rep)
-}
-
-// contain, deferred, recovers a panic of the hook named hook and logs the
-// first of the Handler's.
-func (h *Handler) contain(ctx context.Context, hook, route string) {
-	if p := recover(); p != nil {
-		h.panicOnce.Do(func() {
-			h.safely(func() {
-				h.logger().LogAttrs(ctx, slog.LevelError, "querytrace: "+hook+" panicked; later panics are not logged",
-					slog.String("panic", fmt.Sprint(p)), slog.String("route", route))
+// callSink runs sink, the hook called name, containing a panic: the
+// application must not see it. The first panic is logged, under once.
+func (h *Handler) callSink(ctx context.Context, name string, sink func(*http.Request, *Report), once *sync.Once, r *http.Request, rep *Report) {
+	defer func() {
+		if p := recover(); p != nil {
+			once.Do(func() {
+				h.safely(func() {
+					h.logger().LogAttrs(ctx, slog.LevelError, "querytrace: "+name+" panicked; later panics are not logged",
+						slog.String("panic", fmt.Sprint(p)), slog.String("route", rep.Name))
+				})
 			})
-		})
-	}
+		}
+	}()
+	sink(r, rep)
 }
 
 // safely runs f, containing a panic: a broken log handler must not take

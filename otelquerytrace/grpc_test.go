@@ -17,6 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 	"github.com/querytrace/querytrace/grpcquerytrace"
 	"github.com/querytrace/querytrace/otelquerytrace"
 )
@@ -29,7 +30,7 @@ type inventoryHealth struct {
 }
 
 func (s *inventoryHealth) Check(ctx context.Context, _ *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
-	if _, err := slowInventory(ctx, s.db); err != nil {
+	if _, err := store.SlowInventory(ctx, s.db); err != nil {
 		return nil, err
 	}
 	return &healthpb.HealthCheckResponse{Status: healthpb.HealthCheckResponse_SERVING}, nil

@@ -124,8 +124,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.OnHeader != nil {
 		tw.onHeader = func(hdr http.Header, rep *Report) {
-			defer h.contain(r2.Context(), "OnHeader", rep.Name)
-			h.OnHeader(hdr, r2)
+			h.callSink(r2.Context(), "OnHeader", func(r *http.Request, _ *Report) { h.OnHeader(hdr, r) }, &h.headerPanicked, r2, rep)
 		}
 	}
 	defer func() {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // A Handler traces each request it serves: it starts a trace on the
@@ -181,15 +183,15 @@ func (t *timingWriter) writeTiming(rep *Report, status int) {
 // db;dur=12.3;desc="41 statements, 1 N+1, 1 error".
 func serverTiming(rep *Report) string {
 	ms := strconv.FormatFloat(float64(rep.DBTime)/float64(time.Millisecond), 'f', 1, 64)
-	desc := plural(rep.Statements, "statement", "statements")
+	desc := human.Plural(rep.Statements, "statement", "statements")
 	if n := len(rep.NPlusOne); n > 0 {
 		desc += ", " + strconv.Itoa(n) + " N+1"
 	}
 	if n := rep.Errors; n > 0 {
-		desc += ", " + plural(n, "error", "errors")
+		desc += ", " + human.Plural(n, "error", "errors")
 	}
 	if n := rep.ConnErrors; n > 0 {
-		desc += ", " + plural(n, "connection error", "connection errors")
+		desc += ", " + human.Plural(n, "connection error", "connection errors")
 	}
 	if n := rep.Unattributed; n > 0 {
 		desc += ", " + strconv.Itoa(n) + " unattributed"

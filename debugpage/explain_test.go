@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -146,6 +147,24 @@ func TestExplainTakesSameOriginPost(t *testing.T) {
 		}
 		if c.method == "GET" && !strings.Contains(string(body), `<form method="post" action="/debug/querytrace/explain/`+fp+`"`) {
 			t.Errorf("%s: no form to post the EXPLAIN from\n%s", c.name, body)
+		}
+	}
+}
+
+// TestNoDriverImport keeps the page free of any driver: an application
+// that uses SQLite alone must not compile pgx to mount it.
+func TestNoDriverImport(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/") && !strings.HasPrefix(pkg, "github.com/querytrace/querytrace") {
+			t.Errorf("debugpage depends on %s", pkg)
 		}
 	}
 }

@@ -143,13 +143,16 @@ func (d *tdriver) wrapConn(dc driver.Conn) driver.Conn {
 func (c *conn) state() *tdriver { return c.drv }
 func (c *conn) unwrap() any     { return c.c }
 
-// trace returns the trace a statement run with ctx goes to: the one on ctx
-// or, with none there, the database-wide fallback.
-func (c *conn) trace(ctx context.Context) *Trace {
+// trace returns the trace a statement run with ctx goes to.
+func (c *conn) trace(ctx context.Context) *Trace { return c.drv.traceOf(ctx) }
+
+// traceOf returns the trace a call with ctx goes to: the one on ctx or,
+// with none there, the database-wide fallback.
+func (d *tdriver) traceOf(ctx context.Context) *Trace {
 	if t, ok := ctx.Value(traceKey{}).(*Trace); ok {
 		return t
 	}
-	return c.drv.untraced
+	return d.untraced
 }
 
 // driverCtx is the context handed to the driver: ctx itself, but for pgx's
@@ -176,10 +179,13 @@ func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args a
 }
 
 // event records a call that returned no rows. A statement, prepare or
-// begin answered with driver.ErrBadConn is not recorded: by the driver
-// contract nothing ran, and database/sql tries again.
+// begin answered with driver.ErrBadConn is no event: by the driver
+// contract nothing ran, and database/sql may try again. It is counted as
+// a connection error, for the application may get it (see
+// Report.ConnErrors).
 func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args arghash.Sum, err error) {
 	if err != nil && kind != KindCommit && kind != KindRollback && errors.Is(err, driver.ErrBadConn) {
+		t.connError()
 		return
 	}
 	var r rec
@@ -298,9 +304,17 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 	return driver.ErrSkip
 }
 
+// ResetSession resets the wrapped connection, if it can be. database/sql
+// resets a connection as it hands it out, with the caller's context, and
+// counts driver.ErrBadConn from it as one of the caller's tries: it is a
+// connection error of the caller's trace.
 func (x connReset) ResetSession(ctx context.Context) error {
 	if r, ok := x.c.c.(driver.SessionResetter); ok {
-		return r.ResetSession(ctx)
+		err := r.ResetSession(ctx)
+		if err != nil && errors.Is(err, driver.ErrBadConn) {
+			x.c.trace(ctx).connError()
+		}
+		return err
 	}
 	return nil
 }

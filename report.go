@@ -42,9 +42,22 @@ type Report struct {
 	Rows int64
 
 	// Errors counts the driver calls that failed, Canceled those of them
-	// that failed because their context ended.
+	// that failed because their context ended. A query whose rows failed
+	// as they were read or closed failed.
 	Errors   int
 	Canceled int
+
+	// ConnErrors counts the driver calls that found no usable
+	// connection: a connect that failed, and a call that the driver
+	// refused with driver.ErrBadConn (a statement, prepare, begin or
+	// session reset), which ran nothing, so it is neither a statement nor
+	// one of Errors. database/sql tries such a call again on another
+	// connection, three times in all, except in a transaction or on a
+	// sql.Conn; the application gets "driver: bad connection" when it
+	// does not try again or every try failed, and then this count is not
+	// zero. One try that failed before one that worked shows here too:
+	// the database or the network is dropping connections.
+	ConnErrors int
 
 	// EventsKept is how many single events Events returns; EventsMissed
 	// how many more the trace counted but did not keep.
@@ -301,6 +314,7 @@ func (raw *rawTrace) report() *Report {
 		Rows:         tt.rows,
 		Errors:       tt.errors,
 		Canceled:     tt.canceled,
+		ConnErrors:   tt.connErrors,
 		EventsKept:   len(raw.sample),
 		EventsMissed: raw.dropped,
 		Groups:       make([]*Group, len(raw.groups)),

@@ -26,9 +26,9 @@ import (
 //
 //	name, start (RFC 3339), summary (as Summary), wall_ns, wall,
 //	db_time_ns, db_time, statements, prepares, transactions (Begins),
-//	commits, rollbacks, rows, errors, canceled, events_kept, events_missed,
-//	unattributed, groups, events, n_plus_one, duplicates, slow, batched,
-//	allowed
+//	commits, rollbacks, rows, errors, canceled, conn_errors, events_kept,
+//	events_missed, unattributed, groups, events, n_plus_one, duplicates,
+//	slow, batched, allowed
 //
 // Each of groups, the most costly first:
 //
@@ -154,6 +154,7 @@ func (r *Report) members() []member {
 		field("rows", &r.Rows),
 		field("errors", &r.Errors),
 		field("canceled", &r.Canceled),
+		field("conn_errors", &r.ConnErrors),
 		field("events_kept", &r.EventsKept),
 		field("events_missed", &r.EventsMissed),
 		field("unattributed", &r.Unattributed),

@@ -26,6 +26,7 @@ func (r *Report) LogValue() slog.Value {
 		slog.Int("transactions", r.Begins),
 		slog.Int64("rows", r.Rows),
 		slog.Int("errors", r.Errors),
+		slog.Int("conn_errors", r.ConnErrors),
 		slog.Int("unattributed", r.Unattributed),
 		slog.Int("n_plus_one", len(r.NPlusOne)),
 		slog.Int("duplicates", len(r.Duplicates)),

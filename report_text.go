@@ -43,6 +43,12 @@ func (r *Report) Summary() string {
 	if n := len(r.Slow); n > 0 {
 		b.WriteString(", " + strconv.Itoa(n) + " slow")
 	}
+	if n := r.Errors; n > 0 {
+		b.WriteString(", " + human.Plural(n, "error", "errors"))
+	}
+	if n := r.ConnErrors; n > 0 {
+		b.WriteString(", " + human.Plural(n, "connection error", "connection errors"))
+	}
 	if n := r.Unattributed; n > 0 {
 		b.WriteString(", " + strconv.Itoa(n) + " unattributed")
 	}
@@ -66,6 +72,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		human.Plural(r.Statements, "statement", "statements"), human.Plural(r.Prepares, "prepare", "prepares"),
 		human.Plural(r.Begins, "transaction", "transactions"), human.Plural(int(r.Rows), "row", "rows"),
 		human.Plural(r.Errors, "error", "errors"))
+	if r.ConnErrors > 0 {
+		p("connection errors: %d (no usable connection: a connect failed, or driver.ErrBadConn)\n", r.ConnErrors)
+	}
 	p("findings: %d N+1, %s, %d slow, %d batched, %d allowed\n", len(r.NPlusOne),
 		human.Plural(len(r.Duplicates), "duplicate", "duplicates"), len(r.Slow), len(r.Batched), len(r.Allowed))
 	if r.Unattributed > 0 {

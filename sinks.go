@@ -21,9 +21,10 @@ type sinks struct {
 	mu     sync.Mutex
 	warned map[string]*warnState
 
-	// reportPanicked and finishPanicked log the first panic of OnReport
-	// and of OnFinish: a broken sink logs once, not once per request.
-	reportPanicked, finishPanicked sync.Once
+	// reportPanicked, finishPanicked and headerPanicked log the first
+	// panic of OnReport, OnFinish and OnHeader: a broken sink logs once,
+	// not once per request.
+	reportPanicked, finishPanicked, headerPanicked sync.Once
 
 	queueOnce sync.Once
 	queue     chan sinkJob // reports waiting for the sinks

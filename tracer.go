@@ -69,7 +69,7 @@ const maxSample = 64
 
 type totals struct {
 	statements, prepares, begins, commits, rollbacks int
-	errors, canceled                                 int
+	errors, canceled, connErrors                     int
 	rows                                             int64
 	dbTime                                           time.Duration
 }
@@ -527,6 +527,24 @@ func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {
 		s.group = int32(g.id)
 	}
 	t.sample = append(t.sample, s)
+}
+
+// connError counts, in t and the traces t was started inside, a driver
+// call that found no usable connection: see Report.ConnErrors. It is not
+// an event: nothing ran.
+func (t *Trace) connError() {
+	for ; t != nil; t = t.parent {
+		if t.pause != "" {
+			continue
+		}
+		t.mu.Lock()
+		if !t.finished {
+			t.totals.connErrors++
+			t.seq++ // a Snapshot being built is no longer the trace's
+			t.snap = nil
+		}
+		t.mu.Unlock()
+	}
 }
 
 // Finish ends the trace and returns its report. It is idempotent: later

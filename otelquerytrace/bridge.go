@@ -96,11 +96,11 @@ func New(opts ...Option) *Bridge {
 		tracer:      c.tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
 		dbSpans:     c.dbSpans,
 		inst:        newInstruments(c.mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))),
-		routes:      newLimiter(AttrRoute, l.Routes),
-		sites:       newLimiter(AttrCallSite, l.CallSites),
-		shapes:      newLimiter(semconv.DBQuerySummaryKey, l.Shapes),
-		collections: newLimiter(semconv.DBCollectionNameKey, l.Collections),
-		operations:  newLimiter(semconv.DBOperationNameKey, maxOperations),
+		routes:      newLimiter(AttrRoute, l.Routes, true),
+		sites:       newLimiter(AttrCallSite, l.CallSites, true),
+		shapes:      newLimiter(semconv.DBQuerySummaryKey, l.Shapes, false),
+		collections: newLimiter(semconv.DBCollectionNameKey, l.Collections, false),
+		operations:  newLimiter(semconv.DBOperationNameKey, maxOperations, false),
 	}
 	if c.system != "" {
 		b.system = semconv.DBSystemNameKey.String(c.system)

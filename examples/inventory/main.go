@@ -65,14 +65,14 @@ func main() {
 	if *serve != "" {
 		// Warnings for every N+1, the whole report at Debug level.
 		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		// The debug page: recent requests, their statements and the
-		// statistics, at /debug/querytrace/ (for loopback clients only).
-		// It is mounted beside the traced routes, not behind them, so
-		// that looking at it does not fill its own lists.
+		// The debug page at /debug/querytrace/ (loopback clients only), named
+		// in each response's Querytrace-Page header; beside the traced routes,
+		// not behind them, so that looking at it does not fill its own lists.
 		rec := &debugpage.Recorder{}
+		page := &debugpage.Handler{Recorder: rec}
 		h := http.NewServeMux()
-		h.Handle("/", &querytrace.Handler{Next: newMux(db), Logger: logger, OnFinish: rec.Observe})
-		h.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
+		h.Handle("/", &querytrace.Handler{Next: newMux(db), Logger: logger, OnFinish: rec.Observe, OnHeader: page.Link})
+		h.Handle("/debug/querytrace/", page)
 		log.Printf("serving on http://%s/ (try: curl -i http://%s/inventory/slow, then open http://%s/debug/querytrace/)", *serve, *serve, *serve)
 		srv := &http.Server{Addr: *serve, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		log.Fatal(srv.ListenAndServe())

@@ -22,11 +22,29 @@ const (
 	// reads them as a string when no column has that name. Backslashes in
 	// strings are not escapes.
 	DialectSQLite Dialect = Dialect(sqlnorm.SQLite)
-	// DialectMySQL reads double quotes as strings, backticks as identifiers,
-	// @name as a user variable, # and "-- " as line comments, and lets
-	// identifiers begin with digits.
+	// DialectMySQL is MySQL's and MariaDB's default sql_mode: it reads
+	// double quotes as strings, backslash escapes in strings, backticks as
+	// identifiers, @name as a user variable, # and "-- " as line comments,
+	// the body of /*! ... */ as code, _charset'...' as one literal, and
+	// lets identifiers begin with digits.
 	DialectMySQL Dialect = Dialect(sqlnorm.MySQL)
+	// DialectMySQLANSIQuotes is DialectMySQL for a server whose sql_mode
+	// has ANSI_QUOTES (as the modes ANSI and ORACLE do): double quotes
+	// delimit identifiers there. A driver guessed as MySQL is read as
+	// DialectMySQL, which on such a server hides double-quoted names as
+	// if they were values; say WithDialect(DialectMySQLANSIQuotes) to keep
+	// them. Reports give its statements' groups DialectMySQL.
+	DialectMySQLANSIQuotes Dialect = Dialect(sqlnorm.MySQLANSIQuotes)
 )
+
+// family returns the database d reads: DialectMySQL for both readings of
+// MySQL, which differ only in quoting, and d itself otherwise.
+func (d Dialect) family() Dialect {
+	if d == DialectMySQLANSIQuotes {
+		return DialectMySQL
+	}
+	return d
+}
 
 // String returns the dialect's lower-case name.
 func (d Dialect) String() string { return sqlnorm.Dialect(d).String() }

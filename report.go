@@ -106,7 +106,8 @@ type Group struct {
 
 	// Dialect is the dialect its statements were read in: the driver
 	// wrapper's (WithDialect, or guessed from the driver), or
-	// DialectPostgres from the pgx tracer. Fixes follow it.
+	// DialectPostgres from the pgx tracer; DialectMySQL for
+	// DialectMySQLANSIQuotes too. Fixes follow it.
 	Dialect Dialect
 
 	// Count is how many times the group ran; Statements how many

@@ -357,7 +357,7 @@ func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 		fingerprint: key.fingerprint,
 		site:        key.site,
 		kind:        r.kind,
-		dialect:     r.dialect,
+		dialect:     r.dialect.family(),
 		stack:       r.stack,
 		firstStart:  r.start,
 		lastStart:   r.start,

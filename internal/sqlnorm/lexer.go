@@ -229,6 +229,8 @@ type normalizer struct {
 
 	tok        int  // where the token being read starts
 	brEnd      int  // the "]" that would end a SQLite [identifier], in the generic reading
+	codeEnd    int  // the "*/" that ends a MySQL /*! ... */ read as code, or 0
+	ansiQuotes bool // MySQL reads "..." as an identifier (MySQLANSIQuotes)
 	setDepth   int  // len(frames) where a SET list is open, or 0
 	between    bool // a BETWEEN waits for its AND
 	betweenAnd bool // the last word is that AND
@@ -255,7 +257,11 @@ var normalizers = sync.Pool{New: func() any {
 
 func normalize(query string, d Dialect) (string, uint64) {
 	n := normalizers.Get().(*normalizer)
-	*n = normalizer{src: query, d: d, out: n.out, frames: n.frames[:1]}
+	ansi := d == MySQLANSIQuotes
+	if ansi {
+		d = MySQL
+	}
+	*n = normalizer{src: query, d: d, ansiQuotes: ansi, out: n.out, frames: n.frames[:1]}
 	n.frames[0] = frame{prevEnd: -1, rowPrevEnd: -1}
 	n.run()
 	shape := string(n.out[:n.w])
@@ -305,6 +311,8 @@ func (n *normalizer) run() {
 		switch {
 		case c <= ' ' || c == 0x7f:
 			n.i++
+		case n.i == n.codeEnd && n.codeEnd > 0:
+			n.i += 2 // the "*/" of a /*! ... */ read as code
 		case c == '-' && n.dashComment(n.i), c == '#' && (n.d == MySQL || n.d == Generic):
 			n.lineComment()
 		case c == '/' && n.peek(1) == '*':
@@ -312,7 +320,7 @@ func (n *normalizer) run() {
 		case c == '\'':
 			n.str(n.i+1, '\'', n.d == MySQL)
 		case c == '"':
-			if n.d == MySQL {
+			if n.d == MySQL && !n.ansiQuotes {
 				n.str(n.i+1, '"', true)
 			} else {
 				n.quotedIdent('"')
@@ -501,6 +509,9 @@ func (n *normalizer) lineComment() {
 
 func (n *normalizer) skipBlockComment() {
 	s := n.src
+	if (n.d == MySQL || n.d == Generic) && n.mysqlComment() {
+		return
+	}
 	if n.d == Generic {
 		// PostgreSQL nests comments and the others do not: the readings
 		// agree only when no "/*" comes before the first "*/".
@@ -531,6 +542,45 @@ func (n *normalizer) skipBlockComment() {
 		i++
 	}
 	n.i = len(s)
+}
+
+// mysqlComment reads the start of a MySQL /*! ... */ (MariaDB's /*M! ...
+// */ too), whose body MySQL runs as code when the server is at least the
+// version that may follow the "!", or of /*+ ... */ optimizer hints, and
+// reports false for any other comment. Read as code, a quote in the body
+// may open a string that runs past the first "*/", and read as a comment
+// not: where the readings could differ it gives up. Otherwise the body of
+// /*! is read as code, the hints are skipped as a comment.
+func (n *normalizer) mysqlComment() bool {
+	s := n.src
+	i := n.i + 2
+	versioned := n.peek(2) == '!' || n.peek(2) == 'M' && n.peek(3) == '!'
+	if !versioned && n.peek(2) != '+' {
+		return false
+	}
+	end := len(s)
+	if k := strings.Index(s[i:], "*/"); k >= 0 {
+		end = i + k
+	}
+	if mayExtend(s[i:end]) || end == len(s) {
+		n.giveUp()
+		return true
+	}
+	if !versioned || n.d == Generic {
+		n.i = end + 2
+		return true
+	}
+	i = strings.IndexByte(s[i:end], '!') + i + 1
+	if j := i; j+5 <= end && isDigit(s[j]) {
+		for j < end && j < i+6 && isDigit(s[j]) {
+			j++
+		}
+		if j-i >= 5 {
+			i = j
+		}
+	}
+	n.i, n.codeEnd = i, end
+	return true
 }
 
 // operand reports whether the last token ends an operand, so that a
@@ -766,6 +816,12 @@ func (n *normalizer) word() {
 			}
 		}
 	}
+	if n.d == MySQL && s[start] == '_' && i < len(s) && (s[i] == '\'' || s[i] == '"' && !n.ansiQuotes) {
+		// A character set introducer: _utf8mb4'...', _binary'...' (as
+		// go-sql-driver/mysql writes []byte values) is one literal.
+		n.str(i+1, s[i], true)
+		return
+	}
 	w := s[start:i]
 	var buf [16]byte
 	id, fl := kwNone, uint8(0)
@@ -942,7 +998,7 @@ func (n *normalizer) operator() {
 	s := n.src
 	start := n.i
 	i := n.i
-	for i < len(s) && isOpChar(s[i]) {
+	for i < len(s) && isOpChar(s[i]) && (i != n.codeEnd || n.codeEnd == 0) {
 		if i > start {
 			c, d := s[i], byte(0)
 			if i+1 < len(s) {

@@ -1,7 +1,7 @@
 // Package sqlnorm reduces SQL statements to their shapes: the statement
 // with every literal value removed, so that executions that differ only in
 // their values group together, and no value reaches a report. It reads four
-// dialects, caches shapes by statement text, and names a shape's verb and
+// dialects (MySQL in two sql_modes), caches shapes by statement text, and names a shape's verb and
 // tables.
 package sqlnorm
 
@@ -25,8 +25,12 @@ const (
 	// identifiers and does not treat backslashes in strings as escapes.
 	SQLite
 	// MySQL reads double quotes as strings, backticks as identifiers,
-	// # as a line comment, and lets identifiers begin with digits.
+	// # as a line comment, the body of /*! ... */ as code, and lets
+	// identifiers begin with digits.
 	MySQL
+	// MySQLANSIQuotes is MySQL with ANSI_QUOTES in the server's
+	// sql_mode, which makes double quotes delimit identifiers.
+	MySQLANSIQuotes
 )
 
 // String returns the dialect's lower-case name.
@@ -40,6 +44,8 @@ func (d Dialect) String() string {
 		return "sqlite"
 	case MySQL:
 		return "mysql"
+	case MySQLANSIQuotes:
+		return "mysql-ansi-quotes"
 	}
 	return "Dialect(" + strconv.Itoa(int(d)) + ")"
 }

@@ -26,7 +26,9 @@ type Report struct {
 	DBTime time.Duration
 
 	// Statements counts the queries and execs that ran, direct, prepared
-	// or inside a transaction. A pgx batch counts each of its statements.
+	// or inside a transaction. A pgx batch counts each of its statements,
+	// and so does a text of several statements separated by ";" (as
+	// MySQL's multiStatements runs them).
 	// Prepares, Begins (transactions begun), Commits and Rollbacks are
 	// counted on their own.
 	Statements int
@@ -111,7 +113,8 @@ type Group struct {
 	Dialect Dialect
 
 	// Count is how many times the group ran; Statements how many
-	// statements that was (more than Count for pgx batches).
+	// statements that was (more than Count for pgx batches and texts of
+	// several statements).
 	Count      int
 	Statements int
 

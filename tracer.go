@@ -240,6 +240,13 @@ func (t *Trace) record(r *rec) {
 	var fp, lit uint64
 	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
 		shape, fp, lit = shapeOf(r.sql, r.dialect)
+		// A text of several statements (MySQL's multiStatements, SQLite's
+		// and PostgreSQL's simple protocol) runs each of them.
+		if r.stmts == 0 && r.kind.IsStatement() {
+			if n := statementsOf(shape); n > 1 {
+				r.stmts = n
+			}
+		}
 	}
 	paused := ""
 	for ; t != nil; t = t.parent {

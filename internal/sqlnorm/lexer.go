@@ -741,7 +741,9 @@ func (n *normalizer) number(signed bool) bool {
 	s := n.src
 	start := n.i
 	i := n.i
-	if s[i] == '0' && i+2 < len(s) && (s[i+1]|0x20 == 'x' || s[i+1]|0x20 == 'b' || s[i+1]|0x20 == 'o') && isHexDigit(s[i+2]) {
+	// MySQL has 0x and 0b, lower-case only: there 0X1 and 0o7 are names.
+	if s[i] == '0' && i+2 < len(s) && (s[i+1]|0x20 == 'x' || s[i+1]|0x20 == 'b' || s[i+1]|0x20 == 'o') && isHexDigit(s[i+2]) &&
+		(n.d != MySQL || s[i+1] == 'x' || s[i+1] == 'b') {
 		i += 2
 		for i < len(s) && (isHexDigit(s[i]) || s[i] == '_') {
 			i++
@@ -778,7 +780,12 @@ func (n *normalizer) number(signed bool) bool {
 			return false
 		}
 		n.i = i
-		n.emitWord(s[start:i], kwNone, 0)
+		if w := s[start:i]; w[0] == '0' && (w[1] == 'X' || w[1] == 'B') {
+			// Lower-cased, 0X1F would read back as a number.
+			n.emit(tkQuoted, "`"+w+"`")
+		} else {
+			n.emitWord(w, kwNone, 0)
+		}
 		return true
 	}
 	n.i = i

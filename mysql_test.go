@@ -76,7 +76,7 @@ func TestMySQLDialectOnServer(t *testing.T) {
 			"select `a`, `c d` /* qzx */ from `qt_dialect` # qzx\nwhere `b` = 'qzx' -- qzx\n",
 			"select `a`, `c d` from `qt_dialect` where `b` = 'qzx2'",
 		}},
-		{name: "executable comments and hints", versions: []string{
+		{name: "versioned comments and hints", versions: []string{
 			"select /*!40101 sql_no_cache */ /*+ max_execution_time(1000) */ a /*M!100100 , 1 + 41 */ from qt_dialect where a > 7",
 			"select /*!40101 sql_no_cache */ a /*M!100100 , 5 + 6 */ from qt_dialect where a > -1",
 		}},

@@ -25,8 +25,10 @@ const (
 	// DialectMySQL is MySQL's and MariaDB's default sql_mode: it reads
 	// double quotes as strings, backslash escapes in strings, backticks as
 	// identifiers, @name as a user variable, # and "-- " as line comments,
-	// the body of /*! ... */ as code, _charset'...' as one literal, and
-	// lets identifiers begin with digits.
+	// _charset'...' as one literal, and lets identifiers begin with
+	// digits. It drops /*! ... */ and /*+ ... */ as comments, and where a
+	// quote inside one of them could read differently, the rest of the
+	// statement.
 	DialectMySQL Dialect = Dialect(sqlnorm.MySQL)
 	// DialectMySQLANSIQuotes is DialectMySQL for a server whose sql_mode
 	// has ANSI_QUOTES (as the modes ANSI and ORACLE do): double quotes

@@ -229,7 +229,6 @@ type normalizer struct {
 
 	tok        int  // where the token being read starts
 	brEnd      int  // the "]" that would end a SQLite [identifier], in the generic reading
-	codeEnd    int  // the "*/" that ends a MySQL /*! ... */ read as code, or 0
 	ansiQuotes bool // MySQL reads "..." as an identifier (MySQLANSIQuotes)
 	setDepth   int  // len(frames) where a SET list is open, or 0
 	between    bool // a BETWEEN waits for its AND
@@ -311,8 +310,6 @@ func (n *normalizer) run() {
 		switch {
 		case c <= ' ' || c == 0x7f:
 			n.i++
-		case n.i == n.codeEnd && n.codeEnd > 0:
-			n.i += 2 // the "*/" of a /*! ... */ read as code
 		case c == '-' && n.dashComment(n.i), c == '#' && (n.d == MySQL || n.d == Generic):
 			n.lineComment()
 		case c == '/' && n.peek(1) == '*':
@@ -544,42 +541,24 @@ func (n *normalizer) skipBlockComment() {
 	n.i = len(s)
 }
 
-// mysqlComment reads the start of a MySQL /*! ... */ (MariaDB's /*M! ...
-// */ too), whose body MySQL runs as code when the server is at least the
-// version that may follow the "!", or of /*+ ... */ optimizer hints, and
-// reports false for any other comment. Read as code, a quote in the body
-// may open a string that runs past the first "*/", and read as a comment
-// not: where the readings could differ it gives up. Otherwise the body of
-// /*! is read as code, the hints are skipped as a comment.
+// mysqlComment skips a MySQL /*! ... */ (MariaDB's /*M! ... */ too),
+// whose body MySQL runs as code when the server is at least the version
+// that may follow the "!", or /*+ ... */ optimizer hints, and reports
+// false for any other comment. Read as code, a quote in the body may open
+// a string that runs past the first "*/", and read as a comment not:
+// where the readings could differ it gives up. Otherwise the body goes
+// as a comment's does, since a server older than its version skips it.
 func (n *normalizer) mysqlComment() bool {
 	s := n.src
-	i := n.i + 2
-	versioned := n.peek(2) == '!' || n.peek(2) == 'M' && n.peek(3) == '!'
-	if !versioned && n.peek(2) != '+' {
+	if c := n.peek(2); c != '!' && c != '+' && !(c == 'M' && n.peek(3) == '!') {
 		return false
 	}
-	end := len(s)
-	if k := strings.Index(s[i:], "*/"); k >= 0 {
-		end = i + k
-	}
-	if mayExtend(s[i:end]) || end == len(s) {
+	k := strings.Index(s[n.i+2:], "*/")
+	if k < 0 || mayExtend(s[n.i+2:n.i+2+k]) {
 		n.giveUp()
 		return true
 	}
-	if !versioned || n.d == Generic {
-		n.i = end + 2
-		return true
-	}
-	i = strings.IndexByte(s[i:end], '!') + i + 1
-	if j := i; j+5 <= end && isDigit(s[j]) {
-		for j < end && j < i+6 && isDigit(s[j]) {
-			j++
-		}
-		if j-i >= 5 {
-			i = j
-		}
-	}
-	n.i, n.codeEnd = i, end
+	n.i += k + 4
 	return true
 }
 
@@ -1005,7 +984,7 @@ func (n *normalizer) operator() {
 	s := n.src
 	start := n.i
 	i := n.i
-	for i < len(s) && isOpChar(s[i]) && (i != n.codeEnd || n.codeEnd == 0) {
+	for i < len(s) && isOpChar(s[i]) {
 		if i > start {
 			c, d := s[i], byte(0)
 			if i+1 < len(s) {

@@ -25,8 +25,7 @@ const (
 	// identifiers and does not treat backslashes in strings as escapes.
 	SQLite
 	// MySQL reads double quotes as strings, backticks as identifiers,
-	// # as a line comment, the body of /*! ... */ as code, and lets
-	// identifiers begin with digits.
+	// # as a line comment, and lets identifiers begin with digits.
 	MySQL
 	// MySQLANSIQuotes is MySQL with ANSI_QUOTES in the server's
 	// sql_mode, which makes double quotes delimit identifiers.

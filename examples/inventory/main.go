@@ -12,6 +12,9 @@
 //	inventory -json                 the same, with both reports as JSON
 //	inventory -serve 127.0.0.1:8080 serve the pages
 //	inventory -load 5s              load-test the fast page
+//	inventory -db DSN               the summary (or -json, -serve) on PostgreSQL
+//	                                (postgres://...) or MySQL and MariaDB
+//	                                (user:password@tcp(host:port)/name)
 package main
 
 import (
@@ -38,6 +41,7 @@ func main() {
 	load := flag.Duration("load", 0, "load-test the fast page for this `duration` per run (e.g. 5s) and exit")
 	clients := flag.Int("clients", 20, "concurrent clients of the load test")
 	asJSON := flag.Bool("json", false, "print both reports as JSON, one object a line")
+	dsn := flag.String("db", "", "run the pages on the database of this `DSN`: postgres://... for PostgreSQL, user:password@tcp(host:port)/name for MySQL or MariaDB; SQLite in memory by default")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("inventory: ")
@@ -52,14 +56,11 @@ func main() {
 
 	// The one change an application makes: open the database through
 	// querytrace, and put its middleware in front of the handlers.
-	db, err := querytrace.Open("sqlite3", memoryDSN("inventory"))
+	db, err := openDB(ctx, *dsn, *entries)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	if err := openStore(ctx, db, *entries); err != nil {
-		log.Fatal(err)
-	}
 
 	if *serve != "" {
 		// Warnings for every N+1, the whole report at Debug level.
@@ -71,7 +72,13 @@ func main() {
 		rec := &debugpage.Recorder{}
 		h := http.NewServeMux()
 		h.Handle("/", &querytrace.Handler{Next: newMux(db), Logger: logger, OnFinish: rec.Observe})
-		h.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
+		// EXPLAIN is PostgreSQL's alone: MySQL plans a statement only
+		// with values for its placeholders.
+		dp := &debugpage.Handler{Recorder: rec}
+		if postgres {
+			dp.Explain = db
+		}
+		h.Handle("/debug/querytrace/", dp)
 		log.Printf("serving on http://%s/ (try: curl -i http://%s/inventory/slow, then open http://%s/debug/querytrace/)", *serve, *serve, *serve)
 		srv := &http.Server{Addr: *serve, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		log.Fatal(srv.ListenAndServe())

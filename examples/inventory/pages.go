@@ -46,10 +46,10 @@ func slowInventory(ctx context.Context, db *sql.DB) ([]Row, error) {
 	for i := range rows {
 		var unclaimed, approved int
 		// The N+1: two statements per entry, issued from these two lines.
-		if err := db.QueryRowContext(ctx, unclaimedSQL, rows[i].EntryID).Scan(&unclaimed); err != nil {
+		if err := db.QueryRowContext(ctx, bind(unclaimedSQL), rows[i].EntryID).Scan(&unclaimed); err != nil {
 			return nil, fmt.Errorf("count unclaimed items of entry %d: %w", rows[i].EntryID, err)
 		}
-		if err := db.QueryRowContext(ctx, approvedSQL, rows[i].EntryID).Scan(&approved); err != nil {
+		if err := db.QueryRowContext(ctx, bind(approvedSQL), rows[i].EntryID).Scan(&approved); err != nil {
 			return nil, fmt.Errorf("sum approved requests of entry %d: %w", rows[i].EntryID, err)
 		}
 		rows[i].Free = unclaimed - approved

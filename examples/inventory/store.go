@@ -103,22 +103,22 @@ func seed(ctx context.Context, db *sql.DB, entries int) (err error) {
 		}
 	}()
 
-	insEntry, err := tx.PrepareContext(ctx, `INSERT INTO entries (id, name, category) VALUES (?, ?, ?)`)
+	insEntry, err := tx.PrepareContext(ctx, bind(`INSERT INTO entries (id, name, category) VALUES (?, ?, ?)`))
 	if err != nil {
 		return err
 	}
 	defer insEntry.Close()
-	insItem, err := tx.PrepareContext(ctx, `INSERT INTO items (id, entry_id, serial, user_id) VALUES (?, ?, ?, ?)`)
+	insItem, err := tx.PrepareContext(ctx, bind(`INSERT INTO items (id, entry_id, serial, user_id) VALUES (?, ?, ?, ?)`))
 	if err != nil {
 		return err
 	}
 	defer insItem.Close()
-	insRequest, err := tx.PrepareContext(ctx, `INSERT INTO requests (id, user_name, status) VALUES (?, ?, ?)`)
+	insRequest, err := tx.PrepareContext(ctx, bind(`INSERT INTO requests (id, user_name, status) VALUES (?, ?, ?)`))
 	if err != nil {
 		return err
 	}
 	defer insRequest.Close()
-	insRequestItem, err := tx.PrepareContext(ctx, `INSERT INTO request_items (id, request_id, entry_id, quantity) VALUES (?, ?, ?, ?)`)
+	insRequestItem, err := tx.PrepareContext(ctx, bind(`INSERT INTO request_items (id, request_id, entry_id, quantity) VALUES (?, ?, ?, ?)`))
 	if err != nil {
 		return err
 	}

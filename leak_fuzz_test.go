@@ -49,6 +49,7 @@ var literalForms = []literalForm{
 	{querytrace.DialectMySQL, "mysql double-quoted string", func(v string) string { return bsString(v, '"') }},
 	{querytrace.DialectMySQL, "mysql hex", hexBlob},
 	{querytrace.DialectMySQL, "mysql introduced string", func(v string) string { return "_utf8mb4" + bsString(v, '\'') }},
+	{querytrace.DialectMySQLANSIQuotes, "mysql ANSI_QUOTES string", func(v string) string { return bsString(v, '\'') }},
 }
 
 func stdString(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
@@ -62,10 +63,13 @@ func hexBlob(v string) string { return "x'" + hex.EncodeToString([]byte(v)) + "'
 // Comment forms, with {C} for the text; which dialects read them as
 // comments is in the name.
 var commentForms = map[querytrace.Dialect][]string{
-	querytrace.DialectSQLite:   {"/* {C} */", "-- {C}\n"},
-	querytrace.DialectPostgres: {"/* {C} */", "-- {C}\n", "/* a /* b */ {C} */"},
-	querytrace.DialectMySQL:    {"/* {C} */", "-- {C}\n", "# {C}\n", "/*!999999 {C} */", "/*M!999999 {C} */", "/*+ {C} */"},
+	querytrace.DialectSQLite:          {"/* {C} */", "-- {C}\n"},
+	querytrace.DialectPostgres:        {"/* {C} */", "-- {C}\n", "/* a /* b */ {C} */"},
+	querytrace.DialectMySQL:           mysqlComments,
+	querytrace.DialectMySQLANSIQuotes: mysqlComments,
 }
+
+var mysqlComments = []string{"/* {C} */", "-- {C}\n", "# {C}\n", "/*!999999 {C} */", "/*M!999999 {C} */", "/*+ {C} */"}
 
 // leakTemplates put {V} where a value goes and {C} where a comment may.
 var leakTemplates = []string{
@@ -122,7 +126,7 @@ func FuzzNoLiteralLeak(f *testing.F) {
 		}
 	}
 	dbs := map[querytrace.Dialect]*sql.DB{}
-	for _, d := range []querytrace.Dialect{querytrace.DialectGeneric, querytrace.DialectSQLite, querytrace.DialectPostgres, querytrace.DialectMySQL} {
+	for _, d := range []querytrace.Dialect{querytrace.DialectGeneric, querytrace.DialectSQLite, querytrace.DialectPostgres, querytrace.DialectMySQL, querytrace.DialectMySQLANSIQuotes} {
 		db, err := querytrace.Open("sqlite3", fmt.Sprintf("file:leakfuzz%d?mode=memory&cache=shared", d), querytrace.WithDialect(d))
 		if err != nil {
 			f.Fatal(err)

@@ -194,7 +194,8 @@ func fill(tmpl string, d Dialect, s string, i int64, fl float64) string {
 		case 'H':
 			b.WriteString("x'" + strconv.FormatUint(uint64(i), 16) + "'")
 		case 'C':
-			b.WriteString("/*" + strings.ReplaceAll(s, "*", "") + "*/")
+			// A space first: MySQL runs /*!...*/ and reads /*+...*/ as hints.
+			b.WriteString("/* " + strings.ReplaceAll(s, "*", "") + "*/")
 		case 'L':
 			b.WriteString("-- " + strings.NewReplacer("\n", "", "\r", "").Replace(s) + "\n")
 		case 'Q':

@@ -1,8 +1,8 @@
 // Package sqlnorm reduces SQL statements to their shapes: the statement
 // with every literal value removed, so that executions that differ only in
 // their values group together, and no value reaches a report. It reads four
-// dialects (MySQL in two sql_modes), caches shapes by statement text, and names a shape's verb and
-// tables.
+// dialects (MySQL in two sql_modes), caches shapes by statement text, and
+// names a shape's verb and tables.
 package sqlnorm
 
 import "strconv"

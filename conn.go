@@ -193,7 +193,6 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.prepared(c.drv.untraced, query, start, s, err)
 }
 
-// PrepareContext prepares a statement on the wrapped connection.
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	start := clock.Now()
 	s, err := c.driverPrepare(ctx, query)
@@ -226,7 +225,6 @@ func (c *conn) driverPrepare(ctx context.Context, query string) (driver.Stmt, er
 	return s, err
 }
 
-// Close closes the wrapped connection.
 func (c *conn) Close() error { return c.c.Close() }
 
 // Begin begins a transaction through the context-less method, which
@@ -237,7 +235,6 @@ func (c *conn) Begin() (driver.Tx, error) {
 	return c.begun(c.drv.untraced, start, tx, err)
 }
 
-// BeginTx begins a transaction on the wrapped connection.
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	t := c.trace(ctx)
 	start := clock.Now()
@@ -299,7 +296,6 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 	return driver.ErrSkip
 }
 
-// ResetSession resets the wrapped connection, if it can be.
 func (x connReset) ResetSession(ctx context.Context) error {
 	if r, ok := x.c.c.(driver.SessionResetter); ok {
 		return r.ResetSession(ctx)
@@ -307,7 +303,6 @@ func (x connReset) ResetSession(ctx context.Context) error {
 	return nil
 }
 
-// IsValid asks the wrapped connection.
 func (x connValid) IsValid() bool {
 	return x.c.c.(driver.Validator).IsValid()
 }

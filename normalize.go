@@ -11,17 +11,17 @@ const (
 	// reads double quotes as identifiers where a name must go, and wherever
 	// the dialects below read a statement differently it drops more of the
 	// text, never less, so no literal of any of them survives.
-	DialectGeneric Dialect = Dialect(sqlnorm.Generic)
+	DialectGeneric Dialect = iota
 	// DialectPostgres reads double quotes as identifiers, $$...$$ and
 	// $tag$...$tag$ as string bodies, # and ?| as operators, and honours
 	// backslash escapes only inside E'...' strings.
-	DialectPostgres Dialect = Dialect(sqlnorm.Postgres)
+	DialectPostgres
 	// DialectSQLite reads backticks and [brackets] as identifiers, and
 	// double quotes too except where a value goes (after an operator, in
 	// VALUES, IN lists and function or PRAGMA arguments), where SQLite
 	// reads them as a string when no column has that name. Backslashes in
 	// strings are not escapes.
-	DialectSQLite Dialect = Dialect(sqlnorm.SQLite)
+	DialectSQLite
 	// DialectMySQL is MySQL's and MariaDB's default sql_mode: it reads
 	// double quotes as strings, backslash escapes in strings, backticks as
 	// identifiers, @name as a user variable, # and "-- " as line comments,
@@ -29,14 +29,14 @@ const (
 	// digits. It drops /*! ... */ and /*+ ... */ as comments, and where a
 	// quote inside one of them could read differently, the rest of the
 	// statement.
-	DialectMySQL Dialect = Dialect(sqlnorm.MySQL)
+	DialectMySQL
 	// DialectMySQLANSIQuotes is DialectMySQL for a server whose sql_mode
 	// has ANSI_QUOTES (as the modes ANSI and ORACLE do): double quotes
 	// delimit identifiers there. A driver guessed as MySQL is read as
 	// DialectMySQL, which on such a server hides double-quoted names as
 	// if they were values; say WithDialect(DialectMySQLANSIQuotes) to keep
 	// them. Reports give its statements' groups DialectMySQL.
-	DialectMySQLANSIQuotes Dialect = Dialect(sqlnorm.MySQLANSIQuotes)
+	DialectMySQLANSIQuotes
 )
 
 // family returns the database d reads: DialectMySQL for both readings of

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 func mustJSON(t testing.TB, r *Report) string {
@@ -117,7 +119,7 @@ func keysOf(m map[string]any) []string {
 // dashboards and log queries built on them.
 func TestReportJSON(t *testing.T) {
 	db := openSeed(t, 4)
-	r := runSeed(t, db, seedSlowPage)
+	r := runSeed(t, db, store.SlowInventory)
 	var m map[string]any
 	if err := json.Unmarshal([]byte(mustJSON(t, r)), &m); err != nil {
 		t.Fatal(err)
@@ -159,7 +161,7 @@ func TestReportJSON(t *testing.T) {
 
 func TestReportLogValue(t *testing.T) {
 	db := openSeed(t, 4)
-	r := runSeed(t, db, seedSlowPage)
+	r := runSeed(t, db, store.SlowInventory)
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("request", "report", r)
 	var m struct{ Report map[string]any }

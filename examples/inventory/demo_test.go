@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 // TestDemo runs the demo as the README's first command does, and with -db
@@ -22,15 +24,14 @@ func TestDemo(t *testing.T) {
 					t.Skipf("%s is not set: the demo on %s is skipped (.ci/run sets it)", b.env, b.name)
 				}
 			}
-			defer func() { postgres = false }()
 			const entries = 40
-			db, err := openDB(context.Background(), dsn, entries)
+			db, err := store.Open(context.Background(), openTraced, "demo-test", dsn, entries)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer func() {
 				if dsn != "" {
-					db.Exec("DROP TABLE IF EXISTS request_items, requests, items, entries")
+					store.Drop(context.Background(), db)
 				}
 				db.Close()
 			}()
@@ -52,8 +53,8 @@ func checkDemo(t *testing.T, db *sql.DB, entries int) {
 		t.Fatalf("slow page: %d N+1 findings, want 2:\n%s", len(slow.NPlusOne), out.String())
 	}
 	for _, f := range slow.NPlusOne {
-		if f.Count != entries || !strings.HasPrefix(f.Group.CallSite(), "inventory/pages.go:") {
-			t.Errorf("N+1 %q: count %d at %q; want %d at inventory/pages.go", f.Group.Shape, f.Count, f.Group.CallSite(), entries)
+		if f.Count != entries || !strings.HasPrefix(f.Group.CallSite(), "store/pages.go:") {
+			t.Errorf("N+1 %q: count %d at %q; want %d at store/pages.go", f.Group.Shape, f.Count, f.Group.CallSite(), entries)
 		}
 		if f.Source == nil || !strings.Contains(f.Source.Shape, "from entries") || f.PerRow != 1 {
 			t.Errorf("N+1 %q: source %+v, per row %d; want the entries query, 1 per row", f.Group.Shape, f.Source, f.PerRow)

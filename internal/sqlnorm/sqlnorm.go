@@ -8,28 +8,17 @@ package sqlnorm
 import "strconv"
 
 // Dialect says how to read double quotes and a few dialect-specific tokens.
-// The zero value is Generic.
+// The zero value is Generic. The root package's Dialect constants have
+// the same values, in the same order, and document how each one reads a
+// statement.
 type Dialect uint8
 
 const (
-	// Generic follows ANSI SQL: double quotes delimit identifiers.
-	// Backslashes escape inside single-quoted strings, because a literal
-	// that ends in a backslash is far rarer in practice than a MySQL-style
-	// \' escape, and misreading the latter would leak the rest of the literal.
-	Generic Dialect = iota
-	// Postgres reads double quotes as identifiers, $$...$$ and
-	// $tag$...$tag$ as string bodies, # and ?| as operators, and honours
-	// backslash escapes only inside E'...' strings.
-	Postgres
-	// SQLite reads double quotes, backticks and [brackets] as
-	// identifiers and does not treat backslashes in strings as escapes.
-	SQLite
-	// MySQL reads double quotes as strings, backticks as identifiers,
-	// # as a line comment, and lets identifiers begin with digits.
-	MySQL
-	// MySQLANSIQuotes is MySQL with ANSI_QUOTES in the server's
-	// sql_mode, which makes double quotes delimit identifiers.
-	MySQLANSIQuotes
+	Generic         Dialect = iota // querytrace.DialectGeneric
+	Postgres                       // querytrace.DialectPostgres
+	SQLite                         // querytrace.DialectSQLite
+	MySQL                          // querytrace.DialectMySQL
+	MySQLANSIQuotes                // querytrace.DialectMySQLANSIQuotes
 )
 
 // String returns the dialect's lower-case name.

@@ -43,13 +43,15 @@ func SlowInventory(ctx context.Context, db *sql.DB) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The statements as db's driver wants them ($1 on PostgreSQL).
+	unclaimedSQL, approvedSQL := bind(db, unclaimedSQL), bind(db, approvedSQL)
 	for i := range rows {
 		var unclaimed, approved int
 		// The N+1: two statements per entry, issued from these two lines.
-		if err := db.QueryRowContext(ctx, bind(db, unclaimedSQL), rows[i].EntryID).Scan(&unclaimed); err != nil {
+		if err := db.QueryRowContext(ctx, unclaimedSQL, rows[i].EntryID).Scan(&unclaimed); err != nil {
 			return nil, fmt.Errorf("count unclaimed items of entry %d: %w", rows[i].EntryID, err)
 		}
-		if err := db.QueryRowContext(ctx, bind(db, approvedSQL), rows[i].EntryID).Scan(&approved); err != nil {
+		if err := db.QueryRowContext(ctx, approvedSQL, rows[i].EntryID).Scan(&approved); err != nil {
 			return nil, fmt.Errorf("sum approved requests of entry %d: %w", rows[i].EntryID, err)
 		}
 		rows[i].Free = unclaimed - approved

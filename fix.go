@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 func slowFix(g *Group) string {
@@ -13,7 +15,7 @@ func slowFix(g *Group) string {
 	if len(tables) > 0 {
 		on = " on " + strings.Join(tables, ", ")
 	}
-	return "one execution took " + fmtDur(g.Max) + ": look at its plan (EXPLAIN) and the indexes" + on
+	return "one execution took " + human.Duration(g.Max) + ": look at its plan (EXPLAIN) and the indexes" + on
 }
 
 func duplicateFix(g *Group) string {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // A Handler traces each request it serves: it starts a trace on the
@@ -151,7 +153,7 @@ func (t *timingWriter) writeTiming(rep *Report) {
 // db;dur=12.3;desc="41 statements, 1 N+1".
 func serverTiming(rep *Report) string {
 	ms := strconv.FormatFloat(float64(rep.DBTime)/float64(time.Millisecond), 'f', 1, 64)
-	desc := plural(rep.Statements, "statement", "statements")
+	desc := human.Plural(rep.Statements, "statement", "statements")
 	if n := len(rep.NPlusOne); n > 0 {
 		desc += ", " + strconv.Itoa(n) + " N+1"
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // sinks is the state of a Handler's hand-over of reports to OnFinish,
@@ -172,7 +174,7 @@ func (h *Handler) warnDropped(ctx context.Context) {
 	h.mu.Unlock()
 	h.safely(func() {
 		h.logger().LogAttrs(ctx, slog.LevelWarn,
-			fmt.Sprintf("querytrace: %s dropped: OnReport and the log fell behind the requests", plural(int(n), "report", "reports")),
+			fmt.Sprintf("querytrace: %s dropped: OnReport and the log fell behind the requests", human.Plural(int(n), "report", "reports")),
 			slog.Int64("reports_dropped", n), slog.Int64("reports_dropped_total", h.dropped.Load()))
 	})
 }
@@ -199,7 +201,7 @@ func (h *Handler) warnMissedContext(ctx context.Context, rep *Report) {
 			fmt.Sprintf("querytrace: %s saw no statements while %s ran outside any trace: run them with the request's context "+
 				"(r.Context(); gin: engine.ContextWithFallback = true or c.Request.Context(); echo: c.Request().Context(); fiber: c.UserContext(); "+
 				"gRPC: grpcquerytrace's interceptors, and the method's ctx or stream.Context())",
-				rep.Name, plural(rep.Unattributed, "statement", "statements")),
+				rep.Name, human.Plural(rep.Unattributed, "statement", "statements")),
 			slog.String("route", rep.Name), slog.Int("unattributed", rep.Unattributed))
 	})
 }
@@ -249,7 +251,7 @@ func (h *Handler) log(ctx context.Context, rep *Report) {
 		if suppressed > 0 {
 			attrs = append(attrs, slog.Int("suppressed", suppressed))
 		}
-		msg := fmt.Sprintf("querytrace: N+1: %s at %s", times(f.Count), f.CallSite())
+		msg := fmt.Sprintf("querytrace: N+1: %s at %s", human.Times(f.Count), f.CallSite())
 		h.safely(func() { l.LogAttrs(ctx, slog.LevelWarn, msg, attrs...) })
 	}
 	if l.Enabled(ctx, slog.LevelDebug) {

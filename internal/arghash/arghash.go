@@ -9,10 +9,9 @@ import (
 	"hash/maphash"
 	"math"
 	"time"
-)
 
-// Offset is the value a hash starts from: FNV-1a's offset basis.
-const Offset = 14695981039346656037
+	"github.com/querytrace/querytrace/internal/fnv1a"
+)
 
 // Mix folds the word v into the hash h with one multiplication, where
 // FNV-1a over the word's eight bytes would take eight dependent ones.
@@ -30,7 +29,7 @@ func Args(args []driver.NamedValue) uint64 {
 	if len(args) == 0 {
 		return 0
 	}
-	h := uint64(Offset)
+	h := uint64(fnv1a.Offset)
 	for i := range args {
 		a := &args[i]
 		h = Mix(h, uint64(a.Ordinal))
@@ -51,7 +50,7 @@ func Values(args []driver.Value) uint64 {
 	if len(args) == 0 {
 		return 0
 	}
-	h := uint64(Offset)
+	h := uint64(fnv1a.Offset)
 	for i, v := range args {
 		h = Mix(h, uint64(i+1))
 		h = Value(h, v)

@@ -5,7 +5,11 @@
 // names a shape's verb and tables.
 package sqlnorm
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/querytrace/querytrace/internal/fnv1a"
+)
 
 // Dialect says how to read double quotes and a few dialect-specific tokens.
 // The zero value is Generic. The root package's Dialect constants have
@@ -67,14 +71,10 @@ func Normalize(query string, d Dialect) string {
 // Fingerprint returns the 64-bit FNV-1a hash of a shape. It is stable across
 // runs, processes and machines, so it can be stored and compared later.
 func Fingerprint(shape string) uint64 {
-	const (
-		offset64 = 14695981039346656037
-		prime64  = 1099511628211
-	)
-	h := uint64(offset64)
+	h := uint64(fnv1a.Offset)
 	for i := 0; i < len(shape); i++ {
 		h ^= uint64(shape[i])
-		h *= prime64
+		h *= fnv1a.Prime
 	}
 	return h
 }

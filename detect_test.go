@@ -9,12 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // The tests of this file run the findings against code shaped like real
-// applications' (issue 13), over SQLite and over PostgreSQL through
+// applications' (issue 13), over SQLite, MariaDB and PostgreSQL through
 // database/sql: the loop's line several calls above the statement, library
 // frames between them, chunked batches, retries, duplicates across call
 // sites, sources whose rows are still open, loops over loops and Pause.
@@ -67,6 +68,12 @@ func detSeed(t testing.TB, b *detBackend) {
 		}
 	}
 	for _, s := range detSchema {
+		if b.name == "mariadb" {
+			// The tables of a database of its own, left by an earlier
+			// run; MySQL keys no TEXT column.
+			exec("DROP TABLE IF EXISTS " + strings.Fields(s)[2])
+			s = strings.ReplaceAll(s, "TEXT", "VARCHAR(200)")
+		}
 		exec(s)
 	}
 	for i := 1; i <= 10; i++ {
@@ -93,7 +100,9 @@ func detSeed(t testing.TB, b *detBackend) {
 
 // detBackends returns the backends to run a scenario on, seeded: SQLite
 // always, PostgreSQL through database/sql (pgx's stdlib) when
-// QUERYTRACE_POSTGRES_DSN is set, in a schema of its own.
+// QUERYTRACE_POSTGRES_DSN is set, in a schema of its own, and MariaDB or
+// MySQL through go-sql-driver/mysql when QUERYTRACE_MYSQL_DSN is set, in
+// its database (tests of this package never run at once).
 func detBackends(t *testing.T) []*detBackend {
 	t.Helper()
 	lite, err := Open("sqlite3", fmt.Sprintf("file:qtdet%d?mode=memory&cache=shared", seedDBs.Add(1)))
@@ -129,6 +138,21 @@ func detBackends(t *testing.T) []*detBackend {
 		}
 		t.Cleanup(func() { pg.Close() })
 		bs = append(bs, &detBackend{name: "postgres", db: pg, pg: true})
+	}
+	if dsn := os.Getenv("QUERYTRACE_MYSQL_DSN"); dsn == "" {
+		t.Log("QUERYTRACE_MYSQL_DSN is not set: MariaDB skipped (set it to a DSN such as root@tcp(127.0.0.1:3306)/test)")
+	} else {
+		my, err := Open("mysql", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			for _, s := range detSchema {
+				my.Exec("DROP TABLE IF EXISTS " + strings.Fields(s)[2])
+			}
+			my.Close()
+		})
+		bs = append(bs, &detBackend{name: "mariadb", db: my})
 	}
 	for _, b := range bs {
 		detSeed(t, b)

@@ -23,6 +23,8 @@ type config struct {
 // WithDialect sets the SQL dialect the normalizer reads statements in. By
 // default it is guessed from the wrapped driver's package (go-sqlite3 and
 // modernc sqlite: SQLite; pgx and lib/pq: PostgreSQL; go-sql-driver: MySQL).
+// A MySQL or MariaDB server with ANSI_QUOTES in its sql_mode wants
+// DialectMySQLANSIQuotes.
 func WithDialect(d Dialect) Option {
 	return func(c *config) { c.dialect, c.dialectSet = d, true }
 }

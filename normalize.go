@@ -22,11 +22,31 @@ const (
 	// reads them as a string when no column has that name. Backslashes in
 	// strings are not escapes.
 	DialectSQLite
-	// DialectMySQL reads double quotes as strings, backticks as identifiers,
-	// @name as a user variable, # and "-- " as line comments, and lets
-	// identifiers begin with digits.
+	// DialectMySQL is MySQL's and MariaDB's default sql_mode: it reads
+	// double quotes as strings, backslash escapes in strings, backticks as
+	// identifiers, @name as a user variable, # and "-- " as line comments,
+	// _charset'...' as one literal, and lets identifiers begin with
+	// digits. It drops /*! ... */ and /*+ ... */ as comments, and where a
+	// quote inside one of them could read differently, the rest of the
+	// statement.
 	DialectMySQL
+	// DialectMySQLANSIQuotes is DialectMySQL for a server whose sql_mode
+	// has ANSI_QUOTES (as the modes ANSI and ORACLE do): double quotes
+	// delimit identifiers there. A driver guessed as MySQL is read as
+	// DialectMySQL, which on such a server hides double-quoted names as
+	// if they were values; say WithDialect(DialectMySQLANSIQuotes) to keep
+	// them. Reports give its statements' groups DialectMySQL.
+	DialectMySQLANSIQuotes
 )
+
+// family returns the database d reads: DialectMySQL for both readings of
+// MySQL, which differ only in quoting, and d itself otherwise.
+func (d Dialect) family() Dialect {
+	if d == DialectMySQLANSIQuotes {
+		return DialectMySQL
+	}
+	return d
+}
 
 // String returns the dialect's lower-case name.
 func (d Dialect) String() string { return sqlnorm.Dialect(d).String() }
@@ -90,6 +110,7 @@ func shapeOf(query string, d Dialect) (shape string, fp, lit uint64) {
 	return sqlnorm.Shape(query, sqlnorm.Dialect(d))
 }
 
+func statementsOf(shape string) int            { return sqlnorm.Statements(shape) }
 func verbOf(shape string) string               { return sqlnorm.Verb(shape) }
 func tablesOf(shape string) []string           { return sqlnorm.Tables(shape) }
 func shapeToken(s string, i int) (string, int) { return sqlnorm.Token(s, i) }

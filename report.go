@@ -28,7 +28,9 @@ type Report struct {
 	DBTime time.Duration
 
 	// Statements counts the queries and execs that ran, direct, prepared
-	// or inside a transaction. A pgx batch counts each of its statements.
+	// or inside a transaction. A pgx batch counts each of its statements,
+	// and so does a text of several statements separated by ";" (as
+	// MySQL's multiStatements runs them).
 	// Prepares, Begins (transactions begun), Commits and Rollbacks are
 	// counted on their own.
 	Statements int
@@ -123,11 +125,13 @@ type Group struct {
 
 	// Dialect is the dialect its statements were read in: the driver
 	// wrapper's (WithDialect, or guessed from the driver), or
-	// DialectPostgres from the pgx tracer. Fixes follow it.
+	// DialectPostgres from the pgx tracer; DialectMySQL for
+	// DialectMySQLANSIQuotes too. Fixes follow it.
 	Dialect Dialect
 
 	// Count is how many times the group ran; Statements how many
-	// statements that was (more than Count for pgx batches).
+	// statements that was (more than Count for pgx batches and texts of
+	// several statements).
 	Count      int
 	Statements int
 

@@ -332,6 +332,13 @@ func (t *Trace) record(r *rec) {
 	var fp, lit uint64
 	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
 		shape, fp, lit = shapeOf(r.sql, r.dialect)
+		// A text of several statements (MySQL's multiStatements, SQLite's
+		// and PostgreSQL's simple protocol) runs each of them.
+		if r.stmts == 0 && r.kind.IsStatement() {
+			if n := statementsOf(shape); n > 1 {
+				r.stmts = n
+			}
+		}
 	}
 	paused := ""
 	for ; t != nil; t = t.parent {
@@ -465,7 +472,7 @@ func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 		fingerprint: key.fingerprint,
 		site:        key.site,
 		kind:        r.kind,
-		dialect:     r.dialect,
+		dialect:     r.dialect.family(),
 		stack:       r.stack,
 		firstStart:  r.start,
 		lastStart:   r.start,

@@ -16,28 +16,35 @@ import (
 	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/internal/fixcheck"
 
+	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
 )
 
 // A backend is a database the scenarios run on, through querytrace.
 type backend struct {
-	name string
-	pg   bool
-	open func(t *testing.T) *sql.DB
+	name  string
+	pg    bool
+	mysql bool
+	open  func(t *testing.T) *sql.DB
 }
 
 var backends = []backend{
 	{name: "sqlite", open: openSQLite},
 	{name: "postgres", pg: true, open: openPostgres},
+	{name: "mariadb", mysql: true, open: openMariaDB},
 }
 
-// each runs f once per backend, on a fresh database holding the schema.
-func each(t *testing.T, f func(t *testing.T, b backend, db *sql.DB)) {
+// each runs f once per backend, on a fresh database holding the schema,
+// but on those named in skip.
+func each(t *testing.T, f func(t *testing.T, b backend, db *sql.DB), skip ...string) {
 	for _, b := range backends {
+		if slices.Contains(skip, b.name) {
+			continue
+		}
 		t.Run(b.name, func(t *testing.T) {
 			db := b.open(t)
-			setUp(t, db, b.pg)
+			setUp(t, db, b)
 			f(t, b, db)
 		})
 	}
@@ -87,6 +94,25 @@ func openPostgres(t *testing.T) *sql.DB {
 	return db
 }
 
+// openMariaDB opens the MariaDB (or MySQL) test server through querytrace,
+// in the database its DSN names, where setUp replaces the tables of the
+// test before (the tests of this package never run at once).
+func openMariaDB(t *testing.T) *sql.DB {
+	dsn := os.Getenv("QUERYTRACE_MYSQL_DSN")
+	if dsn == "" {
+		t.Skip("QUERYTRACE_MYSQL_DSN is not set: set it to a MySQL or MariaDB DSN such as root@tcp(127.0.0.1:3306)/test to run the ORM scenarios on MariaDB (.ci/run does)")
+	}
+	db, err := querytrace.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Exec("drop table if exists users, posts, tags")
+		db.Close()
+	})
+	return db
+}
+
 // The schema: users, their posts, and tags with a unique slug.
 var schema = []string{
 	`create table users (id integer primary key, name text not null, team_id integer not null)`,
@@ -96,10 +122,20 @@ var schema = []string{
 }
 
 // setUp creates the schema and 8 users, each but the last with posts.
-func setUp(t *testing.T, db *sql.DB, pg bool) {
+func setUp(t *testing.T, db *sql.DB, b backend) {
 	t.Helper()
+	pg := b.pg
+	if b.mysql {
+		if _, err := db.Exec("drop table if exists users, posts, tags"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, q := range schema {
-		if !pg {
+		switch {
+		case b.mysql:
+			// MySQL keys no text column; its serial is a bigint.
+			q = strings.Replace(q, "slug text", "slug varchar(200)", 1)
+		case !pg:
 			q = strings.Replace(q, "serial", "integer", 1)
 		}
 		if _, err := db.Exec(q); err != nil {
@@ -281,6 +317,19 @@ func snapshot(t *testing.T, db *sql.DB, q string) fixcheck.Table {
 		t.Fatal(err)
 	}
 	return tab
+}
+
+// mysqlUpdateProse reports whether f is an UPDATE's fix on MySQL that is
+// still prose. MySQL has no UPDATE ... FROM, and its wording of the fix
+// (UPDATE ... JOIN) is another part of issue 21, under way: until it
+// lands, a MariaDB scenario checks where the N+1 was found, and the
+// statement of the fix once there is one.
+func mysqlUpdateProse(t *testing.T, b backend, f *querytrace.Finding) bool {
+	if b.mysql && fixcheck.Statement(f.Fix) == "" && strings.Contains(f.Fix, "UPDATE ... FROM") {
+		t.Logf("the fix on MySQL is prose, not yet a statement to run: %s", f.Fix)
+		return true
+	}
+	return false
 }
 
 // writesLike checks that the fix of a writing loop, filled with the values

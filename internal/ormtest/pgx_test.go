@@ -18,7 +18,7 @@ import (
 // pgx with the keys as one array, returns each user's latest post.
 func TestPgxLatestInLoop(t *testing.T) {
 	db := openPostgres(t)
-	setUp(t, db, true)
+	setUp(t, db, backend{name: "postgres", pg: true})
 	var schema string
 	if err := db.QueryRow(`select current_schema()`).Scan(&schema); err != nil {
 		t.Fatal(err)

@@ -229,6 +229,7 @@ type normalizer struct {
 
 	tok        int  // where the token being read starts
 	brEnd      int  // the "]" that would end a SQLite [identifier], in the generic reading
+	ansiQuotes bool // MySQL reads "..." as an identifier (MySQLANSIQuotes)
 	setDepth   int  // len(frames) where a SET list is open, or 0
 	between    bool // a BETWEEN waits for its AND
 	betweenAnd bool // the last word is that AND
@@ -255,7 +256,11 @@ var normalizers = sync.Pool{New: func() any {
 
 func normalize(query string, d Dialect) (string, uint64) {
 	n := normalizers.Get().(*normalizer)
-	*n = normalizer{src: query, d: d, out: n.out, frames: n.frames[:1]}
+	ansi := d == MySQLANSIQuotes
+	if ansi {
+		d = MySQL
+	}
+	*n = normalizer{src: query, d: d, ansiQuotes: ansi, out: n.out, frames: n.frames[:1]}
 	n.frames[0] = frame{prevEnd: -1, rowPrevEnd: -1}
 	n.run()
 	shape := string(n.out[:n.w])
@@ -312,7 +317,7 @@ func (n *normalizer) run() {
 		case c == '\'':
 			n.str(n.i+1, '\'', n.d == MySQL)
 		case c == '"':
-			if n.d == MySQL {
+			if n.d == MySQL && !n.ansiQuotes {
 				n.str(n.i+1, '"', true)
 			} else {
 				n.quotedIdent('"')
@@ -501,6 +506,9 @@ func (n *normalizer) lineComment() {
 
 func (n *normalizer) skipBlockComment() {
 	s := n.src
+	if (n.d == MySQL || n.d == Generic) && n.mysqlComment() {
+		return
+	}
 	if n.d == Generic {
 		// PostgreSQL nests comments and the others do not: the readings
 		// agree only when no "/*" comes before the first "*/".
@@ -531,6 +539,27 @@ func (n *normalizer) skipBlockComment() {
 		i++
 	}
 	n.i = len(s)
+}
+
+// mysqlComment skips a MySQL /*! ... */ (MariaDB's /*M! ... */ too),
+// whose body MySQL runs as code when the server is at least the version
+// that may follow the "!", or /*+ ... */ optimizer hints, and reports
+// false for any other comment. Read as code, a quote in the body may open
+// a string that runs past the first "*/", and read as a comment not:
+// where the readings could differ it gives up. Otherwise the body goes
+// as a comment's does, since a server older than its version skips it.
+func (n *normalizer) mysqlComment() bool {
+	s := n.src
+	if c := n.peek(2); c != '!' && c != '+' && !(c == 'M' && n.peek(3) == '!') {
+		return false
+	}
+	k := strings.Index(s[n.i+2:], "*/")
+	if k < 0 || mayExtend(s[n.i+2:n.i+2+k]) {
+		n.giveUp()
+		return true
+	}
+	n.i += k + 4
+	return true
 }
 
 // operand reports whether the last token ends an operand, so that a
@@ -691,7 +720,9 @@ func (n *normalizer) number(signed bool) bool {
 	s := n.src
 	start := n.i
 	i := n.i
-	if s[i] == '0' && i+2 < len(s) && (s[i+1]|0x20 == 'x' || s[i+1]|0x20 == 'b' || s[i+1]|0x20 == 'o') && isHexDigit(s[i+2]) {
+	// MySQL has 0x and 0b, lower-case only: there 0X1 and 0o7 are names.
+	if s[i] == '0' && i+2 < len(s) && (s[i+1]|0x20 == 'x' || s[i+1]|0x20 == 'b' || s[i+1]|0x20 == 'o') && isHexDigit(s[i+2]) &&
+		(n.d != MySQL || s[i+1] == 'x' || s[i+1] == 'b') {
 		i += 2
 		for i < len(s) && (isHexDigit(s[i]) || s[i] == '_') {
 			i++
@@ -728,7 +759,12 @@ func (n *normalizer) number(signed bool) bool {
 			return false
 		}
 		n.i = i
-		n.emitWord(s[start:i], kwNone, 0)
+		if w := s[start:i]; w[0] == '0' && (w[1] == 'X' || w[1] == 'B') {
+			// Lower-cased, 0X1F would read back as a number.
+			n.emit(tkQuoted, "`"+w+"`")
+		} else {
+			n.emitWord(w, kwNone, 0)
+		}
 		return true
 	}
 	n.i = i
@@ -765,6 +801,12 @@ func (n *normalizer) word() {
 				return
 			}
 		}
+	}
+	if n.d == MySQL && s[start] == '_' && i < len(s) && (s[i] == '\'' || s[i] == '"' && !n.ansiQuotes) {
+		// A character set introducer: _utf8mb4'...', _binary'...' (as
+		// go-sql-driver/mysql writes []byte values) is one literal.
+		n.str(i+1, s[i], true)
+		return
 	}
 	w := s[start:i]
 	var buf [16]byte

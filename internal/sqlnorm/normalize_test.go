@@ -9,7 +9,7 @@ import (
 	"unsafe"
 )
 
-var dialects = []Dialect{Generic, Postgres, SQLite, MySQL}
+var dialects = []Dialect{Generic, Postgres, SQLite, MySQL, MySQLANSIQuotes}
 
 func TestNormalize(t *testing.T) {
 	tests := []struct {
@@ -291,7 +291,7 @@ func TestFingerprint(t *testing.T) {
 }
 
 func TestDialectString(t *testing.T) {
-	for d, want := range map[Dialect]string{Generic: "generic", Postgres: "postgres", SQLite: "sqlite", MySQL: "mysql", 9: "Dialect(9)"} {
+	for d, want := range map[Dialect]string{Generic: "generic", Postgres: "postgres", SQLite: "sqlite", MySQL: "mysql", MySQLANSIQuotes: "mysql-ansi-quotes", 9: "Dialect(9)"} {
 		if got := d.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", d, got, want)
 		}

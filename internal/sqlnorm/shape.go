@@ -2,6 +2,22 @@ package sqlnorm
 
 import "strings"
 
+// Statements returns how many statements a shape holds: one more than the
+// ";" tokens between them, as a shape never ends in one.
+func Statements(shape string) int {
+	if strings.IndexByte(shape, ';') < 0 {
+		return 1
+	}
+	n := 1
+	for i := 0; i < len(shape); {
+		var tok string
+		if tok, i = Token(shape, i); tok == ";" {
+			n++
+		}
+	}
+	return n
+}
+
 // Token returns the token of shape at i and the offset after it.
 // Shapes are canonical, so a tiny scanner suffices.
 func Token(s string, i int) (tok string, next int) {

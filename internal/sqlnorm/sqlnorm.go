@@ -1,8 +1,8 @@
 // Package sqlnorm reduces SQL statements to their shapes: the statement
 // with every literal value removed, so that executions that differ only in
 // their values group together, and no value reaches a report. It reads four
-// dialects, caches shapes by statement text, and names a shape's verb and
-// tables.
+// dialects (MySQL in two sql_modes), caches shapes by statement text, and
+// names a shape's verb and tables.
 package sqlnorm
 
 import (
@@ -18,10 +18,11 @@ import (
 type Dialect uint8
 
 const (
-	Generic  Dialect = iota // querytrace.DialectGeneric
-	Postgres                // querytrace.DialectPostgres
-	SQLite                  // querytrace.DialectSQLite
-	MySQL                   // querytrace.DialectMySQL
+	Generic         Dialect = iota // querytrace.DialectGeneric
+	Postgres                       // querytrace.DialectPostgres
+	SQLite                         // querytrace.DialectSQLite
+	MySQL                          // querytrace.DialectMySQL
+	MySQLANSIQuotes                // querytrace.DialectMySQLANSIQuotes
 )
 
 // String returns the dialect's lower-case name.
@@ -35,6 +36,8 @@ func (d Dialect) String() string {
 		return "sqlite"
 	case MySQL:
 		return "mysql"
+	case MySQLANSIQuotes:
+		return "mysql-ansi-quotes"
 	}
 	return "Dialect(" + strconv.Itoa(int(d)) + ")"
 }

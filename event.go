@@ -2,8 +2,11 @@ package querytrace
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/arghash"
 
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
@@ -108,7 +111,7 @@ type rec struct {
 	err     error
 	stack   *callstack.Stack // interned: shared and never written
 	site    uint64           // stack.hash()
-	args    uint64
+	args    argSum
 	start   time.Duration // on the package clock (internal/clock)
 	dur     time.Duration
 	rowsDur time.Duration
@@ -125,7 +128,7 @@ func (e *Event) rec() rec {
 		err:     e.Err,
 		stack:   callstack.Intern(&e.Stack.s, site),
 		site:    site,
-		args:    e.ArgsHash,
+		args:    argSum{hash: e.ArgsHash},
 		start:   clock.Of(e.Start),
 		dur:     e.Duration,
 		rowsDur: e.RowsDuration,
@@ -134,6 +137,22 @@ func (e *Event) rec() rec {
 		kind:    e.Kind,
 		dialect: e.Dialect,
 	}
+}
+
+// argSum is what a trace keeps of a statement's arguments: a hash of them
+// all, and a hash of each of the first few on its own, which tells which
+// of them differed between two executions. An Event has only the first.
+type argSum struct {
+	hash uint64
+	each [arghash.MaxEach]uint32
+	n    uint8 // how many of each are set
+}
+
+// sumArgs returns the argSum of args.
+func sumArgs(args []driver.NamedValue) argSum {
+	s := argSum{hash: arghash.Args(args)}
+	s.n = uint8(arghash.Each(args, &s.each))
+	return s
 }
 
 // dbTime is the time the call held the database: the call, and for

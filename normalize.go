@@ -84,9 +84,9 @@ func Tables(shape string) []string { return sqlnorm.Tables(shape) }
 // filter by.
 func MentionsTable(shape, table string) bool { return sqlnorm.MentionsTable(shape, table) }
 
-// shapeOf returns the shape of query in dialect d, its fingerprint and the
-// hash of its literals (0 for none), from the shape cache when it can.
-func shapeOf(query string, d Dialect) (shape string, fp, lit uint64) {
+// shapeOf returns the shape of query in dialect d and what else the
+// normalizer read of it, from the shape cache when it can.
+func shapeOf(query string, d Dialect) *sqlnorm.Info {
 	return sqlnorm.Shape(query, sqlnorm.Dialect(d))
 }
 

@@ -269,7 +269,7 @@ func (d *Detector) classify(r *Report) {
 				continue
 			}
 			f.Kind = FindingNPlusOne
-			f.Fix = loopFix(g, f.Source, d.postgres(g))
+			f.Fix = loopFix(g, f.Source, d.fixDialect(g))
 			f.Loop = loopFrame(r.Groups, g, f.Source)
 		}
 		d.file(r, f)

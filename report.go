@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace/internal/callstack"
+	"github.com/querytrace/querytrace/internal/sqlfix"
 )
 
 // A Report is what a finished trace found: how many statements ran, how
@@ -162,6 +163,7 @@ type Group struct {
 	stack     *callstack.Stack // the whole stack: FullStack, the loop's line
 	lastStart time.Duration    // when its last execution started, as First
 	args      []uint64         // the argument hashes it remembers
+	values    []sqlfix.Value   // what each "?" of Shape was: its fix's input
 }
 
 // Mean returns the mean time of one execution.
@@ -265,6 +267,7 @@ func (raw *rawTrace) report() *Report {
 			stack:       g.stack,
 			lastStart:   g.lastStart - raw.at,
 			args:        g.args[:min(g.distinct, maxDistinct)],
+			values:      g.values(),
 		}
 	}
 	r.sample, r.at = raw.sample, raw.at

@@ -43,7 +43,7 @@ func (s *stmt) NumInput() int { return s.s.NumInput() }
 func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 	start := clock.Now()
 	res, err := s.s.Exec(args) //nolint:staticcheck // forwarded as the driver has it
-	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, arghash.Values(args), err)
+	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, argSum{hash: arghash.Values(args)}, err)
 	return res, err
 }
 
@@ -52,7 +52,7 @@ func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 	start := clock.Now()
 	rows, err := s.s.Query(args) //nolint:staticcheck // forwarded as the driver has it
-	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, start, arghash.Values(args), rows, err)
+	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, start, argSum{hash: arghash.Values(args)}, rows, err)
 }
 
 // ExecContext runs the prepared statement.
@@ -79,7 +79,7 @@ func (s *stmt) execCtx(ctx context.Context, t *Trace, args []driver.NamedValue) 
 			res, err = s.s.Exec(vals) //nolint:staticcheck // the driver has nothing newer
 		}
 	}
-	s.conn.event(t, KindStmtExec, s.query, start, arghash.Args(args), err)
+	s.conn.event(t, KindStmtExec, s.query, start, sumArgs(args), err)
 	return res, err
 }
 
@@ -96,7 +96,7 @@ func (s *stmt) queryCtx(ctx context.Context, t *Trace, args []driver.NamedValue)
 			rows, err = s.s.Query(vals) //nolint:staticcheck // the driver has nothing newer
 		}
 	}
-	return s.conn.queried(ctx, t, KindStmtQuery, s.query, start, arghash.Args(args), rows, err)
+	return s.conn.queried(ctx, t, KindStmtQuery, s.query, start, sumArgs(args), rows, err)
 }
 
 // CheckNamedValue asks the wrapped statement's driver.NamedValueChecker

@@ -97,3 +97,19 @@ func Value(h uint64, v any) uint64 {
 	}
 	return h
 }
+
+// MaxEach is how many arguments, from the first, Each hashes one by one.
+const MaxEach = 16
+
+// Each writes a hash of each of the first MaxEach arguments, each on its
+// own, to out, and returns how many it wrote. Where Args tells whether two
+// executions had the same arguments, Each tells which of them differed:
+// the key a loop went over, or the values each of its rows set.
+func Each(args []driver.NamedValue, out *[MaxEach]uint32) int {
+	n := min(len(args), MaxEach)
+	for i := range n {
+		h := Value(Offset, args[i].Value)
+		out[i] = uint32(h ^ h>>32)
+	}
+	return n
+}

@@ -18,6 +18,8 @@ func FuzzNormalize(f *testing.F) {
 		"savepoint s1; release s1; rollback to savepoint s1",
 		"select a - 1, a-1, ARRAY[1,2], a::int[], '{}' ?| b",
 		"select 'unterminated", "/* open", "$$", "\"", "((((", "1abc", "a in (1, (2, 3), 1)",
+		"UPDATE t SET b = 1, a = ?, `c` = now() WHERE id IN (1, 2, 2) ORDER BY id LIMIT 3; update u set y = z, x = ?",
+		"update t set b = ?, a = b; insert into t values (1, 'x'), (1, 'x'), (2, ?3) on conflict do update set b = $1, a = :a",
 	} {
 		for d := range 4 {
 			f.Add(s, uint8(d))
@@ -34,6 +36,23 @@ func FuzzNormalize(f *testing.F) {
 		}
 		if err := literalIn(shape, dialect); err != "" {
 			t.Fatalf("%s in shape (%v):\n query %q\n shape %q", err, dialect, q, shape)
+		}
+		// Info describes the "?" of the shape it comes with, one each.
+		in := new(Info)
+		normalize(q, dialect, in)
+		marks := 0
+		for i := 0; i < len(shape); {
+			tok, next := Token(shape, i)
+			if tok == "" {
+				break
+			}
+			if tok == "?" {
+				marks++
+			}
+			i = next
+		}
+		if in.Shape != shape || in.NValues != marks || len(in.Values) != min(marks, MaxValues) {
+			t.Fatalf("%d values for %d \"?\" (%v):\n query %q\n shape %q", in.NValues, marks, dialect, q, shape)
 		}
 	})
 }

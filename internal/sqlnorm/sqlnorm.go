@@ -66,8 +66,7 @@ const (
 // Normalize never panics, runs in time linear in the length of the query and
 // is idempotent: Normalize(Normalize(q, d), d) == Normalize(q, d).
 func Normalize(query string, d Dialect) string {
-	shape, _ := normalize(query, d)
-	return shape
+	return normalize(query, d, nil)
 }
 
 // Fingerprint returns the 64-bit FNV-1a hash of a shape. It is stable across

@@ -41,7 +41,7 @@ func batchedFix(g *Group) string {
 // take. Where a join in the source query, the one whose rows the loop
 // went over, would do as well, the fix says so.
 func loopFix(g *Group, source *Group, d Dialect) string {
-	f := sqlfix.For(sqlfix.Loop{Shape: g.Shape, Dialect: sqlnorm.Dialect(d), Values: g.values})
+	f := sqlfix.For(sqlfix.Loop{Shape: g.Shape, Dialect: sqlnorm.Dialect(d), Values: g.values()})
 	s := f.String()
 	if f.Join != "" && source != nil {
 		s += "; or a join to " + f.Join + " in the source query"
@@ -50,6 +50,28 @@ func loopFix(g *Group, source *Group, d Dialect) string {
 		}
 	}
 	return s
+}
+
+// values says what g's executions had at each "?" of its shape.
+func (g *Group) values() []sqlfix.Value {
+	if g.text == nil {
+		return nil
+	}
+	out := make([]sqlfix.Value, len(g.text.Values))
+	for i, v := range g.text.Values {
+		bit := uint32(1) << i
+		switch {
+		case g.unknown&bit != 0:
+			out[i] = sqlfix.Unknown
+		case g.varied&bit != 0:
+			out[i] = sqlfix.Varied
+		case v.IsLiteral():
+			out[i] = sqlfix.Constant
+		default:
+			out[i] = sqlfix.Same
+		}
+	}
+	return out
 }
 
 // fixDialect is the dialect a fix for g is written in: the detector's

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace/internal/fixcheck"
+	"github.com/querytrace/querytrace/internal/sqlfix"
 
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -394,4 +395,65 @@ func dollars(q string) string {
 		b.WriteString(part)
 	}
 	return b.String()
+}
+
+// TestFixValues checks what a group learns of each "?" of its shape, the
+// input of its fix: through the wrapped SQLite driver, which values
+// varied, which stayed the same, which were literals.
+func TestFixValues(t *testing.T) {
+	db, err := Open("sqlite3", fmt.Sprintf("file:fixvalues%d?mode=memory&cache=shared", fixDBs.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`create table t (a, b)`); err != nil {
+		t.Fatal(err)
+	}
+	many := "select * from t where a in (" + strings.TrimSuffix(strings.Repeat("?, ", 18), ", ") + ") and b = ?"
+	manyArgs := func(last int) []any {
+		a := make([]any, 19)
+		for i := range a {
+			a[i] = i
+		}
+		a[18] = last
+		return a
+	}
+	cases := []struct {
+		name  string
+		texts []string
+		args  [][]any
+		want  string
+	}{
+		{"bound", []string{`select * from t where a = ? and b = ?`}, [][]any{{1, "x"}, {2, "x"}, {3, "x"}}, "K S"},
+		{"literals", []string{`select * from t where a = 1 and b = 'x'`, `select * from t where a = 2 and b = 'x'`}, [][]any{{}, {}}, "K C"},
+		{"numbered", []string{`select * from t where b = ?2 and a = ?1`}, [][]any{{1, "x"}, {2, "x"}}, "S K"},
+		{"literal or placeholder", []string{`select * from t where a = ? and b = 'x'`, `select * from t where a = ? and b = ?`},
+			[][]any{{1}, {2, "x"}}, "K U"},
+		{"named", []string{`select * from t where a = :a and b = ?`}, [][]any{{sql.Named("a", 1), "x"}, {sql.Named("a", 2), "x"}}, "U U"},
+		{"past the arguments compared", []string{many}, [][]any{manyArgs(1), manyArgs(2)}, "U U"},
+		{"set in either order", []string{`update t set a = ?, b = ? where a = ?`, `update t set b = ?, a = ? where a = ?`},
+			[][]any{{1, "x", 7}, {"x", 1, 8}, {1, "x", 9}}, "S S K"},
+	}
+	names := map[sqlfix.Value]string{sqlfix.Varied: "K", sqlfix.Same: "S", sqlfix.Constant: "C", sqlfix.Unknown: "U"}
+	for _, c := range cases {
+		ctx, tr := Start(context.Background(), c.name)
+		for i, args := range c.args {
+			rows, err := db.QueryContext(ctx, c.texts[i%len(c.texts)], args...)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			rows.Close()
+		}
+		r := tr.Finish()
+		if len(r.Groups) != 1 {
+			t.Fatalf("%s: %d groups:\n%s", c.name, len(r.Groups), r)
+		}
+		var got []string
+		for _, v := range r.Groups[0].values() {
+			got = append(got, names[v])
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: values %v, want %s", c.name, got, c.want)
+		}
+	}
 }

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace/internal/callstack"
-	"github.com/querytrace/querytrace/internal/sqlfix"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
 // A Report is what a finished trace found: how many statements ran, how
@@ -163,7 +163,9 @@ type Group struct {
 	stack     *callstack.Stack // the whole stack: FullStack, the loop's line
 	lastStart time.Duration    // when its last execution started, as First
 	args      []uint64         // the argument hashes it remembers
-	values    []sqlfix.Value   // what each "?" of Shape was: its fix's input
+	text      *sqlnorm.Info    // its first execution's text, read by the normalizer
+	varied    uint32           // the values of Shape that varied: bit i for the ith "?"
+	unknown   uint32           // ... and those not known to have or not
 }
 
 // Mean returns the mean time of one execution.
@@ -267,7 +269,9 @@ func (raw *rawTrace) report() *Report {
 			stack:       g.stack,
 			lastStart:   g.lastStart - raw.at,
 			args:        g.args[:min(g.distinct, maxDistinct)],
-			values:      g.values(),
+			text:        g.info,
+			varied:      g.varied,
+			unknown:     g.unknown,
 		}
 	}
 	r.sample, r.at = raw.sample, raw.at

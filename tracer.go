@@ -9,7 +9,6 @@ import (
 
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
-	"github.com/querytrace/querytrace/internal/sqlfix"
 	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
@@ -423,29 +422,6 @@ func (g *group) noteValues(in *sqlnorm.Info, a *argSum) {
 			g.varied |= bit
 		}
 	}
-}
-
-// values says what g's executions had at each "?" of its shape, for its
-// fix.
-func (g *group) values() []sqlfix.Value {
-	if g.info == nil {
-		return nil
-	}
-	out := make([]sqlfix.Value, len(g.info.Values))
-	for i, v := range g.info.Values {
-		bit := uint32(1) << i
-		switch {
-		case g.unknown&bit != 0:
-			out[i] = sqlfix.Unknown
-		case g.varied&bit != 0:
-			out[i] = sqlfix.Varied
-		case v.IsLiteral():
-			out[i] = sqlfix.Constant
-		default:
-			out[i] = sqlfix.Same
-		}
-	}
-	return out
 }
 
 // noteArgs tells a new argument set from one seen before. The bloom word

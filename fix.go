@@ -57,7 +57,7 @@ func (g *Group) values() []sqlfix.Value {
 	if g.text == nil {
 		return nil
 	}
-	out := make([]sqlfix.Value, len(g.text.Values))
+	out := make([]sqlfix.Value, g.text.NValues) // Unknown past the Values described
 	for i, v := range g.text.Values {
 		bit := uint32(1) << i
 		switch {

@@ -30,8 +30,12 @@ type span struct{ from, to int }
 const constant = "…"
 
 // parse returns l's shape parsed, or nil for a shape that no rewrite
-// takes: one cut short, or of several statements.
+// takes: one cut short, or of several statements, or one whose "?" are
+// not the values l describes.
 func parse(l Loop) *parsed {
+	if l.Dialect == sqlnorm.SQLite && strings.Contains(l.Shape, "[") {
+		return nil // a [name], which sqlnorm.Token does not read
+	}
 	var b strings.Builder
 	n, last := 0, 0
 	for i := 0; i < len(l.Shape); {
@@ -51,6 +55,9 @@ func parse(l Loop) *parsed {
 			n++
 		}
 		i = next
+	}
+	if l.Values != nil && n != len(l.Values) {
+		return nil
 	}
 	b.WriteString(l.Shape[last:])
 	vals := make([]Value, n)

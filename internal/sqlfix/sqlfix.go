@@ -42,8 +42,8 @@ import (
 type Loop struct {
 	Shape   string
 	Dialect sqlnorm.Dialect
-	// Values says what the executions had at each "?" of Shape, in order.
-	// Values it does not reach are Unknown.
+	// Values says what the executions had at each "?" of Shape, in order,
+	// one for each; nil when none was compared, which is all Unknown.
 	Values []Value
 }
 

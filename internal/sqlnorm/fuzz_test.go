@@ -37,7 +37,11 @@ func FuzzNormalize(f *testing.F) {
 		if err := literalIn(shape, dialect); err != "" {
 			t.Fatalf("%s in shape (%v):\n query %q\n shape %q", err, dialect, q, shape)
 		}
-		// Info describes the "?" of the shape it comes with, one each.
+		// Info describes the "?" of the shape it comes with, one each, as
+		// Token reads them; Token does not read SQLite's [names].
+		if dialect == SQLite && strings.Contains(shape, "[") {
+			return
+		}
 		in := new(Info)
 		normalize(q, dialect, in)
 		marks := 0

@@ -4,7 +4,8 @@ import "strings"
 
 // Token returns the token of shape at i and the offset after it.
 // Shapes are canonical, so a tiny scanner suffices. Each "?" token is a
-// value of Info.Values, in order.
+// value of Info.Values, in order, but in a SQLite shape with a [name],
+// which Token reads as punctuation.
 func Token(s string, i int) (tok string, next int) {
 	for i < len(s) && s[i] == ' ' {
 		i++

@@ -208,15 +208,16 @@ type want map[string][]map[string]string
 
 // readsLike runs the fix of f, filled with the values of the loop's
 // executions (each the values of its statement's placeholders, the ones
-// written into the SQL text included), and checks that it returns for
-// each key exactly the rows the loop read, on the columns the loop used.
-func readsLike(t *testing.T, db *sql.DB, f *querytrace.Finding, execs [][]any, key string, w want) {
+// written into the SQL text included) and the literals the fix writes as
+// "…", and checks that it returns for each key exactly the rows the loop
+// read, on the columns the loop used.
+func readsLike(t *testing.T, db *sql.DB, f *querytrace.Finding, execs [][]any, key string, w want, consts ...string) {
 	t.Helper()
 	stmt := fixcheck.Statement(f.Fix)
 	if stmt == "" {
 		t.Fatalf("the fix is prose, want a statement: %s", f.Fix)
 	}
-	q, args, err := fixcheck.Fill(stmt, execs)
+	q, args, err := fixcheck.Fill(stmt, execs, consts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 // Package sqlnorm reduces SQL statements to their shapes: the statement
 // with every literal value removed, so that executions that differ only in
 // their values group together, and no value reaches a report. It reads four
-// dialects, caches shapes by statement text, and names a shape's verb and
-// tables.
+// dialects, caches shapes by statement text with what else the text had
+// (Info: the lists it collapsed, what stood at each "?"), names a shape's
+// verb and tables, and cuts a shape into tokens (Token) for the code that
+// rewrites shapes into fixes.
 package sqlnorm
 
 import "strconv"

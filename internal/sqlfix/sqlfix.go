@@ -132,7 +132,7 @@ func prose(l Loop) Fix {
 		return Fix{Do: "fetch all rows in one statement: " + keys + ", or a join to the source query"}
 	case "insert":
 		switch {
-		case hasWord(l.Shape, "select"):
+		case hasWord(l.Shape, "select") && !hasWord(l.Shape, "values"):
 			return Fix{Do: "insert all rows in one INSERT ... SELECT: " + keys}
 		case pg && copyable(l.Shape):
 			return Fix{Do: "insert all rows at once: a multi-row VALUES or COPY (pgx CopyFrom)"}

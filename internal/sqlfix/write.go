@@ -101,9 +101,6 @@ func (p *parsed) insertSelect(s int) (Fix, bool) {
 			return Fix{}, false
 		}
 	}
-	if p.toks[s+1].t == "distinct" {
-		return Fix{}, false
-	}
 	pred, ok := p.key()
 	if !ok {
 		return Fix{}, false

@@ -192,7 +192,6 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.prepared(c.drv.untraced, query, start, s, err)
 }
 
-// PrepareContext prepares a statement on the wrapped connection.
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	start := clock.Now()
 	s, err := c.driverPrepare(ctx, query)
@@ -225,7 +224,6 @@ func (c *conn) driverPrepare(ctx context.Context, query string) (driver.Stmt, er
 	return s, err
 }
 
-// Close closes the wrapped connection.
 func (c *conn) Close() error { return c.c.Close() }
 
 // Begin begins a transaction through the context-less method, which
@@ -236,7 +234,6 @@ func (c *conn) Begin() (driver.Tx, error) {
 	return c.begun(c.drv.untraced, start, tx, err)
 }
 
-// BeginTx begins a transaction on the wrapped connection.
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	t := c.trace(ctx)
 	start := clock.Now()
@@ -298,7 +295,6 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 	return driver.ErrSkip
 }
 
-// ResetSession resets the wrapped connection, if it can be.
 func (x connReset) ResetSession(ctx context.Context) error {
 	if r, ok := x.c.c.(driver.SessionResetter); ok {
 		return r.ResetSession(ctx)
@@ -306,7 +302,6 @@ func (x connReset) ResetSession(ctx context.Context) error {
 	return nil
 }
 
-// IsValid asks the wrapped connection.
 func (x connValid) IsValid() bool {
 	return x.c.c.(driver.Validator).IsValid()
 }

@@ -38,7 +38,9 @@ request:
 
 and logs through [log/slog]: each N+1 as a warning, the whole report at
 debug level. A [Handler] chooses the logger and the [Detector], and hands
-each report to code of your own.
+each report to code of your own. Package
+[github.com/querytrace/querytrace/grpcquerytrace] gives gRPC calls the
+same through [Handler.Run].
 
 Outside HTTP, [Start] puts a trace on a context. Every statement run with
 that context, or one derived from it, from any goroutine, is recorded until

@@ -183,7 +183,6 @@ func (c *tconnector) Driver() driver.Driver { return c.d }
 
 func (c *tconnector) state() *tdriver { return c.drv }
 
-// Close closes the wrapped connector.
 func (c connectorCloser) Close() error { return c.c.c.(io.Closer).Close() }
 
 func (d *tdriver) wrapConnector(c driver.Connector) driver.Connector {
@@ -223,7 +222,6 @@ var importHints = map[string]string{
 	"sqlmock":  "github.com/DATA-DOG/go-sqlmock",
 }
 
-// registered returns the driver registered under name.
 func registered(name string) (driver.Driver, error) {
 	for _, n := range sql.Drivers() {
 		if n == name {
@@ -238,10 +236,19 @@ func registered(name string) (driver.Driver, error) {
 			return d, nil
 		}
 	}
+	return nil, notRegistered(name, sql.Drivers())
+}
+
+// notRegistered is the error for a driver name that is not among those
+// registered.
+func notRegistered(name string, registered []string) error {
 	if pkg, ok := importHints[name]; ok {
-		return nil, fmt.Errorf("querytrace: driver %q is not registered (forgot the import of %s?)", name, pkg)
+		return fmt.Errorf("querytrace: driver %q is not registered (forgot the import of %s?)", name, pkg)
 	}
-	return nil, fmt.Errorf("querytrace: driver %q is not registered (forgot to import the package of that driver? registered: %s)", name, strings.Join(sql.Drivers(), ", "))
+	if len(registered) == 0 {
+		return fmt.Errorf("querytrace: driver %q is not registered, nor is any other (forgot to import the package of that driver?)", name)
+	}
+	return fmt.Errorf("querytrace: driver %q is not registered (forgot to import the package of that driver? registered: %s)", name, strings.Join(registered, ", "))
 }
 
 // Open opens a database with the driver registered under driverName

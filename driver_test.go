@@ -515,6 +515,17 @@ func TestOpenErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "github.com/lib/pq") {
 		t.Errorf("unknown well-known driver names no import: %v", err)
 	}
+	for _, tc := range []struct {
+		registered []string
+		want       string
+	}{
+		{nil, `querytrace: driver "sqlite4" is not registered, nor is any other (forgot to import the package of that driver?)`},
+		{[]string{"pgx", "sqlite3"}, `querytrace: driver "sqlite4" is not registered (forgot to import the package of that driver? registered: pgx, sqlite3)`},
+	} {
+		if got := notRegistered("sqlite4", tc.registered).Error(); got != tc.want {
+			t.Errorf("with %q registered:\n got %s\nwant %s", tc.registered, got, tc.want)
+		}
+	}
 	if err := Register("sqlite3", &fakeDriver{}); err == nil {
 		t.Errorf("Register over a taken name succeeded")
 	}

@@ -2,7 +2,6 @@ package querytrace_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log"
 	"path/filepath"
@@ -11,33 +10,26 @@ import (
 	"github.com/querytrace/querytrace"
 )
 
-// openInventory opens a traced in-memory database with three entries and
-// their items.
-func openInventory(name string) *sql.DB {
-	db, err := querytrace.Open("sqlite3", "file:"+name+"?mode=memory&cache=shared")
+// A trace around a unit of work finds the N+1 in it: the loop's call site,
+// the query whose rows it iterated, and the statement that replaces it.
+func Example_nPlusOne() {
+	db, err := querytrace.Open("sqlite3", "file:example_nplusone?mode=memory&cache=shared")
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer db.Close()
 	db.SetMaxOpenConns(1) // one connection: the in-memory database lives as long as db
-	for _, q := range []string{
-		`CREATE TABLE entries (id INTEGER PRIMARY KEY, name TEXT)`,
-		`CREATE TABLE items (id INTEGER PRIMARY KEY, entry_id INTEGER, user_id INTEGER)`,
-		`INSERT INTO entries (name) VALUES ('laptop'), ('monitor'), ('dock')`,
-		`INSERT INTO items (entry_id, user_id) VALUES (1, NULL), (1, 7), (2, NULL), (3, NULL)`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			log.Fatal(err)
-		}
+	if _, err := db.Exec(`CREATE TABLE entries (id INTEGER PRIMARY KEY, name TEXT);
+		CREATE TABLE items (id INTEGER PRIMARY KEY, entry_id INTEGER, user_id INTEGER);
+		INSERT INTO entries (name) VALUES ('laptop'), ('monitor'), ('dock');
+		INSERT INTO items (entry_id, user_id) VALUES (1, NULL), (1, 7), (2, NULL), (3, NULL)`); err != nil {
+		log.Fatal(err)
 	}
-	return db
-}
 
-// unclaimed counts the unclaimed items of each entry the slow way: one
-// COUNT per entry.
-func unclaimed(ctx context.Context, db *sql.DB) (map[int]int, error) {
+	ctx, tr := querytrace.Start(context.Background(), "GET /inventory")
 	rows, err := db.QueryContext(ctx, `SELECT id FROM entries ORDER BY id`)
 	if err != nil {
-		return nil, err
+		log.Fatal(err)
 	}
 	var ids []int
 	for rows.Next() {
@@ -46,27 +38,8 @@ func unclaimed(ctx context.Context, db *sql.DB) (map[int]int, error) {
 		ids = append(ids, id)
 	}
 	rows.Close()
-	counts := make(map[int]int)
-	for _, id := range ids {
-		var n int
-		err := db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE entry_id = ? AND user_id IS NULL`, id).Scan(&n)
-		if err != nil {
-			return nil, err
-		}
-		counts[id] = n
-	}
-	return counts, nil
-}
-
-// A trace around a unit of work finds the N+1 in it: the loop's call site,
-// the query whose rows it iterated, and the statement that replaces it.
-func Example_nPlusOne() {
-	db := openInventory("example_nplusone")
-	defer db.Close()
-
-	ctx, tr := querytrace.Start(context.Background(), "GET /inventory")
-	if _, err := unclaimed(ctx, db); err != nil {
-		log.Fatal(err)
+	for _, id := range ids { // one COUNT per entry
+		db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE entry_id = ? AND user_id IS NULL`, id).Scan(new(int))
 	}
 	report := tr.Finish()
 
@@ -79,7 +52,7 @@ func Example_nPlusOne() {
 	// Output:
 	// 1 N+1
 	// count: 3
-	// at: example_report_test.go github.com/querytrace/querytrace_test.unclaimed
+	// at: example_report_test.go github.com/querytrace/querytrace_test.Example_nPlusOne
 	// source: select id from entries order by id
 	// fix: one query for all rows: select entry_id, count(*) from items where entry_id in (...) and user_id is null group by entry_id
 }
@@ -87,15 +60,24 @@ func Example_nPlusOne() {
 // Known and accepted repeats go on an allow-list with a reason, which the
 // report shows instead of a finding.
 func ExampleDetector_allow() {
-	db := openInventory("example_allow")
+	db, err := querytrace.Open("sqlite3", "file:example_allow?mode=memory&cache=shared")
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, entry_id INTEGER)`); err != nil {
+		log.Fatal(err)
+	}
 
 	d := &querytrace.Detector{
 		Allow: []querytrace.Allow{{Table: "items", Reason: "three entries at most: the page is paginated"}},
 	}
 	ctx, tr := querytrace.Start(context.Background(), "GET /inventory")
 	tr.SetDetector(d)
-	unclaimed(ctx, db)
+	for id := range 3 {
+		db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE entry_id = ?`, id).Scan(new(int))
+	}
 	report := tr.Finish()
 
 	fmt.Println(len(report.NPlusOne), "N+1,", len(report.Allowed), "allowed:", report.Allowed[0].Reason)
@@ -105,16 +87,26 @@ func ExampleDetector_allow() {
 
 // Pause marks work that is known and accepted; its statements still count.
 func ExamplePause() {
-	db := openInventory("example_pause")
+	db, err := querytrace.Open("sqlite3", "file:example_pause?mode=memory&cache=shared")
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, entry_id INTEGER)`); err != nil {
+		log.Fatal(err)
+	}
 
 	ctx, tr := querytrace.Start(context.Background(), "deploy")
-	unclaimed(querytrace.Pause(ctx, "cache warm-up, once per deploy"), db)
+	warm := querytrace.Pause(ctx, "cache warm-up, once per deploy")
+	for id := range 3 {
+		db.QueryRowContext(warm, `SELECT count(*) FROM items WHERE entry_id = ?`, id).Scan(new(int))
+	}
 	report := tr.Finish()
 
 	fmt.Println(report.Statements, "statements,", len(report.NPlusOne), "N+1")
 	fmt.Println(report.Allowed[0].Reason)
 	// Output:
-	// 4 statements, 0 N+1
+	// 3 statements, 0 N+1
 	// paused: cache warm-up, once per deploy
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/querytrace/querytrace/internal/human"
 	"github.com/querytrace/querytrace/internal/sqlfix"
 	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
@@ -15,7 +16,7 @@ func slowFix(g *Group) string {
 	if len(tables) > 0 {
 		on = " on " + strings.Join(tables, ", ")
 	}
-	return "one execution took " + fmtDur(g.Max) + ": look at its plan (EXPLAIN) and the indexes" + on
+	return "one execution took " + human.Duration(g.Max) + ": look at its plan (EXPLAIN) and the indexes" + on
 }
 
 func duplicateFix(g *Group) string {

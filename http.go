@@ -3,16 +3,15 @@ package querytrace
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // A Handler traces each request it serves: it starts a trace on the
@@ -20,11 +19,16 @@ import (
 // Server-Timing header, and once the response is done hands the report to
 // OnReport and logs it: each N+1 as a warning, the whole report at Debug.
 //
+// Run runs other units of work, such as gRPC calls, under the same
+// configuration and hands their reports to the same sinks, so that one
+// Handler serves both sides of a service that answers HTTP and gRPC.
+//
 // The zero value of every field but Next is a sensible default. A Handler
 // must not be copied after first use, and its fields must not change
 // while it serves.
 type Handler struct {
-	// Next serves the request, with the trace on its context.
+	// Next serves the request, with the trace on its context. A Handler
+	// used only through Run needs none.
 	Next http.Handler
 
 	// Name names a request's trace and report; it is what Allow.Route
@@ -58,7 +62,7 @@ type Handler struct {
 	// fall behind the requests, a report is dropped rather than holding
 	// up the request: Dropped counts them, and a warning says how many,
 	// at most once per WarnInterval. OnFinish sees every report. A panic
-	// in it is recovered and logged once.
+	// in OnReport is recovered; the first one is logged.
 	OnReport func(*http.Request, *Report)
 
 	// OnFinish, when set, receives the report of each request on the
@@ -67,7 +71,8 @@ type Handler struct {
 	// live, so a tracing bridge can annotate the span before it ends. It
 	// runs for every request and holds up the handler's return, so it
 	// must be quick; it must not keep r past its return. A panic in it is
-	// recovered and logged once. It runs before OnReport and the logs.
+	// recovered; the first one is logged. It runs before OnReport and the
+	// logs.
 	OnFinish func(*http.Request, *Report)
 
 	// WarnInterval is how long warnings about one call site are held back
@@ -77,18 +82,8 @@ type Handler struct {
 	// negative value logs every one.
 	WarnInterval time.Duration
 
-	mu        sync.Mutex
-	warned    map[string]*warnState
-	panicOnce sync.Once
-
-	queueOnce sync.Once
-	queue     chan sinkJob // reports waiting for the sinks
-	workers   int          // goroutines draining queue; under mu
-
-	dropped   atomic.Int64 // reports dropped for a full queue
-	unwarned  int64        // dropped reports not yet warned about; under mu
-	dropWarn  time.Time    // when they last were; under mu
-	ctxWarned time.Time    // when a request that missed its context last was; under mu
+	// The queue and the warnings' state: sinks.go.
+	sinks
 }
 
 // Dropped returns how many reports the Handler dropped, since it started
@@ -103,34 +98,10 @@ func Middleware(next http.Handler) http.Handler {
 	return &Handler{Next: next}
 }
 
-type warnState struct {
-	last       time.Time
-	suppressed int
-}
-
-// maxQueued bounds the reports waiting for the sinks, and maxWorkers the
-// goroutines handing them over: a sink that stalls must hold neither the
-// requests nor an unbounded pile of reports and goroutines.
-const (
-	maxQueued  = 256
-	maxWorkers = 16
-)
-
-// A sinkJob is a report waiting for the sinks.
-type sinkJob struct {
-	ctx context.Context
-	r   *http.Request
-	rep *Report
-}
-
-// maxWarned bounds the call sites whose last warning a Handler remembers.
-const maxWarned = 1024
-
 // ServeHTTP serves r through Next with a trace on its context.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rn := &routeName{}
-	ctx, tr := Start(context.WithValue(r.Context(), routeKey{}, rn), h.name(r, rn))
-	tr.SetDetector(h.Detector)
+	ctx, tr := h.start(context.WithValue(r.Context(), routeKey{}, rn), h.name(r, rn))
 	r2 := r.WithContext(ctx)
 	// The route is known once a router has routed the request, which
 	// is after the trace was started: the trace takes its name before
@@ -147,17 +118,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A handler that wrote nothing has its headers written by
 		// net/http after this returns: they get the whole report's timing.
 		tw.writeTiming(rep)
-		h.callOnFinish(r2, rep)
-		h.emit(r2, rep)
+		h.deliver(r2, rep)
 	}()
 	h.Next.ServeHTTP(tw.wrap(), r2)
-}
-
-func (h *Handler) logger() *slog.Logger {
-	if h.Logger == nil {
-		return slog.Default()
-	}
-	return h.Logger
 }
 
 func (h *Handler) name(r *http.Request, rn *routeName) string {
@@ -165,258 +128,6 @@ func (h *Handler) name(r *http.Request, rn *routeName) string {
 		return h.Name(r)
 	}
 	return rn.route(r)
-}
-
-// emit hands rep to the sinks through the queue, so that the response is
-// complete before any of them runs and a slow one does not hold up the
-// handler's return; when the queue is full, rep is dropped and counted.
-func (h *Handler) emit(r *http.Request, rep *Report) {
-	// Most requests have nothing for the sinks: no OnReport, nothing to
-	// warn about, and a logger that drops Debug. They cost no hand-over.
-	if h.OnReport == nil {
-		l := h.logger()
-		warn := len(rep.NPlusOne) > 0 || missedContext(rep)
-		if !(warn && l.Enabled(r.Context(), slog.LevelWarn)) && !l.Enabled(r.Context(), slog.LevelDebug) {
-			return
-		}
-	}
-	h.queueOnce.Do(func() { h.queue = make(chan sinkJob, maxQueued) })
-	if !h.enqueue(sinkJob{context.WithoutCancel(r.Context()), r, rep}) {
-		h.dropped.Add(1)
-		h.mu.Lock()
-		h.unwarned++
-		h.mu.Unlock()
-		return
-	}
-	// A worker leaves only when it finds the queue empty under mu, so
-	// after the send above there is one, or this starts one; more start
-	// while the queue holds more reports than there are workers.
-	h.mu.Lock()
-	if h.workers == 0 || h.workers < maxWorkers && len(h.queue) > h.workers {
-		h.workers++
-		go h.work()
-	}
-	h.mu.Unlock()
-}
-
-// enqueue puts j in the queue, and reports whether there was room. A full
-// queue gets one chance to drain: the request's goroutine yields once to
-// let the workers run (on a busy machine they may not have been scheduled
-// yet), and never waits longer.
-func (h *Handler) enqueue(j sinkJob) bool {
-	for try := 0; ; try++ {
-		select {
-		case h.queue <- j:
-			return true
-		default:
-		}
-		if try == 1 {
-			return false
-		}
-		h.mu.Lock()
-		if h.workers < maxWorkers {
-			h.workers++
-			go h.work()
-		}
-		h.mu.Unlock()
-		runtime.Gosched()
-	}
-}
-
-// work hands queued reports to the sinks until the queue is empty.
-func (h *Handler) work() {
-	for {
-		select {
-		case j := <-h.queue:
-			h.warnDropped(j.ctx)
-			h.log(j.ctx, j.rep)
-			h.callOnReport(j.ctx, j.r, j.rep)
-			continue
-		default:
-		}
-		h.mu.Lock()
-		if len(h.queue) == 0 {
-			h.workers--
-			h.mu.Unlock()
-			return
-		}
-		h.mu.Unlock()
-	}
-}
-
-// interval returns WarnInterval with its default.
-func (h *Handler) interval() time.Duration {
-	if h.WarnInterval == 0 {
-		return time.Minute
-	}
-	return h.WarnInterval
-}
-
-// due reports whether a warning last logged at *last may be logged again
-// at now, and if so records now. The caller holds h.mu.
-func (h *Handler) due(last *time.Time, now time.Time) bool {
-	if iv := h.interval(); iv > 0 && !last.IsZero() && now.Sub(*last) < iv {
-		return false
-	}
-	*last = now
-	return true
-}
-
-// warnDropped logs how many reports were dropped since the last such
-// warning, at most once per WarnInterval.
-func (h *Handler) warnDropped(ctx context.Context) {
-	h.mu.Lock()
-	n := h.unwarned
-	if n == 0 || !h.due(&h.dropWarn, time.Now()) {
-		h.mu.Unlock()
-		return
-	}
-	h.unwarned = 0
-	h.mu.Unlock()
-	h.safely(func() {
-		h.logger().LogAttrs(ctx, slog.LevelWarn,
-			fmt.Sprintf("querytrace: %s dropped: OnReport and the log fell behind the requests", plural(int(n), "report", "reports")),
-			slog.Int64("reports_dropped", n), slog.Int64("reports_dropped_total", h.dropped.Load()))
-	})
-}
-
-// missedContext reports whether rep is of a trace that saw no statement
-// while statements ran outside any trace: most likely the request's own,
-// run with a context that does not carry its trace.
-func missedContext(rep *Report) bool {
-	return rep.Statements == 0 && rep.Unattributed > 0
-}
-
-// warnMissedContext logs, at most once per WarnInterval, that a request
-// saw none of the statements that ran while it was served, and how to
-// pass its context.
-func (h *Handler) warnMissedContext(ctx context.Context, rep *Report) {
-	h.mu.Lock()
-	ok := h.due(&h.ctxWarned, time.Now())
-	h.mu.Unlock()
-	if !ok {
-		return
-	}
-	h.safely(func() {
-		h.logger().LogAttrs(ctx, slog.LevelWarn,
-			fmt.Sprintf("querytrace: %s saw no statements while %s ran outside any trace: run them with the request's context "+
-				"(r.Context(); gin: engine.ContextWithFallback = true or c.Request.Context(); echo: c.Request().Context(); fiber: c.UserContext())",
-				rep.Name, plural(rep.Unattributed, "statement", "statements")),
-			slog.String("route", rep.Name), slog.Int("unattributed", rep.Unattributed))
-	})
-}
-
-func (h *Handler) callOnReport(ctx context.Context, r *http.Request, rep *Report) {
-	if h.OnReport == nil {
-		return
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			h.panicOnce.Do(func() {
-				h.safely(func() {
-					h.logger().LogAttrs(ctx, slog.LevelError, "querytrace: OnReport panicked; later panics are not logged",
-						slog.String("panic", fmt.Sprint(p)), slog.String("route", rep.Name))
-				})
-			})
-		}
-	}()
-	h.OnReport(r, rep)
-}
-
-// callOnFinish runs OnFinish on the request's goroutine, containing a
-// panic: the response is written and the application must not see it.
-func (h *Handler) callOnFinish(r *http.Request, rep *Report) {
-	if h.OnFinish == nil {
-		return
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			h.panicOnce.Do(func() {
-				h.safely(func() {
-					h.logger().LogAttrs(r.Context(), slog.LevelError, "querytrace: OnFinish panicked; later panics are not logged",
-						slog.String("panic", fmt.Sprint(p)), slog.String("route", rep.Name))
-				})
-			})
-		}
-	}()
-	h.OnFinish(r, rep)
-}
-
-// safely runs f, containing a panic: a broken log handler must not take
-// the process down from a goroutine the application does not own.
-func (h *Handler) safely(f func()) {
-	defer func() { recover() }()
-	f()
-}
-
-// log writes a warning per N+1 (at most one per call site per
-// WarnInterval), one about a request that missed its context, and the
-// report at Debug.
-func (h *Handler) log(ctx context.Context, rep *Report) {
-	l := h.logger()
-	if missedContext(rep) {
-		h.warnMissedContext(ctx, rep)
-	}
-	now := time.Now()
-	for i := range rep.NPlusOne {
-		f := &rep.NPlusOne[i]
-		ok, suppressed := h.allowWarning(f, now)
-		if !ok {
-			continue
-		}
-		attrs := []slog.Attr{
-			slog.String("route", rep.Name),
-			slog.Any("n_plus_one", f),
-		}
-		if suppressed > 0 {
-			attrs = append(attrs, slog.Int("suppressed", suppressed))
-		}
-		msg := fmt.Sprintf("querytrace: N+1: %s at %s", times(f.Count), f.CallSite())
-		h.safely(func() { l.LogAttrs(ctx, slog.LevelWarn, msg, attrs...) })
-	}
-	if l.Enabled(ctx, slog.LevelDebug) {
-		h.safely(func() {
-			l.LogAttrs(ctx, slog.LevelDebug, "querytrace: "+rep.Summary(), slog.Any("report", rep))
-		})
-	}
-}
-
-// allowWarning decides whether a warning about f is logged now, and if so
-// how many about its call site were held back since the last one.
-func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed int) {
-	interval := h.interval()
-	key := f.CallSite()
-	if key == "" && f.Group != nil {
-		key = f.Group.Shape // no call sites (WithoutStacks): one per shape
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if interval < 0 {
-		return true, 0
-	}
-	if h.warned == nil {
-		h.warned = make(map[string]*warnState)
-	}
-	st := h.warned[key]
-	if st != nil && now.Sub(st.last) < interval {
-		st.suppressed++
-		return false, 0
-	}
-	if st == nil {
-		if len(h.warned) >= maxWarned {
-			for k, s := range h.warned {
-				if now.Sub(s.last) >= interval {
-					delete(h.warned, k)
-				}
-			}
-		}
-		st = &warnState{}
-		if len(h.warned) < maxWarned {
-			h.warned[key] = st
-		}
-	}
-	suppressed, st.suppressed, st.last = st.suppressed, 0, now
-	return true, suppressed
 }
 
 // timingWriter adds a Server-Timing header from the trace as it stands
@@ -442,7 +153,7 @@ func (t *timingWriter) writeTiming(rep *Report) {
 // db;dur=12.3;desc="41 statements, 1 N+1".
 func serverTiming(rep *Report) string {
 	ms := strconv.FormatFloat(float64(rep.DBTime)/float64(time.Millisecond), 'f', 1, 64)
-	desc := plural(rep.Statements, "statement", "statements")
+	desc := human.Plural(rep.Statements, "statement", "statements")
 	if n := len(rep.NPlusOne); n > 0 {
 		desc += ", " + strconv.Itoa(n) + " N+1"
 	}

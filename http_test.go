@@ -12,14 +12,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
-	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 // logRecorder is a slog.Handler that keeps what it is given.
@@ -58,13 +59,13 @@ func (l *logRecorder) at(level slog.Level) (msgs []string, attrs []string) {
 	return msgs, attrs
 }
 
-// inventoryMux serves the seed scenario's pages.
+// inventoryMux serves the demo's inventory pages (examples/inventory/store).
 func inventoryMux(db *sql.DB) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /inventory/{page}", func(w http.ResponseWriter, r *http.Request) {
-		page := seedSlowPage
+		page := store.SlowInventory
 		if r.PathValue("page") == "fast" {
-			page = seedFastPage
+			page = store.FastInventory
 		}
 		free, err := page(r.Context(), db)
 		if err != nil {
@@ -133,11 +134,8 @@ func TestHandler(t *testing.T) {
 	if len(warns) != 2 {
 		t.Fatalf("%d warnings, want 2 (one per call site): %q", len(warns), warns)
 	}
-	// The call site names the checkout's folder, whatever it is called.
-	_, file, _, _ := runtime.Caller(0)
-	site := filepath.Join(filepath.Base(filepath.Dir(file)), "nplusone_test.go") + ":"
 	for i, m := range warns {
-		if !strings.Contains(m, "N+1: 20 times at "+site) || !strings.Contains(attrs[i], "fix=") {
+		if !strings.Contains(m, "N+1: 20 times at store/pages.go:") || !strings.Contains(attrs[i], "fix=") {
 			t.Errorf("warning %q %s", m, attrs[i])
 		}
 	}
@@ -185,37 +183,70 @@ func TestHandlerWarnDedup(t *testing.T) {
 	}
 }
 
-// TestHandlerSinks checks that a panicking sink is contained and logged
-// once, and that a slow one holds up neither the response nor the
-// handler's return.
-func TestHandlerSinks(t *testing.T) {
+// TestHandlerSinkPanics checks that a panicking OnReport or OnFinish is
+// contained, and that the first panic of each is logged, once.
+func TestHandlerSinkPanics(t *testing.T) {
 	db := openSeed(t, 3)
-	logs := &logRecorder{}
-	done := make(chan struct{}, 4)
-	h := &Handler{Next: inventoryMux(db), Logger: slog.New(logs), OnReport: func(*http.Request, *Report) {
-		defer func() { done <- struct{}{} }()
-		panic("sink is broken")
-	}}
-	for i := 0; i < 3; i++ {
-		if w := serve(h, "/inventory/fast"); w.Code != 200 {
-			t.Fatalf("status %d", w.Code)
-		}
-		<-done
+	broken := func(msg string) func(*http.Request, *Report) {
+		return func(*http.Request, *Report) { panic(msg) }
 	}
-	var errs, attrs []string
-	// The error is logged after the sink's deferred send: wait for it.
-	for deadline := time.Now().Add(5 * time.Second); len(errs) == 0 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-		errs, _ = logs.at(slog.LevelError)
+	for _, tc := range []struct {
+		name               string
+		onReport, onFinish func(*http.Request, *Report)
+		want               []string
+	}{
+		{"OnReport", broken("report sink is broken"), nil, []string{"querytrace: OnReport panicked; later panics are not logged"}},
+		{"OnFinish", nil, broken("finish sink is broken"), []string{"querytrace: OnFinish panicked; later panics are not logged"}},
+		{"both", broken("report sink is broken"), broken("finish sink is broken"), []string{
+			"querytrace: OnFinish panicked; later panics are not logged",
+			"querytrace: OnReport panicked; later panics are not logged",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &logRecorder{}
+			h := &Handler{Next: inventoryMux(db), Logger: slog.New(logs), OnReport: tc.onReport, OnFinish: tc.onFinish}
+			for range 3 {
+				if w := serve(h, "/inventory/fast"); w.Code != 200 {
+					t.Fatalf("status %d", w.Code)
+				}
+			}
+			drain(t, h)
+			errs, attrs := logs.at(slog.LevelError)
+			slices.Sort(errs)
+			if !slices.Equal(errs, tc.want) {
+				t.Errorf("errors logged: %q, want %q", errs, tc.want)
+			}
+			for _, a := range attrs {
+				if !strings.Contains(a, "sink is broken") || !strings.Contains(a, "route=GET /inventory/{page}") {
+					t.Errorf("error attributes %q name neither the panic nor the route", a)
+				}
+			}
+		})
 	}
-	time.Sleep(20 * time.Millisecond) // room for a wrong second one
-	errs, attrs = logs.at(slog.LevelError)
-	if len(errs) != 1 || !strings.Contains(attrs[0], "sink is broken") {
-		t.Errorf("errors logged: %q %q, want one about the panic", errs, attrs)
-	}
+}
 
+// drain waits until h's sinks have handled every queued report.
+func drain(t *testing.T, h *Handler) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		h.mu.Lock()
+		idle := h.workers == 0
+		h.mu.Unlock()
+		if idle {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sinks still run after 10s")
+		}
+	}
+}
+
+// TestHandlerSlowSink checks that a slow OnReport holds up neither the
+// response nor the handler's return.
+func TestHandlerSlowSink(t *testing.T) {
+	db := openSeed(t, 3)
 	release := make(chan struct{})
-	h = &Handler{Next: inventoryMux(db), Logger: slog.New(&logRecorder{}), OnReport: func(*http.Request, *Report) { <-release }}
+	h := &Handler{Next: inventoryMux(db), Logger: slog.New(&logRecorder{}), OnReport: func(*http.Request, *Report) { <-release }}
 	start := time.Now()
 	for i := 0; i < 3; i++ {
 		serve(h, "/inventory/fast")

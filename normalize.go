@@ -11,21 +11,21 @@ const (
 	// reads double quotes as identifiers where a name must go, and wherever
 	// the dialects below read a statement differently it drops more of the
 	// text, never less, so no literal of any of them survives.
-	DialectGeneric Dialect = Dialect(sqlnorm.Generic)
+	DialectGeneric Dialect = iota
 	// DialectPostgres reads double quotes as identifiers, $$...$$ and
 	// $tag$...$tag$ as string bodies, # and ?| as operators, and honours
 	// backslash escapes only inside E'...' strings.
-	DialectPostgres Dialect = Dialect(sqlnorm.Postgres)
+	DialectPostgres
 	// DialectSQLite reads backticks and [brackets] as identifiers, and
 	// double quotes too except where a value goes (after an operator, in
 	// VALUES, IN lists and function or PRAGMA arguments), where SQLite
 	// reads them as a string when no column has that name. Backslashes in
 	// strings are not escapes.
-	DialectSQLite Dialect = Dialect(sqlnorm.SQLite)
+	DialectSQLite
 	// DialectMySQL reads double quotes as strings, backticks as identifiers,
 	// @name as a user variable, # and "-- " as line comments, and lets
 	// identifiers begin with digits.
-	DialectMySQL Dialect = Dialect(sqlnorm.MySQL)
+	DialectMySQL
 )
 
 // String returns the dialect's lower-case name.

@@ -137,6 +137,8 @@ func TestNothingPinned(t *testing.T) {
 	}
 }
 
+// TestDialectString also checks that the Dialect constants keep
+// internal/sqlnorm's values, which String converts to.
 func TestDialectString(t *testing.T) {
 	for d, want := range map[Dialect]string{DialectGeneric: "generic", DialectPostgres: "postgres", DialectSQLite: "sqlite", DialectMySQL: "mysql", 9: "Dialect(9)"} {
 		if got := d.String(); got != want {

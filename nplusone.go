@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace/internal/callstack"
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // A Detector holds the thresholds and allow-lists that classify a trace's
@@ -144,21 +145,31 @@ func (f Finding) CallSite() string {
 	return f.Group.CallSite()
 }
 
+// LoopSite returns the line of the loop (Loop) as Frame.String prints it,
+// when it is another line than the call site, or "": what the text report
+// and the debug page show as "in the loop at".
+func (f Finding) LoopSite() string {
+	if f.Loop == nil || f.Group != nil && len(f.Group.Stack) > 0 && *f.Loop == f.Group.Stack[0] {
+		return ""
+	}
+	return f.Loop.String()
+}
+
 // String returns the finding on one line: kind, count, time, shape, call
 // site and source. It holds no argument values.
 func (f Finding) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d× %s", f.Kind, f.Count, fmtDur(f.Total))
+	fmt.Fprintf(&b, "%s: %d× %s", f.Kind, f.Count, human.Duration(f.Total))
 	if f.Group != nil {
 		if f.Kind == FindingSlow {
-			fmt.Fprintf(&b, " (max %s)", fmtDur(f.Group.Max))
+			fmt.Fprintf(&b, " (max %s)", human.Duration(f.Group.Max))
 		}
-		fmt.Fprintf(&b, " %s", clip(f.Group.Shape, 80))
+		fmt.Fprintf(&b, " %s", human.Clip(f.Group.Shape, 80))
 		if s := f.Group.CallSite(); s != "" {
 			fmt.Fprintf(&b, " at %s", s)
 		}
-		if f.Loop != nil && (len(f.Group.Stack) == 0 || *f.Loop != f.Group.Stack[0]) {
-			fmt.Fprintf(&b, " in the loop at %s", f.Loop)
+		if s := f.LoopSite(); s != "" {
+			fmt.Fprintf(&b, " in the loop at %s", s)
 		}
 	}
 	for _, o := range f.Others {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -12,66 +13,38 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 var seedDBs atomic.Int64
 
-// openSeed opens a traced in-memory SQLite database holding the inventory
-// of the seed scenario: entries entries, each with items and approved
-// requests. One connection keeps the database alive and the order of
-// statements deterministic.
+// openSeed opens a traced in-memory SQLite database holding the demo's
+// inventory (examples/inventory/store) with the given number of entries.
+// Its one connection keeps the database alive and the order of statements
+// deterministic. The set-up runs outside any trace: it lands in the
+// database-wide fallback, not in the reports under test.
 func openSeed(t testing.TB, entries int) *sql.DB {
 	t.Helper()
-	db, err := Open("sqlite3", fmt.Sprintf("file:seed%d?mode=memory&cache=shared", seedDBs.Add(1)))
+	db, err := Open("sqlite3", store.MemoryDSN(fmt.Sprintf("seed%d", seedDBs.Add(1))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
-	// The set-up runs outside any trace: it lands in the database-wide
-	// fallback, not in the reports under test.
-	for _, q := range []string{
-		`CREATE TABLE entries (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`,
-		`CREATE TABLE items (id INTEGER PRIMARY KEY, entry_id INTEGER NOT NULL, user_id INTEGER)`,
-		`CREATE INDEX items_entry ON items(entry_id)`,
-		`CREATE TABLE requests (id INTEGER PRIMARY KEY, entry_id INTEGER NOT NULL, status TEXT NOT NULL)`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := 1; i <= entries; i++ {
-		if _, err := db.Exec(`INSERT INTO entries (id, name) VALUES (?, ?)`, i, fmt.Sprintf("secret-entry-%d", i)); err != nil {
-			t.Fatal(err)
-		}
-		for j := 0; j < i%4+1; j++ {
-			if _, err := db.Exec(`INSERT INTO items (entry_id, user_id) VALUES (?, ?)`, i, map[bool]any{true: nil, false: j}[j%2 == 0]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := db.Exec(`INSERT INTO requests (entry_id, status) VALUES (?, 'approved')`, i); err != nil {
-			t.Fatal(err)
-		}
+	if err := store.Create(context.Background(), db, entries); err != nil {
+		t.Fatal(err)
 	}
 	return db
 }
 
-// The statements of the seed scenario's two pages.
-const (
-	seedEntriesSQL   = `SELECT id, name FROM entries ORDER BY id`
-	seedUnclaimedSQL = `SELECT count(*) FROM items WHERE entry_id = ? AND user_id IS NULL`
-	seedApprovedSQL  = `SELECT count(*) FROM requests WHERE entry_id = ? AND status = 'approved'`
-
-	seedUnclaimedByEntrySQL = `SELECT entry_id, count(*) FROM items WHERE user_id IS NULL GROUP BY entry_id`
-	seedApprovedByEntrySQL  = `SELECT entry_id, count(*) FROM requests WHERE status = 'approved' GROUP BY entry_id`
-)
-
-// seedLines are the lines of the two per-entry queries in seedSlowPage,
-// set when it first runs, to check the call sites against.
-var seedLines struct {
-	sync.Once
-	unclaimed, approved int
+// entryIDs returns the ids of the inventory's entries, from the query
+// both pages start with: the source of the loops over them.
+func entryIDs(ctx context.Context, db *sql.DB) ([]int, error) {
+	rows, err := store.Entries(ctx, db)
+	ids := make([]int, len(rows))
+	for i, r := range rows {
+		ids[i] = r.EntryID
+	}
+	return ids, err
 }
 
 func line() int {
@@ -79,79 +52,30 @@ func line() int {
 	return l
 }
 
-func seedEntries(ctx context.Context, db *sql.DB) ([]int, error) {
-	rows, err := db.QueryContext(ctx, seedEntriesSQL)
+// sourceLine returns the number of the line of file that holds text,
+// which must be on exactly one line.
+func sourceLine(t testing.TB, file, text string) int {
+	t.Helper()
+	src, err := os.ReadFile(file)
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	defer rows.Close()
-	var ids []int
-	for rows.Next() {
-		var id int
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
-// seedSlowPage is the page as first written: the entries, then two COUNT
-// queries per entry.
-func seedSlowPage(ctx context.Context, db *sql.DB) (map[int]int, error) {
-	ids, err := seedEntries(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	seedLines.Do(func() { seedLines.unclaimed, seedLines.approved = line()+4, line()+7 })
-	free := make(map[int]int)
-	for _, id := range ids {
-		var unclaimed, approved int
-		if err := db.QueryRowContext(ctx, seedUnclaimedSQL, id).Scan(&unclaimed); err != nil {
-			return nil, err
-		}
-		if err := db.QueryRowContext(ctx, seedApprovedSQL, id).Scan(&approved); err != nil {
-			return nil, err
-		}
-		free[id] = unclaimed - approved
-	}
-	return free, nil
-}
-
-// seedFastPage is the page with the GROUP BY fix: three statements.
-func seedFastPage(ctx context.Context, db *sql.DB) (map[int]int, error) {
-	ids, err := seedEntries(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	free := make(map[int]int)
-	for _, q := range []string{seedUnclaimedByEntrySQL, seedApprovedByEntrySQL} {
-		rows, err := db.QueryContext(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		sign := 1
-		if q == seedApprovedByEntrySQL {
-			sign = -1
-		}
-		for rows.Next() {
-			var id, n int
-			if err := rows.Scan(&id, &n); err != nil {
-				rows.Close()
-				return nil, err
+	n := 0
+	for i, l := range strings.Split(string(src), "\n") {
+		if strings.Contains(l, text) {
+			if n != 0 {
+				t.Fatalf("%s holds %q on lines %d and %d", file, text, n, i+1)
 			}
-			free[id] += sign * n
+			n = i + 1
 		}
-		rows.Close()
 	}
-	for _, id := range ids {
-		free[id] += 0
+	if n == 0 {
+		t.Fatalf("%s does not hold %q", file, text)
 	}
-	return free, nil
+	return n
 }
 
-func runSeed(t testing.TB, db *sql.DB, page func(context.Context, *sql.DB) (map[int]int, error)) *Report {
+func runSeed(t testing.TB, db *sql.DB, page func(context.Context, *sql.DB) ([]store.Row, error)) *Report {
 	t.Helper()
 	ctx, tr := Start(context.Background(), "GET /inventory")
 	if _, err := page(ctx, db); err != nil {
@@ -162,8 +86,8 @@ func runSeed(t testing.TB, db *sql.DB, page func(context.Context, *sql.DB) (map[
 
 func TestSeedScenario(t *testing.T) {
 	db := openSeed(t, 30)
-	slow := runSeed(t, db, seedSlowPage)
-	fast := runSeed(t, db, seedFastPage)
+	slow := runSeed(t, db, store.SlowInventory)
+	fast := runSeed(t, db, store.FastInventory)
 	if testing.Verbose() {
 		t.Logf("slow page:\n%s", slow)
 	}
@@ -171,21 +95,24 @@ func TestSeedScenario(t *testing.T) {
 	if slow.Statements != 61 || len(slow.NPlusOne) != 2 {
 		t.Fatalf("slow page: %d statements, %d N+1, want 61 and 2:\n%s", slow.Statements, len(slow.NPlusOne), slow)
 	}
+	const pages = "examples/inventory/store/pages.go"
+	unclaimed := sourceLine(t, pages, "unclaimedSQL, rows[i].EntryID")
+	approved := sourceLine(t, pages, "approvedSQL, rows[i].EntryID")
 	want := map[int]string{
-		seedLines.unclaimed: "one query for all rows: select entry_id, count(*) from items where entry_id in (...) and user_id is null group by entry_id",
-		seedLines.approved:  "one query for all rows: select entry_id, count(*) from requests where entry_id in (...) and status = … group by entry_id",
+		unclaimed: "one query for all rows: select entry_id, count(*) from items where entry_id in (...) and user_id is null group by entry_id",
+		approved:  "one query for all rows: select ri.entry_id, coalesce(sum(ri.quantity), …) from request_items ri join requests r on r.id = ri.request_id where ri.entry_id in (...) and r.status = … group by ri.entry_id",
 	}
 	for _, f := range slow.NPlusOne {
 		if len(f.Group.Stack) == 0 {
 			t.Fatalf("N+1 %s has no call site", f.Group.Shape)
 		}
 		site := f.Group.Stack[0]
-		if filepath.Base(site.File) != "nplusone_test.go" || !strings.HasSuffix(site.Function, ".seedSlowPage") {
-			t.Errorf("N+1 call site = %s, want nplusone_test.go in seedSlowPage", site)
+		if filepath.Base(site.File) != "pages.go" || !strings.HasSuffix(site.Function, ".SlowInventory") {
+			t.Errorf("N+1 call site = %s, want pages.go in SlowInventory", site)
 		}
 		fix, ok := want[site.Line]
 		if !ok {
-			t.Errorf("N+1 at line %d, want one of the lines %d and %d", site.Line, seedLines.unclaimed, seedLines.approved)
+			t.Errorf("N+1 at line %d, want one of the lines %d and %d", site.Line, unclaimed, approved)
 			continue
 		}
 		if f.Fix != fix {
@@ -194,17 +121,17 @@ func TestSeedScenario(t *testing.T) {
 		if f.Count != 30 || f.Group.Distinct != 30 {
 			t.Errorf("N+1 count %d, distinct %d, want 30 and 30", f.Count, f.Group.Distinct)
 		}
-		if f.Source == nil || f.Source.Shape != "select id, name from entries order by id" || f.PerRow != 1 {
+		if f.Source == nil || f.Source.Shape != "select id, name, category from entries order by id" || f.PerRow != 1 {
 			t.Errorf("source = %v (per row %d), want the entries query, once per row", f.Source, f.PerRow)
-		} else if !strings.HasSuffix(f.Source.Stack[0].Function, ".seedEntries") {
-			t.Errorf("source call site = %s, want seedEntries", f.Source.Stack[0])
+		} else if !strings.HasSuffix(f.Source.Stack[0].Function, "store.Entries") {
+			t.Errorf("source call site = %s, want store.Entries", f.Source.Stack[0])
 		}
 	}
 	if n := len(slow.Duplicates) + len(slow.Slow) + len(slow.Batched) + len(slow.Allowed); n != 0 {
 		t.Errorf("slow page: %d other findings, want none:\n%s", n, slow)
 	}
 	for _, out := range []string{slow.String(), mustJSON(t, slow)} {
-		if strings.Contains(out, "secret-entry") || strings.Contains(out, "approved'") || strings.Contains(out, "'") {
+		if strings.Contains(out, "Acme") || strings.Contains(out, "approved") || strings.Contains(out, "'") {
 			t.Errorf("a literal leaked into a rendering:\n%s", out)
 		}
 	}
@@ -222,14 +149,14 @@ func TestSeedScenario(t *testing.T) {
 func TestPerRowMultiple(t *testing.T) {
 	db := openSeed(t, 12)
 	ctx, tr := Start(context.Background(), "job")
-	ids, err := seedEntries(ctx, db)
+	ids, err := entryIDs(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		for _, status := range []string{"approved", "pending"} {
+		for _, quantity := range []int{1, 2} {
 			var n int
-			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM requests WHERE entry_id = ? AND status = ?`, id, status).Scan(&n); err != nil {
+			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM request_items WHERE entry_id = ? AND quantity = ?`, id, quantity).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -338,7 +265,7 @@ func TestScenarios(t *testing.T) {
 		{
 			name: "N+1 by primary key, not a duplicate",
 			run: func(ctx context.Context, db *sql.DB) error {
-				ids, err := seedEntries(ctx, db)
+				ids, err := entryIDs(ctx, db)
 				for _, id := range ids {
 					if err := db.QueryRowContext(ctx, `SELECT user_id FROM items WHERE id = ?`, id).Scan(new(sql.NullInt64)); err != nil {
 						return err
@@ -395,7 +322,7 @@ func TestScenarios(t *testing.T) {
 		{
 			name: "LIMIT 1 per row is no paging",
 			run: func(ctx context.Context, db *sql.DB) error {
-				ids, err := seedEntries(ctx, db)
+				ids, err := entryIDs(ctx, db)
 				for _, id := range ids {
 					rows, err := db.QueryContext(ctx, `SELECT id FROM items WHERE entry_id = ? ORDER BY id LIMIT 1`, id)
 					if err != nil {
@@ -417,14 +344,14 @@ func TestScenarios(t *testing.T) {
 					return err
 				}
 				for i := 0; i < 5; i++ {
-					if _, err := tx.ExecContext(ctx, `INSERT INTO items (entry_id, user_id) VALUES (?, NULL)`, i+1); err != nil {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO items (entry_id, serial) VALUES (?, ?)`, i+1, fmt.Sprint("SN-new-", i)); err != nil {
 						return err
 					}
 				}
 				return tx.Commit()
 			},
 			want: want{nplus1: 1},
-			fix:  "insert into items(entry_id, user_id) values (?, …), (?, …), ...",
+			fix:  "insert into items(entry_id, serial) values (?, ?), (?, ?), ...",
 		},
 		{
 			name: "update loop",

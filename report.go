@@ -1,6 +1,7 @@
 package querytrace
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -13,8 +14,9 @@ import (
 // It holds no argument values and no SQL literals.
 //
 // A report renders itself for people (String, WriteText), for programs
-// (MarshalJSON, whose keys are its own and documented there) and for
-// log/slog (LogValue).
+// (MarshalJSON, whose keys are its own and documented there, and
+// MarshalFile for saved files) and for log/slog (LogValue); UnmarshalJSON
+// and UnmarshalFile read it back whole.
 type Report struct {
 	// Name is the trace's name; Start and Wall when it started and how
 	// long it ran until Finish (or Snapshot).
@@ -84,9 +86,11 @@ type Report struct {
 
 	// sample is the trace's sample of events, turned into EventSamples
 	// only when Events asks: most reports are never looked at that
-	// closely. at is the trace's start on the package clock.
+	// closely. at is the trace's start on the package clock. A report
+	// read from JSON has its events instead.
 	sample []sampled
 	at     time.Duration
+	events []EventSample
 }
 
 // A Group is the statements of a trace that share a shape and a call site.
@@ -187,9 +191,13 @@ func (g *Group) CallSite() string {
 }
 
 // Events returns a bounded sample of the trace's single events, the first
-// ones, in order, for a timeline. EventsKept says how many there are and
-// EventsMissed how many more were not kept.
+// ones, in order, for a timeline; for a report read from JSON, the events
+// it held. EventsKept says how many there are and EventsMissed how many
+// more were not kept.
 func (r *Report) Events() []EventSample {
+	if r.sample == nil {
+		return slices.Clone(r.events)
+	}
 	events := make([]EventSample, len(r.sample))
 	for i, s := range r.sample {
 		events[i] = EventSample{
@@ -212,6 +220,53 @@ type EventSample struct {
 	Duration time.Duration `json:"duration_ns"`
 	Rows     int64         `json:"rows"`
 	Err      bool          `json:"error,omitempty"`
+}
+
+// clone returns a copy of r that shares nothing its holder can change: its
+// own groups and findings, the findings pointing at its own groups. What
+// no exported field reaches (stacks, argument hashes, the sample of
+// events) is only ever read, and shared.
+func (r *Report) clone() *Report {
+	c := *r
+	own := make(map[*Group]*Group, len(r.Groups))
+	if r.Groups != nil {
+		c.Groups = make([]*Group, len(r.Groups))
+	}
+	for i, g := range r.Groups {
+		ng := *g
+		ng.Stack = slices.Clone(g.Stack)
+		c.Groups[i], own[g] = &ng, &ng
+	}
+	for _, l := range []*[]Finding{&c.NPlusOne, &c.Duplicates, &c.Slow, &c.Batched, &c.Allowed} {
+		*l = slices.Clone(*l)
+		for i := range *l {
+			(*l)[i].repoint(own)
+		}
+	}
+	return &c
+}
+
+// repoint makes f refer to the groups that own maps its groups to, and
+// gives it its own copy of what it points to.
+func (f *Finding) repoint(own map[*Group]*Group) {
+	to := func(g *Group) *Group {
+		if n, ok := own[g]; ok {
+			return n
+		}
+		return g
+	}
+	f.Group, f.Source = to(f.Group), to(f.Source)
+	if f.Loop != nil {
+		l := *f.Loop
+		f.Loop = &l
+	}
+	if f.Others != nil {
+		others := make([]*Group, len(f.Others))
+		for i, o := range f.Others {
+			others[i] = to(o)
+		}
+		f.Others = others
+	}
 }
 
 // stackFrames is how many application frames a group keeps.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 func mustJSON(t testing.TB, r *Report) string {
@@ -94,16 +96,6 @@ func TestSummary(t *testing.T) {
 	}
 }
 
-func TestFmtDur(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0: "0s", 999: "999ns", 1500: "1.50µs", 12345678: "12.3ms", 123456789: "123ms", 61 * time.Second: "1m1s",
-	} {
-		if got := fmtDur(d); got != want {
-			t.Errorf("fmtDur(%d) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 func keysOf(m map[string]any) []string {
 	var ks []string
 	for k := range m {
@@ -117,7 +109,7 @@ func keysOf(m map[string]any) []string {
 // dashboards and log queries built on them.
 func TestReportJSON(t *testing.T) {
 	db := openSeed(t, 4)
-	r := runSeed(t, db, seedSlowPage)
+	r := runSeed(t, db, store.SlowInventory)
 	var m map[string]any
 	if err := json.Unmarshal([]byte(mustJSON(t, r)), &m); err != nil {
 		t.Fatal(err)
@@ -129,7 +121,7 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("report keys\n got %q\nwant %q", got, wantReport)
 	}
 	group := m["groups"].([]any)[0].(map[string]any)
-	wantGroup := []string{"call_site", "count", "distinct_args", "errors", "fingerprint", "first_ns", "first_seq", "id", "kind",
+	wantGroup := []string{"call_site", "count", "dialect", "distinct_args", "errors", "fingerprint", "first_ns", "first_seq", "id", "kind",
 		"last_ns", "last_rows", "last_seq", "max", "max_ns", "max_rows", "mean_ns", "min_rows", "overlapped", "repeated_args",
 		"rows", "shape", "stack", "statements", "total", "total_ns", "verb"}
 	if got := keysOf(group); !slices.Equal(got, wantGroup) {
@@ -159,7 +151,7 @@ func TestReportJSON(t *testing.T) {
 
 func TestReportLogValue(t *testing.T) {
 	db := openSeed(t, 4)
-	r := runSeed(t, db, seedSlowPage)
+	r := runSeed(t, db, store.SlowInventory)
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("request", "report", r)
 	var m struct{ Report map[string]any }
@@ -275,5 +267,17 @@ func TestSkipFrames(t *testing.T) {
 	}
 	if slices.Contains(viaStrings, "strings.Map") {
 		t.Errorf("stack through strings.Map kept it after SkipFrames: %q", viaStrings)
+	}
+}
+
+// BenchmarkMarshalJSON is the cost of a report's JSON, which an Archive
+// pays for each report it saves and the debug page for each download.
+func BenchmarkMarshalJSON(b *testing.B) {
+	r := wideReport()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := json.Marshal(r); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

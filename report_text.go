@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // textWidth is the width the text report keeps to, so that it reads in an
@@ -33,10 +35,10 @@ func (r *Report) String() string {
 // added when there are any.
 func (r *Report) Summary() string {
 	var b strings.Builder
-	b.WriteString(plural(r.Statements, "statement", "statements"))
-	b.WriteString(", " + fmtDur(r.DBTime) + " db, " + strconv.Itoa(len(r.NPlusOne)) + " N+1")
+	b.WriteString(human.Plural(r.Statements, "statement", "statements"))
+	b.WriteString(", " + human.Duration(r.DBTime) + " db, " + strconv.Itoa(len(r.NPlusOne)) + " N+1")
 	if n := len(r.Duplicates); n > 0 {
-		b.WriteString(", " + plural(n, "duplicate", "duplicates"))
+		b.WriteString(", " + human.Plural(n, "duplicate", "duplicates"))
 	}
 	if n := len(r.Slow); n > 0 {
 		b.WriteString(", " + strconv.Itoa(n) + " slow")
@@ -59,16 +61,16 @@ func (r *Report) WriteText(w io.Writer) error {
 	if name == "" {
 		name = "(unnamed trace)"
 	}
-	p("querytrace: %s\n", clip(name, textWidth-12))
-	p("wall %s, db %s, %s, %s, %s, %s, %s\n", fmtDur(r.Wall), fmtDur(r.DBTime),
-		plural(r.Statements, "statement", "statements"), plural(r.Prepares, "prepare", "prepares"),
-		plural(r.Begins, "transaction", "transactions"), plural(int(r.Rows), "row", "rows"),
-		plural(r.Errors, "error", "errors"))
+	p("querytrace: %s\n", human.Clip(name, textWidth-12))
+	p("wall %s, db %s, %s, %s, %s, %s, %s\n", human.Duration(r.Wall), human.Duration(r.DBTime),
+		human.Plural(r.Statements, "statement", "statements"), human.Plural(r.Prepares, "prepare", "prepares"),
+		human.Plural(r.Begins, "transaction", "transactions"), human.Plural(int(r.Rows), "row", "rows"),
+		human.Plural(r.Errors, "error", "errors"))
 	p("findings: %d N+1, %s, %d slow, %d batched, %d allowed\n", len(r.NPlusOne),
-		plural(len(r.Duplicates), "duplicate", "duplicates"), len(r.Slow), len(r.Batched), len(r.Allowed))
+		human.Plural(len(r.Duplicates), "duplicate", "duplicates"), len(r.Slow), len(r.Batched), len(r.Allowed))
 	if r.Unattributed > 0 {
 		p("not attributed: %s ran outside any trace meanwhile (not in this report)\n",
-			plural(r.Unattributed, "statement", "statements"))
+			human.Plural(r.Unattributed, "statement", "statements"))
 	}
 
 	if len(r.Groups) > 0 {
@@ -87,13 +89,13 @@ func (r *Report) WriteText(w io.Writer) error {
 				if len(rest) == 1 {
 					more = "more group"
 				}
-				p("... and %d %s: %s, %s\n", len(rest), more, plural(n, "execution", "executions"), fmtDur(total))
+				p("... and %d %s: %s, %s\n", len(rest), more, human.Plural(n, "execution", "executions"), human.Duration(total))
 				break
 			}
-			p("%3d %6d %8s %8s %8s %6d  %s\n", g.ID, g.Count, fmtDur(g.Total), fmtDur(g.Mean()),
-				fmtDur(g.Max), g.Rows, clip(g.Shape, textWidth-left))
+			p("%3d %6d %8s %8s %8s %6d  %s\n", g.ID, g.Count, human.Duration(g.Total), human.Duration(g.Mean()),
+				human.Duration(g.Max), g.Rows, human.Clip(g.Shape, textWidth-left))
 			if site := g.CallSite(); site != "" {
-				p("%*s  at %s\n", left-2, "", clip(site, textWidth-left-3))
+				p("%*s  at %s\n", left-2, "", human.Clip(site, textWidth-left-3))
 			}
 		}
 	}
@@ -119,12 +121,12 @@ func (r *Report) WriteText(w io.Writer) error {
 
 func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	g := f.Group
-	head := fmt.Sprintf("%s: %s in %s", strings.ToUpper(title[:1])+title[1:], times(f.Count), fmtDur(f.Total))
+	head := fmt.Sprintf("%s: %s in %s", strings.ToUpper(title[:1])+title[1:], human.Times(f.Count), human.Duration(f.Total))
 	if title == "allowed" {
-		head = fmt.Sprintf("Allowed %s: %s in %s", f.Kind, times(f.Count), fmtDur(f.Total))
+		head = fmt.Sprintf("Allowed %s: %s in %s", f.Kind, human.Times(f.Count), human.Duration(f.Total))
 	}
 	if f.Kind == FindingSlow && g != nil {
-		head += ", slowest " + fmtDur(g.Max)
+		head += ", slowest " + human.Duration(g.Max)
 	}
 	if g != nil {
 		head += fmt.Sprintf(" (group #%d)", g.ID)
@@ -135,8 +137,8 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	}
 	writeWrapped(w, "  ", "  ", g.Shape)
 	writeStack(w, "  at ", g.Stack)
-	if l := f.Loop; l != nil && (len(g.Stack) == 0 || *l != g.Stack[0]) {
-		fmt.Fprintf(w, "  in the loop at %s\n", l)
+	if s := f.LoopSite(); s != "" {
+		fmt.Fprintf(w, "  in the loop at %s\n", human.Clip(s, textWidth-17))
 	}
 	for _, o := range f.Others {
 		writeStack(w, "  and at ", o.Stack[:min(len(o.Stack), 1)])
@@ -144,10 +146,10 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	if s := f.Source; s != nil {
 		per := "once per row"
 		if f.PerRow > 1 {
-			per = times(f.PerRow) + " per row"
+			per = human.Times(f.PerRow) + " per row"
 		}
 		writeWrapped(w, "  source: ", "          ", fmt.Sprintf("#%d %s", s.ID, s.Shape))
-		fmt.Fprintf(w, "          %s, the loop ran %s\n", plural(int(s.Rows), "row", "rows"), per)
+		fmt.Fprintf(w, "          %s, the loop ran %s\n", human.Plural(int(s.Rows), "row", "rows"), per)
 		writeStack(w, "          at ", s.Stack[:min(len(s.Stack), 1)])
 	}
 	if f.Fix != "" {
@@ -170,7 +172,7 @@ func writeStack(w *bufio.Writer, prefix string, stack []Frame) {
 		if i == 0 {
 			p = prefix
 		}
-		fmt.Fprintf(w, "%s%s\n", p, clip(f.String(), textWidth-len(p)))
+		fmt.Fprintf(w, "%s%s\n", p, human.Clip(f.String(), textWidth-len(p)))
 	}
 }
 
@@ -200,67 +202,4 @@ func writeWrapped(w *bufio.Writer, first, indent, s string) {
 		s = strings.TrimLeft(s[len(line):], " ")
 		prefix = indent
 	}
-}
-
-// clip shortens s to n runes, marking the cut with "…".
-func clip(s string, n int) string {
-	if n < 1 {
-		n = 1
-	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	k := 0
-	for i := range s {
-		if k == n-1 {
-			return s[:i] + "…"
-		}
-		k++
-	}
-	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
-func times(n int) string {
-	switch n {
-	case 1:
-		return "once"
-	case 2:
-		return "twice"
-	}
-	return strconv.Itoa(n) + " times"
-}
-
-// fmtDur writes d with three significant digits at most ("12.3ms",
-// "850µs", "1.20s"): Duration.String's nanoseconds are noise in a report.
-func fmtDur(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0s"
-	case d < time.Microsecond:
-		return strconv.FormatInt(int64(d), 10) + "ns"
-	case d < time.Millisecond:
-		return sig(float64(d)/1e3) + "µs"
-	case d < time.Second:
-		return sig(float64(d)/1e6) + "ms"
-	case d < time.Minute:
-		return sig(float64(d)/1e9) + "s"
-	}
-	return d.Round(time.Second).String()
-}
-
-func sig(v float64) string {
-	switch {
-	case v < 10:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	case v < 100:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64)
 }

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 func TestMaskPath(t *testing.T) {
@@ -78,7 +80,7 @@ func TestHandlerTokenInPath(t *testing.T) {
 			onReport(r, rep)
 		},
 		Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, err := seedSlowPage(r.Context(), db); err != nil {
+			if _, err := store.SlowInventory(r.Context(), db); err != nil {
 				http.Error(w, err.Error(), 500)
 				return
 			}

@@ -37,7 +37,6 @@ type rowsState struct {
 func (r *rowsState) state() *tdriver { return r.conn.drv }
 func (r *rowsState) unwrap() any     { return r.r }
 
-// Columns asks the wrapped rows.
 func (r *rowsState) Columns() []string { return r.r.Columns() }
 
 // Next reads a row, counting it.
@@ -103,7 +102,6 @@ func (r *rowsState) NextResultSet() error {
 // tell it.
 var anyType = reflect.TypeFor[any]()
 
-// ColumnTypeScanType asks the wrapped rows.
 func (r *rowsState) ColumnTypeScanType(i int) reflect.Type {
 	if c, ok := r.r.(driver.RowsColumnTypeScanType); ok {
 		return c.ColumnTypeScanType(i)
@@ -111,7 +109,6 @@ func (r *rowsState) ColumnTypeScanType(i int) reflect.Type {
 	return anyType
 }
 
-// ColumnTypeDatabaseTypeName asks the wrapped rows.
 func (r *rowsState) ColumnTypeDatabaseTypeName(i int) string {
 	if c, ok := r.r.(driver.RowsColumnTypeDatabaseTypeName); ok {
 		return c.ColumnTypeDatabaseTypeName(i)
@@ -119,7 +116,6 @@ func (r *rowsState) ColumnTypeDatabaseTypeName(i int) string {
 	return ""
 }
 
-// ColumnTypeLength asks the wrapped rows.
 func (r *rowsState) ColumnTypeLength(i int) (length int64, ok bool) {
 	if c, ok := r.r.(driver.RowsColumnTypeLength); ok {
 		return c.ColumnTypeLength(i)
@@ -127,7 +123,6 @@ func (r *rowsState) ColumnTypeLength(i int) (length int64, ok bool) {
 	return 0, false
 }
 
-// ColumnTypeNullable asks the wrapped rows.
 func (r *rowsState) ColumnTypeNullable(i int) (nullable, ok bool) {
 	if c, ok := r.r.(driver.RowsColumnTypeNullable); ok {
 		return c.ColumnTypeNullable(i)
@@ -135,7 +130,6 @@ func (r *rowsState) ColumnTypeNullable(i int) (nullable, ok bool) {
 	return false, false
 }
 
-// ColumnTypePrecisionScale asks the wrapped rows.
 func (r *rowsState) ColumnTypePrecisionScale(i int) (precision, scale int64, ok bool) {
 	if c, ok := r.r.(driver.RowsColumnTypePrecisionScale); ok {
 		return c.ColumnTypePrecisionScale(i)

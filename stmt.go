@@ -32,10 +32,8 @@ func (c *conn) wrapStmt(s driver.Stmt, query string) driver.Stmt {
 func (s *stmt) state() *tdriver { return s.conn.drv }
 func (s *stmt) unwrap() any     { return s.s }
 
-// Close closes the wrapped statement.
 func (s *stmt) Close() error { return s.s.Close() }
 
-// NumInput asks the wrapped statement.
 func (s *stmt) NumInput() int { return s.s.NumInput() }
 
 // Exec runs the statement through the context-less method, which
@@ -55,7 +53,6 @@ func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, start, argSum{hash: arghash.Values(args)}, rows, err)
 }
 
-// ExecContext runs the prepared statement.
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	return s.execCtx(ctx, s.conn.trace(ctx), args)
 }
@@ -110,7 +107,6 @@ func (s *stmt) CheckNamedValue(nv *driver.NamedValue) error {
 	return s.conn.CheckNamedValue(nv)
 }
 
-// ColumnConverter asks the wrapped statement.
 func (s stmtConverter) ColumnConverter(idx int) driver.ValueConverter {
 	return s.s.(driver.ColumnConverter).ColumnConverter(idx) //nolint:staticcheck // forwarded as the driver has it
 }

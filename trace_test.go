@@ -2,6 +2,9 @@ package querytrace
 
 import (
 	"context"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -89,7 +92,9 @@ func TestFinishAfterSnapshot(t *testing.T) {
 		if r == snap {
 			t.Fatalf("Finish returned the snapshot itself, which its holder may still be reading")
 		}
-		reused := len(r.Groups) > 0 && len(snap.Groups) > 0 && r.Groups[0] == snap.Groups[0]
+		// A reused snapshot's copy shares the read-only sample of events
+		// with it; a report built afresh has the trace's own.
+		reused := &r.sample[0] == &snap.sample[0]
 		if reused == more {
 			t.Errorf("statement after the snapshot %v: report reused %v", more, reused)
 		}
@@ -97,6 +102,57 @@ func TestFinishAfterSnapshot(t *testing.T) {
 			t.Errorf("statement after the snapshot %v: %d statements, wall %v after %v", more, r.Statements, r.Wall, snap.Wall)
 		}
 	}
+}
+
+// TestSnapshotIndependent checks that a snapshot and the finished report
+// share nothing that their holders can change, whether Finish reuses the
+// snapshot or the snapshot is taken after Finish: a Handler's Server-Timing
+// snapshot must not alter what OnFinish and the logs get.
+func TestSnapshotIndependent(t *testing.T) {
+	b := detBackends(t)[0]
+	ctx, tr := Start(context.Background(), "GET /team")
+	if err := richPage(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	snap := tr.Snapshot()
+	if len(snap.NPlusOne) != 1 || len(snap.Duplicates) != 1 || len(snap.Duplicates[0].Others) != 1 || snap.NPlusOne[0].Loop == nil {
+		t.Fatalf("the page's report lacks a finding to change:\n%s", snap)
+	}
+	want := withoutWall(snap.String())
+	spoil := func(r *Report) {
+		for _, g := range r.Groups {
+			g.Count = 999
+			g.Stack[0].Line = 999
+		}
+		r.NPlusOne[0].Loop.Line = 999
+		r.NPlusOne[0].Source.Rows = 999
+		r.Duplicates[0].Others[0].Shape = "spoilt"
+		r.NPlusOne = r.NPlusOne[:0]
+		r.Groups = r.Groups[:1]
+	}
+	spoil(snap)
+	r := tr.Finish()
+	if got := withoutWall(r.String()); got != want {
+		t.Errorf("changing the snapshot changed the finished report:\n%s\nwant\n%s", got, want)
+	}
+	if paths := shared("report", reflect.ValueOf(snap), reflect.ValueOf(r)); len(paths) > 0 {
+		t.Errorf("the snapshot and the finished report share %v", paths)
+	}
+	after := tr.Snapshot()
+	if paths := shared("report", reflect.ValueOf(after), reflect.ValueOf(r)); len(paths) > 0 {
+		t.Errorf("a snapshot after Finish and the finished report share %v", paths)
+	}
+	spoil(after)
+	if got := withoutWall(r.String()); got != want {
+		t.Errorf("changing a snapshot taken after Finish changed the finished report:\n%s", got)
+	}
+}
+
+// withoutWall drops the line of a text report that tells its wall time,
+// which Finish sets anew.
+func withoutWall(text string) string {
+	lines := strings.Split(text, "\n")
+	return strings.Join(slices.Delete(lines, 1, 2), "\n")
 }
 
 // TestPause checks that statements under Pause still count in the trace

@@ -38,10 +38,10 @@ type Trace struct {
 	once   sync.Once
 	report *Report
 
-	// snap is the last Snapshot's report while it still describes the
-	// trace: a statement, a new name or a new detector drops it. Finish
-	// reuses it, as in a handler that wrote its response (and the
-	// Server-Timing header) after its last statement.
+	// snap is a copy of the last Snapshot's report while it still
+	// describes the trace: a statement, a new name or a new detector
+	// drops it. Finish reuses it, as in a handler that wrote its response
+	// (and the Server-Timing header) after its last statement.
 	snap *Report
 
 	mu       sync.Mutex
@@ -469,10 +469,11 @@ func (t *Trace) Finish() *Report {
 		t.finished = true
 		if s := t.snap; s != nil {
 			t.mu.Unlock()
-			r := *s
-			r.Wall = end.Sub(r.Start)
-			r.Unattributed = t.unattributed()
-			t.report = &r
+			// Snapshot kept this copy for Finish alone: its caller
+			// got another.
+			s.Wall = end.Sub(s.Start)
+			s.Unattributed = t.unattributed()
+			t.report = s
 			return
 		}
 		// Nothing changes a finished trace: the report is built from
@@ -487,23 +488,26 @@ func (t *Trace) Finish() *Report {
 
 // Snapshot returns a report of what t has recorded so far, without
 // finishing it: for long-lived traces such as the database-wide fallback.
-// After Finish it returns the finished report.
+// After Finish it returns a copy of the finished report. Each report it
+// returns is its caller's: changing one changes no other report.
 func (t *Trace) Snapshot() *Report {
 	t.mu.Lock()
 	if t.finished {
 		t.mu.Unlock()
-		return t.Finish()
+		return t.Finish().clone()
 	}
 	seq, name, det := t.seq, t.name, t.detector
 	raw := t.rawLocked(time.Now(), true)
 	t.mu.Unlock()
 	r := raw.report()
 	r.Unattributed = t.unattributed()
+	// When nothing changed while r was built, Finish reuses it: a copy,
+	// since r is the caller's to change, made outside the lock that the
+	// statements still running need.
+	c := r.clone()
 	t.mu.Lock()
 	if !t.finished && t.seq == seq && t.name == name && t.detector == det {
-		// Nothing changed while r was built. Finish hands out a copy:
-		// r is the caller's.
-		t.snap = r
+		t.snap = c
 	}
 	t.mu.Unlock()
 	return r

@@ -32,7 +32,6 @@ func (t *ttx) Commit() error {
 	return err
 }
 
-// Rollback rolls the wrapped transaction back.
 func (t *ttx) Rollback() error {
 	start := clock.Now()
 	err := t.tx.Rollback()

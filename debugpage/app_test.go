@@ -74,7 +74,42 @@ func appMux(db *sql.DB) *http.ServeMux {
 	mux.HandleFunc("GET /probe", func(w http.ResponseWriter, r *http.Request) {
 		db.QueryRowContext(r.Context(), `SELECT 1 AS "`+xssColumn+`" FROM items WHERE id = ?`, 1).Scan(new(int))
 	})
+	mux.HandleFunc("GET /team", func(w http.ResponseWriter, r *http.Request) {
+		teamPage(r.Context(), db)
+	})
 	return mux
+}
+
+// teamPage has one of everything the text report shows of a finding: an
+// N+1 whose loop is in another function than its statement, a duplicate
+// from two call sites, repeats under Pause (allowed, with its reason), and
+// a statement run without the request's context (unattributed).
+func teamPage(ctx context.Context, db *sql.DB) {
+	ids, _ := itemIDs(ctx, db)
+	for _, id := range ids {
+		itemName(ctx, db, id)
+	}
+	headerCount(ctx, db)
+	footerCount(ctx, db)
+	warm := querytrace.Pause(ctx, "warm-up of the item cache")
+	for id := range 3 {
+		db.ExecContext(warm, `UPDATE items SET name = name WHERE id = ?`, id)
+	}
+	db.QueryRowContext(context.Background(), `SELECT count(*) FROM items`).Scan(new(int))
+}
+
+func itemName(ctx context.Context, db *sql.DB, id int) string {
+	var name string
+	db.QueryRowContext(ctx, `SELECT name FROM items WHERE id = ? AND secret <> ?`, id, secret).Scan(&name)
+	return name
+}
+
+func headerCount(ctx context.Context, db *sql.DB) {
+	db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE secret <> ?`, secret).Scan(new(int))
+}
+
+func footerCount(ctx context.Context, db *sql.DB) {
+	db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE secret <> ?`, secret).Scan(new(int))
 }
 
 func itemIDs(ctx context.Context, db *sql.DB) ([]int, error) {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace"
-	"github.com/querytrace/querytrace/internal/reportfile"
 )
 
 // An Archive saves reports as JSON files in a directory, for the
@@ -26,9 +25,9 @@ import (
 // report must be saved, use OnFinish, at the cost of the file's writing
 // on the request's goroutine.
 //
-// Each file holds one report in an envelope that names its format version
-// ({"format": "querytrace-report", "version": 1, "report": {...}}), and is
-// written whole or not at all. Files are named by the report's start time,
+// Each file holds one report as Report.MarshalFile writes it, in an
+// envelope that names its format version, and is written whole or not at
+// all. Files are named by the report's start time,
 // so that the oldest sort first; past MaxFiles or MaxBytes the oldest are
 // removed. Files of the directory that the Archive did not write are left
 // alone.
@@ -99,7 +98,7 @@ func (a *Archive) Save(rep *querytrace.Report) error {
 	if a.Dir == "" || rep == nil || a.Filter != nil && !a.Filter(rep) {
 		return nil
 	}
-	data, err := reportfile.Encode(rep)
+	data, err := rep.MarshalFile()
 	if err != nil {
 		return fmt.Errorf("querytrace archive: %w", err)
 	}

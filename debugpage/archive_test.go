@@ -2,14 +2,11 @@ package debugpage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/querytrace/querytrace/internal/reportfile"
 )
 
 func TestArchive(t *testing.T) {
@@ -83,41 +80,5 @@ func TestArchiveBytesAndFilter(t *testing.T) {
 	files, _ = filepath.Glob(filepath.Join(bounded.Dir, "*.json"))
 	if len(files) != 2 {
 		t.Errorf("MaxBytes of 2.5 files kept %d files, want 2", len(files))
-	}
-}
-
-func TestDecodeVersions(t *testing.T) {
-	db := openDB(t)
-	rep := trace(t, "GET /v", func(ctx context.Context) { itemIDs(ctx, db) })
-	file, err := reportfile.Encode(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bare, _ := rep.MarshalJSON()
-	newer := strings.Replace(string(file), `"version": 1`, `"version": 7`, 1)
-	for _, c := range []struct {
-		name string
-		data string
-		want string // an error's text, or "" for success
-	}{
-		{"this version", string(file), ""},
-		{"bare report (version 0)", string(bare), ""},
-		{"newer", newer, "format version 7, written by a newer querytrace"},
-		{"other format", `{"format": "pprof", "version": 1}`, `format "pprof"`},
-		{"not json", `<html>`, "not a querytrace report"},
-		{"other json", `{"a": 1}`, "not a querytrace report"},
-	} {
-		got, err := reportfile.Decode([]byte(c.data))
-		switch {
-		case c.want == "" && err != nil:
-			t.Errorf("%s: %v", c.name, err)
-		case c.want == "" && (got.Name != "GET /v" || got.Statements != 1):
-			t.Errorf("%s: decoded %q with %d statements", c.name, got.Name, got.Statements)
-		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.want)
-		}
-		if c.name == "newer" && !errors.Is(err, reportfile.ErrNewer) {
-			t.Errorf("newer: %v is not ErrNewer", err)
-		}
 	}
 }

@@ -1,53 +1,153 @@
 package debugpage_test
 
 import (
+	"context"
+	"encoding/json"
+	"expvar"
+	"fmt"
+	"log"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+
+	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/debugpage"
 )
 
 // The page is mounted beside the traced routes, not behind them, so that
-// looking at it does not fill its own lists.
+// looking at it does not fill its own lists. A test server on a loopback
+// address stands in for the application's own.
 func Example() {
+	db, err := querytrace.Open("sqlite3", ":memory:")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
 	app := http.NewServeMux() // the application's routes
+	app.HandleFunc("GET /tables", func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		db.QueryRowContext(r.Context(), "SELECT count(*) FROM sqlite_master").Scan(&n)
+		fmt.Fprintln(w, n)
+	})
 
 	rec := &debugpage.Recorder{}
 	mux := http.NewServeMux()
 	mux.Handle("/", &querytrace.Handler{Next: app, OnFinish: rec.Observe})
 	mux.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
+	srv := httptest.NewServer(mux) // in an application: http.ListenAndServe("127.0.0.1:8080", mux)
+	defer srv.Close()
 
-	srv := &http.Server{Addr: "127.0.0.1:8080", Handler: mux}
-	_ = srv // srv.ListenAndServe()
+	for _, path := range []string{"/tables", "/debug/querytrace/", "/debug/querytrace/stats"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		fmt.Println(path, resp.Status)
+	}
+	st := rec.Statistics(0)
+	fmt.Printf("%d request recorded: %s ran %q\n", st.Requests, st.Stats[0].Route, st.Stats[0].Shape)
+	// Output:
+	// /tables 200 OK
+	// /debug/querytrace/ 200 OK
+	// /debug/querytrace/stats 200 OK
+	// 1 request recorded: GET /tables ran "select count(*) from sqlite_master"
 }
 
 // An Archive saves the reports with a finding as files, for the querytrace
-// command to serve, summarize and compare later.
+// command to serve, summarize and compare later. On OnReport it saves off
+// the request's goroutine and may drop a report when it falls behind; on
+// OnFinish, as here, it saves every report before the response ends.
 func ExampleArchive() {
+	dir, err := os.MkdirTemp("", "reports")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := querytrace.Open("sqlite3", ":memory:")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
 	app := http.NewServeMux()
-	arch := &debugpage.Archive{Dir: "reports", Filter: debugpage.WithFindings, MaxFiles: 500}
-	h := &querytrace.Handler{Next: app, OnReport: arch.Observe}
-	_ = h
+	app.HandleFunc("GET /fast", func(w http.ResponseWriter, r *http.Request) {
+		db.QueryRowContext(r.Context(), "SELECT 1").Scan(new(int))
+	})
+	app.HandleFunc("GET /loop", func(w http.ResponseWriter, r *http.Request) {
+		for id := range 3 {
+			db.QueryRowContext(r.Context(), "SELECT ? + 1", id).Scan(new(int))
+		}
+	})
+
+	arch := &debugpage.Archive{Dir: dir, Filter: debugpage.WithFindings, MaxFiles: 500}
+	h := &querytrace.Handler{Next: app, OnFinish: arch.Observe}
+	for _, path := range []string{"/fast", "/loop"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	}
+	if err := arch.Err(); err != nil {
+		log.Fatal(err)
+	}
+
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			log.Fatal(err)
+		}
+		rep, err := querytrace.UnmarshalFile(data)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s: %d statements, %d N+1\n", rep.Name, rep.Statements, len(rep.NPlusOne))
+	}
+	// Output:
+	// GET /loop: 3 statements, 1 N+1
 }
 
 // Behind a reverse proxy every client looks local: decide who may look.
 func ExampleHandler_authorize() {
-	rec := &debugpage.Recorder{}
+	password := "correct horse battery staple" // in an application, from its secret store
 	page := &debugpage.Handler{
-		Recorder: rec,
+		Recorder: &debugpage.Recorder{},
 		Authorize: func(r *http.Request) bool {
 			user, pass, ok := r.BasicAuth()
-			return ok && user == "ops" && pass == lookupSecret()
+			return ok && user == "ops" && pass == password
 		},
 	}
-	http.NewServeMux().Handle("/debug/querytrace/", page)
-}
+	mux := http.NewServeMux()
+	mux.Handle("/debug/querytrace/", page)
 
-func lookupSecret() string { return "from a secret store" }
+	r := httptest.NewRequest("GET", "/debug/querytrace/", nil) // from 192.0.2.1, not a loopback address
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, r)
+	fmt.Println("without a password:", w.Code)
+	r.SetBasicAuth("ops", password)
+	w = httptest.NewRecorder()
+	mux.ServeHTTP(w, r)
+	fmt.Println("with the password:", w.Code)
+	// Output:
+	// without a password: 403
+	// with the password: 200
+}
 
 // Publish makes the statistics part of /debug/vars, for tools that read
 // expvar; nothing is published without it.
 func ExampleRecorder_Publish() {
 	rec := &debugpage.Recorder{}
 	rec.Publish("querytrace_example")
+
+	_, tr := querytrace.Start(context.Background(), "job nightly")
+	rec.Observe(nil, tr.Finish()) // as a Handler's OnFinish does for each request
+
+	var st struct {
+		Requests int `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(expvar.Get("querytrace_example").String()), &st); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(st.Requests, "request")
+	// Output: 1 request
 }

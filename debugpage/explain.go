@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // explainView is the plan of one statement.
@@ -82,9 +80,10 @@ var explainSeq atomic.Uint64
 
 // runExplain plans stmt in a read-only transaction that it rolls back,
 // and returns what it sent and the plan's lines. PostgreSQL 16 and later
-// plan it with EXPLAIN (GENERIC_PLAN); earlier ones through a prepared
-// statement executed with NULLs under plan_cache_mode force_generic_plan,
-// which gives the same generic plan.
+// plan it with EXPLAIN (GENERIC_PLAN); earlier ones, and drivers that
+// cannot send that without arguments, through a prepared statement
+// executed with NULLs under plan_cache_mode force_generic_plan, which
+// gives the same generic plan.
 func runExplain(ctx context.Context, db *sql.DB, stmt string, params int) (sent string, plan []string, err error) {
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -98,22 +97,28 @@ func runExplain(ctx context.Context, db *sql.DB, stmt string, params int) (sent 
 	if version >= 160000 {
 		// A statement with parameters and no arguments needs the simple
 		// query protocol: lib/pq uses it for a query without arguments,
-		// pgx must be told, and other drivers would refuse the telling.
-		// The first try runs in a savepoint, so that its failure leaves
-		// the transaction usable for the second.
+		// while pgx prepares the statement and then misses its arguments.
+		// The try runs in a savepoint, so that its failure leaves the
+		// transaction usable for the prepared statement, which every
+		// driver sends as it is.
 		sent = "EXPLAIN (GENERIC_PLAN) " + stmt
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT querytrace_explain"); err != nil {
 			return sent, nil, err
 		}
-		if plan, err = lines(ctx, tx, sent); err != nil && params > 0 {
-			if _, err2 := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT querytrace_explain"); err2 == nil {
-				if plan2, err2 := lines(ctx, tx, sent, pgx.QueryExecModeSimpleProtocol); err2 == nil {
-					return sent, plan2, nil
-				}
-			}
+		plan, err = lines(ctx, tx, sent)
+		if err == nil || params == 0 {
+			return sent, plan, err
 		}
-		return sent, plan, err
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT querytrace_explain"); err != nil {
+			return sent, nil, err
+		}
 	}
+	return explainPrepared(ctx, tx, stmt, params)
+}
+
+// explainPrepared plans stmt as a prepared statement forced to its generic
+// plan, executed with a NULL for each parameter.
+func explainPrepared(ctx context.Context, tx *sql.Tx, stmt string, params int) (sent string, plan []string, err error) {
 	name := "querytrace_explain_" + strconv.FormatUint(explainSeq.Add(1), 10)
 	nulls := strings.TrimSuffix(strings.Repeat("NULL, ", params), ", ")
 	steps := []string{
@@ -136,8 +141,8 @@ func runExplain(ctx context.Context, db *sql.DB, stmt string, params int) (sent 
 }
 
 // lines returns the one-column rows of query.
-func lines(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+func lines(ctx context.Context, tx *sql.Tx, query string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}

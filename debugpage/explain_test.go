@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -85,6 +86,24 @@ func TestExplainPostgres(t *testing.T) {
 		}
 		if strings.Contains(body, secret) {
 			t.Errorf("GET %s shows an argument value", c.path)
+		}
+	}
+}
+
+// TestNoDriverImport keeps the page free of any driver: an application
+// that uses SQLite alone must not compile pgx to mount it.
+func TestNoDriverImport(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/") && !strings.HasPrefix(pkg, "github.com/querytrace/querytrace") {
+			t.Errorf("debugpage depends on %s", pkg)
 		}
 	}
 }

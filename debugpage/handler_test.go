@@ -2,12 +2,15 @@ package debugpage
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/querytrace/querytrace/internal/reportfile"
+	"github.com/querytrace/querytrace"
 )
 
 func TestHandlerPages(t *testing.T) {
@@ -191,20 +194,99 @@ func TestHandlerReset(t *testing.T) {
 	}
 }
 
+// TestRequestShowsFindings checks that the request page shows what the
+// text report shows of each finding: the loop's line where it is not the
+// call site, a duplicate's other call sites, an allowed finding's reason,
+// and the hint about statements that ran outside any trace, in the text
+// report's words.
+func TestRequestShowsFindings(t *testing.T) {
+	rec := &Recorder{}
+	srv := newSite(t, rec, &Handler{})
+	visit(t, srv, "/team")
+	rep := rec.lookup(1).Report
+	if len(rep.NPlusOne) != 1 || len(rep.Duplicates) != 1 || len(rep.Allowed) != 1 || rep.Unattributed == 0 {
+		t.Fatalf("the team page's report lacks a finding:\n%s", rep)
+	}
+	n, d := rep.NPlusOne[0], rep.Duplicates[0]
+	if !strings.Contains(n.LoopSite(), "app_test.go:") || !strings.Contains(n.LoopSite(), "teamPage") || strings.Contains(n.CallSite(), "teamPage") {
+		t.Fatalf("the N+1's loop is at %q and its statement at %q: want the loop in teamPage, the statement in itemName", n.LoopSite(), n.CallSite())
+	}
+	if len(d.Others) != 1 {
+		t.Fatalf("the duplicate has %d other sites, want 1", len(d.Others))
+	}
+	_, body := get(t, srv.URL+"/debug/querytrace/requests/1")
+	text := html.UnescapeString(body)
+	var unattributed string
+	for _, line := range strings.Split(rep.String(), "\n") {
+		if strings.HasPrefix(line, "not attributed: ") {
+			unattributed = line
+		}
+	}
+	contains(t, "request", text,
+		"in the loop at <code>"+n.LoopSite()+"</code>",
+		"at <code>"+d.CallSite()+"</code>",
+		"and at <code>"+d.Others[0].CallSite()+"</code>",
+		"reason: paused: warm-up of the item cache",
+		">allowed n+1</span>",
+		unattributed,
+	)
+	if unattributed == "" {
+		t.Errorf("the text report has no unattributed line:\n%s", rep)
+	}
+}
+
+// TestSavedReportShowsAsLive serves a request's page from the live report
+// and from the file an Archive saved of it: the same page, byte for byte,
+// since the file is the report's own JSON. A file whose findings name
+// groups it does not hold still shows.
+func TestSavedReportShowsAsLive(t *testing.T) {
+	live := &Recorder{}
+	srv := newSite(t, live, &Handler{})
+	visit(t, srv, "/team")
+	dir := t.TempDir()
+	if err := (&Archive{Dir: dir}).Save(live.lookup(1).Report); err != nil {
+		t.Fatal(err)
+	}
+	odd := `{"name": "GET /odd", "start": "2100-01-01T00:00:00Z", "groups": [null],
+		"n_plus_one": [{"kind": "n+1", "group": 7, "count": 3, "other_groups": [8], "loop": {"function": "f", "file": "f.go", "line": 1}}],
+		"slow": [{"kind": "slow", "group": 7, "source": {"group": 9}}]}`
+	os.WriteFile(filepath.Join(dir, "odd.json"), []byte(odd), 0o644)
+	saved := &Recorder{}
+	if n, err := saved.LoadDir(dir); n != 2 || err != nil {
+		t.Fatalf("LoadDir: %d, %v; want 2 reports", n, err)
+	}
+	page := func(rec *Recorder, path string) (int, string) {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/debug/querytrace"+path, nil)
+		r.RemoteAddr, r.Host = "127.0.0.1:1", "127.0.0.1"
+		(&Handler{Recorder: rec}).ServeHTTP(w, r)
+		return w.Code, w.Body.String()
+	}
+	for _, path := range []string{"/requests/1", "/requests/1?sort=count", "/requests/1/json", "/compare?a=1&b=1"} {
+		_, want := page(live, path)
+		if code, got := page(saved, path); code != 200 || got != want {
+			t.Errorf("GET %s of the saved report: %d, and differs from the live page:\n%s\nwant\n%s", path, code, got, want)
+		}
+	}
+	if code, body := page(saved, "/requests/2"); code != 200 || !strings.Contains(body, "GET /odd") {
+		t.Errorf("the odd report: %d\n%s", code, body)
+	}
+}
+
 func TestRequestJSONReadsBack(t *testing.T) {
 	srv := newSite(t, &Recorder{}, &Handler{})
 	visit(t, srv, "/loop")
 	_, body := get(t, srv.URL+"/debug/querytrace/requests/1/json")
-	rep, err := reportfile.Decode([]byte(body))
+	rep, err := querytrace.UnmarshalFile([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Name != "GET /loop" || len(rep.NPlusOne) != 1 || rep.Statements != 11 || len(rep.Events) != 11 {
-		t.Errorf("decoded %q: %d N+1, %d statements, %d events; want GET /loop, 1, 11, 11", rep.Name, len(rep.NPlusOne), rep.Statements, len(rep.Events))
+	if rep.Name != "GET /loop" || len(rep.NPlusOne) != 1 || rep.Statements != 11 || len(rep.Events()) != 11 {
+		t.Errorf("decoded %q: %d N+1, %d statements, %d events; want GET /loop, 1, 11, 11", rep.Name, len(rep.NPlusOne), rep.Statements, len(rep.Events()))
 	}
 	var raw map[string]any
-	if err := json.Unmarshal([]byte(body), &raw); err != nil || raw["version"] != float64(reportfile.Version) {
-		t.Errorf("envelope version %v (%v), want %d", raw["version"], err, reportfile.Version)
+	if err := json.Unmarshal([]byte(body), &raw); err != nil || raw["version"] != 1.0 {
+		t.Errorf("envelope version %v (%v), want 1", raw["version"], err)
 	}
 }
 

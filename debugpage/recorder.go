@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace"
-	"github.com/querytrace/querytrace/internal/reportfile"
 )
 
 // A Recorder keeps the reports of recent requests, per class, and
@@ -82,23 +81,11 @@ func parseClass(s string) (class, bool) {
 	return 0, false
 }
 
-// An entry is one recorded request: a live report, or one read from a
-// file, and what the index shows of it.
+// An entry is one recorded request: its report, live or read from a file,
+// and its number.
 type entry struct {
-	id   uint64
-	rep  *querytrace.Report // live; nil for a report read from a file
-	doc  *reportfile.Report // read from a file; nil for a live report
-	path string             // the file doc was read from
-
-	// What the index shows; exported for the templates.
-	Name       string
-	Start      time.Time
-	Wall, DB   time.Duration
-	Statements int
-	NPlusOne   int
-	Duplicates int
-	Slow       int
-	Errors     int
+	id uint64
+	*querytrace.Report
 }
 
 // ID returns the entry's number, for its URL.
@@ -107,31 +94,15 @@ func (e *entry) ID() uint64 { return e.id }
 func (e *entry) in(c class, slow time.Duration) bool {
 	switch c {
 	case classNPlusOne:
-		return e.NPlusOne > 0
+		return len(e.NPlusOne) > 0
 	case classDuplicate:
-		return e.Duplicates > 0
+		return len(e.Duplicates) > 0
 	case classSlow:
-		return e.Slow > 0 || slow > 0 && e.Wall >= slow
+		return len(e.Slow) > 0 || slow > 0 && e.Wall >= slow
 	case classError:
 		return e.Errors > 0
 	}
 	return true
-}
-
-// report returns the entry's report in the model the pages render.
-func (e *entry) report() (*reportfile.Report, error) {
-	if e.doc != nil {
-		return e.doc, nil
-	}
-	return reportfile.FromReport(e.rep)
-}
-
-// file returns the entry's report as a file, as Archive writes it.
-func (e *entry) file() ([]byte, error) {
-	if e.rep != nil {
-		return reportfile.Encode(e.rep)
-	}
-	return os.ReadFile(e.path)
 }
 
 // ring is a bounded list of the last entries pushed, oldest overwritten.
@@ -173,33 +144,21 @@ func (r *Recorder) Observe(_ *http.Request, rep *querytrace.Report) {
 	if rep == nil {
 		return
 	}
-	e := &entry{
-		rep:        rep,
-		Name:       rep.Name,
-		Start:      rep.Start,
-		Wall:       rep.Wall,
-		DB:         rep.DBTime,
-		Statements: rep.Statements,
-		NPlusOne:   len(rep.NPlusOne),
-		Duplicates: len(rep.Duplicates),
-		Slow:       len(rep.Slow),
-		Errors:     rep.Errors,
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.add(e)
-	r.stats.addReport(rep, r.MaxStats)
+	r.add(rep)
 }
 
-// add puts e in its rings. The caller holds r.mu.
-func (r *Recorder) add(e *entry) {
+// add puts rep in its rings and its statistics. The caller holds r.mu.
+func (r *Recorder) add(rep *querytrace.Report) {
 	r.seq++
-	e.id = r.seq
+	e := &entry{r.seq, rep}
 	for c := range numClasses {
 		if e.in(c, r.Slow) {
 			r.rings[c].push(e, r.keep())
 		}
 	}
+	r.stats.add(rep, r.MaxStats)
 }
 
 // LoadDir records the reports saved in dir (as by Archive), the oldest
@@ -211,44 +170,26 @@ func (r *Recorder) LoadDir(dir string) (n int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	type loaded struct {
-		doc  *reportfile.Report
-		path string
-	}
-	var docs []loaded
+	var reps []*querytrace.Report
 	var errs []error
 	for _, name := range names {
 		data, err := os.ReadFile(name)
 		if err == nil {
-			var doc *reportfile.Report
-			if doc, err = reportfile.Decode(data); err == nil {
-				docs = append(docs, loaded{doc, name})
+			var rep *querytrace.Report
+			if rep, err = querytrace.UnmarshalFile(data); err == nil {
+				reps = append(reps, rep)
 				continue
 			}
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", name, err))
 	}
-	slices.SortStableFunc(docs, func(a, b loaded) int { return a.doc.Start.Compare(b.doc.Start) })
+	slices.SortStableFunc(reps, func(a, b *querytrace.Report) int { return a.Start.Compare(b.Start) })
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, l := range docs {
-		doc := l.doc
-		r.add(&entry{
-			doc:        doc,
-			path:       l.path,
-			Name:       doc.Name,
-			Start:      doc.Start,
-			Wall:       doc.Wall(),
-			DB:         doc.DBTime(),
-			Statements: doc.Statements,
-			NPlusOne:   len(doc.NPlusOne),
-			Duplicates: len(doc.Duplicates),
-			Slow:       len(doc.Slow),
-			Errors:     doc.Errors,
-		})
-		r.stats.addDoc(doc, r.MaxStats)
+	for _, rep := range reps {
+		r.add(rep)
 	}
-	return len(docs), errors.Join(errs...)
+	return len(reps), errors.Join(errs...)
 }
 
 // recent returns the entries of class c, the latest started first.
@@ -299,10 +240,7 @@ func (r *Recorder) shape(fp string) string {
 		}
 	}
 	for _, e := range r.rings[classAll].buf {
-		if e.rep == nil {
-			continue
-		}
-		for _, g := range e.rep.Groups {
+		for _, g := range e.Groups {
 			if fmtFingerprint(g.Fingerprint) == fp && !strings.HasPrefix(g.Shape, "(") {
 				return g.Shape
 			}

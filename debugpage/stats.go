@@ -3,11 +3,9 @@ package debugpage
 import (
 	"cmp"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/querytrace/querytrace"
-	"github.com/querytrace/querytrace/internal/reportfile"
 )
 
 // A Stat is what the statistics know of one statement, identified by the
@@ -97,65 +95,14 @@ type statsTable struct {
 	evicted  int
 }
 
-// groupStat is one group of a report as the statistics fold it.
-type groupStat struct {
-	shape       string
-	fingerprint uint64
-	stack       []querytrace.Frame
-	calls       int
-	total, max  time.Duration
-	mean        time.Duration
-	rows        int64
-	errors      int
-	nPlusOne    bool
-}
-
-func (t *statsTable) addReport(rep *querytrace.Report, limit int) {
+func (t *statsTable) add(rep *querytrace.Report, limit int) {
 	t.begin(rep.Start)
-	for _, g := range rep.Groups {
-		nPlusOne := false
-		for i := range rep.NPlusOne {
-			if rep.NPlusOne[i].Group == g {
-				nPlusOne = true
-			}
-		}
-		t.add(rep.Name, rep.Start, limit, &groupStat{
-			shape:       g.Shape,
-			fingerprint: g.Fingerprint,
-			stack:       g.Stack,
-			calls:       g.Count,
-			total:       g.Total,
-			max:         g.Max,
-			mean:        g.Mean(),
-			rows:        g.Rows,
-			errors:      g.Errors,
-			nPlusOne:    nPlusOne,
-		})
+	nPlusOne := make(map[*querytrace.Group]bool, len(rep.NPlusOne))
+	for _, f := range rep.NPlusOne {
+		nPlusOne[f.Group] = true
 	}
-}
-
-func (t *statsTable) addDoc(doc *reportfile.Report, limit int) {
-	t.begin(doc.Start)
-	for _, g := range doc.Groups {
-		fp, _ := strconv.ParseUint(g.Fingerprint, 16, 64)
-		nPlusOne := false
-		for _, f := range doc.NPlusOne {
-			if f.Group == g.ID {
-				nPlusOne = true
-			}
-		}
-		t.add(doc.Name, doc.Start, limit, &groupStat{
-			shape:       g.Shape,
-			fingerprint: fp,
-			stack:       g.Stack,
-			calls:       g.Count,
-			total:       g.Total(),
-			max:         g.Max(),
-			mean:        g.Mean(),
-			rows:        g.Rows,
-			errors:      g.Errors,
-			nPlusOne:    nPlusOne,
-		})
+	for _, g := range rep.Groups {
+		t.addGroup(rep.Name, rep.Start, limit, g, nPlusOne[g])
 	}
 }
 
@@ -172,23 +119,23 @@ func (t *statsTable) begin(start time.Time) {
 // gives the randomness; the few keep an eviction O(1).
 const evictSample = 8
 
-func (t *statsTable) add(route string, at time.Time, limit int, g *groupStat) {
+func (t *statsTable) addGroup(route string, at time.Time, limit int, g *querytrace.Group, nPlusOne bool) {
 	if limit <= 0 {
 		limit = 1000
 	}
-	k := statKey{route: route, fingerprint: g.fingerprint}
-	if len(g.stack) > 0 {
-		k.file, k.line = g.stack[0].File, g.stack[0].Line
+	k := statKey{route: route, fingerprint: g.Fingerprint}
+	if len(g.Stack) > 0 {
+		k.file, k.line = g.Stack[0].File, g.Stack[0].Line
 	}
 	s := t.entries[k]
 	if s == nil {
 		if len(t.entries) >= limit {
 			t.evict()
 		}
-		s = &Stat{Route: route, Shape: g.shape, Fingerprint: g.fingerprint, Stack: g.stack, Min: g.mean, First: at}
+		s = &Stat{Route: route, Shape: g.Shape, Fingerprint: g.Fingerprint, Stack: g.Stack, Min: g.Mean(), First: at}
 		t.entries[k] = s
 	}
-	s.fold(g, at)
+	s.fold(g, nPlusOne, at)
 }
 
 func (t *statsTable) evict() {
@@ -211,15 +158,15 @@ func (t *statsTable) evict() {
 	t.evicted++
 }
 
-func (s *Stat) fold(g *groupStat, at time.Time) {
-	s.Calls += g.calls
+func (s *Stat) fold(g *querytrace.Group, nPlusOne bool, at time.Time) {
+	s.Calls += g.Count
 	s.Requests++
-	s.Total += g.total
-	s.Max = max(s.Max, g.max)
-	s.Min = min(s.Min, g.mean)
-	s.Rows += g.rows
-	s.Errors += g.errors
-	if g.nPlusOne {
+	s.Total += g.Total
+	s.Max = max(s.Max, g.Max)
+	s.Min = min(s.Min, g.Mean())
+	s.Rows += g.Rows
+	s.Errors += g.Errors
+	if nPlusOne {
 		s.NPlusOne++
 	}
 	if at.Before(s.First) {

@@ -5,9 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"time"
 
-	"github.com/querytrace/querytrace/internal/reportfile"
+	"github.com/querytrace/querytrace"
 )
 
 // indexView is the recent requests of one class.
@@ -52,17 +51,18 @@ func (h *Handler) recorder() *Recorder {
 // requestView is one request.
 type requestView struct {
 	ID        uint64
-	Report    *reportfile.Report
+	Report    *querytrace.Report
 	Findings  []findingView
 	Waterfall *waterfall
-	Groups    []*reportfile.Group
+	Groups    []*querytrace.Group
 	Sort      string
 }
 
-// findingView is one finding with its groups resolved.
+// findingView is one finding with the title of its list, as the text
+// report gives it: "N+1", "duplicate", "slow", "batched" or "allowed".
 type findingView struct {
-	reportfile.Finding
-	Group *reportfile.Group
+	Title string
+	*querytrace.Finding
 }
 
 func (h *Handler) request(w http.ResponseWriter, r *http.Request) {
@@ -70,15 +70,20 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		return
 	}
-	rep, err := e.report()
-	if err != nil {
-		http.Error(w, "querytrace: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
+	rep := e.Report
 	v := &requestView{ID: e.id, Report: rep, Waterfall: layout(rep), Sort: r.FormValue("sort")}
-	for _, list := range [][]reportfile.Finding{rep.NPlusOne, rep.Duplicates, rep.Slow} {
-		for _, f := range list {
-			v.Findings = append(v.Findings, findingView{f, rep.Group(f.Group)})
+	for _, list := range []struct {
+		title    string
+		findings []querytrace.Finding
+	}{
+		{"N+1", rep.NPlusOne},
+		{"duplicate", rep.Duplicates},
+		{"slow", rep.Slow},
+		{"batched", rep.Batched},
+		{"allowed", rep.Allowed},
+	} {
+		for i := range list.findings {
+			v.Findings = append(v.Findings, findingView{list.title, &list.findings[i]})
 		}
 	}
 	v.Groups = slices.Clone(rep.Groups)
@@ -92,13 +97,13 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request) {
 }
 
 // groupOrders are the sort orders of a request's groups table.
-var groupOrders = map[string]func(a, b *reportfile.Group) int{
-	"id":    func(a, b *reportfile.Group) int { return cmp.Compare(a.ID, b.ID) },
-	"count": func(a, b *reportfile.Group) int { return cmp.Compare(b.Count, a.Count) },
-	"total": func(a, b *reportfile.Group) int { return cmp.Compare(b.TotalNS, a.TotalNS) },
-	"mean":  func(a, b *reportfile.Group) int { return cmp.Compare(b.MeanNS, a.MeanNS) },
-	"max":   func(a, b *reportfile.Group) int { return cmp.Compare(b.MaxNS, a.MaxNS) },
-	"rows":  func(a, b *reportfile.Group) int { return cmp.Compare(b.Rows, a.Rows) },
+var groupOrders = map[string]func(a, b *querytrace.Group) int{
+	"id":    func(a, b *querytrace.Group) int { return cmp.Compare(a.ID, b.ID) },
+	"count": func(a, b *querytrace.Group) int { return cmp.Compare(b.Count, a.Count) },
+	"total": func(a, b *querytrace.Group) int { return cmp.Compare(b.Total, a.Total) },
+	"mean":  func(a, b *querytrace.Group) int { return cmp.Compare(b.Mean(), a.Mean()) },
+	"max":   func(a, b *querytrace.Group) int { return cmp.Compare(b.Max, a.Max) },
+	"rows":  func(a, b *querytrace.Group) int { return cmp.Compare(b.Rows, a.Rows) },
 }
 
 func (h *Handler) requestJSON(w http.ResponseWriter, r *http.Request) {
@@ -106,7 +111,7 @@ func (h *Handler) requestJSON(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		return
 	}
-	data, err := e.file()
+	data, err := e.MarshalFile()
 	if err != nil {
 		http.Error(w, "querytrace: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -121,8 +126,8 @@ func (h *Handler) requestJSON(w http.ResponseWriter, r *http.Request) {
 // compareView is two requests side by side.
 type compareView struct {
 	AID, BID uint64
-	A, B     *reportfile.Report
-	Diffs    []*reportfile.GroupDiff
+	A, B     *querytrace.Report
+	Diffs    []*GroupDiff
 }
 
 func (h *Handler) compare(w http.ResponseWriter, r *http.Request) {
@@ -134,15 +139,7 @@ func (h *Handler) compare(w http.ResponseWriter, r *http.Request) {
 	if b == nil {
 		return
 	}
-	ra, err := a.report()
-	if err == nil {
-		var rb *reportfile.Report
-		if rb, err = b.report(); err == nil {
-			h.render(w, "compare.html", "Compare", &compareView{AID: a.id, BID: b.id, A: ra, B: rb, Diffs: reportfile.Compare(ra, rb)})
-			return
-		}
-	}
-	http.Error(w, "querytrace: "+err.Error(), http.StatusInternalServerError)
+	h.render(w, "compare.html", "Compare", &compareView{AID: a.id, BID: b.id, A: a.Report, B: b.Report, Diffs: Compare(a.Report, b.Report)})
 }
 
 // statsView is the statistics page.
@@ -207,6 +204,3 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	h.recorder().WritePrometheus(w)
 }
-
-// durationOf returns ns nanoseconds as a duration, for templates.
-func durationOf(ns int64) time.Duration { return time.Duration(ns) }

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/querytrace/querytrace/internal/reportfile"
+	"github.com/querytrace/querytrace"
 )
 
 // A waterfall lays a request's sampled events out on a time axis: one row
@@ -23,8 +23,8 @@ type waterfall struct {
 }
 
 type waterRow struct {
-	Event   reportfile.Event
-	Group   *reportfile.Group
+	Event   querytrace.EventSample
+	Group   *querytrace.Group
 	Bar     bar
 	Gap     *bar          // the idle time before it, when any
 	GapTime time.Duration // its length
@@ -48,59 +48,65 @@ const minWidth = 0.2
 // minGap is the shortest idle time drawn, in percent of the axis.
 const minGap = 0.5
 
-func layout(rep *reportfile.Report) *waterfall {
-	wf := &waterfall{Span: rep.Wall(), Missed: rep.EventsMissed}
-	var end int64
-	for _, e := range rep.Events {
-		end = max(end, e.StartNS+e.DurationNS)
+func layout(rep *querytrace.Report) *waterfall {
+	events := rep.Events()
+	wf := &waterfall{Span: rep.Wall, Missed: rep.EventsMissed}
+	var end time.Duration
+	for _, e := range events {
+		end = max(end, e.Start+e.Duration)
 	}
-	if rep.EventsMissed > 0 && end > 0 || time.Duration(end) > wf.Span {
-		wf.Span, wf.Partial = time.Duration(end), rep.EventsMissed > 0
+	if rep.EventsMissed > 0 && end > 0 || end > wf.Span {
+		wf.Span, wf.Partial = end, rep.EventsMissed > 0
 	}
 	if wf.Span <= 0 {
 		wf.Span = 1
 	}
 	span := float64(wf.Span)
-	pct := func(ns int64) float64 { return 100 * float64(ns) / span }
-	mkBar := func(from, to int64) bar {
+	pct := func(d time.Duration) float64 { return 100 * float64(d) / span }
+	mkBar := func(from, to time.Duration) bar {
 		x := pct(from)
 		w := max(pct(to)-x, minWidth)
 		return bar{fmtPct(min(x, 100-minWidth)), fmtPct(w)}
 	}
-	loops := make(map[int]bool)
+	groups := make(map[int]*querytrace.Group, len(rep.Groups))
+	for _, g := range rep.Groups {
+		groups[g.ID] = g
+	}
+	loops := make(map[*querytrace.Group]bool)
 	for _, f := range rep.NPlusOne {
 		loops[f.Group] = true
 	}
-	var open []int64 // starts of begun transactions, in order
-	var busy int64   // when the statements so far ended
-	for _, e := range rep.Events {
+	var open []time.Duration // starts of begun transactions, in order
+	var busy time.Duration   // when the statements so far ended
+	for _, e := range events {
 		switch e.Kind {
 		case "begin":
-			open = append(open, e.StartNS)
+			open = append(open, e.Start)
 			continue
 		case "commit", "rollback":
 			// Transactions are matched first begun, first ended: events
 			// carry no connection, so concurrent ones may pair wrongly,
 			// but each shaded span covers real transaction time.
 			if len(open) > 0 {
-				wf.Txs = append(wf.Txs, mkBar(open[0], e.StartNS+e.DurationNS))
+				wf.Txs = append(wf.Txs, mkBar(open[0], e.Start+e.Duration))
 				open = open[1:]
 			}
 			continue
 		}
-		row := waterRow{Event: e, Group: rep.Group(e.Group), Bar: mkBar(e.StartNS, e.StartNS+e.DurationNS), Loop: loops[e.Group]}
+		g := groups[e.Group]
+		row := waterRow{Event: e, Group: g, Bar: mkBar(e.Start, e.Start+e.Duration), Loop: g != nil && loops[g]}
 		switch {
-		case len(wf.Rows) > 0 && e.StartNS < busy:
+		case len(wf.Rows) > 0 && e.Start < busy:
 			row.Overlap = true
-		case e.StartNS > busy && pct(e.StartNS-busy) >= minGap:
-			g := bar{fmtPct(pct(busy)), fmtPct(pct(e.StartNS - busy))}
-			row.Gap, row.GapTime = &g, time.Duration(e.StartNS-busy)
+		case e.Start > busy && pct(e.Start-busy) >= minGap:
+			gap := bar{fmtPct(pct(busy)), fmtPct(pct(e.Start - busy))}
+			row.Gap, row.GapTime = &gap, e.Start-busy
 		}
-		busy = max(busy, e.StartNS+e.DurationNS)
+		busy = max(busy, e.Start+e.Duration)
 		wf.Rows = append(wf.Rows, row)
 	}
 	for _, s := range open { // still open when the trace ended
-		wf.Txs = append(wf.Txs, mkBar(s, int64(wf.Span)))
+		wf.Txs = append(wf.Txs, mkBar(s, wf.Span))
 	}
 	for i := range 5 {
 		anchor := "middle"

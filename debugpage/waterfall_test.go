@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/querytrace/querytrace/internal/reportfile"
 )
 
 func TestWaterfall(t *testing.T) {
@@ -29,11 +27,7 @@ func TestWaterfall(t *testing.T) {
 		db.QueryRowContext(ctx, `SELECT name FROM items WHERE id = ?`, 1).Scan(new(string))
 		rows.Close()
 	})
-	doc, err := reportfile.FromReport(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wf := layout(doc)
+	wf := layout(rep)
 	if len(wf.Rows) != 3 || len(wf.Txs) != 1 {
 		t.Fatalf("%d rows and %d transactions, want 3 and 1", len(wf.Rows), len(wf.Txs))
 	}

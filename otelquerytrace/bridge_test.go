@@ -273,13 +273,13 @@ func TestSlowPage(t *testing.T) {
 		if !strings.Contains(text, "entry_id = ?") {
 			t.Errorf("event db.query.text %q: want the shape, with entry_id = ?", text)
 		}
-		if site := ea["querytrace.call_site"].AsString(); !strings.Contains(site, "inventory_test.go:") || !strings.Contains(site, "slowInventory") {
-			t.Errorf("event call site %q: want the loop's line in slowInventory", site)
+		if site := ea["querytrace.call_site"].AsString(); !strings.Contains(site, "store/pages.go:") || !strings.Contains(site, "store.SlowInventory") {
+			t.Errorf("event call site %q: want the loop's line in store.SlowInventory", site)
 		}
-		if l := ea["code.line.number"].AsInt64(); l == 0 || !strings.HasSuffix(ea["code.file.path"].AsString(), "inventory_test.go") {
+		if l := ea["code.line.number"].AsInt64(); l == 0 || !strings.HasSuffix(ea["code.file.path"].AsString(), "examples/inventory/store/pages.go") {
 			t.Errorf("event code.file.path %q, code.line.number %d", ea["code.file.path"].AsString(), l)
 		}
-		if st := ea["code.stacktrace"].AsString(); !strings.Contains(st, "slowInventory") || strings.Contains(st, "otelhttp") {
+		if st := ea["code.stacktrace"].AsString(); !strings.Contains(st, "store.SlowInventory") || strings.Contains(st, "otelhttp") {
 			t.Errorf("event code.stacktrace %q: want the application's frames alone", st)
 		}
 		if src := ea["querytrace.source.query"].AsString(); !strings.Contains(src, "from entries") {

@@ -22,6 +22,14 @@
 //	h := &querytrace.Handler{Next: mux, OnFinish: bridge.OnFinish}
 //	http.ListenAndServe(addr, otelhttp.NewHandler(h, "server"))
 //
+// gRPC calls reach the same hook through the interceptors of
+// github.com/querytrace/querytrace/grpcquerytrace, with the span of
+// otelgrpc's stats handler still open:
+//
+//	h := &querytrace.Handler{OnFinish: bridge.OnFinish}
+//	srv := grpc.NewServer(grpc.StatsHandler(otelgrpc.NewServerHandler()),
+//		grpc.ChainUnaryInterceptor(grpcquerytrace.UnaryServerInterceptor(h)))
+//
 // Other bridges (another tracing system, a custom sink that needs the
 // request's context) can use the same hook. For work outside a request,
 // call Export with the job's context after Finish.

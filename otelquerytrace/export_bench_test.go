@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 	"github.com/querytrace/querytrace/otelquerytrace"
 )
 
@@ -20,7 +21,7 @@ import (
 func BenchmarkExport(b *testing.B) {
 	db := openInventory(b, 50)
 	ctx, tr := querytrace.Start(context.Background(), "GET /inventory/fast")
-	if _, err := fastInventory(ctx, db); err != nil {
+	if _, err := store.FastInventory(ctx, db); err != nil {
 		b.Fatal(err)
 	}
 	rep := tr.Finish()

@@ -10,6 +10,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 	"github.com/querytrace/querytrace/otelquerytrace"
 )
 
@@ -23,7 +24,7 @@ func TestExportJob(t *testing.T) {
 
 	ctx, span := s.tp.Tracer("app").Start(context.Background(), "nightly inventory")
 	ctx, tr := querytrace.Start(ctx, "job inventory")
-	if _, err := slowInventory(ctx, db); err != nil {
+	if _, err := store.SlowInventory(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	b.Export(ctx, tr.Finish())

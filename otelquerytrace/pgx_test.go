@@ -31,7 +31,7 @@ func TestPgxBothPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pgxtrace.Configure(cfg)
+	cfg.ConnConfig.Tracer = &pgxtrace.Tracer{}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -93,7 +93,7 @@ func BenchmarkSelect1Paired(b *testing.B) {
 // BenchmarkHooks measures the tracer's own cost per statement, a start and
 // an end hook with a trace on the context, with no server.
 func BenchmarkHooks(b *testing.B) {
-	tr := pgxtrace.New()
+	tr := &pgxtrace.Tracer{}
 	ctx, trace := querytrace.Start(context.Background(), "bench")
 	defer trace.Finish()
 	start := pgx.TraceQueryStartData{SQL: "SELECT name FROM users WHERE id = $1", Args: []any{int64(42)}}
@@ -171,7 +171,7 @@ func benchPool(b *testing.B, traced bool) *pgxpool.Pool {
 	}
 	cfg.MaxConns = 1
 	if traced {
-		pgxtrace.Configure(cfg)
+		cfg.ConnConfig.Tracer = &pgxtrace.Tracer{}
 	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {

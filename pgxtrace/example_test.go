@@ -2,60 +2,100 @@ package pgxtrace_test
 
 import (
 	"context"
+	"fmt"
 	"log"
-	"net/http"
 	"os"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/tracelog"
 
 	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/pgxtrace"
 )
 
-// Wire the tracer into a pool with one line, then run each request under a
-// trace: its report counts the request's statements and flags its N+1
-// loops. (It needs a server, so it is compiled but not run.)
-func Example_pool() {
+// Set a Tracer on a pool's configuration, then run each request under a
+// trace: its report counts the request's statements and names its N+1
+// loops. Here the request looks up a name per id, one query each.
+//
+// The example needs a PostgreSQL server at $DATABASE_URL, so go test
+// compiles it but does not run it; TestExamples runs it against
+// $QUERYTRACE_POSTGRES_DSN and checks that it prints:
+//
+//	lookups: 4 statements, 1 N+1
+//	N+1: 3 times select ? || ?::int
+//	untraced: 0 statements
+func Example() {
 	ctx := context.Background()
 	cfg, err := pgxpool.ParseConfig(os.Getenv("DATABASE_URL"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	tracer := pgxtrace.Configure(cfg) // keeps a tracer already set, such as tracelog
+	tracer := &pgxtrace.Tracer{}
+	cfg.ConnConfig.Tracer = tracer
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer pool.Close()
 
-	http.HandleFunc("/orders", func(w http.ResponseWriter, r *http.Request) {
-		ctx, trace := querytrace.Start(r.Context(), "GET /orders")
-		defer func() {
-			rep := trace.Finish()
-			for _, f := range rep.NPlusOne {
-				log.Printf("%s: N+1 at %s: %d× %s", rep.Name, f.Group.CallSite(), f.Count, f.Group.Shape)
-			}
-		}()
-		rows, _ := pool.Query(ctx, "SELECT id, total FROM orders WHERE customer = $1", r.FormValue("customer"))
-		_, _ = pgx.CollectRows(rows, pgx.RowToMap)
-	})
+	ctx, trace := querytrace.Start(ctx, "lookups") // or querytrace.Middleware, per request
+	rows, _ := pool.Query(ctx, "SELECT id FROM generate_series(1, 3) AS id")
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, id := range ids {
+		var name string
+		if err := pool.QueryRow(ctx, "SELECT 'customer ' || $1::int", id).Scan(&name); err != nil {
+			log.Fatal(err)
+		}
+	}
+	rep := trace.Finish()
+	fmt.Printf("%s: %d statements, %d N+1\n", rep.Name, rep.Statements, len(rep.NPlusOne))
+	for _, f := range rep.NPlusOne {
+		fmt.Printf("N+1: %d times %s\n", f.Count, f.Group.Shape)
+	}
 
 	// Statements run with no trace on their context (background jobs,
 	// AfterConnect hooks) are tallied in the tracer's fallback.
-	log.Printf("untraced: %d statements", tracer.Untraced().Snapshot().Statements)
+	fmt.Printf("untraced: %d statements\n", tracer.Untraced().Snapshot().Statements)
 }
 
-// Install is Configure for a single connection.
-func ExampleInstall() {
+// A tracer already on the configuration, here pgx's tracelog, keeps
+// running when it is composed with the Tracer by pgx's multitracer. The
+// Tracer goes first, so that its timings leave out the other's end hooks.
+//
+// The example needs a PostgreSQL server at $DATABASE_URL, so go test
+// compiles it but does not run it; TestExamples runs it against
+// $QUERYTRACE_POSTGRES_DSN and checks that it prints:
+//
+//	tracelog: Connect
+//	tracelog: Query
+//	traced: 1 statements
+func Example_multitracer() {
+	ctx := context.Background()
 	cfg, err := pgx.ParseConfig(os.Getenv("DATABASE_URL"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	pgxtrace.Install(cfg)
-	conn, err := pgx.ConnectConfig(context.Background(), cfg)
+	cfg.Tracer = &tracelog.TraceLog{
+		Logger: tracelog.LoggerFunc(func(_ context.Context, _ tracelog.LogLevel, msg string, _ map[string]any) {
+			fmt.Println("tracelog:", msg)
+		}),
+		LogLevel: tracelog.LogLevelInfo,
+	}
+	cfg.Tracer = multitracer.New(&pgxtrace.Tracer{}, cfg.Tracer)
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer conn.Close(context.Background())
+	defer conn.Close(ctx)
+
+	ctx, trace := querytrace.Start(ctx, "one query")
+	if _, err := conn.Exec(ctx, "select 1"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("traced: %d statements\n", trace.Finish().Statements)
 }

@@ -8,11 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/querytrace/querytrace/internal/arghash"
+	"github.com/querytrace/querytrace/internal/fnv1a"
 )
-
-// fnvOffset is the FNV-1a offset basis the wrapper's argument hashes start
-// from.
-const fnvOffset = 14695981039346656037
 
 // hashArgs returns the hash of a statement's arguments, as
 // arghash.Args does for the wrapper: equal for the same values in
@@ -23,7 +20,7 @@ func hashArgs(args []any) uint64 {
 	if len(args) == 0 {
 		return 0
 	}
-	h := foldArgs(fnvOffset, args)
+	h := foldArgs(fnv1a.Offset, args)
 	if h == 0 {
 		h = 1
 	}
@@ -143,7 +140,7 @@ var errValuer error = valuerError{}
 func hashNamed(h uint64, m map[string]any, depth int) uint64 {
 	var sum uint64
 	for k, v := range m {
-		e := arghash.Value(fnvOffset, k)
+		e := arghash.Value(fnv1a.Offset, k)
 		sum += hashArg(e, v, depth+1) * 0x9e3779b97f4a7c15
 	}
 	h = arghash.Value(h, "named")

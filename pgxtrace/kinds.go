@@ -8,6 +8,7 @@ import (
 
 	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/internal/arghash"
+	"github.com/querytrace/querytrace/internal/fnv1a"
 )
 
 // boundary returns the kind of a statement that begins, commits or rolls
@@ -129,7 +130,7 @@ func (t *Tracer) batchOf(b *pgx.Batch) (text string, n int, boundaries []querytr
 	var distinct [maxBatchShapes]string
 	nd := 0
 	more := false
-	h := uint64(fnvOffset)
+	h := uint64(fnv1a.Offset)
 	anyArgs := false
 	for i, q := range b.QueuedQueries {
 		if q == nil {

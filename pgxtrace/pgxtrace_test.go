@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -31,18 +32,20 @@ func postgresDSN(tb testing.TB) string {
 	return dsn
 }
 
-// newPool opens a pool with a Tracer installed (plus whatever tracer
-// setup installs first) and closes it when the test ends.
-func newPool(tb testing.TB, setup ...func(*pgxpool.Config)) (*pgxpool.Pool, *pgxtrace.Tracer) {
+// newPool opens a pool whose connections run a Tracer, composed with
+// others after it when there are others, and closes it when the test
+// ends.
+func newPool(tb testing.TB, others ...pgx.QueryTracer) (*pgxpool.Pool, *pgxtrace.Tracer) {
 	tb.Helper()
 	cfg, err := pgxpool.ParseConfig(postgresDSN(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, f := range setup {
-		f(cfg)
+	tr := &pgxtrace.Tracer{}
+	cfg.ConnConfig.Tracer = tr
+	if len(others) > 0 {
+		cfg.ConnConfig.Tracer = multitracer.New(append([]pgx.QueryTracer{tr}, others...)...)
 	}
-	tr := pgxtrace.Configure(cfg)
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -680,8 +683,9 @@ func TestBothPaths(t *testing.T) {
 	}
 }
 
-// TestCompose: a tracer the application already has keeps running, and
-// installing twice installs once.
+// TestCompose: a tracer the application already has, composed with the
+// Tracer by pgx's multitracer, keeps running, and the Tracer counts each
+// statement once.
 func TestCompose(t *testing.T) {
 	var logged atomic.Int64
 	logger := &tracelog.TraceLog{
@@ -692,17 +696,7 @@ func TestCompose(t *testing.T) {
 		}),
 		LogLevel: tracelog.LogLevelInfo,
 	}
-	var first *pgxtrace.Tracer
-	pool, tracer := newPool(t, func(cfg *pgxpool.Config) {
-		cfg.ConnConfig.Tracer = logger
-		first = pgxtrace.Configure(cfg)
-	})
-	if tracer != first {
-		t.Fatal("a second Configure installed a second Tracer")
-	}
-	if got := pgxtrace.Of(pool.Config().ConnConfig); got != tracer {
-		t.Errorf("Of: %p, want %p", got, tracer)
-	}
+	pool, _ := newPool(t, logger)
 	ctx, tr := querytrace.Start(context.Background(), "compose")
 	for i := 0; i < 3; i++ {
 		if _, err := pool.Exec(ctx, "SELECT $1::int", i); err != nil {

@@ -4,15 +4,23 @@
 // and durations, the same N+1 findings and budgets as the database/sql
 // wrapper gives.
 //
-// Install it on a pool's configuration:
+// Set a Tracer as the tracer of a pool's connections, as any pgx tracer:
 //
 //	cfg, err := pgxpool.ParseConfig(dsn)
 //	if err != nil { ... }
-//	tracer := pgxtrace.Configure(cfg)
+//	tracer := &pgxtrace.Tracer{}
+//	cfg.ConnConfig.Tracer = tracer
 //	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 //
-// and run each request under querytrace.Start. Statements with no trace on
-// their context go to tracer.Untraced().
+// (for a single connection, pgx.ParseConfig and cfg.Tracer), and run each
+// request under querytrace.Start. Statements with no trace on their
+// context go to tracer.Untraced(). To keep a tracer already there, such
+// as pgx's tracelog, compose the two with pgx's multitracer, the Tracer
+// first so that its timings leave out the other's end hooks:
+//
+//	cfg.ConnConfig.Tracer = multitracer.New(tracer, cfg.ConnConfig.Tracer)
+//
+// One Tracer in a multitracer: a second would record each statement twice.
 //
 // What is recorded, and how:
 //
@@ -38,7 +46,9 @@
 //     batch's results are closed. A batch that failed stands for the
 //     statements the server ran, up to and including the one that failed.
 //   - CopyFrom is one statement of kind copy with the rows copied.
-//   - Connecting is not a statement: the ConnectTracer hooks record nothing.
+//   - Connecting is not a statement: a Tracer has no ConnectTracer hooks,
+//     and the time a connection takes to open shows only as the wall time
+//     of the trace around it.
 //
 // Statements that come through querytrace's database/sql wrapper over pgx's
 // stdlib driver are left to the wrapper, so an application that uses both
@@ -59,12 +69,11 @@ import (
 )
 
 // A Tracer records pgx statements in the querytrace.Trace on their
-// context. It implements pgx's QueryTracer, BatchTracer, CopyFromTracer,
-// PrepareTracer and ConnectTracer; set it as pgx.ConnConfig.Tracer, most
-// easily with Configure or Install, which keep a tracer already there.
+// context. It implements pgx's QueryTracer, BatchTracer, CopyFromTracer
+// and PrepareTracer; set it as pgx.ConnConfig.Tracer.
 //
-// The zero value is ready to use; New sets options. A Tracer is safe for
-// concurrent use by any number of connections.
+// The zero value is ready to use. A Tracer is safe for concurrent use by
+// any number of connections.
 type Tracer struct {
 	once     sync.Once
 	untraced *querytrace.Trace
@@ -83,40 +92,12 @@ type Tracer struct {
 // statements prepared past it are shaped by their name.
 const maxPrepared = 4096
 
-// An Option configures a Tracer.
-type Option func(*Tracer)
-
-// WithUntraced makes tr the trace that statements with no trace on their
-// context are recorded in, instead of one of the Tracer's own: for several
-// pools that should share one fallback. A nil tr is ignored.
-func WithUntraced(tr *querytrace.Trace) Option {
-	return func(t *Tracer) {
-		if tr != nil {
-			t.untraced = tr
-		}
-	}
-}
-
-// New returns a Tracer configured by opts.
-func New(opts ...Option) *Tracer {
-	t := &Tracer{}
-	for _, o := range opts {
-		o(t)
-	}
-	t.Untraced()
-	return t
-}
-
 // Untraced returns the trace of the statements that ran with no trace on
 // their context, such as those of background jobs or of a pool's
 // AfterConnect hook. It lives as long as the Tracer; read it with
 // Snapshot.
 func (t *Tracer) Untraced() *querytrace.Trace {
-	t.once.Do(func() {
-		if t.untraced == nil {
-			t.untraced = querytrace.NewTrace("untraced")
-		}
-	})
+	t.once.Do(func() { t.untraced = querytrace.NewTrace("untraced") })
 	return t.untraced
 }
 
@@ -397,22 +378,10 @@ func (t *Tracer) remember(name, sql string) {
 	t.prepared.Store(&next)
 }
 
-// TraceConnectStart is called by pgx when a connection is being opened.
-// Connecting is not a statement: nothing is recorded, and the time it takes
-// shows only as the wall time of the trace around it.
-func (t *Tracer) TraceConnectStart(ctx context.Context, _ pgx.TraceConnectStartData) context.Context {
-	return ctx
-}
-
-// TraceConnectEnd is called by pgx when a connection is open or failed to
-// open. It records nothing.
-func (t *Tracer) TraceConnectEnd(context.Context, pgx.TraceConnectEndData) {}
-
 // The interfaces a Tracer implements.
 var (
 	_ pgx.QueryTracer    = (*Tracer)(nil)
 	_ pgx.BatchTracer    = (*Tracer)(nil)
 	_ pgx.CopyFromTracer = (*Tracer)(nil)
 	_ pgx.PrepareTracer  = (*Tracer)(nil)
-	_ pgx.ConnectTracer  = (*Tracer)(nil)
 )

@@ -6,11 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/tracelog"
 
 	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/internal/wrapmark"
@@ -108,7 +105,7 @@ func TestHashArgs(t *testing.T) {
 }
 
 func TestBatchOf(t *testing.T) {
-	tr := New()
+	tr := &Tracer{}
 	b := &pgx.Batch{}
 	b.Queue("begin")
 	for i := 0; i < 10; i++ {
@@ -138,7 +135,7 @@ func TestBatchOf(t *testing.T) {
 
 // TestHooks drives the hooks by hand, with no server.
 func TestHooks(t *testing.T) {
-	tr := New()
+	tr := &Tracer{}
 	ctx, trace := querytrace.Start(context.Background(), "hooks")
 
 	qctx := tr.TraceQueryStart(ctx, nil, pgx.TraceQueryStartData{SQL: "select * from t where id = $1", Args: []any{1}})
@@ -178,38 +175,5 @@ func TestZeroTracer(t *testing.T) {
 	tr.TraceQueryEnd(c, nil, pgx.TraceQueryEndData{CommandTag: pgconn.NewCommandTag("SELECT 1")})
 	if n := tr.Untraced().Snapshot().Statements; n != 1 {
 		t.Errorf("fallback: %d", n)
-	}
-	shared := querytrace.NewTrace("shared")
-	if New(WithUntraced(shared)).Untraced() != shared {
-		t.Error("WithUntraced")
-	}
-}
-
-func TestInstall(t *testing.T) {
-	cfg, err := pgxpool.ParseConfig("postgres://u@127.0.0.1:1/db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if Of(cfg.ConnConfig) != nil {
-		t.Fatal("Of on a fresh config")
-	}
-	tr := Configure(cfg)
-	if cfg.ConnConfig.Tracer != tr || Of(cfg.ConnConfig) != tr || Configure(cfg) != tr {
-		t.Fatal("Configure on a config with no tracer")
-	}
-
-	cfg2, _ := pgxpool.ParseConfig("postgres://u@127.0.0.1:1/db")
-	tl := &tracelog.TraceLog{Logger: tracelog.LoggerFunc(func(context.Context, tracelog.LogLevel, string, map[string]any) {}), LogLevel: tracelog.LogLevelInfo}
-	cfg2.ConnConfig.Tracer = tl
-	tr2 := Configure(cfg2)
-	mt, ok := cfg2.ConnConfig.Tracer.(*multitracer.Tracer)
-	if !ok || len(mt.QueryTracers) != 2 || mt.QueryTracers[0] != tr2 || mt.QueryTracers[1] != tl {
-		t.Fatalf("composed: %#v", cfg2.ConnConfig.Tracer)
-	}
-	if len(mt.PoolAcquireTracers) != 1 {
-		t.Error("tracelog's pool hooks were lost")
-	}
-	if Install(cfg2.ConnConfig) != tr2 || cfg2.ConnConfig.Tracer != mt {
-		t.Error("a second Install changed the config")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // A Limit bounds the number of statements a test runs, all of them or those
@@ -216,7 +217,7 @@ func Budget(t testing.TB, ctx context.Context, limits ...Limit) context.Context 
 		if len(heads) == 0 {
 			return
 		}
-		heads[0] += fmt.Sprintf(" (db time %s)", dur(r.DBTime))
+		heads[0] += fmt.Sprintf(" (db time %s)", human.Duration(r.DBTime))
 		t.Errorf("%s\n%s", strings.Join(heads, "\n"), details(r))
 	})
 }
@@ -233,7 +234,7 @@ func Forbid(t testing.TB, ctx context.Context) context.Context {
 		t.Helper()
 		if n := l.count(r); n > 0 {
 			t.Errorf("querytrace: %s where none are allowed (db time %s); run intended ones under querytrace.Pause(ctx, reason)\n%s",
-				plural(n, "statement"), dur(r.DBTime), details(r))
+				human.Plural(n, "statement", "statements"), human.Duration(r.DBTime), details(r))
 		}
 	})
 }

@@ -6,16 +6,17 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 func TestBudgetPasses(t *testing.T) {
 	f := runFake(t, "TestFast", func(t testing.TB) {
-		db := store(t, 3) // setup with the plain context: not measured
+		db := openStore(t, 3) // setup with the plain context: not measured
 		ctx := Budget(t, t.Context(),
 			Exactly(3), Exactly(3).Selects(), Exactly(0).Inserts().Updates().Deletes(),
 			Exactly(1).Table("items"), Exactly(1).Table("requests"),
-			Exactly(1).Shape("FROM   items"), Exactly(2).CallSite("store_test.go:146"), Exactly(0).Others())
-		if _, err := fastInventory(ctx, db); err != nil {
+			Exactly(1).Shape("FROM   items"), Exactly(2).CallSite("store.countsByEntry"), Exactly(0).Others())
+		if _, err := store.FastInventory(ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -23,10 +24,11 @@ func TestBudgetPasses(t *testing.T) {
 }
 
 func TestBudgetFailsOnTheSeedScenario(t *testing.T) {
+	setVerbose(t, false)
 	f := runFake(t, "TestInventory", func(t testing.TB) {
-		db := store(t, 3)
+		db := openStore(t, 3)
 		ctx := Budget(t, t.Context(), AtMost(3))
-		if _, err := slowInventory(ctx, db); err != nil {
+		if _, err := store.SlowInventory(ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -36,10 +38,10 @@ func TestBudgetFailsOnTheSeedScenario(t *testing.T) {
 		"querytrace: 7 statements, budget at most 3 (db time ",
 		"count     total  shape / call stack\n",
 		"      3 ", "select count(*) from items where entry_id = ? and user_id is null", "N+1",
-		"at querytracetest/store_test.go:", "querytracetest.slowInventory <- ",
-		"      1 ", "select id, name from entries order by id",
+		"at store/pages.go:", "store.SlowInventory <- ",
+		"      1 ", "select id, name, category from entries order by id",
 		"N+1: select count(*) from items where entry_id = ? and user_id is null ran 3 times",
-		"looping over: select id, name from entries order by id at querytracetest/store_test.go:", "(3 rows, 1 per row)",
+		"looping over: select id, name, category from entries order by id at store/pages.go:", "(3 rows, 1 per row)",
 		"fix: ",
 	)
 	if strings.Contains(msg, "statements in order") {
@@ -49,9 +51,9 @@ func TestBudgetFailsOnTheSeedScenario(t *testing.T) {
 
 func TestBudgetExactlyFailsBelow(t *testing.T) {
 	f := runFake(t, "TestFewer", func(t testing.TB) {
-		db := store(t, 3)
+		db := openStore(t, 3)
 		ctx := Budget(t, t.Context(), Exactly(5))
-		fastInventory(ctx, db)
+		store.FastInventory(ctx, db)
 	})
 	contains(t, f.Fails(t), "querytrace: 3 statements, budget exactly 5 (db time ")
 }
@@ -62,9 +64,9 @@ func TestBudgetExactlyFailsBelow(t *testing.T) {
 // statements ran outside any trace meanwhile.
 func TestBudgetHintsAtAMissedContext(t *testing.T) {
 	f := runFake(t, "TestMissed", func(t testing.TB) {
-		db := store(t, 3)
+		db := openStore(t, 3)
 		Budget(t, t.Context(), Exactly(5))
-		fastInventory(context.Background(), db)
+		store.FastInventory(context.Background(), db)
 	})
 	contains(t, f.Fails(t), "querytrace: 0 statements, budget exactly 5",
 		"none of the statements were this test's, but 3 ran outside any trace meanwhile")
@@ -79,13 +81,13 @@ func TestBudgetFilters(t *testing.T) {
 		{AtMost(1).Table("items"), "querytrace: 3 statements on table items, budget at most 1"},
 		{AtMost(2).Table("requests").Selects(), "querytrace: 3 select statements on table requests, budget at most 2"},
 		{AtMost(0).Shape("COUNT(*) from items"), `querytrace: 3 statements with shape "count(*) from items", budget at most 0`},
-		{Exactly(6).CallSite("slowInventory"), `querytrace: 7 statements from "slowInventory", budget exactly 6`},
-		{Exactly(1).CallSite("store_test.go:90"), ""},
+		{Exactly(6).CallSite("store.SlowInventory"), `querytrace: 7 statements from "store.SlowInventory", budget exactly 6`},
+		{Exactly(1).CallSite("store.Entries"), ""},
 		{AtMost(0).Inserts().Deletes(), ""},
 	} {
 		f := runFake(t, "TestFilter", func(t testing.TB) {
-			db := store(t, 3)
-			slowInventory(Budget(t, t.Context(), tc.limit), db)
+			db := openStore(t, 3)
+			store.SlowInventory(Budget(t, t.Context(), tc.limit), db)
 		})
 		if tc.want == "" {
 			f.Passes(t)
@@ -97,9 +99,9 @@ func TestBudgetFilters(t *testing.T) {
 
 func TestBudgetReportsEveryBrokenLimitOnce(t *testing.T) {
 	f := runFake(t, "TestLimits", func(t testing.TB) {
-		db := store(t, 2)
+		db := openStore(t, 2)
 		ctx := Budget(t, t.Context(), AtMost(3), AtMost(10), Exactly(0).Table("items"))
-		slowInventory(ctx, db)
+		store.SlowInventory(ctx, db)
 	})
 	msg := f.Fails(t)
 	contains(t, msg, "querytrace: 5 statements, budget at most 3 (db time ",
@@ -111,29 +113,28 @@ func TestBudgetReportsEveryBrokenLimitOnce(t *testing.T) {
 
 func TestBudgetShowsNoArgumentValues(t *testing.T) {
 	f := runFake(t, "TestSecret", func(t testing.TB) {
-		db := store(t, 1)
+		db := openStore(t, 1)
 		ctx := Budget(t, t.Context(), AtMost(0))
-		if _, err := db.ExecContext(ctx, `INSERT INTO entries (id, name) VALUES (?, 'literal-s3cret')`, 987654); err != nil {
+		if _, err := db.ExecContext(ctx, `INSERT INTO entries (id, name, category) VALUES (?, 'literal-s3cret', ?)`, 987654, "arg-s3cret"); err != nil {
 			t.Fatal(err)
 		}
 		db.QueryRowContext(ctx, `SELECT name FROM entries WHERE name = ?`, "arg-s3cret").Scan(new(string))
 	})
 	msg := f.Fails(t)
-	contains(t, msg, "insert into entries(id, name) values (?, ?)")
+	contains(t, msg, "insert into entries(id, name, category) values (?, ?, ?)")
 	if strings.Contains(msg, "s3cret") || strings.Contains(msg, "987654") {
 		t.Errorf("failure shows argument values:\n%s", msg)
 	}
 }
 
 func TestBudgetListsStatementsWithVerbose(t *testing.T) {
-	verbose = func() bool { return true }
-	defer func() { verbose = testingVerbose }()
+	setVerbose(t, true)
 	f := runFake(t, "TestVerbose", func(t testing.TB) {
-		db := store(t, 2)
-		slowInventory(Budget(t, t.Context(), AtMost(1)), db)
+		db := openStore(t, 2)
+		store.SlowInventory(Budget(t, t.Context(), AtMost(1)), db)
 	})
 	contains(t, f.Fails(t), "statements in order:\n",
-		"    1 ", "query", "2 rows  select id, name from entries order by id  querytracetest/store_test.go:",
+		"    1 ", "query", "2 rows  select id, name, category from entries order by id  store/pages.go:",
 		"    2 ", "1 rows  select count(*) from items",
 		"    5 ", "select coalesce(sum(ri.quantity), ?)")
 }
@@ -147,7 +148,7 @@ func TestBudgetMisuse(t *testing.T) {
 
 func TestForbid(t *testing.T) {
 	f := runFake(t, "TestCached", func(t testing.TB) {
-		db := store(t, 2)
+		db := openStore(t, 2)
 		ctx := Forbid(t, t.Context())
 		_ = ctx // served from memory: nothing runs
 		_ = db
@@ -155,40 +156,40 @@ func TestForbid(t *testing.T) {
 	f.Passes(t)
 
 	f = runFake(t, "TestCacheMiss", func(t testing.TB) {
-		db := store(t, 2)
+		db := openStore(t, 2)
 		ctx := Forbid(t, t.Context())
-		entries(ctx, db)
+		store.Entries(ctx, db)
 	})
 	contains(t, f.Fails(t),
 		"querytrace: 1 statement where none are allowed (db time ", "); run intended ones under querytrace.Pause(ctx, reason)\n",
-		"select id, name from entries order by id")
+		"select id, name, category from entries order by id")
 }
 
 func TestForbidLetsPausedStatementsThrough(t *testing.T) {
 	f := runFake(t, "TestPaused", func(t testing.TB) {
-		db := store(t, 2)
+		db := openStore(t, 2)
 		ctx := Forbid(t, t.Context())
-		entries(querytrace.Pause(ctx, "warms the cache once"), db)
+		store.Entries(querytrace.Pause(ctx, "warms the cache once"), db)
 	})
 	f.Passes(t)
 
 	f = runFake(t, "TestPausedAndNot", func(t testing.TB) {
-		db := store(t, 2)
+		db := openStore(t, 2)
 		ctx := Forbid(t, t.Context())
-		entries(querytrace.Pause(ctx, "warms the cache once"), db)
-		fastInventory(ctx, db)
+		store.Entries(querytrace.Pause(ctx, "warms the cache once"), db)
+		store.FastInventory(ctx, db)
 	})
 	msg := f.Fails(t)
 	contains(t, msg, "querytrace: 3 statements where none are allowed",
-		"select id, name from entries order by id  (paused: warms the cache once)")
+		"select id, name, category from entries order by id  (paused: warms the cache once)")
 }
 
 // A budget counts statements under Pause: they cost what they cost.
 func TestBudgetCountsPausedStatements(t *testing.T) {
 	f := runFake(t, "TestPausedBudget", func(t testing.TB) {
-		db := store(t, 2)
+		db := openStore(t, 2)
 		ctx := Budget(t, t.Context(), Exactly(1))
-		entries(querytrace.Pause(ctx, "known"), db)
+		store.Entries(querytrace.Pause(ctx, "known"), db)
 	})
 	f.Passes(t)
 }
@@ -218,7 +219,7 @@ func ptr[T any](v T) *T { return &v }
 // what runs with it, and the statements that fail still count.
 func TestBudgetCountsFailedStatements(t *testing.T) {
 	f := runFake(t, "TestCanceled", func(t testing.TB) {
-		db := store(t, 1)
+		db := openStore(t, 1)
 		parent, cancel := context.WithCancel(t.Context())
 		ctx := Budget(t, parent, Exactly(1))
 		db.ExecContext(ctx, `SELECT * FROM no_such_table`)

@@ -9,9 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	_ "github.com/mattn/go-sqlite3"
-
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 	"github.com/querytrace/querytrace/querytracetest"
 )
 
@@ -27,11 +26,11 @@ func ExampleBudget() {
 			querytracetest.AtMost(3),
 			querytracetest.Exactly(0).Inserts().Updates().Deletes(),
 		)
-		inventory(ctx, db) // measured
+		store.SlowInventory(ctx, db) // measured
 	})
 	// Output:
 	// --- FAIL: TestInventoryPage
-	// querytrace: 31 statements, budget at most 3
+	// querytrace: 61 statements, budget at most 3
 }
 
 func ExampleLimit() {
@@ -42,7 +41,7 @@ func ExampleLimit() {
 			querytracetest.AtMost(1).Shape("count(*) FROM items"),
 			querytracetest.AtMost(0).CallSite("nameCache.load"),
 		)
-		inventory(ctx, db)
+		store.SlowInventory(ctx, db)
 	})
 	// Output:
 	// --- FAIL: TestLimits
@@ -69,11 +68,11 @@ func ExampleNoNPlusOne() {
 	runTest("TestInventoryPage", func(t testing.TB) {
 		db := openInventory(t, 3)
 		ctx := querytracetest.NoNPlusOne(t, t.Context())
-		inventory(ctx, db)
+		store.SlowInventory(ctx, db)
 	})
 	// Output:
 	// --- FAIL: TestInventoryPage
-	// querytrace: 1 N+1 pattern in 4 statements
+	// querytrace: 2 N+1 patterns in 7 statements
 }
 
 func ExampleScale() {
@@ -81,14 +80,14 @@ func ExampleScale() {
 		db := openInventory(t, 0)
 		querytracetest.Scale(t, querytracetest.ScaleTest{
 			// Setup runs untraced, once per size: 2 entries, then 3.
-			Setup: func(t testing.TB, n int) { addEntries(t, db, n) },
+			Setup: func(t testing.TB, n int) { store.Grow(context.Background(), db, n) },
 			// Act runs traced, at each size.
-			Act: func(t testing.TB, ctx context.Context) { inventory(ctx, db) },
+			Act: func(t testing.TB, ctx context.Context) { store.SlowInventory(ctx, db) },
 		})
 	})
 	// Output:
 	// --- FAIL: TestInventoryScales
-	// querytrace: statements grow with the data: 3 at size 2, 4 at size 3 (+1 per item); want the same count at every size
+	// querytrace: statements grow with the data: 5 at size 2, 7 at size 3 (+2 per item); want the same count at every size
 }
 
 func ExampleScale_linear() {
@@ -106,7 +105,7 @@ func ExampleScale_linear() {
 			},
 			Act: func(t testing.TB, ctx context.Context) {
 				for _, name := range names {
-					if _, err := db.ExecContext(ctx, `INSERT INTO entries (name) VALUES (?)`, name); err != nil {
+					if _, err := db.ExecContext(ctx, `INSERT INTO entries (name, category) VALUES (?, ?)`, name, "laptop"); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -123,7 +122,7 @@ func ExampleGolden() {
 	var t *testing.T // the test's
 	db := openInventory(t, 3)
 	ctx := querytracetest.Golden(t, t.Context())
-	inventory(ctx, db)
+	store.SlowInventory(ctx, db)
 }
 
 // runTest runs body as a test named name would run, then its cleanups,
@@ -180,64 +179,23 @@ func (t *exampleT) Errorf(format string, args ...any) { t.Error(fmt.Sprintf(form
 func (t *exampleT) Fatal(args ...any)                 { t.Error(args...); panic(errFailNow) }
 func (t *exampleT) Fatalf(format string, args ...any) { t.Fatal(fmt.Sprintf(format, args...)) }
 
-// The code under test of the examples: an inventory page with one COUNT
-// per entry.
+// The code under test of the examples is the demo's inventory page
+// (examples/inventory/store), with two statements per entry.
 
 var exampleDBs atomic.Int64
 
+// openInventory opens a traced in-memory database holding the given
+// number of entries.
 func openInventory(t testing.TB, entries int) *sql.DB {
-	db, err := querytrace.Open("sqlite3", fmt.Sprintf("file:example-%d?mode=memory&cache=shared", exampleDBs.Add(1)))
+	db, err := querytrace.Open("sqlite3", store.MemoryDSN(fmt.Sprint("example-", exampleDBs.Add(1))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
-	for _, s := range []string{
-		`CREATE TABLE entries (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`,
-		`CREATE TABLE items (id INTEGER PRIMARY KEY, entry_id INTEGER NOT NULL, user_id INTEGER)`,
-	} {
-		if _, err := db.Exec(s); err != nil {
-			t.Fatal(err)
-		}
+	if err := store.Create(context.Background(), db, entries); err != nil {
+		t.Fatal(err)
 	}
-	addEntries(t, db, entries)
 	return db
-}
-
-// addEntries makes db hold n entries of two items each.
-func addEntries(t testing.TB, db *sql.DB, n int) {
-	var have int
-	db.QueryRow(`SELECT count(*) FROM entries`).Scan(&have)
-	for e := have + 1; e <= n; e++ {
-		db.Exec(`INSERT INTO entries (id, name) VALUES (?, ?)`, e, fmt.Sprint("entry ", e))
-		db.Exec(`INSERT INTO items (entry_id, user_id) VALUES (?, NULL), (?, 7)`, e, e)
-	}
-}
-
-// inventory counts the free items of each entry, one query per entry.
-func inventory(ctx context.Context, db *sql.DB) map[string]int {
-	rows, err := db.QueryContext(ctx, `SELECT id, name FROM entries`)
-	if err != nil {
-		return nil
-	}
-	type entry struct {
-		id   int
-		name string
-	}
-	var es []entry
-	for rows.Next() {
-		var e entry
-		rows.Scan(&e.id, &e.name)
-		es = append(es, e)
-	}
-	rows.Close()
-	free := make(map[string]int)
-	for _, e := range es {
-		var n int
-		db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE entry_id = ? AND user_id IS NULL`, e.id).Scan(&n)
-		free[e.name] = n
-	}
-	return free
 }
 
 // nameCache serves the names of the entries from memory once loaded.

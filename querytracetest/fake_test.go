@@ -18,3 +18,10 @@ func contains(t *testing.T, text string, want ...string) {
 	t.Helper()
 	faketb.Contains(t, text, want...)
 }
+
+// setVerbose makes the helpers format their failures as under go test -v
+// (or without it) for the rest of t, whatever flags the test binary got.
+func setVerbose(t *testing.T, v bool) {
+	verbose = func() bool { return v }
+	t.Cleanup(func() { verbose = testingVerbose })
+}

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // verbose reports whether go test runs with -v; tests of this package
@@ -74,7 +74,7 @@ func writeGroups(b *strings.Builder, r *querytrace.Report) {
 		if g.Paused != "" {
 			line += "  (paused: " + g.Paused + ")"
 		}
-		fmt.Fprintf(b, "  %6d %9s  %s\n", g.Statements, dur(g.Total), line)
+		fmt.Fprintf(b, "  %6d %9s  %s\n", g.Statements, human.Duration(g.Total), line)
 		if s := stack(g); s != "" {
 			fmt.Fprintf(b, "  %6s %9s    at %s\n", "", "", s)
 		}
@@ -107,9 +107,9 @@ func writeFindings(b *strings.Builder, r *querytrace.Report) {
 
 func findingLine(f querytrace.Finding) string {
 	if f.Group == nil {
-		return fmt.Sprintf("%d statements (%s)", f.Count, dur(f.Total))
+		return fmt.Sprintf("%d statements (%s)", f.Count, human.Duration(f.Total))
 	}
-	return fmt.Sprintf("%s ran %d times (%s) from %s", short(f.Group.Shape), f.Count, dur(f.Total), site(f.Group))
+	return fmt.Sprintf("%s ran %d times (%s) from %s", short(f.Group.Shape), f.Count, human.Duration(f.Total), site(f.Group))
 }
 
 // writeEvents writes the statements of r one by one, as far as the trace
@@ -134,7 +134,7 @@ func writeEvents(b *strings.Builder, r *querytrace.Report) {
 		if e.Err {
 			what += "  (error)"
 		}
-		fmt.Fprintf(b, "  %5d %9s %9s  %-14s %4d rows  %s\n", i+1, "+"+dur(e.Start), dur(e.Duration), e.Kind, e.Rows, what)
+		fmt.Fprintf(b, "  %5d %9s %9s  %-14s %4d rows  %s\n", i+1, "+"+human.Duration(e.Start), human.Duration(e.Duration), e.Kind, e.Rows, what)
 	}
 	if r.EventsMissed > 0 {
 		fmt.Fprintf(b, "  ... and %d more, not kept\n", r.EventsMissed)
@@ -194,27 +194,4 @@ func short(shape string) string {
 	}
 	half := (maxShape - 5) / 2
 	return shape[:half] + " ... " + shape[len(shape)-half:]
-}
-
-// dur formats a duration with three significant digits at most.
-func dur(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.2fs", d.Seconds())
-	case d >= 10*time.Millisecond:
-		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
-	case d >= time.Millisecond:
-		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
-	case d >= time.Microsecond:
-		return fmt.Sprintf("%dµs", d/time.Microsecond)
-	}
-	return fmt.Sprintf("%dns", d)
-}
-
-// plural returns "1 statement" or "3 statements".
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

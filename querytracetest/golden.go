@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // update is -querytrace.update. The flag has a name of its own so that it
@@ -103,7 +104,7 @@ func (g goldenCheck) check(t testing.TB, r *querytrace.Report) {
 		t.Errorf("querytrace: %v", err)
 		return
 	}
-	t.Logf("querytrace: wrote %s (%s)", path, plural(r.Statements, "statement"))
+	t.Logf("querytrace: wrote %s (%s)", path, human.Plural(r.Statements, "statement", "statements"))
 }
 
 // goldenCounts counts the statements of r by shape and kind.

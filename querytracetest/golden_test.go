@@ -11,12 +11,13 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 // goldenFake runs page under a golden check with g, as Golden does.
-func goldenFake(t *testing.T, g goldenCheck, name string, n int, page func(context.Context, *sql.DB) ([]row, error)) *fakeTB {
+func goldenFake(t *testing.T, g goldenCheck, name string, n int, page func(context.Context, *sql.DB) ([]store.Row, error)) *fakeTB {
 	return runFake(t, name, func(ft testing.TB) {
-		db := store(ft, n)
+		db := openStore(ft, n)
 		ctx := watch(ft, ft.Context(), func(r *querytrace.Report) { g.check(ft, r) })
 		page(ctx, db)
 	})
@@ -28,7 +29,7 @@ func TestGolden(t *testing.T) {
 	path := filepath.Join(dir, "TestInventory", "slow.golden")
 
 	// A missing file is created.
-	f := goldenFake(t, g, "TestInventory/slow", 3, slowInventory)
+	f := goldenFake(t, g, "TestInventory/slow", 3, store.SlowInventory)
 	f.Passes(t)
 	contains(t, strings.Join(f.Logs, "\n"), "querytrace: wrote "+path+" (7 statements)")
 	data, err := os.ReadFile(path)
@@ -39,7 +40,7 @@ func TestGolden(t *testing.T) {
 		"# Regenerate with: go test -run '^TestInventory$/^slow$' -querytrace.update\n" +
 		"3\tquery\tselect coalesce(sum(ri.quantity), ?) from request_items ri join requests r on r.id = ri.request_id where ri.entry_id = ? and r.status = ?\n" +
 		"3\tquery\tselect count(*) from items where entry_id = ? and user_id is null\n" +
-		"1\tquery\tselect id, name from entries order by id\n"
+		"1\tquery\tselect id, name, category from entries order by id\n"
 	if string(data) != want {
 		t.Errorf("golden file:\n%s\nwant:\n%s", data, want)
 	}
@@ -48,10 +49,10 @@ func TestGolden(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	lines[2], lines[4] = lines[4], lines[2]
 	os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
-	goldenFake(t, g, "TestInventory/slow", 3, slowInventory).Passes(t)
+	goldenFake(t, g, "TestInventory/slow", 3, store.SlowInventory).Passes(t)
 
 	// Other statements fail, with what changed.
-	msg := goldenFake(t, g, "TestInventory/slow", 3, fastInventory).Fails(t)
+	msg := goldenFake(t, g, "TestInventory/slow", 3, store.FastInventory).Fails(t)
 	t.Logf("failure text:\n%s", msg)
 	contains(t, msg,
 		"querytrace: statements differ from "+path+" (if the change is intended, run go test -run '^TestInventory$/^slow$' -querytrace.update)\n",
@@ -61,39 +62,39 @@ func TestGolden(t *testing.T) {
 		"  + 1         query          select ri.entry_id, sum(ri.quantity)",
 		"count     total  shape / call stack",
 	)
-	if strings.Contains(msg, "select id, name from entries order by id (") {
+	if strings.Contains(msg, "select id, name, category from entries order by id (") {
 		t.Errorf("an unchanged line is listed:\n%s", msg)
 	}
 
-	msg = goldenFake(t, g, "TestInventory/slow", 4, slowInventory).Fails(t)
+	msg = goldenFake(t, g, "TestInventory/slow", 4, store.SlowInventory).Fails(t)
 	contains(t, msg, "  ~ 3 -> 4    query          select coalesce(sum(ri.quantity)", "  ~ 3 -> 4    query          select count(*) from items")
 
 	// -update rewrites it.
 	g.update = true
-	f = goldenFake(t, g, "TestInventory/slow", 3, fastInventory)
+	f = goldenFake(t, g, "TestInventory/slow", 3, store.FastInventory)
 	f.Passes(t)
 	g.update = false
-	goldenFake(t, g, "TestInventory/slow", 3, fastInventory).Passes(t)
+	goldenFake(t, g, "TestInventory/slow", 3, store.FastInventory).Passes(t)
 }
 
 func TestGoldenInCI(t *testing.T) {
 	g := goldenCheck{dir: t.TempDir(), ci: true}
-	msg := goldenFake(t, g, "TestNew", 1, fastInventory).Fails(t)
+	msg := goldenFake(t, g, "TestNew", 1, store.FastInventory).Fails(t)
 	contains(t, msg, "querytrace: golden file "+filepath.Join(g.dir, "TestNew.golden")+
 		" is missing (CI is set, so it is not created); run go test -run '^TestNew$' -querytrace.update and commit the file")
 	if _, err := os.Stat(filepath.Join(g.dir, "TestNew.golden")); err == nil {
 		t.Error("the file was created in CI")
 	}
 	g.update = true
-	goldenFake(t, g, "TestNew", 1, fastInventory).Passes(t)
+	goldenFake(t, g, "TestNew", 1, store.FastInventory).Passes(t)
 }
 
 func TestGoldenWritesNothingForAFailedTest(t *testing.T) {
 	g := goldenCheck{dir: t.TempDir()}
 	f := runFake(t, "TestBroken", func(ft testing.TB) {
-		db := store(ft, 1)
+		db := openStore(ft, 1)
 		ctx := watch(ft, ft.Context(), func(r *querytrace.Report) { g.check(ft, r) })
-		fastInventory(ctx, db)
+		store.FastInventory(ctx, db)
 		ft.Error("page is wrong")
 	})
 	contains(t, strings.Join(f.Logs, "\n"), "querytrace: the test failed; "+filepath.Join(g.dir, "TestBroken.golden")+" not written")
@@ -106,7 +107,7 @@ func TestGoldenMalformed(t *testing.T) {
 	g := goldenCheck{dir: t.TempDir()}
 	path := filepath.Join(g.dir, "TestBad.golden")
 	os.WriteFile(path, []byte("# comment\nthree\tquery\tselect 1\n"), 0o644)
-	contains(t, goldenFake(t, g, "TestBad", 1, fastInventory).Fails(t),
+	contains(t, goldenFake(t, g, "TestBad", 1, store.FastInventory).Fails(t),
 		"querytrace: "+path+":2: want count, kind and shape separated by tabs; delete the file to have it written again")
 }
 
@@ -188,7 +189,7 @@ func TestGoldenRoundTrip(t *testing.T) {
 // the file it wrote must read back and pass.
 func TestGoldenQuotedIdentifiers(t *testing.T) {
 	g := goldenCheck{dir: t.TempDir()}
-	page := func(ctx context.Context, db *sql.DB) ([]row, error) {
+	page := func(ctx context.Context, db *sql.DB) ([]store.Row, error) {
 		for _, q := range []string{
 			"create table if not exists \"odd\ttable\" (\"line\nbreak\" integer, \"back\\slash\" text)",
 			"insert into \"odd\ttable\" values (1, 'x')",

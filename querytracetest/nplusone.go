@@ -2,10 +2,10 @@ package querytracetest
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // NoNPlusOne starts a trace on ctx and returns the traced context; the test
@@ -28,16 +28,9 @@ func NoNPlusOne(t testing.TB, ctx context.Context, allow ...querytrace.Allow) co
 		t.Helper()
 		if n := len(r.NPlusOne); n > 0 {
 			t.Errorf("querytrace: %s in %s (db time %s)\n%s",
-				pluralNPlusOne(n), plural(r.Statements, "statement"), dur(r.DBTime), details(r))
+				human.Plural(n, "N+1 pattern", "N+1 patterns"), human.Plural(r.Statements, "statement", "statements"), human.Duration(r.DBTime), details(r))
 		}
 	})
 	querytrace.FromContext(ctx).SetDetector(&d)
 	return ctx
-}
-
-func pluralNPlusOne(n int) string {
-	if n == 1 {
-		return "1 N+1 pattern"
-	}
-	return fmt.Sprintf("%d N+1 patterns", n)
 }

@@ -4,12 +4,13 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 func TestNoNPlusOneFailsOnTheSeedScenario(t *testing.T) {
 	f := runFake(t, "TestInventory", func(t testing.TB) {
-		db := store(t, 3)
-		slowInventory(NoNPlusOne(t, t.Context()), db)
+		db := openStore(t, 3)
+		store.SlowInventory(NoNPlusOne(t, t.Context()), db)
 	})
 	msg := f.Fails(t)
 	t.Logf("failure text:\n%s", msg)
@@ -22,31 +23,31 @@ func TestNoNPlusOneFailsOnTheSeedScenario(t *testing.T) {
 
 func TestNoNPlusOnePasses(t *testing.T) {
 	f := runFake(t, "TestFast", func(t testing.TB) {
-		db := store(t, 3)
-		fastInventory(NoNPlusOne(t, t.Context()), db)
+		db := openStore(t, 3)
+		store.FastInventory(NoNPlusOne(t, t.Context()), db)
 	})
 	f.Passes(t)
 
 	// One entry: each statement runs once, which is no pattern.
 	f = runFake(t, "TestOne", func(t testing.TB) {
-		db := store(t, 1)
-		slowInventory(NoNPlusOne(t, t.Context()), db)
+		db := openStore(t, 1)
+		store.SlowInventory(NoNPlusOne(t, t.Context()), db)
 	})
 	f.Passes(t)
 }
 
 func TestNoNPlusOneEscapeHatches(t *testing.T) {
 	f := runFake(t, "TestAllowed", func(t testing.TB) {
-		db := store(t, 3)
-		ctx := NoNPlusOne(t, t.Context(), querytrace.Allow{CallSite: "slowInventory", Reason: "the slow page is kept for comparison"})
-		slowInventory(ctx, db)
+		db := openStore(t, 3)
+		ctx := NoNPlusOne(t, t.Context(), querytrace.Allow{CallSite: "store.SlowInventory", Reason: "the slow page is kept for comparison"})
+		store.SlowInventory(ctx, db)
 	})
 	f.Passes(t)
 
 	f = runFake(t, "TestPaused", func(t testing.TB) {
-		db := store(t, 3)
+		db := openStore(t, 3)
 		ctx := NoNPlusOne(t, t.Context())
-		slowInventory(querytrace.Pause(ctx, "the slow page is kept for comparison"), db)
+		store.SlowInventory(querytrace.Pause(ctx, "the slow page is kept for comparison"), db)
 	})
 	f.Passes(t)
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 // These tests use the helpers with the real *testing.T, where they are
@@ -15,13 +16,13 @@ import (
 // that counted another test's statements would fail them.
 
 func TestParallelTestsAreIsolated(t *testing.T) {
-	db := store(t, 3) // one database, one connection, shared by all
+	db := openStore(t, 3) // one database, one connection, shared by all
 	for i := range 8 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
 			ctx := Budget(t, t.Context(), Exactly(i))
 			for range i {
-				if _, err := entries(ctx, db); err != nil {
+				if _, err := store.Entries(ctx, db); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -32,9 +33,9 @@ func TestParallelTestsAreIsolated(t *testing.T) {
 // An httptest request made with the budget's context is counted, even
 // though the middleware starts a trace of its own for the handler.
 func TestHTTPTestThroughMiddleware(t *testing.T) {
-	db := store(t, 3)
+	db := openStore(t, 3)
 	reports := make(chan *querytrace.Report, 1)
-	srv := traced(inventoryHandler(db, fastInventory), reports)
+	srv := traced(inventoryHandler(db, store.FastInventory), reports)
 
 	ctx := Budget(t, t.Context(), Exactly(3))
 	req := httptest.NewRequestWithContext(ctx, "GET", "/inventory", nil)
@@ -51,9 +52,9 @@ func TestHTTPTestThroughMiddleware(t *testing.T) {
 // Through a real server the request's context is the server's: the test
 // hands its traced context to the handler in a wrapper of its own.
 func TestHTTPTestServer(t *testing.T) {
-	db := store(t, 3)
+	db := openStore(t, 3)
 	ctx := Budget(t, t.Context(), Exactly(3))
-	app := traced(inventoryHandler(db, fastInventory), nil)
+	app := traced(inventoryHandler(db, store.FastInventory), nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		app.ServeHTTP(w, r.WithContext(ctx))
 	}))
@@ -69,22 +70,22 @@ func TestHTTPTestServer(t *testing.T) {
 // count of the handler's statements.
 func TestHTTPTestBudgetFails(t *testing.T) {
 	f := runFake(t, "TestInventoryPage", func(t testing.TB) {
-		db := store(t, 3)
-		srv := traced(inventoryHandler(db, slowInventory), nil)
+		db := openStore(t, 3)
+		srv := traced(inventoryHandler(db, store.SlowInventory), nil)
 		ctx := Budget(t, t.Context(), AtMost(3))
 		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, "GET", "/inventory", nil))
 	})
-	contains(t, f.Fails(t), "querytrace: 7 statements, budget at most 3", "querytracetest.slowInventory")
+	contains(t, f.Fails(t), "querytrace: 7 statements, budget at most 3", "store.SlowInventory")
 }
 
 // Goroutines that the code under test starts with the context are counted.
 func TestGoroutinesAreCounted(t *testing.T) {
-	db := store(t, 3)
-	ctx := Budget(t, t.Context(), Exactly(6), Exactly(6).CallSite("store_test.go:90"))
+	db := openStore(t, 3)
+	ctx := Budget(t, t.Context(), Exactly(6), Exactly(6).CallSite("store.Entries"))
 	var wg sync.WaitGroup
 	for range 6 {
 		wg.Go(func() {
-			if _, err := entries(ctx, db); err != nil {
+			if _, err := store.Entries(ctx, db); err != nil {
 				t.Error(err)
 			}
 		})
@@ -95,13 +96,13 @@ func TestGoroutinesAreCounted(t *testing.T) {
 // A test's budget sees its subtests' statements; each subtest's budget
 // sees its own.
 func TestSubtests(t *testing.T) {
-	db := store(t, 3)
+	db := openStore(t, 3)
 	ctx := Budget(t, t.Context(), Exactly(4))
 	for _, n := range []int{1, 3} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			ctx := Budget(t, ctx, Exactly(n))
 			for range n {
-				entries(ctx, db)
+				store.Entries(ctx, db)
 			}
 		})
 	}
@@ -110,13 +111,13 @@ func TestSubtests(t *testing.T) {
 // Parallel subtests end before their parent's cleanup, where its budget is
 // checked.
 func TestParallelSubtests(t *testing.T) {
-	db := store(t, 3)
+	db := openStore(t, 3)
 	ctx := Budget(t, t.Context(), Exactly(5))
 	for i := range 5 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
 			ctx := NoNPlusOne(t, ctx)
-			entries(ctx, db)
+			store.Entries(ctx, db)
 		})
 	}
 }
@@ -125,10 +126,10 @@ func TestParallelSubtests(t *testing.T) {
 // golden file, each checking what ran with the innermost context.
 func TestHelpersCompose(t *testing.T) {
 	f := runFake(t, "TestAll", func(t testing.TB) {
-		db := store(t, 3)
+		db := openStore(t, 3)
 		ctx := Budget(t, t.Context(), AtMost(3))
 		ctx = NoNPlusOne(t, ctx)
-		slowInventory(ctx, db)
+		store.SlowInventory(ctx, db)
 	})
 	if len(f.Errors) != 2 {
 		t.Fatalf("%d errors; want the budget's and the N+1 check's:\n%s", len(f.Errors), f.Text())

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // A ScaleTest is a step of work run at several sizes of data, for Scale.
@@ -116,7 +117,7 @@ func scaleFailure(sizes []int, perItem int, runs []*querytrace.Report) string {
 			slopes(sizes, counts), atSizes(sizes, counts), perItem)
 	}
 	last := runs[len(runs)-1]
-	fmt.Fprintf(&b, " (db time %s at size %d)\n", dur(last.DBTime), sizes[len(sizes)-1])
+	fmt.Fprintf(&b, " (db time %s at size %d)\n", human.Duration(last.DBTime), sizes[len(sizes)-1])
 
 	m := marks(last)
 	grew := growingGroups(runs)

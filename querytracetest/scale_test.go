@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 // inventoryScale is the scale test of an inventory page.
-func inventoryScale(page func(context.Context, *sql.DB) ([]row, error)) func(t testing.TB) {
+func inventoryScale(page func(context.Context, *sql.DB) ([]store.Row, error)) func(t testing.TB) {
 	return func(t testing.TB) {
-		db := openDB(t)
+		db := openStore(t, 0)
 		Scale(t, ScaleTest{
-			Setup: func(t testing.TB, n int) { seedEntries(t, db, n) },
+			Setup: func(t testing.TB, n int) { grow(t, db, n) },
 			Act: func(t testing.TB, ctx context.Context) {
 				rows, err := page(ctx, db)
 				if err != nil {
@@ -28,7 +30,7 @@ func inventoryScale(page func(context.Context, *sql.DB) ([]row, error)) func(t t
 }
 
 func TestScaleFailsOnTheSeedScenario(t *testing.T) {
-	f := runFake(t, "TestInventoryScales", inventoryScale(slowInventory))
+	f := runFake(t, "TestInventoryScales", inventoryScale(store.SlowInventory))
 	msg := f.Fails(t)
 	t.Logf("failure text:\n%s", msg)
 	contains(t, msg,
@@ -37,20 +39,20 @@ func TestScaleFailsOnTheSeedScenario(t *testing.T) {
 		"  groups whose count changed:\n",
 		"    +1 per item  select count(*) from items where entry_id = ? and user_id is null",
 		"                 2 at size 2, 3 at size 3\n",
-		"                 at querytracetest/store_test.go:114 querytracetest.slowInventory <- ",
+		"                 at store/pages.go:", " store.SlowInventory <- ",
 		"    +1 per item  select coalesce(sum(ri.quantity), ?) from request_items ri",
-		"                 at querytracetest/store_test.go:117 querytracetest.slowInventory",
+		"                 at store/pages.go:", " store.SlowInventory",
 		"N+1: ", "fix: ",
 	)
 	// The entries query shows as what the loops iterate, never as a
 	// group that grew.
-	if strings.Contains(msg, "per item  select id, name from entries") {
+	if strings.Contains(msg, "per item  select id, name, category from entries") {
 		t.Errorf("a group that does not grow is listed:\n%s", msg)
 	}
 }
 
 func TestScalePassesOnGroupBy(t *testing.T) {
-	runFake(t, "TestInventoryScales", inventoryScale(fastInventory)).Passes(t)
+	runFake(t, "TestInventoryScales", inventoryScale(store.FastInventory)).Passes(t)
 }
 
 // writeItems inserts one row per item, and with twice also reads it back.
@@ -68,7 +70,7 @@ func writeItems(db *sql.DB, twice bool) func(t testing.TB) {
 				}
 				defer tx.Rollback()
 				for i := range n {
-					if _, err := tx.ExecContext(ctx, `INSERT INTO entries (name) VALUES (?)`, fmt.Sprint("item ", i)); err != nil {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO entries (name, category) VALUES (?, ?)`, fmt.Sprint("item ", i), "laptop"); err != nil {
 						t.Fatal(err)
 					}
 					if twice {
@@ -81,13 +83,13 @@ func writeItems(db *sql.DB, twice bool) func(t testing.TB) {
 }
 
 func TestScaleLinear(t *testing.T) {
-	db := openDB(t)
+	db := openStore(t, 0)
 	runFake(t, "TestWrite", writeItems(db, false)).Passes(t)
 
 	msg := runFake(t, "TestWriteTwice", writeItems(db, true)).Fails(t)
 	contains(t, msg,
 		"querytrace: statements grow by +2 per item: 2 at size 1, 4 at size 2, 8 at size 4; want +1 per item",
-		"    +1 per item  insert into entries(name) values (?)  N+1\n",
+		"    +1 per item  insert into entries(name, category) values (?, ?)  N+1\n",
 		"                 1 at size 1, 2 at size 2, 4 at size 4\n",
 		"    +1 per item  select count(*) from entries  duplicate\n",
 	)
@@ -101,7 +103,7 @@ type cachedNames struct {
 
 func (c *cachedNames) get(ctx context.Context) {
 	if c.names == nil {
-		rows, _ := entries(ctx, c.db)
+		rows, _ := store.Entries(ctx, c.db)
 		c.names = []string{}
 		for _, r := range rows {
 			c.names = append(c.names, r.Name)
@@ -112,7 +114,7 @@ func (c *cachedNames) get(ctx context.Context) {
 func TestScaleWarmup(t *testing.T) {
 	act := func(warm bool) func(t testing.TB) {
 		return func(t testing.TB) {
-			db := store(t, 3)
+			db := openStore(t, 3)
 			c := &cachedNames{db: db}
 			Scale(t, ScaleTest{Warmup: warm, Act: func(t testing.TB, ctx context.Context) { c.get(ctx) }})
 		}
@@ -120,19 +122,19 @@ func TestScaleWarmup(t *testing.T) {
 	runFake(t, "TestWarm", act(true)).Passes(t)
 	msg := runFake(t, "TestCold", act(false)).Fails(t)
 	contains(t, msg, "querytrace: statements change with the data: 1 at size 2, 0 at size 3 (-1 per item)",
-		"    -1 per item  select id, name from entries order by id\n")
+		"    -1 per item  select id, name, category from entries order by id\n")
 }
 
 func TestScaleStepsThatDiffer(t *testing.T) {
 	var n int
 	f := runFake(t, "TestSquare", func(t testing.TB) {
-		db := store(t, 1)
+		db := openStore(t, 1)
 		Scale(t, ScaleTest{
 			Sizes: []int{1, 2, 3},
 			Setup: func(_ testing.TB, size int) { n = size },
 			Act: func(t testing.TB, ctx context.Context) {
 				for range n * n {
-					entries(ctx, db)
+					store.Entries(ctx, db)
 				}
 			},
 		})
@@ -158,11 +160,11 @@ func TestScaleMisuse(t *testing.T) {
 // A run that fails on its own is the failure; the counts are not compared.
 func TestScaleQuietWhenActFails(t *testing.T) {
 	f := runFake(t, "TestBroken", func(t testing.TB) {
-		db := openDB(t)
+		db := openStore(t, 0)
 		Scale(t, ScaleTest{
-			Setup: func(t testing.TB, n int) { seedEntries(t, db, n) },
+			Setup: func(t testing.TB, n int) { grow(t, db, n) },
 			Act: func(t testing.TB, ctx context.Context) {
-				slowInventory(ctx, db)
+				store.SlowInventory(ctx, db)
 				t.Error("page is wrong")
 			},
 		})

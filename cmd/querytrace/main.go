@@ -30,13 +30,12 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
+	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/debugpage"
-	"github.com/querytrace/querytrace/internal/reportfile"
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 const usage = `usage:
@@ -159,7 +158,7 @@ func top(out io.Writer, dir string, n int, all bool) error {
 		if shown++; shown > n {
 			break
 		}
-		fmt.Fprintf(tw, "%v\t%d\t%v\t%d of %d\t%s\t%s\n", round(s.Total), s.Calls, round(s.Mean()), s.NPlusOne, s.Requests, s.Route, clip(s.Shape, 100))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d of %d\t%s\t%s\n", human.Duration(s.Total), s.Calls, human.Duration(s.Mean()), s.NPlusOne, s.Requests, s.Route, human.Clip(s.Shape, 100))
 		fmt.Fprintf(tw, "\t\t\t\t\t  at %s\n", s.CallSite())
 	}
 	if err := tw.Flush(); err != nil {
@@ -172,13 +171,13 @@ func top(out io.Writer, dir string, n int, all bool) error {
 }
 
 func diff(out io.Writer, pathA, pathB string) error {
-	var reps [2]*reportfile.Report
+	var reps [2]*querytrace.Report
 	for i, path := range []string{pathA, pathB} {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		if reps[i], err = reportfile.Decode(data); err != nil {
+		if reps[i], err = querytrace.UnmarshalFile(data); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -186,8 +185,8 @@ func diff(out io.Writer, pathA, pathB string) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "\tA\tB\n")
 	fmt.Fprintf(tw, "route\t%s\t%s\n", a.Name, b.Name)
-	fmt.Fprintf(tw, "wall\t%v\t%v\n", round(a.Wall()), round(b.Wall()))
-	fmt.Fprintf(tw, "db time\t%v\t%v\n", round(a.DBTime()), round(b.DBTime()))
+	fmt.Fprintf(tw, "wall\t%s\t%s\n", human.Duration(a.Wall), human.Duration(b.Wall))
+	fmt.Fprintf(tw, "db time\t%s\t%s\n", human.Duration(a.DBTime), human.Duration(b.DBTime))
 	fmt.Fprintf(tw, "statements\t%d\t%d\n", a.Statements, b.Statements)
 	fmt.Fprintf(tw, "N+1\t%d\t%d\n", len(a.NPlusOne), len(b.NPlusOne))
 	if err := tw.Flush(); err != nil {
@@ -196,32 +195,11 @@ func diff(out io.Writer, pathA, pathB string) error {
 	fmt.Fprintln(out)
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "count A\tcount B\ttotal A\ttotal B\t\tstatement · call site\n")
-	for _, d := range reportfile.Compare(a, b) {
+	for _, d := range debugpage.Compare(a, b) {
 		ca, cb := d.Count()
 		ta, tb := d.Total()
-		fmt.Fprintf(tw, "%d\t%d\t%v\t%v\t%s\t%s\n", ca, cb, round(ta), round(tb), d.Status(), clip(d.Shape, 90))
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", ca, cb, human.Duration(ta), human.Duration(tb), d.Status(), human.Clip(d.Shape, 90))
 		fmt.Fprintf(tw, "\t\t\t\t\t  at %s\n", d.CallSite)
 	}
 	return tw.Flush()
-}
-
-func round(d time.Duration) time.Duration {
-	switch {
-	case d >= time.Second:
-		return d.Round(time.Millisecond)
-	case d >= time.Millisecond:
-		return d.Round(10 * time.Microsecond)
-	}
-	return d.Round(100 * time.Nanosecond)
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return strings.TrimSpace(s) + "…"
 }

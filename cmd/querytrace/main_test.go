@@ -105,7 +105,7 @@ func TestNewerVersion(t *testing.T) {
 	newer := filepath.Join(t.TempDir(), "newer.json")
 	os.WriteFile(newer, bytes.Replace(data, []byte(`"version": 1`), []byte(`"version": 2`), 1), 0o644)
 	err := run([]string{"diff", slow, newer}, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "newer.json: format version 2, written by a newer querytrace") {
+	if err == nil || !strings.Contains(err.Error(), "newer.json: querytrace report of format version 2, written by a newer querytrace") {
 		t.Errorf("diff of a newer file: %v", err)
 	}
 	err = run([]string{"top", filepath.Dir(newer)}, io.Discard)

@@ -6,19 +6,20 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 // TestDemo runs the demo as the README's first command does and requires
 // what it is there to show: the N+1 of the slow page, with the loop's line,
 // the query it iterates and the GROUP BY fix, and nothing on the fast page.
 func TestDemo(t *testing.T) {
-	db, err := querytrace.Open("sqlite3", memoryDSN("demo-test"))
+	db, err := querytrace.Open("sqlite3", store.MemoryDSN("demo-test"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	const entries = 40
-	if err := openStore(context.Background(), db, entries); err != nil {
+	if err := store.Create(context.Background(), db, entries); err != nil {
 		t.Fatal(err)
 	}
 	var out strings.Builder
@@ -33,8 +34,8 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("slow page: %d N+1 findings, want 2:\n%s", len(slow.NPlusOne), out.String())
 	}
 	for _, f := range slow.NPlusOne {
-		if f.Count != entries || !strings.HasPrefix(f.Group.CallSite(), "inventory/pages.go:") {
-			t.Errorf("N+1 %q: count %d at %q; want %d at inventory/pages.go", f.Group.Shape, f.Count, f.Group.CallSite(), entries)
+		if f.Count != entries || !strings.HasPrefix(f.Group.CallSite(), "store/pages.go:") {
+			t.Errorf("N+1 %q: count %d at %q; want %d at store/pages.go", f.Group.Shape, f.Count, f.Group.CallSite(), entries)
 		}
 		if f.Source == nil || !strings.Contains(f.Source.Shape, "from entries") || f.PerRow != 1 {
 			t.Errorf("N+1 %q: source %+v, per row %d; want the entries query, 1 per row", f.Group.Shape, f.Source, f.PerRow)

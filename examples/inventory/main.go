@@ -30,6 +30,7 @@ import (
 
 	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/debugpage"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 func main() {
@@ -52,12 +53,12 @@ func main() {
 
 	// The one change an application makes: open the database through
 	// querytrace, and put its middleware in front of the handlers.
-	db, err := querytrace.Open("sqlite3", memoryDSN("inventory"))
+	db, err := querytrace.Open("sqlite3", store.MemoryDSN("inventory"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	if err := openStore(ctx, db, *entries); err != nil {
+	if err := store.Create(ctx, db, *entries); err != nil {
 		log.Fatal(err)
 	}
 
@@ -115,7 +116,7 @@ func demo(w io.Writer, db *sql.DB, entries int) (slow, fast *querytrace.Report, 
 		if rec.Code != http.StatusOK {
 			return nil, nil, fmt.Errorf("GET %s: %d %s", path, rec.Code, rec.Body)
 		}
-		var rows []Row
+		var rows []store.Row
 		if err := json.Unmarshal(rec.Body.Bytes(), &rows); err != nil {
 			return nil, nil, fmt.Errorf("GET %s: %w", path, err)
 		}
@@ -136,35 +137,35 @@ func demo(w io.Writer, db *sql.DB, entries int) (slow, fast *querytrace.Report, 
 // loadTest compares configurations of the fast page under load, each over
 // its own database so that they do not queue on each other's connection.
 func loadTest(ctx context.Context, duration time.Duration, clients, entries int) error {
-	a, err := sql.Open("sqlite3", memoryDSN("load-a"))
+	a, err := sql.Open("sqlite3", store.MemoryDSN("load-a"))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := openStore(ctx, a, entries); err != nil {
+	if err := store.Create(ctx, a, entries); err != nil {
 		return err
 	}
 
 	// The same app with querytrace: driver and middleware, logging
 	// through a logger that drops what it gets, so that the measure is
 	// querytrace's recording and reporting, not a terminal's speed.
-	b, err := querytrace.Open("sqlite3", memoryDSN("load-b"))
+	b, err := querytrace.Open("sqlite3", store.MemoryDSN("load-b"))
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	if err := openStore(ctx, b, entries); err != nil {
+	if err := store.Create(ctx, b, entries); err != nil {
 		return err
 	}
 
 	// A second raw app is the control: its ratio to the first is the
 	// measure's own noise on this machine.
-	c, err := sql.Open("sqlite3", memoryDSN("load-c"))
+	c, err := sql.Open("sqlite3", store.MemoryDSN("load-c"))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := openStore(ctx, c, entries); err != nil {
+	if err := store.Create(ctx, c, entries); err != nil {
 		return err
 	}
 

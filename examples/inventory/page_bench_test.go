@@ -10,6 +10,7 @@ import (
 
 	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/debugpage"
+	"github.com/querytrace/querytrace/examples/inventory/store"
 	"github.com/querytrace/querytrace/internal/interleave"
 )
 
@@ -37,15 +38,15 @@ func benchFastPage(b *testing.B, driver, handler bool) {
 		var db *sql.DB
 		var err error
 		if traced {
-			db, err = querytrace.Open("sqlite3", memoryDSN(name))
+			db, err = querytrace.Open("sqlite3", store.MemoryDSN(name))
 		} else {
-			db, err = sql.Open("sqlite3", memoryDSN(name))
+			db, err = sql.Open("sqlite3", store.MemoryDSN(name))
 		}
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { db.Close() })
-		if err := openStore(context.Background(), db, 300); err != nil {
+		if err := store.Create(context.Background(), db, 300); err != nil {
 			b.Fatal(err)
 		}
 		if middleware {
@@ -77,12 +78,12 @@ func benchFastPage(b *testing.B, driver, handler bool) {
 //
 //	go test -run '^$' -bench FastPageDebug -count 6 ./examples/inventory
 func BenchmarkFastPageDebug(b *testing.B) {
-	db, err := querytrace.Open("sqlite3", memoryDSN("debug-bench"))
+	db, err := querytrace.Open("sqlite3", store.MemoryDSN("debug-bench"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	if err := openStore(context.Background(), db, 300); err != nil {
+	if err := store.Create(context.Background(), db, 300); err != nil {
 		b.Fatal(err)
 	}
 	handler := func(rec *debugpage.Recorder) http.Handler {

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 // testDBs numbers the test databases: shared-cache in-memory databases with
@@ -22,103 +24,28 @@ var testDBs atomic.Int64
 func testStore(t *testing.T, entries int) *sql.DB {
 	t.Helper()
 	name := fmt.Sprintf("test-%s-%d", t.Name(), testDBs.Add(1))
-	db, err := sql.Open("sqlite3", memoryDSN(name))
+	db, err := sql.Open("sqlite3", store.MemoryDSN(name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := openStore(context.Background(), db, entries); err != nil {
+	if err := store.Create(context.Background(), db, entries); err != nil {
 		t.Fatal(err)
 	}
 	return db
-}
-
-func TestPagesAgree(t *testing.T) {
-	for _, entries := range []int{0, 1, 2, 17, 300} {
-		t.Run(fmt.Sprint(entries), func(t *testing.T) {
-			ctx := context.Background()
-			db := testStore(t, entries)
-
-			slow, err := slowInventory(ctx, db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fast, err := fastInventory(ctx, db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(slow) != entries {
-				t.Errorf("slow page: %d rows, want %d", len(slow), entries)
-			}
-			if !reflect.DeepEqual(slow, fast) {
-				t.Errorf("pages differ:\nslow %v\nfast %v", slow, fast)
-			}
-
-			// Agreeing with each other is not enough: check the total
-			// against one query that shares no code with either page.
-			var want int
-			err = db.QueryRowContext(ctx, `SELECT
-				(SELECT count(*) FROM items WHERE user_id IS NULL) -
-				(SELECT coalesce(sum(ri.quantity), 0) FROM request_items ri
-				 JOIN requests r ON r.id = ri.request_id WHERE r.status = 'approved')`).Scan(&want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := 0
-			for i, r := range fast {
-				got += r.Free
-				if r.EntryID != i+1 {
-					t.Errorf("row %d: entry %d, want %d (rows out of order?)", i, r.EntryID, i+1)
-				}
-			}
-			if got != want {
-				t.Errorf("total free = %d, want %d", got, want)
-			}
-		})
-	}
-}
-
-// TestSeedDeterministic checks that two databases seeded alike hold the
-// same data, which the load test's comparison between databases relies on.
-func TestSeedDeterministic(t *testing.T) {
-	ctx := context.Background()
-	a, err := fastInventory(ctx, testStore(t, 50))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := fastInventory(ctx, testStore(t, 50))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(a, b) {
-		t.Error("two databases seeded with the same size differ")
-	}
-}
-
-func TestSeedSize(t *testing.T) {
-	db := testStore(t, 300)
-	for table, lo := range map[string]int{"entries": 300, "items": 2500, "requests": 300, "request_items": 300} {
-		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n < lo {
-			t.Errorf("%s: %d rows, want at least %d", table, n, lo)
-		}
-	}
 }
 
 func TestHTTP(t *testing.T) {
 	srv := httptest.NewServer(newMux(testStore(t, 40)))
 	defer srv.Close()
 
-	pages := make(map[string][]Row)
+	pages := make(map[string][]store.Row)
 	for _, path := range []string{"/inventory/slow", "/inventory/fast"} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rows []Row
+		var rows []store.Row
 		err = json.NewDecoder(resp.Body).Decode(&rows)
 		resp.Body.Close()
 		if err != nil {

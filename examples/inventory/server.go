@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+
+	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
 // newMux returns the demo's routes over db:
@@ -22,8 +24,8 @@ func newMux(db *sql.DB) *http.ServeMux {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprint(w, index)
 	})
-	mux.Handle("GET /inventory/slow", pageHandler(db, slowInventory))
-	mux.Handle("GET /inventory/fast", pageHandler(db, fastInventory))
+	mux.Handle("GET /inventory/slow", pageHandler(db, store.SlowInventory))
+	mux.Handle("GET /inventory/fast", pageHandler(db, store.FastInventory))
 	return mux
 }
 
@@ -36,7 +38,7 @@ GET /inventory/fast   the same page in 3 queries (GROUP BY)
 // pageHandler serves the rows computed by page as JSON. The page runs under
 // the request's context, so its statements belong to this request and stop
 // when the client goes away.
-func pageHandler(db *sql.DB, page func(context.Context, *sql.DB) ([]Row, error)) http.Handler {
+func pageHandler(db *sql.DB, page func(context.Context, *sql.DB) ([]store.Row, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rows, err := page(r.Context(), db)
 		if err != nil && r.Context().Err() != nil {

@@ -9,10 +9,9 @@ import (
 	"hash/maphash"
 	"math"
 	"time"
-)
 
-// Offset is the value a hash starts from: FNV-1a's offset basis.
-const Offset = 14695981039346656037
+	"github.com/querytrace/querytrace/internal/fnv1a"
+)
 
 // Mix folds the word v into the hash h with one multiplication, where
 // FNV-1a over the word's eight bytes would take eight dependent ones.
@@ -30,7 +29,7 @@ func Args(args []driver.NamedValue) uint64 {
 	if len(args) == 0 {
 		return 0
 	}
-	h := uint64(Offset)
+	h := uint64(fnv1a.Offset)
 	for i := range args {
 		a := &args[i]
 		h = Mix(h, uint64(a.Ordinal))
@@ -51,7 +50,7 @@ func Values(args []driver.Value) uint64 {
 	if len(args) == 0 {
 		return 0
 	}
-	h := uint64(Offset)
+	h := uint64(fnv1a.Offset)
 	for i, v := range args {
 		h = Mix(h, uint64(i+1))
 		h = Value(h, v)
@@ -108,7 +107,7 @@ const MaxEach = 16
 func Each(args []driver.NamedValue, out *[MaxEach]uint32) int {
 	n := min(len(args), MaxEach)
 	for i := range n {
-		h := Value(Offset, args[i].Value)
+		h := Value(fnv1a.Offset, args[i].Value)
 		out[i] = uint32(h ^ h>>32)
 	}
 	return n

@@ -2,8 +2,10 @@ package browsertest
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -317,6 +321,20 @@ func TestDemoInBrowser(t *testing.T) {
 	b.shoot(t, "index.png")
 }
 
+// serveTraced serves the application of h traced, its reports recorded
+// through OnFinish, with the debug page beside it, as an application
+// mounts them.
+func serveTraced(t *testing.T, h *querytrace.Handler) *httptest.Server {
+	rec := &debugpage.Recorder{}
+	h.OnFinish, h.Logger = rec.Observe, slog.New(slog.DiscardHandler)
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // TestShapeProbeInBrowser records a statement whose shape carries markup
 // (a quoted column alias survives normalizing) under a route that does
 // too, and checks that the pages show both as text.
@@ -327,21 +345,13 @@ func TestShapeProbeInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rec := &debugpage.Recorder{}
-	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var n int
-		db.QueryRowContext(r.Context(), `SELECT 1 AS "`+shapeProbe+`"`).Scan(&n)
+	srv := serveTraced(t, &querytrace.Handler{
+		Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var n int
+			db.QueryRowContext(r.Context(), `SELECT 1 AS "`+shapeProbe+`"`).Scan(&n)
+		}),
+		Name: func(*http.Request) string { return "GET " + routeProbe },
 	})
-	mux := http.NewServeMux()
-	mux.Handle("/", &querytrace.Handler{
-		Next:     app,
-		Name:     func(*http.Request) string { return "GET " + routeProbe },
-		OnFinish: rec.Observe,
-		Logger:   slog.New(slog.DiscardHandler),
-	})
-	mux.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
 	fetch(t, srv.URL+"/probe")
 	for _, path := range []string{"/debug/querytrace/requests/1", "/debug/querytrace/stats", "/debug/querytrace/"} {
 		b.open(t, srv.URL+path)
@@ -356,6 +366,135 @@ func TestShapeProbeInBrowser(t *testing.T) {
 			t.Errorf("%s: the shape probe is not shown as text", path)
 		}
 	}
+}
+
+// loopLine is the line in the body of listPage's loop that calls itemName.
+var loopLine int
+
+// listPage reads the items, then each item's name in a loop whose line is
+// in another function than the statement's: an N+1. It counts the items
+// twice from two call sites with the same argument, a duplicate, reads
+// the names again under Pause, allowed, and counts the items without the
+// request's context, outside any trace.
+func listPage(ctx context.Context, db *sql.DB) {
+	rows, err := db.QueryContext(ctx, `SELECT id FROM items ORDER BY id`)
+	if err != nil {
+		return
+	}
+	var ids []int
+	for rows.Next() {
+		var id int
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	_, _, here, _ := goruntime.Caller(0)
+	loopLine = here + 3
+	for _, id := range ids {
+		itemName(ctx, db, id)
+	}
+	headerCount(ctx, db)
+	footerCount(ctx, db)
+	warm := querytrace.Pause(ctx, "warm-up of the item cache")
+	for _, id := range ids {
+		itemName(warm, db, id)
+	}
+	db.QueryRowContext(context.Background(), `SELECT count(*) FROM items`).Scan(new(int))
+}
+
+func itemName(ctx context.Context, db *sql.DB, id int) {
+	db.QueryRowContext(ctx, `SELECT name FROM items WHERE id = ?`, id).Scan(new(string))
+}
+
+func headerCount(ctx context.Context, db *sql.DB) {
+	db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE name <> ?`, "").Scan(new(int))
+}
+
+func footerCount(ctx context.Context, db *sql.DB) {
+	db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE name <> ?`, "").Scan(new(int))
+}
+
+// TestFindingsInBrowser records, through a real driver and the Handler's
+// OnFinish, a request whose N+1's loop is in another function than its
+// statement and which runs a duplicate from two call sites, and checks
+// that the request page shows the loop's line and the duplicate's other
+// call site, visibly, as the text report does.
+func TestFindingsInBrowser(t *testing.T) {
+	b := newBrowser(t)
+	db, err := querytrace.Open("sqlite3", "file:findings?mode=memory&cache=shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, q := range []string{
+		`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)`,
+		`INSERT INTO items (name) VALUES ('a'), ('b'), ('c'), ('d')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := serveTraced(t, &querytrace.Handler{
+		Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { listPage(r.Context(), db) }),
+	})
+	fetch(t, srv.URL+"/list")
+
+	// The report as the page serves it.
+	resp, err := http.Get(srv.URL + "/debug/querytrace/requests/1/json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	rep, err := querytrace.UnmarshalFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.NPlusOne) != 1 || len(rep.Duplicates) != 1 || len(rep.Duplicates[0].Others) != 1 {
+		t.Fatalf("want one N+1 and one duplicate from two sites:\n%s", rep)
+	}
+	loop := rep.NPlusOne[0].LoopSite()
+	if want := fmt.Sprintf("browsertest/browser_test.go:%d browsertest.listPage", loopLine); loop != want {
+		t.Fatalf("the N+1's loop is at %q, want %q", loop, want)
+	}
+
+	b.open(t, srv.URL+"/debug/querytrace/requests/1")
+	type sites struct {
+		Loops        []string `json:"loops"`
+		Others       []string `json:"others"`
+		Reasons      []string `json:"reasons"`
+		Unattributed []string `json:"unattributed"`
+	}
+	shown := eval[sites](t, b, `(() => {
+		const vis = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+		const q = s => Array.from(document.querySelectorAll(s)).filter(vis).map(e => e.innerText);
+		return {
+			loops: q('article.finding.nplus1 .loop'),
+			others: q('article.finding.dup .other'),
+			reasons: q('article.finding.allowed .reason'),
+			unattributed: q('.unattributed'),
+		};
+	})()`)
+	if want := "in the loop at " + loop; len(shown.Loops) != 1 || shown.Loops[0] != want {
+		t.Errorf("the N+1 shows %q, want %q", shown.Loops, want)
+	}
+	if want := "and at " + rep.Duplicates[0].Others[0].CallSite(); len(shown.Others) != 1 || shown.Others[0] != want {
+		t.Errorf("the duplicate shows %q, want %q", shown.Others, want)
+	}
+	if want := "reason: paused: warm-up of the item cache"; len(shown.Reasons) != 1 || shown.Reasons[0] != want {
+		t.Errorf("the allowed N+1 shows %q, want %q", shown.Reasons, want)
+	}
+	var unattributed []string // the text report's line
+	for _, l := range strings.Split(rep.String(), "\n") {
+		if strings.HasPrefix(l, "not attributed: ") {
+			unattributed = append(unattributed, l)
+		}
+	}
+	if len(unattributed) != 1 || !slices.Equal(shown.Unattributed, unattributed) {
+		t.Errorf("the page shows %q for the statements outside any trace, want the text report's %q", shown.Unattributed, unattributed)
+	}
+	b.shoot(t, "findings.png")
 }
 
 // TestBrowserSeesViolations checks the checker: a page that breaks the

@@ -22,6 +22,7 @@ var own = []string{
 	"github.com/querytrace/querytrace.",
 	"github.com/querytrace/querytrace/querytracetest.",
 	"github.com/querytrace/querytrace/pgxtrace.",
+	"github.com/querytrace/querytrace/grpcquerytrace.", // its interceptors are above every call's statements
 	"github.com/querytrace/querytrace/internal/",
 }
 

@@ -3,7 +3,11 @@
 // own frames when a report needs them.
 package callstack
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/querytrace/querytrace/internal/fnv1a"
+)
 
 // Depth is how many return addresses a Stack keeps. Between the
 // application and the driver, database/sql alone takes about ten frames,
@@ -52,15 +56,9 @@ func (s *Stack) PCs() []uintptr { return s.pcs[:s.n] }
 // addresses every time.
 func (s *Stack) Hash() uint64 { return hashPCs(s.pcs[:s.n]) }
 
-// FNV-1a's constants.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
 // hashPCs is the hash walk computes as it goes.
 func hashPCs(pcs []uintptr) uint64 {
-	h := uint64(fnvOffset)
+	h := uint64(fnv1a.Offset)
 	for _, pc := range pcs {
 		h = hashPC(h, pc)
 	}
@@ -70,8 +68,8 @@ func hashPCs(pcs []uintptr) uint64 {
 // hashPC folds one return address into a stack's hash; hashEnd closes it
 // with the number of addresses. walk and hashPCs share them so that a
 // stack hashes the same whichever computed it.
-func hashPC(h uint64, pc uintptr) uint64 { return (h ^ uint64(pc)) * fnvPrime }
-func hashEnd(h uint64, n int) uint64     { return (h ^ uint64(n)) * fnvPrime }
+func hashPC(h uint64, pc uintptr) uint64 { return (h ^ uint64(pc)) * fnv1a.Prime }
+func hashEnd(h uint64, n int) uint64     { return (h ^ uint64(n)) * fnv1a.Prime }
 
 // The intern table holds one copy of each call site's stack, so that a
 // statement in flight (the rows of a query) carries a pointer where it

@@ -2,7 +2,11 @@
 
 package callstack
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/querytrace/querytrace/internal/fnv1a"
+)
 
 // framePointer returns the frame pointer register of its caller's frame.
 // It is written in assembly because Go offers no portable way to read it.
@@ -23,7 +27,7 @@ const maxFrameGap = 1 << 20
 //
 //go:nosplit
 func walk(pcs *[Depth]uintptr) (n int, h uint64) {
-	h = fnvOffset
+	h = fnv1a.Offset
 	fp := next(framePointer())
 	for n < Depth && fp != nil {
 		pc := *(*uintptr)(unsafe.Add(fp, unsafe.Sizeof(uintptr(0))))

@@ -28,7 +28,7 @@ func TestPgxLatestInLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pgxtrace.Configure(cfg)
+	cfg.ConnConfig.Tracer = &pgxtrace.Tracer{}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

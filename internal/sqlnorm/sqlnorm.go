@@ -7,28 +7,23 @@
 // rewrites shapes into fixes.
 package sqlnorm
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/querytrace/querytrace/internal/fnv1a"
+)
 
 // Dialect says how to read double quotes and a few dialect-specific tokens.
-// The zero value is Generic.
+// The zero value is Generic. The root package's Dialect constants have
+// the same values, in the same order, and document how each one reads a
+// statement.
 type Dialect uint8
 
 const (
-	// Generic follows ANSI SQL: double quotes delimit identifiers.
-	// Backslashes escape inside single-quoted strings, because a literal
-	// that ends in a backslash is far rarer in practice than a MySQL-style
-	// \' escape, and misreading the latter would leak the rest of the literal.
-	Generic Dialect = iota
-	// Postgres reads double quotes as identifiers, $$...$$ and
-	// $tag$...$tag$ as string bodies, # and ?| as operators, and honours
-	// backslash escapes only inside E'...' strings.
-	Postgres
-	// SQLite reads double quotes, backticks and [brackets] as
-	// identifiers and does not treat backslashes in strings as escapes.
-	SQLite
-	// MySQL reads double quotes as strings, backticks as identifiers,
-	// # as a line comment, and lets identifiers begin with digits.
-	MySQL
+	Generic  Dialect = iota // querytrace.DialectGeneric
+	Postgres                // querytrace.DialectPostgres
+	SQLite                  // querytrace.DialectSQLite
+	MySQL                   // querytrace.DialectMySQL
 )
 
 // String returns the dialect's lower-case name.
@@ -74,14 +69,10 @@ func Normalize(query string, d Dialect) string {
 // Fingerprint returns the 64-bit FNV-1a hash of a shape. It is stable across
 // runs, processes and machines, so it can be stored and compared later.
 func Fingerprint(shape string) uint64 {
-	const (
-		offset64 = 14695981039346656037
-		prime64  = 1099511628211
-	)
-	h := uint64(offset64)
+	h := uint64(fnv1a.Offset)
 	for i := 0; i < len(shape); i++ {
 		h ^= uint64(shape[i])
-		h *= prime64
+		h *= fnv1a.Prime
 	}
 	return h
 }

@@ -1,9 +1,11 @@
-package reportfile
+package debugpage
 
 import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/querytrace/querytrace"
 )
 
 // A GroupDiff is one statement (shape and call site) of two compared
@@ -11,7 +13,7 @@ import (
 // the statement did not run.
 type GroupDiff struct {
 	Shape, CallSite string
-	A, B            *Group
+	A, B            *querytrace.Group
 }
 
 // Status returns "removed" (only in A), "added" (only in B) or "".
@@ -39,31 +41,36 @@ func (d *GroupDiff) Count() (a, b int) {
 // Total returns the time of the statement in A and in B.
 func (d *GroupDiff) Total() (a, b time.Duration) {
 	if d.A != nil {
-		a = d.A.Total()
+		a = d.A.Total
 	}
 	if d.B != nil {
-		b = d.B.Total()
+		b = d.B.Total
 	}
 	return a, b
 }
 
-// Compare matches the groups of a and b by fingerprint and call site, and
-// returns them the most costly (in either report) first.
-func Compare(a, b *Report) []*GroupDiff {
-	type key struct{ fp, site string }
+// Compare matches the groups of two reports by statement (fingerprint)
+// and call site, and returns them the most costly (in either report) first:
+// what the comparison page and querytrace diff show.
+func Compare(a, b *querytrace.Report) []*GroupDiff {
+	type key struct {
+		fp   uint64
+		site string
+	}
 	var diffs []*GroupDiff
 	at := make(map[key]*GroupDiff)
 	for _, g := range a.Groups {
-		d := &GroupDiff{Shape: g.Shape, CallSite: g.CallSite, A: g}
-		at[key{g.Fingerprint, g.CallSite}] = d
+		d := &GroupDiff{Shape: g.Shape, CallSite: g.CallSite(), A: g}
+		at[key{g.Fingerprint, d.CallSite}] = d
 		diffs = append(diffs, d)
 	}
 	for _, g := range b.Groups {
-		if d := at[key{g.Fingerprint, g.CallSite}]; d != nil && d.B == nil {
+		site := g.CallSite()
+		if d := at[key{g.Fingerprint, site}]; d != nil && d.B == nil {
 			d.B = g
 			continue
 		}
-		diffs = append(diffs, &GroupDiff{Shape: g.Shape, CallSite: g.CallSite, B: g})
+		diffs = append(diffs, &GroupDiff{Shape: g.Shape, CallSite: site, B: g})
 	}
 	slices.SortStableFunc(diffs, func(x, y *GroupDiff) int {
 		xa, xb := x.Total()

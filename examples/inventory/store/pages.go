@@ -1,4 +1,4 @@
-package main
+package store
 
 import (
 	"context"
@@ -29,17 +29,17 @@ const (
 	approvedByEntrySQL  = `SELECT ri.entry_id, sum(ri.quantity) FROM request_items ri JOIN requests r ON r.id = ri.request_id WHERE r.status = 'approved' GROUP BY ri.entry_id`
 )
 
-// slowInventory computes the page the way the original Flask view did: one
+// SlowInventory computes the page the way the original Flask view did: one
 // query for the entries, then two queries per entry. With 300 entries that
-// is 601 statements for what fastInventory does in three.
+// is 601 statements for what FastInventory does in three.
 //
 // Every query runs under ctx, the request's context, which is how a tracing
 // driver attributes the statements to the request.
-func slowInventory(ctx context.Context, db *sql.DB) ([]Row, error) {
+func SlowInventory(ctx context.Context, db *sql.DB) ([]Row, error) {
 	// Read all entries before querying per entry: with a single-connection
 	// pool a query issued while these rows are still open would wait for
 	// the connection forever.
-	rows, err := entryRows(ctx, db)
+	rows, err := Entries(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -57,11 +57,11 @@ func slowInventory(ctx context.Context, db *sql.DB) ([]Row, error) {
 	return rows, nil
 }
 
-// fastInventory computes the same page as slowInventory with three
+// FastInventory computes the same page as SlowInventory with three
 // statements whatever the number of entries: the entries, then each
 // aggregate grouped by entry, merged in Go.
-func fastInventory(ctx context.Context, db *sql.DB) ([]Row, error) {
-	rows, err := entryRows(ctx, db)
+func FastInventory(ctx context.Context, db *sql.DB) ([]Row, error) {
+	rows, err := Entries(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -81,9 +81,10 @@ func fastInventory(ctx context.Context, db *sql.DB) ([]Row, error) {
 	return rows, nil
 }
 
-// entryRows returns every entry in id order, with Free left at zero. The
-// result is never nil, so an empty inventory encodes as [] rather than null.
-func entryRows(ctx context.Context, db *sql.DB) ([]Row, error) {
+// Entries returns every entry in id order, with Free left at zero: the
+// query both pages start with. The result is never nil, so an empty
+// inventory encodes as [] rather than null.
+func Entries(ctx context.Context, db *sql.DB) ([]Row, error) {
 	rs, err := db.QueryContext(ctx, entriesSQL)
 	if err != nil {
 		return nil, fmt.Errorf("list entries: %w", err)

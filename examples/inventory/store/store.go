@@ -1,4 +1,13 @@
-package main
+// Package store is the inventory of querytrace's demo (examples/inventory):
+// its SQLite schema, its seed data, and its page computed two ways, with two
+// queries per entry (the N+1 querytrace is there to find) and with three
+// queries in all. The demo serves it, and the tests of querytrace and of its
+// modules run it as the scenario every feature must handle, so that there
+// is one such inventory to keep up to date.
+//
+// It needs only database/sql: open the database through querytrace or
+// without it. Importing the package registers go-sqlite3 as "sqlite3".
+package store
 
 import (
 	"context"
@@ -7,7 +16,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	_ "github.com/mattn/go-sqlite3" // the schema and MemoryDSN are SQLite's
 )
 
 // schema creates the four inventory tables. The indexes on entry_id are
@@ -49,31 +58,32 @@ var (
 	statuses   = []string{"pending", "approved", "rejected"}
 )
 
-// seedRand is the fixed seed of the data generator, so that every run (and
-// every database in a load test) holds exactly the same rows.
+// seedRand seeds the data generator, with the entry's id, so that every
+// database of a given size (every database of a load test, a test's
+// database however it grew) holds exactly the same rows.
 const seedRand = 6
 
-// memoryDSN returns the go-sqlite3 DSN of a named in-memory database.
+// MemoryDSN returns the go-sqlite3 DSN of a named in-memory database.
 //
 // The database is shared-cache so that it is one database however many
 // connections the pool opens, rather than one empty database per
 // connection as with ":memory:". The name must be unique per *sql.DB:
 // two pools opened on the same name see the same tables.
-func memoryDSN(name string) string {
+func MemoryDSN(name string) string {
 	return "file:" + url.PathEscape(name) + "?mode=memory&cache=shared"
 }
 
-// openStore creates the inventory schema in db and seeds it with the given
-// number of entries, about ten items per entry and as many requests as
-// entries. db must be empty; it is typically opened on memoryDSN.
+// Create creates the inventory's tables in db and seeds them with the
+// given number of entries, about ten items per entry and one request per
+// entry. db must be empty; it is typically opened on MemoryDSN.
 //
-// openStore limits db to a single connection. An in-memory database lives
+// Create limits db to a single connection. An in-memory database lives
 // only as long as one of its connections, and with a single connection
 // SQLite never reports "database is locked" between concurrent requests:
 // they queue in database/sql instead. The price is that a caller must not
 // issue a query while it still holds an open *sql.Rows, which the pages
 // take care of.
-func openStore(ctx context.Context, db *sql.DB, entries int) error {
+func Create(ctx context.Context, db *sql.DB, entries int) error {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0) // never close the connection: it holds the data
@@ -84,15 +94,26 @@ func openStore(ctx context.Context, db *sql.DB, entries int) error {
 			return fmt.Errorf("create schema: %w", err)
 		}
 	}
-	if err := seed(ctx, db, entries); err != nil {
+	return Grow(ctx, db, entries)
+}
+
+// Grow adds entries to the inventory in db until it holds the given
+// number, each with its items and its request, as Create would have made
+// them: tests that measure how a page scales grow one database.
+func Grow(ctx context.Context, db *sql.DB, entries int) error {
+	var have int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM entries`).Scan(&have); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if err := seed(ctx, db, have+1, entries); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
 	return nil
 }
 
-// seed fills the tables deterministically in one transaction with prepared
+// seed adds entries first to last, in one transaction with prepared
 // statements, which is what keeps seeding thousands of rows fast.
-func seed(ctx context.Context, db *sql.DB, entries int) (err error) {
+func seed(ctx context.Context, db *sql.DB, first, last int) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -108,7 +129,7 @@ func seed(ctx context.Context, db *sql.DB, entries int) (err error) {
 		return err
 	}
 	defer insEntry.Close()
-	insItem, err := tx.PrepareContext(ctx, `INSERT INTO items (id, entry_id, serial, user_id) VALUES (?, ?, ?, ?)`)
+	insItem, err := tx.PrepareContext(ctx, `INSERT INTO items (entry_id, serial, user_id) VALUES (?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -118,15 +139,14 @@ func seed(ctx context.Context, db *sql.DB, entries int) (err error) {
 		return err
 	}
 	defer insRequest.Close()
-	insRequestItem, err := tx.PrepareContext(ctx, `INSERT INTO request_items (id, request_id, entry_id, quantity) VALUES (?, ?, ?, ?)`)
+	insRequestItem, err := tx.PrepareContext(ctx, `INSERT INTO request_items (request_id, entry_id, quantity) VALUES (?, ?, ?)`)
 	if err != nil {
 		return err
 	}
 	defer insRequestItem.Close()
 
-	rng := rand.New(rand.NewPCG(seedRand, seedRand))
-	itemID := 0
-	for e := 1; e <= entries; e++ {
+	for e := first; e <= last; e++ {
+		rng := rand.New(rand.NewPCG(seedRand, uint64(e)))
 		category := categories[rng.IntN(len(categories))]
 		name := fmt.Sprintf("%s %s %d", brands[rng.IntN(len(brands))], category, e)
 		if _, err := insEntry.ExecContext(ctx, e, name, category); err != nil {
@@ -134,31 +154,22 @@ func seed(ctx context.Context, db *sql.DB, entries int) (err error) {
 		}
 		// 0..20 items per entry, about ten on average; half of them are
 		// claimed by one of 50 users.
-		for range rng.IntN(21) {
-			itemID++
+		for i := range rng.IntN(21) {
 			var userID sql.NullInt64
 			if rng.IntN(2) == 0 {
 				userID = sql.NullInt64{Int64: int64(1 + rng.IntN(50)), Valid: true}
 			}
-			serial := fmt.Sprintf("SN-%05d-%06d", e, itemID)
-			if _, err := insItem.ExecContext(ctx, itemID, e, serial, userID); err != nil {
+			if _, err := insItem.ExecContext(ctx, e, fmt.Sprintf("SN-%05d-%02d", e, i), userID); err != nil {
 				return err
 			}
 		}
-	}
-
-	// As many requests as entries, each for one to three entries. With no
-	// entries there is nothing to request.
-	requestItemID := 0
-	for r := 1; r <= entries; r++ {
+		// One request per entry, for one to three of the entries so far.
 		user := fmt.Sprintf("user%02d", 1+rng.IntN(50))
-		if _, err := insRequest.ExecContext(ctx, r, user, statuses[rng.IntN(len(statuses))]); err != nil {
+		if _, err := insRequest.ExecContext(ctx, e, user, statuses[rng.IntN(len(statuses))]); err != nil {
 			return err
 		}
 		for range 1 + rng.IntN(3) {
-			requestItemID++
-			entry, qty := 1+rng.IntN(entries), 1+rng.IntN(3)
-			if _, err := insRequestItem.ExecContext(ctx, requestItemID, r, entry, qty); err != nil {
+			if _, err := insRequestItem.ExecContext(ctx, e, 1+rng.IntN(e), 1+rng.IntN(3)); err != nil {
 				return err
 			}
 		}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
-	"math"
 	"time"
 
-	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/clock"
 	"github.com/querytrace/querytrace/internal/wrapmark"
 )
@@ -168,9 +166,8 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 // fill sets r to the record of a call that started at start and has just
 // returned, with its call site: the interned stack, or for a driver wrapped
 // WithoutStacks the empty one.
-func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args arghash.Sum, err error) {
-	*r = rec{kind: kind, sql: query, start: start, dur: clock.Since(start), args: args.Hash, keys: int32(min(args.Keys, math.MaxInt32)),
-		err: err, dialect: c.drv.cfg.dialect}
+func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args argSum, err error) {
+	*r = rec{kind: kind, sql: query, start: start, dur: clock.Since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
 	if c.drv.cfg.noStacks {
 		r.stack, r.site = &emptyStack, emptyStackHash
 	} else {
@@ -183,7 +180,7 @@ func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args a
 // contract nothing ran, and database/sql may try again. It is counted as
 // a connection error, for the application may get it (see
 // Report.ConnErrors).
-func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args arghash.Sum, err error) {
+func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args argSum, err error) {
 	if err != nil && kind != KindCommit && kind != KindRollback && errors.Is(err, driver.ErrBadConn) {
 		t.connError()
 		return
@@ -209,7 +206,7 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 
 // prepared records a prepare and wraps the statement it made.
 func (c *conn) prepared(t *Trace, query string, start time.Duration, s driver.Stmt, err error) (driver.Stmt, error) {
-	c.event(t, KindPrepare, query, start, arghash.Sum{}, err)
+	c.event(t, KindPrepare, query, start, argSum{}, err)
 	if err != nil {
 		return s, err
 	}
@@ -252,7 +249,7 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 
 // begun records a begin and wraps the transaction it began.
 func (c *conn) begun(t *Trace, start time.Duration, tx driver.Tx, err error) (driver.Tx, error) {
-	c.event(t, KindBegin, "", start, arghash.Sum{}, err)
+	c.event(t, KindBegin, "", start, argSum{}, err)
 	if err != nil {
 		return tx, err
 	}
@@ -340,7 +337,7 @@ func (x connExec) ExecContext(ctx context.Context, query string, args []driver.N
 		}
 	}
 	if err != driver.ErrSkip {
-		c.event(c.trace(ctx), KindExec, query, start, arghash.Args(args), err)
+		c.event(c.trace(ctx), KindExec, query, start, sumArgs(args), err)
 	}
 	return res, err
 }
@@ -363,7 +360,7 @@ func (x connQuery) QueryContext(ctx context.Context, query string, args []driver
 	if err == driver.ErrSkip {
 		return rows, err
 	}
-	return c.queried(ctx, c.trace(ctx), KindQuery, query, start, arghash.Args(args), rows, err)
+	return c.queried(ctx, c.trace(ctx), KindQuery, query, start, sumArgs(args), rows, err)
 }
 
 // valuesCtx is what database/sql does before a context-less driver call:
@@ -386,7 +383,7 @@ func valuesCtx(ctx context.Context, args []driver.NamedValue) ([]driver.Value, e
 
 // queried records a failed query at once and wraps the rows of one that
 // ran, to record it when they are closed.
-func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args arghash.Sum, rows driver.Rows, err error) (driver.Rows, error) {
+func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args argSum, rows driver.Rows, err error) (driver.Rows, error) {
 	if err != nil || rows == nil {
 		c.event(t, kind, query, start, args, err)
 		return rows, err

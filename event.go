@@ -2,10 +2,12 @@ package querytrace
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"math"
 	"time"
 
+	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
 )
@@ -114,8 +116,7 @@ type rec struct {
 	err     error
 	stack   *callstack.Stack // interned: shared and never written
 	site    uint64           // stack.hash()
-	args    uint64
-	keys    int32         // arghash.Sum.Keys
+	args    argSum
 	start   time.Duration // on the package clock (internal/clock)
 	dur     time.Duration
 	rowsDur time.Duration
@@ -132,8 +133,7 @@ func (e *Event) rec() rec {
 		err:     e.Err,
 		stack:   callstack.Intern(&e.Stack.s, site),
 		site:    site,
-		args:    e.ArgsHash,
-		keys:    int32(min(e.ArgsKeys, math.MaxInt32)),
+		args:    argSum{hash: e.ArgsHash, keys: int32(min(e.ArgsKeys, math.MaxInt32))},
 		start:   clock.Of(e.Start),
 		dur:     e.Duration,
 		rowsDur: e.RowsDuration,
@@ -142,6 +142,31 @@ func (e *Event) rec() rec {
 		kind:    e.Kind,
 		dialect: e.Dialect,
 	}
+}
+
+// argSum is what a trace keeps of a statement's arguments: a hash of them
+// all, and a hash of each of the first few on its own, which tells which
+// of them differed between two executions. An Event has only the first.
+type argSum struct {
+	hash uint64
+	keys int32 // the most keys an array argument carried: arghash.Sum.Keys
+	n    uint8 // how many of each are set
+	each [arghash.MaxEach]uint32
+}
+
+// sumArgs returns the argSum of args.
+func sumArgs(args []driver.NamedValue) argSum {
+	a := arghash.Args(args)
+	s := argSum{hash: a.Hash, keys: int32(min(a.Keys, math.MaxInt32))}
+	s.n = uint8(arghash.Each(args, &s.each))
+	return s
+}
+
+// sumValues returns the argSum of the arguments of a context-less call,
+// without the hash of each.
+func sumValues(args []driver.Value) argSum {
+	a := arghash.Values(args)
+	return argSum{hash: a.Hash, keys: int32(min(a.Keys, math.MaxInt32))}
 }
 
 // dbTime is the time the call held the database: the call, and for

@@ -350,7 +350,7 @@ func (d *Detector) classify(r *Report) {
 				continue
 			}
 			f.Kind = FindingNPlusOne
-			f.Fix = loopFix(g, f.Source, d.postgres(g))
+			f.Fix = loopFix(g, f.Source, d.fixDialect(g))
 			f.Loop, f.Below = loopFrame(r.Groups, g, f.Source)
 		}
 		d.file(r, f)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace/internal/callstack"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
 // A Report is what a finished trace found: how many statements ran, how
@@ -199,6 +200,9 @@ type Group struct {
 	dupRuns    int              // runs of one argument set between writes that repeated it
 	epochFirst uint32           // writes to its tables before its first execution
 	epochLast  uint32           // ... and before its last
+	text       *sqlnorm.Info    // its first execution's text, read by the normalizer
+	varied     uint32           // the values of Shape that varied: bit i for the ith "?"
+	unknown    uint32           // ... and those not known to have or not
 }
 
 // Mean returns the mean time of one execution.
@@ -359,6 +363,9 @@ func (raw *rawTrace) report() *Report {
 			dupRuns:     g.dupRuns,
 			epochFirst:  g.epochFirst,
 			epochLast:   g.epochLast,
+			text:        g.info,
+			varied:      g.varied,
+			unknown:     g.unknown,
 		}
 	}
 	r.sample, r.at = raw.sample, raw.at

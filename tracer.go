@@ -11,6 +11,7 @@ import (
 
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
 // A Trace collects the statements of one unit of work: a request, a job, a
@@ -108,7 +109,7 @@ type group struct {
 	repeats     int
 	paused      string
 	pausedCount int
-	keys        int // IN items or VALUES rows of its first execution: countKeys
+	keys        int // IN items or VALUES rows of its first execution
 
 	// arrayMax is the most keys an array argument carried ("= any($1)").
 	arrayMax int32
@@ -125,7 +126,22 @@ type group struct {
 	epochFirst, epochLast uint32
 	rereads               int
 	run, dupRuns          int
+
+	// What its executions had at each "?" of its shape: info describes its
+	// first execution's text, vals holds the first execution's values, and
+	// a bit of varied or unknown is set for each "?" that took another
+	// value in a later execution, or whose value was not known.
+	info            *sqlnorm.Info
+	vals            [sqlnorm.MaxValues]uint32
+	literal         uint32 // the first execution had a literal there
+	varied, unknown uint32
 }
+
+// minBatchKeys is how many keys (IN-list items, VALUES rows) one
+// execution must carry for a repeated statement to be a batch run in
+// chunks rather than an N+1: loading 250 ids 100 at a time is the fix,
+// not the problem.
+const minBatchKeys = 10
 
 // maxDistinct bounds how many argument hashes a group remembers; past it,
 // every new execution counts as a new argument set.
@@ -328,16 +344,13 @@ func (t *Trace) record(r *rec) {
 	if t.fallback && r.kind.IsStatement() {
 		untracedStatements.Add(1)
 	}
-	var shape string
-	var fp, lit uint64
+	in := &noText
 	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
-		shape, fp, lit = shapeOf(r.sql, r.dialect)
+		in = shapeOf(r.sql, r.dialect)
 		// A text of several statements (MySQL's multiStatements, SQLite's
 		// and PostgreSQL's simple protocol) runs each of them.
-		if r.stmts == 0 && r.kind.IsStatement() {
-			if n := statementsOf(shape); n > 1 {
-				r.stmts = n
-			}
+		if r.stmts == 0 && r.kind.IsStatement() && in.Statements > 1 {
+			r.stmts = in.Statements
 		}
 	}
 	paused := ""
@@ -346,14 +359,19 @@ func (t *Trace) record(r *rec) {
 			paused = t.pause
 			continue
 		}
-		// Values written into the text count as arguments: a loop over
-		// "... where id = 1", "... id = 2" runs different arguments.
-		t.fold(r, shape, fp, r.args^lit, paused)
+		t.fold(r, in, paused)
 	}
 }
 
-// fold adds one call to t; args hashes its arguments, bound and inlined.
-func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
+// noText is the Info of a call without a statement.
+var noText sqlnorm.Info
+
+// fold adds one call to t, whose text in describes.
+func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
+	shape, fp := in.Shape, in.Fingerprint
+	// Values written into the text count as arguments: a loop over
+	// "... where id = 1", "... id = 2" runs different arguments.
+	args := r.args.hash ^ in.Literals
 	dur := r.dbTime()
 	end := r.start + dur
 	t.mu.Lock()
@@ -395,7 +413,7 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 		key := groupKey{fp, r.site}
 		g = t.groups[key]
 		if g == nil {
-			g = t.newGroup(key, r, shape)
+			g = t.newGroup(key, r, in)
 		}
 		t.last = g
 	}
@@ -447,7 +465,8 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 		g.epochFirst = epoch
 	}
 	g.epochLast = epoch
-	g.arrayMax = max(g.arrayMax, r.keys)
+	g.arrayMax = max(g.arrayMax, r.args.keys)
+	g.noteValues(in, &r.args)
 	if paused != "" {
 		g.paused = paused
 		g.pausedCount++
@@ -455,7 +474,8 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 	t.sampleEvent(g, r, dur)
 }
 
-func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
+func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
+	shape := in.Shape
 	if len(t.order) >= maxGroups {
 		if t.other == nil {
 			t.other = &group{id: len(t.order) + 1, shape: "(other statements)", kind: r.kind, stack: &emptyStack, firstStart: r.start, firstSeq: t.seq}
@@ -477,9 +497,8 @@ func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 		firstStart:  r.start,
 		lastStart:   r.start,
 		firstSeq:    t.seq,
-	}
-	if listShape(shape) {
-		g.keys = countKeys(r.sql)
+		info:        in,
+		keys:        in.Keys,
 	}
 	g.write = writes(shape)
 	if t.writes != nil {
@@ -488,6 +507,38 @@ func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 	t.groups[key] = g
 	t.order = append(t.order, g)
 	return g
+}
+
+// noteValues notes which of the values of one execution, whose text in
+// describes, differ from the first execution's. The first execution's
+// text tells what each "?" is; a later text of the same shape may have a
+// placeholder where it had a literal, or the other way round.
+func (g *group) noteValues(in *sqlnorm.Info, a *argSum) {
+	for i, v := range in.Values {
+		bit := uint32(1) << i
+		var h uint32
+		switch {
+		case v.IsLiteral():
+			h = v.Lit
+		case v.Arg > 0 && int(v.Arg) <= int(a.n):
+			h = a.each[v.Arg-1]
+		default:
+			g.unknown |= bit
+			continue
+		}
+		if g.count == 1 {
+			g.vals[i] = h
+			if v.IsLiteral() {
+				g.literal |= bit
+			}
+			continue
+		}
+		if v.IsLiteral() != (g.literal&bit != 0) {
+			g.unknown |= bit
+		} else if h != g.vals[i] {
+			g.varied |= bit
+		}
+	}
 }
 
 // noteArgs tells a new argument set from one seen before, and a repeat

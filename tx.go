@@ -3,7 +3,6 @@ package querytrace
 import (
 	"database/sql/driver"
 
-	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/clock"
 )
 
@@ -29,13 +28,13 @@ func (t *ttx) Commit() error {
 	if err != nil {
 		kind = KindRollback
 	}
-	t.conn.event(t.t, kind, "", start, arghash.Sum{}, err)
+	t.conn.event(t.t, kind, "", start, argSum{}, err)
 	return err
 }
 
 func (t *ttx) Rollback() error {
 	start := clock.Now()
 	err := t.tx.Rollback()
-	t.conn.event(t.t, KindRollback, "", start, arghash.Sum{}, err)
+	t.conn.event(t.t, KindRollback, "", start, argSum{}, err)
 	return err
 }

@@ -175,3 +175,19 @@ func elems(h uint64, v any) uint64 {
 // putting them in an interface.
 func mixInt(h, v uint64) uint64           { return Mix(Mix(h, 2), v) }
 func mixString(h uint64, v string) uint64 { return Mix(Mix(h, 7), maphash.String(seed, v)) }
+
+// MaxEach is how many arguments, from the first, Each hashes one by one.
+const MaxEach = 16
+
+// Each writes a hash of each of the first MaxEach arguments, each on its
+// own, to out, and returns how many it wrote. Where Args tells whether two
+// executions had the same arguments, Each tells which of them differed:
+// the key a loop went over, or the values each of its rows set.
+func Each(args []driver.NamedValue, out *[MaxEach]uint32) int {
+	n := min(len(args), MaxEach)
+	for i := range n {
+		h := Value(fnv1a.Offset, args[i].Value)
+		out[i] = uint32(h ^ h>>32)
+	}
+	return n
+}

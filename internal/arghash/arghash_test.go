@@ -89,3 +89,20 @@ func TestArrays(t *testing.T) {
 		t.Errorf("Args allocates %v times for arrays, want 0", got)
 	}
 }
+
+// TestEach checks that Each tells which arguments differ.
+func TestEach(t *testing.T) {
+	var a, b [MaxEach]uint32
+	na := Each([]driver.NamedValue{{Ordinal: 1, Value: int64(17)}, {Ordinal: 2, Value: "x"}, {Ordinal: 3, Value: nil}}, &a)
+	nb := Each([]driver.NamedValue{{Ordinal: 1, Value: int64(18)}, {Ordinal: 2, Value: "x"}, {Ordinal: 3, Value: nil}}, &b)
+	if na != 3 || nb != 3 || a[0] == b[0] || a[1] != b[1] || a[2] != b[2] {
+		t.Errorf("Each: %d %x, %d %x", na, a[:na], nb, b[:nb])
+	}
+	many := make([]driver.NamedValue, MaxEach+3)
+	for i := range many {
+		many[i] = driver.NamedValue{Ordinal: i + 1, Value: int64(i)}
+	}
+	if n := Each(many, &a); n != MaxEach {
+		t.Errorf("Each of %d arguments wrote %d", len(many), n)
+	}
+}

@@ -185,7 +185,11 @@ func TestGORMLatestInLoop(t *testing.T) {
 			}
 		})
 		f := finding(t, r, querytrace.FindingNPlusOne, len(users), file, at)
-		readsLike(t, db, f, execs, "user_id", w)
+		var consts []string
+		if !b.pg && !b.mysql {
+			consts = []string{"1"} // First's LIMIT 1, which GORM binds on PostgreSQL and MySQL
+		}
+		readsLike(t, db, f, execs, "user_id", w, consts...)
 	})
 }
 
@@ -258,9 +262,6 @@ func TestGORMUpdateInLoop(t *testing.T) {
 			}
 		})
 		f := finding(t, r, querytrace.FindingNPlusOne, len(posts), file, at)
-		if mysqlUpdateProse(t, b, f) {
-			return
-		}
 		writesLike(t, db, f, execs, `select id, score from posts`, func() {
 			for _, row := range before.Rows {
 				if _, err := db.Exec(rebind(b.pg, `update posts set score = ? where id = ?`), row[1], row[0]); err != nil {
@@ -329,9 +330,6 @@ func TestGORMDecrementInLoop(t *testing.T) {
 			}
 		})
 		f := finding(t, r, querytrace.FindingNPlusOne, len(posts), file, at)
-		if mysqlUpdateProse(t, b, f) {
-			return
-		}
 		writesLike(t, db, f, execs, `select id, score from posts`, func() {
 			for _, row := range before.Rows {
 				if _, err := db.Exec(rebind(b.pg, `update posts set score = ? where id = ?`), row[1], row[0]); err != nil {

@@ -244,15 +244,16 @@ type want map[string][]map[string]string
 
 // readsLike runs the fix of f, filled with the values of the loop's
 // executions (each the values of its statement's placeholders, the ones
-// written into the SQL text included), and checks that it returns for
-// each key exactly the rows the loop read, on the columns the loop used.
-func readsLike(t *testing.T, db *sql.DB, f *querytrace.Finding, execs [][]any, key string, w want) {
+// written into the SQL text included) and the literals the fix writes as
+// "…", and checks that it returns for each key exactly the rows the loop
+// read, on the columns the loop used.
+func readsLike(t *testing.T, db *sql.DB, f *querytrace.Finding, execs [][]any, key string, w want, consts ...string) {
 	t.Helper()
 	stmt := fixcheck.Statement(f.Fix)
 	if stmt == "" {
 		t.Fatalf("the fix is prose, want a statement: %s", f.Fix)
 	}
-	q, args, err := fixcheck.Fill(stmt, execs)
+	q, args, err := fixcheck.Fill(stmt, execs, consts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,19 +318,6 @@ func snapshot(t *testing.T, db *sql.DB, q string) fixcheck.Table {
 		t.Fatal(err)
 	}
 	return tab
-}
-
-// mysqlUpdateProse reports whether f is an UPDATE's fix on MySQL that is
-// still prose. MySQL has no UPDATE ... FROM, and its wording of the fix
-// (UPDATE ... JOIN) is another part of issue 21, under way: until it
-// lands, a MariaDB scenario checks where the N+1 was found, and the
-// statement of the fix once there is one.
-func mysqlUpdateProse(t *testing.T, b backend, f *querytrace.Finding) bool {
-	if b.mysql && fixcheck.Statement(f.Fix) == "" && strings.Contains(f.Fix, "UPDATE ... FROM") {
-		t.Logf("the fix on MySQL is prose, not yet a statement to run: %s", f.Fix)
-		return true
-	}
-	return false
 }
 
 // writesLike checks that the fix of a writing loop, filled with the values

@@ -63,7 +63,7 @@ func TestPgxLatestInLoop(t *testing.T) {
 	})
 	f := finding(t, r, querytrace.FindingNPlusOne, len(execs), file, at)
 	stmt := fixcheck.Statement(f.Fix)
-	q, args, err := fixcheck.Fill(stmt, execs)
+	q, args, err := fixcheck.Fill(stmt, execs, "1") // the loop's LIMIT 1
 	if err != nil {
 		t.Fatalf("%v: %s", err, f.Fix)
 	}

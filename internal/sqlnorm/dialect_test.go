@@ -146,13 +146,13 @@ func TestGenericGivesUp(t *testing.T) {
 func TestLiteralHash(t *testing.T) {
 	for _, d := range []Dialect{Generic, Postgres, SQLite, MySQL, MySQLANSIQuotes} {
 		base := "select name from users where id = 1 and kind = 'a'"
-		_, _, l1 := Shape(base, d)
-		_, _, l1again := Shape(strings.Clone(base), d)
-		_, _, l2 := Shape("select name from users where id = 2 and kind = 'a'", d)
-		_, _, l3 := Shape("select name from users where id = 1 and kind = 'b'", d)
-		_, _, l4 := Shape("SELECT name  FROM users /* c */ WHERE id = 1 AND kind = 'a' -- x", d)
-		_, _, swap := Shape("select name from users where id = 'a' and kind = 1", d)
-		_, _, none := Shape("select name from users where id = ? and kind = ?", d)
+		l1 := Shape(base, d).Literals
+		l1again := Shape(strings.Clone(base), d).Literals
+		l2 := Shape("select name from users where id = 2 and kind = 'a'", d).Literals
+		l3 := Shape("select name from users where id = 1 and kind = 'b'", d).Literals
+		l4 := Shape("SELECT name  FROM users /* c */ WHERE id = 1 AND kind = 'a' -- x", d).Literals
+		swap := Shape("select name from users where id = 'a' and kind = 1", d).Literals
+		none := Shape("select name from users where id = ? and kind = ?", d).Literals
 		if l1 == 0 || l1 != l1again || l1 != l4 {
 			t.Errorf("%v: one set of literals, hashes %x %x %x", d, l1, l1again, l4)
 		}

@@ -20,6 +20,8 @@ func FuzzNormalize(f *testing.F) {
 		"select 'unterminated", "/* open", "$$", "\"", "((((", "1abc", "a in (1, (2, 3), 1)",
 		"select /*!40101 sql_no_cache */ _utf8mb4'x', _binary\"y\", b'01', @@sql_mode /*+ hint(1) */ limit ?, ?",
 		"select /*M!100301 1, */ \"a\" from `t` where x = 'a\\' -- c\n or y = /*! 'x*/ 'z' */",
+		"UPDATE t SET b = 1, a = ?, `c` = now() WHERE id IN (1, 2, 2) ORDER BY id LIMIT 3; update u set y = z, x = ?",
+		"update t set b = ?, a = b; insert into t values (1, 'x'), (1, 'x'), (2, ?3) on conflict do update set b = $1, a = :a",
 	} {
 		for d := range 4 {
 			f.Add(s, uint8(d))
@@ -50,6 +52,27 @@ func checkShape(t *testing.T, q string, dialect Dialect) {
 	}
 	if err := literalIn(shape, dialect); err != "" {
 		t.Fatalf("%s in shape (%v):\n query %q\n shape %q", err, dialect, q, shape)
+	}
+	// Info describes the "?" of the shape it comes with, one each, as
+	// Token reads them; Token does not read SQLite's [names].
+	if dialect == SQLite && strings.Contains(shape, "[") {
+		return
+	}
+	in := new(Info)
+	normalize(q, dialect, in)
+	marks := 0
+	for i := 0; i < len(shape); {
+		tok, next := Token(shape, i)
+		if tok == "" {
+			break
+		}
+		if tok == "?" {
+			marks++
+		}
+		i = next
+	}
+	if in.Shape != shape || in.NValues != marks || len(in.Values) != min(marks, MaxValues) {
+		t.Fatalf("%d values for %d \"?\" (%v):\n query %q\n shape %q", in.NValues, marks, dialect, q, shape)
 	}
 }
 

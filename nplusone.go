@@ -124,9 +124,10 @@ type Finding struct {
 	// source, where it is present, shows the for statement that encloses
 	// a line of the stack; else a statement that ran outside the loop
 	// shows where the stacks part; else, where the source shows that the
-	// application does not loop, the one library that calls back into it
-	// does, and the line is the call of that library. Otherwise it is nil
-	// (see Below), and so it is when no stack was captured.
+	// application does not loop and that the one library that calls back
+	// into it does, around the call back, the line is the call of that
+	// library. Otherwise it is nil (see Below), and so it is when no stack
+	// was captured.
 	Loop *Frame
 
 	// Below is, when Loop is nil, the outermost application frame of the
@@ -682,8 +683,10 @@ func foldPrepares(r *Report) {
 //   - Where the source of every application frame is present and none
 //     loops, the repetition is in code that is not the application's: if
 //     one library alone calls back into the application on g's path
-//     (pgx.ForEachRow), the loop is that library's, and its line is the
-//     call of it.
+//     (pgx.ForEachRow) and its own source shows a for statement around
+//     the call back, the loop is that library's, and its line is the call
+//     of it. Code that calls back once (a GraphQL executor's field code
+//     below the application's directive) is no loop.
 //
 // Otherwise the outermost application frame (the handler, a middleware,
 // the test) is all that is known: every repetition ran below it.
@@ -703,7 +706,7 @@ func loopFrame(groups []*Group, g, source *Group) (loop, below *Frame) {
 	case forked:
 		return framePtr(fork), nil
 	case complete:
-		if f, ok := g.stack.Callback(); ok {
+		if f, ok := g.stack.LoopingCallback(); ok {
 			return framePtr(f), nil
 		}
 	}

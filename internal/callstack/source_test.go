@@ -226,3 +226,33 @@ func TestCallback(t *testing.T) {
 		t.Errorf("Callback = %v through two libraries", f)
 	}
 }
+
+// cbEach stands for a library that calls back once per element; the test
+// declares it one.
+//
+//go:noinline
+func cbEach(n int, f func()) {
+	for range n {
+		f()
+	}
+}
+
+// TestLoopingCallback checks that LoopingCallback names the call into the
+// one library on a stack's path only when the library's source shows a
+// loop around its call back: cbEach loops, cbLib calls back once.
+func TestLoopingCallback(t *testing.T) {
+	Library("github.com/querytrace/querytrace/internal/callstack.cbLib", "github.com/querytrace/querytrace/internal/callstack.cbEach")
+	var once, each Stack
+	_, _, l, _ := runtime.Caller(0)
+	cbLib(func() { once.Capture() })
+	cbEach(1, func() { each.Capture() })
+	if f, ok := each.LoopingCallback(); !ok || !strings.HasSuffix(f.Function, ".TestLoopingCallback") || f.Line != l+2 {
+		t.Errorf("LoopingCallback = %v, %v, want TestLoopingCallback:%d", f, ok, l+2)
+	}
+	if f, ok := once.LoopingCallback(); ok {
+		t.Errorf("LoopingCallback = %v through a library that calls back once", f)
+	}
+	if _, ok := once.Callback(); !ok {
+		t.Errorf("Callback finds no library that calls back once")
+	}
+}

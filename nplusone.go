@@ -10,6 +10,7 @@ import (
 
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/human"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
 // A Detector holds the thresholds and allow-lists that classify a trace's
@@ -344,6 +345,15 @@ func (d *Detector) classify(r *Report) {
 				// row, and a loop over other keys passes one at a time.
 				f.Kind = FindingBatched
 				f.Fix = chunkFix(g)
+				r.Batched = append(r.Batched, f)
+				continue
+			}
+			if (f.Source == nil || !mayLoop(g)) && pendingKeys(g) {
+				// With a source, only where no loop over its rows could
+				// have run the batches: a query of as many rows as a
+				// loader fired batches is a coincidence.
+				f.Kind, f.Source, f.PerRow = FindingBatched, nil, 0
+				f.Fix = "takes its keys in an IN list, as many as were pending each time (a dataloader's batches): a batch, not an N+1"
 				r.Batched = append(r.Batched, f)
 				continue
 			}
@@ -860,6 +870,66 @@ func isPaged(g *Group) bool {
 // list or "= any(?)", and no other placeholder or literal.
 func keysOnly(shape string) bool {
 	return strings.Count(shape, "?") == 1 && strings.Count(shape, " in (?)")+strings.Count(shape, " any(?)") == 1
+}
+
+// pendingKeys reports whether g's executions, over no rows, differed only
+// in their lists of keys, and those lists in length: the batches of a
+// loader that runs for whatever keys are pending as its callers come (one,
+// then three, then two), beside conditions that are the same in every
+// batch ("and purpose in (?)", "and favorite = ?"). A loop over other keys
+// passes one at a time, and one whose other values change with each key
+// is an N+1 however many keys each execution carries. Only values that
+// were compared tell: a shape with more than sqlnorm.MaxValues values, or
+// with one not known by position (a named placeholder), is no batch.
+// Where a query of as many rows ran before, classify takes it for the
+// batches' source only if a loop over its rows shows (mayLoop): else a
+// resolver run per element in goroutines of a GraphQL executor's, passing
+// each element's list of keys, reads as batches too.
+func pendingKeys(g *Group) bool {
+	if !g.listsVary || g.text == nil || g.text.NValues > sqlnorm.MaxValues {
+		return false
+	}
+	lists := keyLists(g.Shape)
+	return lists != 0 && (g.varied|g.unknown)&^lists == 0
+}
+
+// mayLoop reports whether g's stack may hold a loop over a source's
+// rows: the Go source shows one of the application's, or one of the
+// library that calls back into it, or the source of an application frame
+// is absent, which hides what it does. A loader's batches run from its
+// own goroutines, below no loop of the application's.
+func mayLoop(g *Group) bool {
+	if g.stack == nil {
+		return true
+	}
+	if _, found, complete := g.stack.SourceLoop(nil); found || !complete {
+		return true
+	}
+	_, ok := g.stack.LoopingCallback()
+	return ok
+}
+
+// keyLists returns a bit for each "?" of shape, among the first
+// sqlnorm.MaxValues, that stands for a list of keys: the one item of
+// "in (?)", or the array of "any(?)".
+func keyLists(shape string) uint32 {
+	var bits uint32
+	var before [2]string // the two tokens before the current one
+	n := 0
+	for i := 0; ; {
+		var tok string
+		if tok, i = shapeToken(shape, i); tok == "" {
+			return bits
+		}
+		if tok == "?" {
+			if next, _ := shapeToken(shape, i); next == ")" && before[1] == "(" &&
+				(before[0] == "in" || before[0] == "any") && n < sqlnorm.MaxValues {
+				bits |= 1 << n
+			}
+			n++
+		}
+		before[0], before[1] = before[1], tok
+	}
 }
 
 // isFanOut reports whether g's executions all ran at once, a handful of

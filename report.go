@@ -197,6 +197,7 @@ type Group struct {
 	lastStart  time.Duration    // when its last execution started, as First
 	args       []uint64         // the argument hashes it remembers
 	arrayKeys  bool             // some execution carried its keys in an array
+	listsVary  bool             // its executions' IN or VALUES lists were of other lengths
 	dupRuns    int              // runs of one argument set between writes that repeated it
 	epochFirst uint32           // writes to its tables before its first execution
 	epochLast  uint32           // ... and before its last
@@ -360,6 +361,7 @@ func (raw *rawTrace) report() *Report {
 			lastStart:   g.lastStart - raw.at,
 			args:        g.args[:min(g.distinct, maxDistinct)],
 			arrayKeys:   g.arrayMax > 0,
+			listsVary:   g.keysMin != g.keysMax,
 			dupRuns:     g.dupRuns,
 			epochFirst:  g.epochFirst,
 			epochLast:   g.epochLast,

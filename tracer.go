@@ -110,6 +110,8 @@ type group struct {
 	paused      string
 	pausedCount int
 	keys        int // IN items or VALUES rows of its first execution
+	keysMin     int // ... and the fewest and most of any execution
+	keysMax     int
 
 	// arrayMax is the most keys an array argument carried ("= any($1)").
 	arrayMax int32
@@ -466,6 +468,7 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 	}
 	g.epochLast = epoch
 	g.arrayMax = max(g.arrayMax, r.args.keys)
+	g.keysMin, g.keysMax = min(g.keysMin, in.Keys), max(g.keysMax, in.Keys)
 	g.noteValues(in, &r.args)
 	if paused != "" {
 		g.paused = paused
@@ -499,6 +502,8 @@ func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
 		firstSeq:    t.seq,
 		info:        in,
 		keys:        in.Keys,
+		keysMin:     in.Keys,
+		keysMax:     in.Keys,
 	}
 	g.write = writes(shape)
 	if t.writes != nil {

@@ -121,6 +121,12 @@ var fixCases = []fixCase{
 	{name: "latest per id of a joined table", loop: `select p.title from fx_posts p join fx_users u on u.id = p.user_id where u.id = ? order by p.created_at desc limit ?`,
 		execs: [][]any{{1, 1}, {2, 1}, {4, 1}}, form: "row_number() over (partition by u.id order by p.created_at desc)",
 		forms: map[Dialect]string{DialectPostgres: "cross join lateral"}, key: "id"},
+	// GORM's many2many associations put the key in the join's ON (seen in
+	// photoview: Association("Owners").Count()).
+	{name: "count with the key in a join's on", loop: `select count(*) from fx_users join fx_posts on fx_posts.user_id = fx_users.id and fx_posts.user_id = ?`,
+		execs: [][]any{{1}, {2}, {5}}, form: "group by fx_posts.user_id", key: "user_id"},
+	{name: "rows with the key in a join's on", loop: `select fx_posts.id, fx_posts.title from fx_posts join fx_users on fx_users.id = fx_posts.user_id and fx_users.team_id = ? where fx_posts.deleted_at is null or fx_posts.score > ?`,
+		execs: [][]any{{1, 4}, {2, 4}, {3, 4}}, form: "select fx_users.team_id, fx_posts.id, fx_posts.title", key: "team_id"},
 	{name: "delete per row", loop: `delete from fx_posts where user_id = ?`,
 		execs: [][]any{{1}, {3}}, form: "delete from fx_posts where user_id ", after: `select * from fx_posts`},
 	{name: "insert per row", loop: `insert into fx_posts (id, user_id, title, status, score, created_at) values (?, ?, ?, ?, ?, ?)`,

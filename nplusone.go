@@ -273,6 +273,12 @@ func (d *Detector) slow() time.Duration {
 // names a source: two COUNTs per row is common, ten is a coincidence.
 const maxPerRow = 4
 
+// minMultipleRows is the fewest rows of a source that a loop ran several
+// times per row: four executions over two rows are as likely a loop over
+// two rows and two more things (a bookmark's tags and two new ones) as
+// twice per row.
+const minMultipleRows = 3
+
 // maxFanOut is the largest group whose overlapping executions count as a
 // fixed fan-out rather than a loop run in parallel. Executions of one group
 // share their whole stack, so they were started by one go statement run
@@ -943,7 +949,8 @@ func isFanOut(g *Group) bool {
 // started before the loop's first execution (a query's rows may still be
 // open while the loop runs: what counts is when it started) and read
 // R ≥ 2 rows, more than one in some execution, with loop.Count == k*R for
-// some k ≤ maxPerRow. A statement that returned at most one row each time
+// some k ≤ maxPerRow (only k == 1 over fewer than minMultipleRows rows).
+// A statement that returned at most one row each time
 // has no rows to iterate: a statement of the loop's own iterations, such
 // as an "insert ... returning id" before each dependent insert, never
 // becomes the source. One execution per row comes first (in a loop over
@@ -972,7 +979,7 @@ func findSource(groups []*Group, loop *Group) (*Group, int) {
 			continue
 		}
 		n := int64(loop.Count)
-		if n%g.Rows != 0 || n/g.Rows > maxPerRow {
+		if n%g.Rows != 0 || n/g.Rows > maxPerRow || n/g.Rows > 1 && g.Rows < minMultipleRows {
 			continue
 		}
 		if k := int(n / g.Rows); better(g, k) {

@@ -5,11 +5,28 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/internal/human"
+)
+
+// The most runes of one text a page shows, whatever a report holds; its
+// JSON has the whole text.
+const (
+	clipLine  = 160  // a statement on one line (the waterfall)
+	clipName  = 300  // a route, a call site, a frame, a file name
+	clipText  = 2000 // a statement, a fix
+	maxFrames = 12   // frames of a stack
 )
 
 // funcs are the templates' helpers: formatting only.
 var funcs = template.FuncMap{
+	"line": func(s string) string { return human.Clip(s, clipLine) },
+	"name": func(s string) string { return human.Clip(s, clipName) },
+	"text": func(s string) string { return human.Clip(s, clipText) },
+	"frames": func(fs []querytrace.Frame) []querytrace.Frame {
+		return fs[:min(len(fs), maxFrames)]
+	},
+	"per":    func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	"dur":    human.Duration,
 	"times":  human.Times,
 	"plural": human.Plural,

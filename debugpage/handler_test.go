@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -237,8 +238,9 @@ func TestRequestShowsFindings(t *testing.T) {
 
 // TestSavedReportShowsAsLive serves a request's page from the live report
 // and from the file an Archive saved of it: the same page, byte for byte,
-// since the file is the report's own JSON. A file whose findings name
-// groups it does not hold still shows.
+// since the file is the report's own JSON, but for what says where the
+// report came from. A file whose findings name groups it does not hold
+// still shows.
 func TestSavedReportShowsAsLive(t *testing.T) {
 	live := &Recorder{}
 	srv := newSite(t, live, &Handler{})
@@ -252,8 +254,8 @@ func TestSavedReportShowsAsLive(t *testing.T) {
 		"slow": [{"kind": "slow", "group": 7, "source": {"group": 9}}]}`
 	os.WriteFile(filepath.Join(dir, "odd.json"), []byte(odd), 0o644)
 	saved := &Recorder{}
-	if n, err := saved.LoadDir(dir); n != 2 || err != nil {
-		t.Fatalf("LoadDir: %d, %v; want 2 reports", n, err)
+	if ld, err := saved.LoadDir(dir, DirLimits{}); err != nil || ld.Files != 2 || ld.SkippedFiles() != 0 {
+		t.Fatalf("LoadDir: %+v, %v; want 2 reports", ld, err)
 	}
 	page := func(rec *Recorder, path string) (int, string) {
 		w := httptest.NewRecorder()
@@ -262,9 +264,16 @@ func TestSavedReportShowsAsLive(t *testing.T) {
 		(&Handler{Recorder: rec}).ServeHTTP(w, r)
 		return w.Code, w.Body.String()
 	}
+	// What says that the pages are of files: the banner, and the file
+	// under the request's title.
+	origin := regexp.MustCompile(`(?s)<div class="loaded">.*?</div>\n| · from <code>querytrace-[^<]*\.json</code>`)
 	for _, path := range []string{"/requests/1", "/requests/1?sort=count", "/requests/1/json", "/compare?a=1&b=1"} {
 		_, want := page(live, path)
-		if code, got := page(saved, path); code != 200 || got != want {
+		code, got := page(saved, path)
+		if n := len(origin.FindAllString(got, -1)); strings.HasPrefix(path, "/requests/1") && !strings.HasSuffix(path, "json") && n != 2 {
+			t.Errorf("GET %s of the saved report: %d of the banner and the file name, want both", path, n)
+		}
+		if got = origin.ReplaceAllString(got, ""); code != 200 || got != want {
 			t.Errorf("GET %s of the saved report: %d, and differs from the live page:\n%s\nwant\n%s", path, code, got, want)
 		}
 	}

@@ -33,6 +33,21 @@ func BenchmarkRecord(b *testing.B) {
 	}
 }
 
+// BenchmarkRecordAfterWrite is Record once the trace has seen a write: a
+// read then counts the writes to its tables, and a repeat of its
+// arguments asks whether one came between.
+func BenchmarkRecordAfterWrite(b *testing.B) {
+	tr := NewTrace("bench")
+	stack := CaptureStack()
+	now := time.Now()
+	tr.Record(&Event{Kind: KindExec, SQL: "UPDATE items SET user_id = ? WHERE id = ?", Start: now, ArgsHash: 1, Stack: stack})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		tr.Record(&Event{Kind: KindQuery, SQL: "SELECT count(*) FROM items WHERE entry_id = ? AND user_id IS NULL",
+			Start: now, Duration: time.Microsecond, ArgsHash: uint64(i % 8), Stack: stack})
+	}
+}
+
 // BenchmarkFinish is the cost moved off the hot path: a report of 50
 // groups from 5 call sites, symbolized (from the cache after the first
 // run) and classified.

@@ -84,7 +84,7 @@ func TestCanceledWhileReading(t *testing.T) {
 
 // TestBadConnNotCounted: a call answered with driver.ErrBadConn ran
 // nothing, by the driver contract, and database/sql retries it; only the
-// try that ran counts.
+// try that ran counts, and the two refused are connection errors.
 func TestBadConnNotCounted(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -97,7 +97,7 @@ func TestBadConnNotCounted(t *testing.T) {
 		}, func(ctx context.Context, db *sql.DB) error {
 			_, err := db.ExecContext(ctx, "UPDATE t SET a = ?", 1)
 			return err
-		}, "statements 1 prepares 0 begins 0 errors 0 duplicates 0"},
+		}, "statements 1 prepares 0 begins 0 errors 0 conn_errors 2 duplicates 0"},
 		{"query", func(m sqlmock.Sqlmock, err error) {
 			m.ExpectQuery("SELECT a").WillReturnRows(sqlmock.NewRows([]string{"a"})).WillReturnError(err)
 		}, func(ctx context.Context, db *sql.DB) error {
@@ -106,21 +106,21 @@ func TestBadConnNotCounted(t *testing.T) {
 				rows.Close()
 			}
 			return err
-		}, "statements 1 prepares 0 begins 0 errors 0 duplicates 0"},
+		}, "statements 1 prepares 0 begins 0 errors 0 conn_errors 2 duplicates 0"},
 		{"prepare", func(m sqlmock.Sqlmock, err error) { m.ExpectPrepare("SELECT a").WillReturnError(err) }, func(ctx context.Context, db *sql.DB) error {
 			s, err := db.PrepareContext(ctx, "SELECT a FROM t")
 			if err == nil {
 				s.Close()
 			}
 			return err
-		}, "statements 0 prepares 1 begins 0 errors 0 duplicates 0"},
+		}, "statements 0 prepares 1 begins 0 errors 0 conn_errors 2 duplicates 0"},
 		{"begin", func(m sqlmock.Sqlmock, err error) { m.ExpectBegin().WillReturnError(err) }, func(ctx context.Context, db *sql.DB) error {
 			tx, err := db.BeginTx(ctx, nil)
 			if err == nil {
 				tx.Rollback()
 			}
 			return err
-		}, "statements 0 prepares 0 begins 1 errors 0 duplicates 0"},
+		}, "statements 0 prepares 0 begins 1 errors 0 conn_errors 2 duplicates 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -145,7 +145,7 @@ func TestBadConnNotCounted(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := tr.Finish()
-			got := fmt.Sprintf("statements %d prepares %d begins %d errors %d duplicates %d", r.Statements, r.Prepares, r.Begins, r.Errors, len(r.Duplicates))
+			got := fmt.Sprintf("statements %d prepares %d begins %d errors %d conn_errors %d duplicates %d", r.Statements, r.Prepares, r.Begins, r.Errors, r.ConnErrors, len(r.Duplicates))
 			if got != c.want {
 				t.Errorf("after two ErrBadConn answers: %s, want %s", got, c.want)
 			}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/clock"
 	"github.com/querytrace/querytrace/internal/wrapmark"
 )
@@ -142,13 +141,16 @@ func (d *tdriver) wrapConn(dc driver.Conn) driver.Conn {
 func (c *conn) state() *tdriver { return c.drv }
 func (c *conn) unwrap() any     { return c.c }
 
-// trace returns the trace a statement run with ctx goes to: the one on ctx
-// or, with none there, the database-wide fallback.
-func (c *conn) trace(ctx context.Context) *Trace {
+// trace returns the trace a statement run with ctx goes to.
+func (c *conn) trace(ctx context.Context) *Trace { return c.drv.traceOf(ctx) }
+
+// traceOf returns the trace a call with ctx goes to: the one on ctx or,
+// with none there, the database-wide fallback.
+func (d *tdriver) traceOf(ctx context.Context) *Trace {
 	if t, ok := ctx.Value(traceKey{}).(*Trace); ok {
 		return t
 	}
-	return c.drv.untraced
+	return d.untraced
 }
 
 // driverCtx is the context handed to the driver: ctx itself, but for pgx's
@@ -164,7 +166,7 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 // fill sets r to the record of a call that started at start and has just
 // returned, with its call site: the interned stack, or for a driver wrapped
 // WithoutStacks the empty one.
-func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args uint64, err error) {
+func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args argSum, err error) {
 	*r = rec{kind: kind, sql: query, start: start, dur: clock.Since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
 	if c.drv.cfg.noStacks {
 		r.stack, r.site = &emptyStack, emptyStackHash
@@ -174,10 +176,13 @@ func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args u
 }
 
 // event records a call that returned no rows. A statement, prepare or
-// begin answered with driver.ErrBadConn is not recorded: by the driver
-// contract nothing ran, and database/sql tries again.
-func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args uint64, err error) {
+// begin answered with driver.ErrBadConn is no event: by the driver
+// contract nothing ran, and database/sql may try again. It is counted as
+// a connection error, for the application may get it (see
+// Report.ConnErrors).
+func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args argSum, err error) {
 	if err != nil && kind != KindCommit && kind != KindRollback && errors.Is(err, driver.ErrBadConn) {
+		t.connError()
 		return
 	}
 	var r rec
@@ -201,7 +206,7 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 
 // prepared records a prepare and wraps the statement it made.
 func (c *conn) prepared(t *Trace, query string, start time.Duration, s driver.Stmt, err error) (driver.Stmt, error) {
-	c.event(t, KindPrepare, query, start, 0, err)
+	c.event(t, KindPrepare, query, start, argSum{}, err)
 	if err != nil {
 		return s, err
 	}
@@ -244,7 +249,7 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 
 // begun records a begin and wraps the transaction it began.
 func (c *conn) begun(t *Trace, start time.Duration, tx driver.Tx, err error) (driver.Tx, error) {
-	c.event(t, KindBegin, "", start, 0, err)
+	c.event(t, KindBegin, "", start, argSum{}, err)
 	if err != nil {
 		return tx, err
 	}
@@ -296,9 +301,17 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 	return driver.ErrSkip
 }
 
+// ResetSession resets the wrapped connection, if it can be. database/sql
+// resets a connection as it hands it out, with the caller's context, and
+// counts driver.ErrBadConn from it as one of the caller's tries: it is a
+// connection error of the caller's trace.
 func (x connReset) ResetSession(ctx context.Context) error {
 	if r, ok := x.c.c.(driver.SessionResetter); ok {
-		return r.ResetSession(ctx)
+		err := r.ResetSession(ctx)
+		if err != nil && errors.Is(err, driver.ErrBadConn) {
+			x.c.trace(ctx).connError()
+		}
+		return err
 	}
 	return nil
 }
@@ -324,7 +337,7 @@ func (x connExec) ExecContext(ctx context.Context, query string, args []driver.N
 		}
 	}
 	if err != driver.ErrSkip {
-		c.event(c.trace(ctx), KindExec, query, start, arghash.Args(args), err)
+		c.event(c.trace(ctx), KindExec, query, start, sumArgs(args), err)
 	}
 	return res, err
 }
@@ -347,7 +360,7 @@ func (x connQuery) QueryContext(ctx context.Context, query string, args []driver
 	if err == driver.ErrSkip {
 		return rows, err
 	}
-	return c.queried(ctx, c.trace(ctx), KindQuery, query, start, arghash.Args(args), rows, err)
+	return c.queried(ctx, c.trace(ctx), KindQuery, query, start, sumArgs(args), rows, err)
 }
 
 // valuesCtx is what database/sql does before a context-less driver call:
@@ -370,7 +383,7 @@ func valuesCtx(ctx context.Context, args []driver.NamedValue) ([]driver.Value, e
 
 // queried records a failed query at once and wraps the rows of one that
 // ran, to record it when they are closed.
-func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args uint64, rows driver.Rows, err error) (driver.Rows, error) {
+func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args argSum, rows driver.Rows, err error) (driver.Rows, error) {
 	if err != nil || rows == nil {
 		c.event(t, kind, query, start, args, err)
 		return rows, err

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // The tests of this file run the findings against code shaped like real
-// applications' (issue 13), over SQLite and over PostgreSQL through
+// applications' (issue 13), over SQLite, MariaDB and PostgreSQL through
 // database/sql: the loop's line several calls above the statement, library
 // frames between them, chunked batches, retries, duplicates across call
 // sites, sources whose rows are still open, loops over loops and Pause.
@@ -45,7 +46,8 @@ func (b *detBackend) q(s string) string {
 }
 
 // detSchema is the schema of the scenarios: 10 users, 6 members of a team,
-// 3 posts with 2 comments each, articles with unique slugs, and tags.
+// 3 posts with 2 comments each, articles with unique slugs, tags, 3
+// products in stock and 20 orders by 3 users.
 var detSchema = []string{
 	`CREATE TABLE qd_users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`,
 	`CREATE TABLE qd_members (id INTEGER PRIMARY KEY, team INTEGER NOT NULL, user_id INTEGER NOT NULL)`,
@@ -54,6 +56,8 @@ var detSchema = []string{
 	`CREATE TABLE qd_articles (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE)`,
 	`CREATE TABLE qd_tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`,
 	`CREATE TABLE qd_article_tags (article_id INTEGER NOT NULL, tag_id INTEGER NOT NULL)`,
+	`CREATE TABLE qd_products (id INTEGER PRIMARY KEY, stock INTEGER NOT NULL)`,
+	`CREATE TABLE qd_orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL)`,
 }
 
 func detSeed(t testing.TB, b *detBackend) {
@@ -64,6 +68,12 @@ func detSeed(t testing.TB, b *detBackend) {
 		}
 	}
 	for _, s := range detSchema {
+		if b.name == "mariadb" {
+			// The tables of a database of its own, left by an earlier
+			// run; MySQL keys no TEXT column.
+			exec("DROP TABLE IF EXISTS " + strings.Fields(s)[2])
+			s = strings.ReplaceAll(s, "TEXT", "VARCHAR(200)")
+		}
 		exec(s)
 	}
 	for i := 1; i <= 10; i++ {
@@ -80,11 +90,19 @@ func detSeed(t testing.TB, b *detBackend) {
 		}
 	}
 	exec(`INSERT INTO qd_articles (id, slug) VALUES (1, 'hello')`)
+	for i := 1; i <= 3; i++ {
+		exec(`INSERT INTO qd_products (id, stock) VALUES (?, 10)`, i)
+	}
+	for i := 1; i <= 20; i++ {
+		exec(`INSERT INTO qd_orders (id, user_id) VALUES (?, ?)`, i, i%3+1)
+	}
 }
 
 // detBackends returns the backends to run a scenario on, seeded: SQLite
 // always, PostgreSQL through database/sql (pgx's stdlib) when
-// QUERYTRACE_POSTGRES_DSN is set, in a schema of its own.
+// QUERYTRACE_POSTGRES_DSN is set, in a schema of its own, and MariaDB or
+// MySQL through go-sql-driver/mysql when QUERYTRACE_MYSQL_DSN is set, in
+// its database (tests of this package never run at once).
 func detBackends(t *testing.T) []*detBackend {
 	t.Helper()
 	lite, err := Open("sqlite3", fmt.Sprintf("file:qtdet%d?mode=memory&cache=shared", seedDBs.Add(1)))
@@ -120,6 +138,21 @@ func detBackends(t *testing.T) []*detBackend {
 		}
 		t.Cleanup(func() { pg.Close() })
 		bs = append(bs, &detBackend{name: "postgres", db: pg, pg: true})
+	}
+	if dsn := os.Getenv("QUERYTRACE_MYSQL_DSN"); dsn == "" {
+		t.Log("QUERYTRACE_MYSQL_DSN is not set: MariaDB skipped (set it to a DSN such as root@tcp(127.0.0.1:3306)/test)")
+	} else {
+		my, err := Open("mysql", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			for _, s := range detSchema {
+				my.Exec("DROP TABLE IF EXISTS " + strings.Fields(s)[2])
+			}
+			my.Close()
+		})
+		bs = append(bs, &detBackend{name: "mariadb", db: my})
 	}
 	for _, b := range bs {
 		detSeed(t, b)
@@ -170,7 +203,12 @@ func detFindUsers(ctx context.Context, b *detBackend, id int) ([]string, error) 
 }
 
 func detMembers(ctx context.Context, b *detBackend) ([]int, error) {
-	rows, err := b.db.QueryContext(ctx, b.q(`SELECT user_id FROM qd_members WHERE team = ? ORDER BY id`), 1)
+	return detIDs(ctx, b, `SELECT user_id FROM qd_members WHERE team = ? ORDER BY id`, 1)
+}
+
+// detIDs returns the first column of the rows of query.
+func detIDs(ctx context.Context, b *detBackend, query string, args ...any) ([]int, error) {
+	rows, err := b.db.QueryContext(ctx, b.q(query), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ and wrap the HTTP handler in [Middleware]:
 
 	import (
 		"github.com/querytrace/querytrace"
-		_ "github.com/mattn/go-sqlite3" // or _ "github.com/jackc/pgx/v5/stdlib"
+		_ "github.com/mattn/go-sqlite3" // or pgx/v5/stdlib, go-sql-driver/mysql
 	)
 
 	db, err := querytrace.Open("sqlite3", "file:app.db") // or ("pgx", dsn)
@@ -57,7 +57,8 @@ database by [Untraced]. [Open] has siblings for other set-ups: [OpenDB] and
 
 A statement's call site is the innermost frame of the application's own
 code, that of its main module: frames of the standard library, of
-querytrace and of other modules (drivers, ORMs) are skipped. [SkipFrames]
+querytrace, of other modules (drivers, ORMs) and of files generated into
+the application's module (ent, sqlc) are skipped. [SkipFrames]
 skips a data-access layer of the application's too, so that call sites
 name its callers, and [ApplicationFrames] counts a module of its own
 fetched from elsewhere. [WithoutStacks] turns call sites off.
@@ -111,6 +112,13 @@ github.com/jackc/pgx/v5/stdlib. Services that use pgx's own interface get
 the same traces from package [github.com/querytrace/querytrace/pgxtrace],
 which installs a pgx tracer on a pool's configuration. Other sources, such
 as an ORM's hooks, hand their statements to a trace with [Record].
+
+# MySQL and MariaDB
+
+Through database/sql, open the "mysql" driver of
+github.com/go-sql-driver/mysql; statements are read in [DialectMySQL], or
+[DialectMySQLANSIQuotes] with [WithDialect] for a server whose sql_mode has
+ANSI_QUOTES.
 
 Other packages of this repository build on reports, such as a page of the
 recent reports of a running service and a bridge to OpenTelemetry; the

@@ -23,6 +23,8 @@ type config struct {
 // WithDialect sets the SQL dialect the normalizer reads statements in. By
 // default it is guessed from the wrapped driver's package (go-sqlite3 and
 // modernc sqlite: SQLite; pgx and lib/pq: PostgreSQL; go-sql-driver: MySQL).
+// A MySQL or MariaDB server with ANSI_QUOTES in its sql_mode wants
+// DialectMySQLANSIQuotes.
 func WithDialect(d Dialect) Option {
 	return func(c *config) { c.dialect, c.dialectSet = d, true }
 }
@@ -168,10 +170,14 @@ type tconnector struct {
 
 type connectorCloser struct{ c *tconnector }
 
-// Connect opens a connection with the wrapped connector.
+// Connect opens a connection with the wrapped connector. database/sql
+// connects with the context of the call that needs the connection, unless
+// its pool opens one in the background: a failure is a connection error
+// of that call's trace (or of the database-wide one).
 func (c *tconnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.c.Connect(ctx)
 	if err != nil {
+		c.drv.traceOf(ctx).connError()
 		return nil, err
 	}
 	return c.drv.wrapConn(conn), nil
@@ -277,8 +283,19 @@ type dsnConnector struct {
 	d   driver.Driver
 }
 
-func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
-func (c dsnConnector) Driver() driver.Driver                        { return c.d }
+// Connect opens a connection with the driver, counting a failure as
+// tconnector.Connect does.
+func (c dsnConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.d.Open(c.dsn)
+	if err != nil {
+		if w, ok := c.d.(wrapped); ok {
+			w.state().traceOf(ctx).connError()
+		}
+	}
+	return conn, err
+}
+
+func (c dsnConnector) Driver() driver.Driver { return c.d }
 
 // Register registers d, wrapped, with database/sql under name, so that
 // sql.Open(name, dsn) opens traced connections. Unlike sql.Register it

@@ -511,8 +511,8 @@ func TestOpenErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"sqlite4" is not registered`) {
 		t.Errorf("unknown driver: %v", err)
 	}
-	_, err = Open("mysql", "")
-	if err == nil || !strings.Contains(err.Error(), "github.com/go-sql-driver/mysql") {
+	_, err = Open("postgres", "")
+	if err == nil || !strings.Contains(err.Error(), "github.com/lib/pq") {
 		t.Errorf("unknown well-known driver names no import: %v", err)
 	}
 	for _, tc := range []struct {

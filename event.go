@@ -2,9 +2,12 @@ package querytrace
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"math"
 	"time"
 
+	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
 )
@@ -94,6 +97,11 @@ type Event struct {
 	// from executions with others (an N+1). Zero means "no arguments".
 	ArgsHash uint64
 
+	// ArgsKeys is how many keys the longest array argument carried, such
+	// as the ids of "where id = any($1)"; zero for none. Executions that
+	// carry many keys each are a batch (a dataloader's), not a loop.
+	ArgsKeys int
+
 	// Stack is the call stack that issued the statement. Record captures
 	// it when it is empty.
 	Stack Stack
@@ -108,7 +116,7 @@ type rec struct {
 	err     error
 	stack   *callstack.Stack // interned: shared and never written
 	site    uint64           // stack.hash()
-	args    uint64
+	args    argSum
 	start   time.Duration // on the package clock (internal/clock)
 	dur     time.Duration
 	rowsDur time.Duration
@@ -125,7 +133,7 @@ func (e *Event) rec() rec {
 		err:     e.Err,
 		stack:   callstack.Intern(&e.Stack.s, site),
 		site:    site,
-		args:    e.ArgsHash,
+		args:    argSum{hash: e.ArgsHash, keys: int32(min(e.ArgsKeys, math.MaxInt32))},
 		start:   clock.Of(e.Start),
 		dur:     e.Duration,
 		rowsDur: e.RowsDuration,
@@ -134,6 +142,31 @@ func (e *Event) rec() rec {
 		kind:    e.Kind,
 		dialect: e.Dialect,
 	}
+}
+
+// argSum is what a trace keeps of a statement's arguments: a hash of them
+// all, and a hash of each of the first few on its own, which tells which
+// of them differed between two executions. An Event has only the first.
+type argSum struct {
+	hash uint64
+	keys int32 // the most keys an array argument carried: arghash.Sum.Keys
+	n    uint8 // how many of each are set
+	each [arghash.MaxEach]uint32
+}
+
+// sumArgs returns the argSum of args.
+func sumArgs(args []driver.NamedValue) argSum {
+	a := arghash.Args(args)
+	s := argSum{hash: a.Hash, keys: int32(min(a.Keys, math.MaxInt32))}
+	s.n = uint8(arghash.Each(args, &s.each))
+	return s
+}
+
+// sumValues returns the argSum of the arguments of a context-less call,
+// without the hash of each.
+func sumValues(args []driver.Value) argSum {
+	a := arghash.Values(args)
+	return argSum{hash: a.Hash, keys: int32(min(a.Keys, math.MaxInt32))}
 }
 
 // dbTime is the time the call held the database: the call, and for

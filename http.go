@@ -36,15 +36,17 @@ type Handler struct {
 	// the route set with SetRoute, else the ServeMux pattern that served
 	// the request when Next is (or routes through) a ServeMux, else the
 	// path with each segment that looks like an id or a token masked
-	// ("/users/{id}", "/reset-password/{id}"), never the query string.
-	// It is called at least twice per request on the request's
+	// ("/users/{id}", "/reset-password/{id}"), never the query string;
+	// NoRoute for a request answered 404 or 405 with neither a route nor
+	// a pattern. It is called at least twice per request on the request's
 	// goroutine: before Next for the trace, and after it for the report,
 	// since a router knows the route only once it has routed (with chi,
 	// install the Handler with the router's Use and return
 	// chi.RouteContext(r.Context()).RoutePattern(); routers that hand the
 	// route to their own middleware, such as gorilla/mux, gin and echo,
 	// call SetRoute from there instead). It must not return ids, tokens
-	// or other values from the request.
+	// or other values from the request, and should return one name, such
+	// as NoRoute, for all the requests no route matched.
 	Name func(*http.Request) string
 
 	// Logger receives the warnings and reports; nil means slog.Default().
@@ -75,8 +77,20 @@ type Handler struct {
 	// logs.
 	OnFinish func(*http.Request, *Report)
 
-	// WarnInterval is how long warnings about one call site are held back
-	// after one was logged; the next says how many were held back. It
+	// OnHeader, when set, is called once per request on the request's
+	// goroutine just before the response's headers are written: when
+	// Next first writes, flushes or sets a final status, or once it has
+	// returned without doing any of that. It gets the headers about to
+	// go out, Server-Timing among them, and may add to them; r is the
+	// request as Next got it, its trace on its context. It is not called
+	// for a connection Next hijacked, nor by Run. debugpage.Handler's
+	// Link is made for it. It must be quick. A panic in it is recovered
+	// and logged once.
+	OnHeader func(h http.Header, r *http.Request)
+
+	// WarnInterval is how long warnings about one statement in one loop
+	// (the same call site, the same loop's line) are held back after one
+	// was logged; the next says how many were held back. It
 	// also spaces the warnings about dropped reports and about requests
 	// whose statements missed their context. Zero means a minute; a
 	// negative value logs every one.
@@ -101,61 +115,84 @@ func Middleware(next http.Handler) http.Handler {
 // ServeHTTP serves r through Next with a trace on its context.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rn := &routeName{}
-	ctx, tr := h.start(context.WithValue(r.Context(), routeKey{}, rn), h.name(r, rn))
+	ctx, tr := h.start(context.WithValue(r.Context(), routeKey{}, rn), h.name(r, rn, 0))
 	r2 := r.WithContext(ctx)
 	// The route is known once a router has routed the request, which
 	// is after the trace was started: the trace takes its name before
 	// each report, so that Allow entries by route apply.
-	tw := &timingWriter{w: w, snapshot: func() *Report {
-		tr.rename(h.name(r2, rn))
+	tw := &timingWriter{w: w}
+	tw.snapshot = func() *Report {
+		tr.rename(h.name(r2, rn, tw.status))
 		return tr.Snapshot()
-	}}
+	}
+	if h.OnHeader != nil {
+		tw.onHeader = func(hdr http.Header, rep *Report) {
+			h.callSink(r2.Context(), "OnHeader", func(r *http.Request, _ *Report) { h.OnHeader(hdr, r) }, &h.headerPanicked, r2, rep)
+		}
+	}
 	defer func() {
 		// Deferred so that a panicking handler's trace is still finished
 		// and logged.
-		tr.rename(h.name(r2, rn))
+		tr.rename(h.name(r2, rn, tw.status))
 		rep := tr.Finish()
 		// A handler that wrote nothing has its headers written by
 		// net/http after this returns: they get the whole report's timing.
-		tw.writeTiming(rep)
+		tw.writeTiming(rep, http.StatusOK)
 		h.deliver(r2, rep)
 	}()
 	h.Next.ServeHTTP(tw.wrap(), r2)
 }
 
-func (h *Handler) name(r *http.Request, rn *routeName) string {
+// name returns the name of r's trace, once answered with status (0
+// before the response).
+func (h *Handler) name(r *http.Request, rn *routeName, status int) string {
 	if h.Name != nil {
 		return h.Name(r)
 	}
-	return rn.route(r)
+	return rn.route(r, status)
 }
 
 // timingWriter adds a Server-Timing header from the trace as it stands
-// when the headers are written.
+// when the headers are written, and calls onHeader then.
 type timingWriter struct {
 	w        http.ResponseWriter
 	snapshot func() *Report
+	onHeader func(http.Header, *Report) // nil for none
 	once     sync.Once
+	status   int  // the response's, once known; 0 before
+	hijacked bool // by Next: no headers go out
 }
 
-// writeTiming sets the header once, before the headers go out. rep is the
-// report to read, or nil for a snapshot of the trace.
-func (t *timingWriter) writeTiming(rep *Report) {
+// writeTiming sets the header once, before the headers go out with the
+// given status. rep is the report to read, or nil for a snapshot of the
+// trace.
+func (t *timingWriter) writeTiming(rep *Report, status int) {
 	t.once.Do(func() {
+		t.status = status
 		if rep == nil {
 			rep = t.snapshot()
 		}
-		t.w.Header().Add("Server-Timing", serverTiming(rep))
+		hdr := t.w.Header()
+		hdr.Add("Server-Timing", serverTiming(rep))
+		if t.onHeader != nil && !t.hijacked {
+			t.onHeader(hdr, rep)
+		}
 	})
 }
 
 // serverTiming renders rep as a Server-Timing metric:
-// db;dur=12.3;desc="41 statements, 1 N+1".
+// db;dur=12.3;desc="41 statements, 1 N+1, 1 error".
 func serverTiming(rep *Report) string {
 	ms := strconv.FormatFloat(float64(rep.DBTime)/float64(time.Millisecond), 'f', 1, 64)
 	desc := human.Plural(rep.Statements, "statement", "statements")
 	if n := len(rep.NPlusOne); n > 0 {
 		desc += ", " + strconv.Itoa(n) + " N+1"
+	}
+	if n := rep.Errors; n > 0 {
+		desc += ", " + human.Plural(n, "error", "errors")
+	}
+	if n := rep.ConnErrors; n > 0 {
+		desc += ", " + human.Plural(n, "connection error", "connection errors")
 	}
 	if n := rep.Unattributed; n > 0 {
 		desc += ", " + strconv.Itoa(n) + " unattributed"
@@ -166,7 +203,7 @@ func serverTiming(rep *Report) string {
 func (t *timingWriter) Header() http.Header { return t.w.Header() }
 
 func (t *timingWriter) Write(b []byte) (int, error) {
-	t.writeTiming(nil)
+	t.writeTiming(nil, http.StatusOK)
 	return t.w.Write(b)
 }
 
@@ -174,7 +211,7 @@ func (t *timingWriter) WriteHeader(code int) {
 	// Informational responses (103 Early Hints) go out before the final
 	// headers, which are the ones to carry the timing.
 	if code >= 200 || code == http.StatusSwitchingProtocols {
-		t.writeTiming(nil)
+		t.writeTiming(nil, code)
 	}
 	t.w.WriteHeader(code)
 }
@@ -191,7 +228,7 @@ func (t *timingWriter) Unwrap() http.ResponseWriter { return t.w }
 // it is not Flush, a handler that asks for http.Flusher still gets the
 // answer of the writer underneath.
 func (t *timingWriter) FlushError() error {
-	t.writeTiming(nil)
+	t.writeTiming(nil, http.StatusOK)
 	return http.NewResponseController(t.w).Flush()
 }
 
@@ -208,13 +245,17 @@ type (
 
 // Flush writes the headers, with the timing, and flushes.
 func (x twFlusher) Flush() {
-	x.t.writeTiming(nil)
+	x.t.writeTiming(nil, http.StatusOK)
 	x.t.w.(http.Flusher).Flush()
 }
 
 // Hijack hands the connection over; no headers are written after it.
 func (x twHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return x.t.w.(http.Hijacker).Hijack()
+	c, rw, err := x.t.w.(http.Hijacker).Hijack()
+	if err == nil {
+		x.t.hijacked = true
+	}
+	return c, rw, err
 }
 
 // Push pushes as the underlying writer does.
@@ -225,7 +266,7 @@ func (x twPusher) Push(target string, opts *http.PushOptions) error {
 // ReadFrom writes the headers, with the timing, and lets the underlying
 // writer copy (with sendfile, where it can).
 func (x twReaderFrom) ReadFrom(src io.Reader) (int64, error) {
-	x.t.writeTiming(nil)
+	x.t.writeTiming(nil, http.StatusOK)
 	return x.t.w.(io.ReaderFrom).ReadFrom(src)
 }
 

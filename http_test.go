@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,7 +118,7 @@ func TestHandler(t *testing.T) {
 		{"/inventory/slow", "GET /inventory/{page}", "41 statements, 2 N+1", 2},
 		{"/inventory/fast", "GET /inventory/{page}", "3 statements", 0},
 		{"/quiet", "GET /quiet", "1 statement", 0}, // writes nothing: net/http sends the headers
-		{"/nowhere", "GET /nowhere", "0 statements", 0},
+		{"/nowhere", NoRoute, "0 statements", 0},   // 404: no route matched
 	}
 	for _, c := range cases {
 		w := serve(h, c.path)
@@ -408,6 +409,74 @@ func TestHandlerOnFinish(t *testing.T) {
 	}
 	if r := wait(t, ch); r != got {
 		t.Errorf("OnReport got another report than OnFinish")
+	}
+}
+
+// TestHandlerOnHeader: through a real server, OnHeader runs once per
+// response, before its headers go out, with Server-Timing set and the
+// request's trace on the request: whether the handler writes, flushes,
+// sets a status or writes nothing. It is not called for a hijacked
+// connection, and its panic reaches neither the response nor the
+// application.
+func TestHandlerOnHeader(t *testing.T) {
+	db := openSeed(t, 3)
+	for _, c := range []struct {
+		path  string
+		serve func(w http.ResponseWriter, r *http.Request)
+		calls int
+	}{
+		{"/write", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("x")) }, 1},
+		{"/status", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot); w.Write([]byte("x")) }, 1},
+		{"/flush", func(w http.ResponseWriter, r *http.Request) {
+			http.NewResponseController(w).Flush()
+			db.QueryRowContext(r.Context(), `SELECT 1`).Scan(new(int)) // after the headers
+			w.Write([]byte("x"))
+		}, 1},
+		{"/quiet", func(w http.ResponseWriter, r *http.Request) {}, 1},
+		{"/hijack", func(w http.ResponseWriter, r *http.Request) {
+			c, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+				c.Close()
+			}
+		}, 0},
+		{"/panic", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("x")) }, 1},
+	} {
+		calls := 0
+		logs := &logRecorder{}
+		h := &Handler{
+			Logger: slog.New(logs),
+			Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				db.QueryRowContext(r.Context(), `SELECT 1`).Scan(new(int))
+				c.serve(w, r)
+			}),
+			OnHeader: func(hdr http.Header, r *http.Request) {
+				calls++
+				if hdr.Get("Server-Timing") == "" || FromContext(r.Context()) == nil {
+					t.Errorf("%s: OnHeader without Server-Timing (%q) or without the trace", c.path, hdr.Get("Server-Timing"))
+				}
+				hdr.Set("X-Page", "/requests/"+strconv.Itoa(calls))
+				if r.URL.Path == "/panic" {
+					panic("boom")
+				}
+			},
+		}
+		srv := httptest.NewServer(h)
+		resp, err := http.Get(srv.URL + c.path)
+		if err != nil {
+			t.Fatalf("%s: %v", c.path, err)
+		}
+		resp.Body.Close()
+		srv.Close()
+		if calls != c.calls {
+			t.Errorf("%s: OnHeader called %d times, want %d", c.path, calls, c.calls)
+		}
+		if want := map[bool]string{true: "/requests/1", false: ""}[c.calls == 1]; resp.Header.Get("X-Page") != want {
+			t.Errorf("%s: X-Page %q, want %q", c.path, resp.Header.Get("X-Page"), want)
+		}
+		if errs, _ := logs.at(slog.LevelError); (c.path == "/panic") != (len(errs) == 1) {
+			t.Errorf("%s: errors logged %q", c.path, errs)
+		}
 	}
 }
 

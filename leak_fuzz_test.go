@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -47,6 +48,8 @@ var literalForms = []literalForm{
 	{querytrace.DialectMySQL, "mysql string", func(v string) string { return bsString(v, '\'') }},
 	{querytrace.DialectMySQL, "mysql double-quoted string", func(v string) string { return bsString(v, '"') }},
 	{querytrace.DialectMySQL, "mysql hex", hexBlob},
+	{querytrace.DialectMySQL, "mysql introduced string", func(v string) string { return "_utf8mb4" + bsString(v, '\'') }},
+	{querytrace.DialectMySQLANSIQuotes, "mysql ANSI_QUOTES string", func(v string) string { return bsString(v, '\'') }},
 }
 
 func stdString(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
@@ -60,10 +63,13 @@ func hexBlob(v string) string { return "x'" + hex.EncodeToString([]byte(v)) + "'
 // Comment forms, with {C} for the text; which dialects read them as
 // comments is in the name.
 var commentForms = map[querytrace.Dialect][]string{
-	querytrace.DialectSQLite:   {"/* {C} */", "-- {C}\n"},
-	querytrace.DialectPostgres: {"/* {C} */", "-- {C}\n", "/* a /* b */ {C} */"},
-	querytrace.DialectMySQL:    {"/* {C} */", "-- {C}\n", "# {C}\n"},
+	querytrace.DialectSQLite:          {"/* {C} */", "-- {C}\n"},
+	querytrace.DialectPostgres:        {"/* {C} */", "-- {C}\n", "/* a /* b */ {C} */"},
+	querytrace.DialectMySQL:           mysqlComments,
+	querytrace.DialectMySQLANSIQuotes: mysqlComments,
 }
+
+var mysqlComments = []string{"/* {C} */", "-- {C}\n", "# {C}\n", "/*!999999 {C} */", "/*M!999999 {C} */", "/*+ {C} */"}
 
 // leakTemplates put {V} where a value goes and {C} where a comment may.
 var leakTemplates = []string{
@@ -108,10 +114,11 @@ func leakStatement(tmpl string, f literalForm, comment, secret string) string {
 // FuzzNoLiteralLeak runs statements with literals of every quoting form
 // of the SQLite, PostgreSQL and MySQL dialects through a wrapped SQLite
 // driver, once set to the statement's dialect and once to the generic
-// one, inside a Handler, and fails when any part of a literal or comment
-// reaches the text report, the JSON, the slog output, the Server-Timing
-// header or a querytracetest failure message. The statements may fail to
-// run; errors are fine.
+// one, and MySQL's also through go-sql-driver/mysql on the server of
+// QUERYTRACE_MYSQL_DSN when it is set, inside a Handler, and fails when
+// any part of a literal or comment reaches the text report, the JSON, the
+// slog output, the Server-Timing header or a querytracetest failure
+// message. The statements may fail to run; errors are fine.
 func FuzzNoLiteralLeak(f *testing.F) {
 	for _, s := range []string{"hunter2", "it's a \"secret\" \\' -- /* */ $q$ #", "x'2DD29CA851E7B5'", "\n' or 1=1 --", ""} {
 		for i := range literalForms {
@@ -119,7 +126,7 @@ func FuzzNoLiteralLeak(f *testing.F) {
 		}
 	}
 	dbs := map[querytrace.Dialect]*sql.DB{}
-	for _, d := range []querytrace.Dialect{querytrace.DialectGeneric, querytrace.DialectSQLite, querytrace.DialectPostgres, querytrace.DialectMySQL} {
+	for _, d := range []querytrace.Dialect{querytrace.DialectGeneric, querytrace.DialectSQLite, querytrace.DialectPostgres, querytrace.DialectMySQL, querytrace.DialectMySQLANSIQuotes} {
 		db, err := querytrace.Open("sqlite3", fmt.Sprintf("file:leakfuzz%d?mode=memory&cache=shared", d), querytrace.WithDialect(d))
 		if err != nil {
 			f.Fatal(err)
@@ -129,6 +136,21 @@ func FuzzNoLiteralLeak(f *testing.F) {
 			f.Fatal(err)
 		}
 		dbs[d] = db
+	}
+	// MySQL's forms also go to a MySQL server, through its driver, read
+	// in the dialect querytrace guesses from it.
+	var mysqlDB *sql.DB
+	if dsn := os.Getenv("QUERYTRACE_MYSQL_DSN"); dsn != "" {
+		var err error
+		if mysqlDB, err = querytrace.Open("mysql", dsn); err != nil {
+			f.Fatal(err)
+		}
+		f.Cleanup(func() { mysqlDB.Close() })
+		if _, err := mysqlDB.Exec("create table if not exists leak_t (a varchar(300), b varchar(300))"); err != nil {
+			f.Fatal(err)
+		}
+	} else {
+		f.Log("QUERYTRACE_MYSQL_DSN is not set: MySQL's forms run on SQLite only")
 	}
 	var (
 		mu      sync.Mutex
@@ -161,9 +183,13 @@ func FuzzNoLiteralLeak(f *testing.F) {
 			// leave code of the fuzzer's making: bound its time.
 			ctx, cancel := context.WithTimeout(ctx, time.Second)
 			defer cancel()
-			for _, d := range []querytrace.Dialect{form.d, querytrace.DialectGeneric} {
+			targets := []*sql.DB{dbs[form.d], dbs[querytrace.DialectGeneric]}
+			if form.d == querytrace.DialectMySQL && mysqlDB != nil {
+				targets = append(targets, mysqlDB)
+			}
+			for _, db := range targets {
 				for range 3 {
-					if rows, err := dbs[d].QueryContext(ctx, q); err == nil {
+					if rows, err := db.QueryContext(ctx, q); err == nil {
 						rows.Close()
 					}
 				}
@@ -176,6 +202,9 @@ func FuzzNoLiteralLeak(f *testing.F) {
 		// Keep the table small, or every input runs slower than the last.
 		for _, db := range dbs {
 			db.Exec("delete from leak_t")
+		}
+		if mysqlDB != nil {
+			mysqlDB.Exec("delete from leak_t")
 		}
 
 		resp, err := http.Get(srv.URL + "/leak")

@@ -22,11 +22,31 @@ const (
 	// reads them as a string when no column has that name. Backslashes in
 	// strings are not escapes.
 	DialectSQLite
-	// DialectMySQL reads double quotes as strings, backticks as identifiers,
-	// @name as a user variable, # and "-- " as line comments, and lets
-	// identifiers begin with digits.
+	// DialectMySQL is MySQL's and MariaDB's default sql_mode: it reads
+	// double quotes as strings, backslash escapes in strings, backticks as
+	// identifiers, @name as a user variable, # and "-- " as line comments,
+	// _charset'...' as one literal, and lets identifiers begin with
+	// digits. It drops /*! ... */ and /*+ ... */ as comments, and where a
+	// quote inside one of them could read differently, the rest of the
+	// statement.
 	DialectMySQL
+	// DialectMySQLANSIQuotes is DialectMySQL for a server whose sql_mode
+	// has ANSI_QUOTES (as the modes ANSI and ORACLE do): double quotes
+	// delimit identifiers there. A driver guessed as MySQL is read as
+	// DialectMySQL, which on such a server hides double-quoted names as
+	// if they were values; say WithDialect(DialectMySQLANSIQuotes) to keep
+	// them. Reports give its statements' groups DialectMySQL.
+	DialectMySQLANSIQuotes
 )
+
+// family returns the database d reads: DialectMySQL for both readings of
+// MySQL, which differ only in quoting, and d itself otherwise.
+func (d Dialect) family() Dialect {
+	if d == DialectMySQLANSIQuotes {
+		return DialectMySQL
+	}
+	return d
+}
 
 // String returns the dialect's lower-case name.
 func (d Dialect) String() string { return sqlnorm.Dialect(d).String() }
@@ -35,7 +55,8 @@ func (d Dialect) String() string { return sqlnorm.Dialect(d).String() }
 // the statement with every literal value removed, so that two statements have
 // the same shape exactly when they differ only in literal values, placeholder
 // style or numbering, whitespace, keyword case, comments, the length of an
-// IN list or the number of rows of a multi-row VALUES.
+// IN list, the number of rows of a multi-row VALUES, or the order of an
+// UPDATE's SET assignments where the order cannot matter.
 //
 // The shape is a sequence of tokens:
 //
@@ -54,6 +75,11 @@ func (d Dialect) String() string { return sqlnorm.Dialect(d).String() }
 //   - Runs of identical items in an IN list or ARRAY[...] collapse to one
 //     ("in (?)"), and so do runs of identical rows in a VALUES list
 //     ("values (?, ?)").
+//   - The assignments of an UPDATE's SET ("set b = ?, a = ?") are sorted by
+//     column ("set a = ?, b = ?") when each is "column = value" and no value
+//     reads a column the list assigns, so that no order could matter: a
+//     placeholder or literal, DEFAULT, another column, or a clock function
+//     such as now().
 //   - Savepoint names become "?". Empty statements and a trailing ";" are
 //     dropped.
 //   - A shape longer than about 4 KB is cut at a token boundary and ends
@@ -84,12 +110,13 @@ func Tables(shape string) []string { return sqlnorm.Tables(shape) }
 // filter by.
 func MentionsTable(shape, table string) bool { return sqlnorm.MentionsTable(shape, table) }
 
-// shapeOf returns the shape of query in dialect d, its fingerprint and the
-// hash of its literals (0 for none), from the shape cache when it can.
-func shapeOf(query string, d Dialect) (shape string, fp, lit uint64) {
+// shapeOf returns the shape of query in dialect d and what else the
+// normalizer read of it, from the shape cache when it can.
+func shapeOf(query string, d Dialect) *sqlnorm.Info {
 	return sqlnorm.Shape(query, sqlnorm.Dialect(d))
 }
 
+func statementsOf(shape string) int            { return sqlnorm.Statements(shape) }
 func verbOf(shape string) string               { return sqlnorm.Verb(shape) }
 func tablesOf(shape string) []string           { return sqlnorm.Tables(shape) }
 func shapeToken(s string, i int) (string, int) { return sqlnorm.Token(s, i) }

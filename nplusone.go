@@ -2,6 +2,7 @@ package querytrace
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -117,14 +118,39 @@ type Finding struct {
 
 	// Loop is, for an N+1 or a duplicate, the application's line inside
 	// the loop that repeated the statement: the call in the loop's body,
-	// which may be several calls above the statement's own line, the
-	// group's CallSite. It is nil when no stack was captured.
+	// which may be several calls above the statement's own line (the
+	// group's CallSite), or the go statement that a loop ran once per
+	// row. It is named only where something shows the loop: the Go
+	// source, where it is present, shows the for statement that encloses
+	// a line of the stack; else a statement that ran outside the loop
+	// shows where the stacks part; else, where the source shows that the
+	// application does not loop, the one library that calls back into it
+	// does, and the line is the call of that library. Otherwise it is nil
+	// (see Below), and so it is when no stack was captured.
 	Loop *Frame
+
+	// Below is, when Loop is nil, the outermost application frame of the
+	// group's stack (the handler, a middleware, the test): every
+	// repetition ran below it, and nothing tells more.
+	Below *Frame
+
+	// Via is, where another finding's group prints the same frames (one
+	// statement reached along two paths), the application's frame where
+	// this group's path parts from the others': the line that tells them
+	// apart.
+	Via *Frame
 
 	// Others are, for a duplicate found across call sites, the other
 	// groups that ran the statement with the same arguments; Count and
 	// Total then cover them all.
 	Others []*Group
+
+	// Prepares are, for an N+1 or a duplicate, the groups that prepared
+	// its statement in the same function (a prepare per execution, as
+	// database/sql does when the driver takes no query without one):
+	// their time is in Total, their prepares are not in Count, and each
+	// names the finding's group in Serves.
+	Prepares []*Group
 
 	// Fix says how to remove the finding, by the statement's shape. It
 	// holds no literal values: shapes have none.
@@ -155,11 +181,23 @@ func (f Finding) LoopSite() string {
 	return f.Loop.String()
 }
 
+// prepares returns how many prepares the finding's Total includes.
+func (f Finding) prepares() int {
+	n := 0
+	for _, p := range f.Prepares {
+		n += p.Count
+	}
+	return n
+}
+
 // String returns the finding on one line: kind, count, time, shape, call
 // site and source. It holds no argument values.
 func (f Finding) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d× %s", f.Kind, f.Count, human.Duration(f.Total))
+	if n := f.prepares(); n > 0 {
+		fmt.Fprintf(&b, " (%s included)", human.Plural(n, "prepare", "prepares"))
+	}
 	if f.Group != nil {
 		if f.Kind == FindingSlow {
 			fmt.Fprintf(&b, " (max %s)", human.Duration(f.Group.Max))
@@ -170,6 +208,12 @@ func (f Finding) String() string {
 		}
 		if s := f.LoopSite(); s != "" {
 			fmt.Fprintf(&b, " in the loop at %s", s)
+		}
+		if f.Below != nil {
+			fmt.Fprintf(&b, " repeated below %s", f.Below)
+		}
+		if f.Via != nil {
+			fmt.Fprintf(&b, " via %s", f.Via)
 		}
 	}
 	for _, o := range f.Others {
@@ -228,16 +272,31 @@ func (d *Detector) slow() time.Duration {
 const maxPerRow = 4
 
 // maxFanOut is the largest group whose overlapping executions count as a
-// fixed fan-out rather than a loop run in parallel.
-const maxFanOut = 16
+// fixed fan-out rather than a loop run in parallel. Executions of one group
+// share their whole stack, so they were started by one go statement run
+// again and again: by a loop. Only one over a list written out by hand (a
+// handful of keys) is fixed; one over a list resolved concurrently, as
+// gqlgen resolves each element of a list in a goroutine of its own, has as
+// many executions as the list has elements.
+const maxFanOut = 4
 
-// classify fills r's findings from its groups. It only reads the groups,
-// and starts from empty lists, so calling it again (after renaming the
-// report, say) gives the same answer for the new name.
+// classify fills r's findings from its groups. It only reads the groups
+// (but for Serves, which it sets anew), and starts from empty lists, so
+// calling it again (after renaming the report, say) gives the same answer
+// for the new name.
+//
+// An execution belongs to at most one finding of repeats (N+1, duplicate,
+// batched, or one of these allowed): a group repeated with other
+// arguments is an N+1 or a batch; one repeated with the same arguments is
+// a duplicate, on its own or, where other call sites ran the same
+// arguments, one duplicate with them. A slow finding is about one
+// execution's time and stands beside those.
 func (d *Detector) classify(r *Report) {
 	r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed = nil, nil, nil, nil, nil
 	judged := make(map[*Group]bool)
+	var same []*Group // one argument set repeated: duplicates, filed with the other sites'
 	for _, g := range r.Groups {
+		g.Serves = nil
 		if g.Statements == 0 || g.Shape == otherShape {
 			// A prepare on its own is no statement; the overflow group
 			// mixes unrelated statements.
@@ -257,13 +316,13 @@ func (d *Detector) classify(r *Report) {
 		if g.Count-g.Errors < d.minRepeats() || g.Total < d.MinTotal || !repeatable(g.Verb) {
 			continue
 		}
+		if g.Distinct <= 1 {
+			same = append(same, g)
+			continue
+		}
 		judged[g] = true
 		f := Finding{Group: g, Count: g.Count, Total: g.Total}
 		switch {
-		case g.Distinct <= 1:
-			f.Kind = FindingDuplicate
-			f.Fix = duplicateFix(g)
-			f.Loop = loopFrame(r.Groups, g, nil)
 		case isPaged(g):
 			f.Kind = FindingBatched
 			f.Fix = batchedFix(g)
@@ -276,16 +335,29 @@ func (d *Detector) classify(r *Report) {
 			continue
 		default:
 			f.Source, f.PerRow = findSource(r.Groups, g)
+			if f.Source == nil && g.Keys >= 2 && keysOnly(g.Shape) {
+				// A statement whose one argument is a list of keys, run
+				// with several at a time and over no rows, is a batch of
+				// whatever keys were pending (a dataloader's), however
+				// few: a loop over rows passes each row's keys, once per
+				// row, and a loop over other keys passes one at a time.
+				f.Kind = FindingBatched
+				f.Fix = chunkFix(g)
+				r.Batched = append(r.Batched, f)
+				continue
+			}
 			if f.Source == nil && isFanOut(g) {
 				continue
 			}
 			f.Kind = FindingNPlusOne
-			f.Fix = loopFix(g, f.Source, d.postgres(g))
-			f.Loop = loopFrame(r.Groups, g, f.Source)
+			f.Fix = loopFix(g, f.Source, d.fixDialect(g))
+			f.Loop, f.Below = loopFrame(r.Groups, g, f.Source)
 		}
 		d.file(r, f)
 	}
-	d.crossSite(r, judged)
+	d.duplicates(r, judged, same)
+	foldPrepares(r)
+	setVia(r)
 	for _, l := range [][]Finding{r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed} {
 		sort.SliceStable(l, func(i, j int) bool { return l[i].Total > l[j].Total })
 	}
@@ -326,17 +398,59 @@ func share(g *Group, n int) time.Duration {
 	return g.Total * time.Duration(n) / time.Duration(g.Count)
 }
 
-// crossSite adds the duplicates that span call sites: one shape run with
-// the same arguments from two stacks, such as the current user loaded by
-// a page's header and again by its body. A duplicate is about the
-// database's work, not the stack. Groups already judged as an N+1 or a
-// batch are left out (their fix is another); a group that is a duplicate
-// on its own has the other sites added to its finding.
-func (d *Detector) crossSite(r *Report, judged map[*Group]bool) {
+// duplicates files the duplicates: first those that span call sites, one
+// shape run with the same arguments from two stacks, such as the current
+// user loaded by a page's header and again by its body (a duplicate is
+// about the database's work, not the stack); then the groups of same
+// that repeated their one argument set on their own. A group is in one
+// duplicate at most: a loop that repeats the header's lookup is one
+// duplicate with the header's, which counts each execution once. Groups
+// judged an N+1 or a batch are left out (their fix is another).
+func (d *Detector) duplicates(r *Report, judged map[*Group]bool, same []*Group) {
+	shared := make(map[*Group]bool)
+	for _, set := range crossSiteSets(r.Groups, judged) {
+		for _, g := range set.groups {
+			shared[g] = true
+		}
+		d.fileCrossSite(r, r.Groups, set)
+	}
+	for _, g := range same {
+		if shared[g] {
+			continue
+		}
+		f := Finding{Kind: FindingDuplicate, Group: g, Count: g.Count, Total: g.Total}
+		if g.Rereads > 0 {
+			// Only the runs between writes that repeated the arguments
+			// are a duplicate: a re-read after a write is fresh work.
+			f.Count = g.Repeats + g.dupRuns
+			f.Total = share(g, f.Count)
+			if f.Count < d.minRepeats() || f.Total < d.MinTotal {
+				continue
+			}
+		}
+		f.Fix = duplicateFix(g, f.Count)
+		f.Loop, f.Below = loopFrame(r.Groups, g, nil)
+		d.file(r, f)
+	}
+}
+
+// A siteSet is the groups that ran one shape with the same arguments from
+// several call sites, with no write to the shape's tables between them;
+// split tells that the same arguments ran again elsewhere in the trace
+// after such a write.
+type siteSet struct {
+	groups []*Group
+	split  bool
+}
+
+// crossSiteSets returns the sets of groups that ran a shape with the same
+// arguments from several call sites, each group in one set at most, in
+// the order of groups.
+func crossSiteSets(groups []*Group, judged map[*Group]bool) []siteSet {
 	type key struct{ fp, args uint64 }
 	sites := make(map[key][]*Group)
 	var keys []key
-	for _, g := range r.Groups {
+	for _, g := range groups {
 		if g.Statements == 0 || g.Shape == otherShape || !repeatable(g.Verb) || g.Count == g.Errors ||
 			judged[g] && g.Distinct > 1 {
 			continue
@@ -351,58 +465,94 @@ func (d *Detector) crossSite(r *Report, judged map[*Group]bool) {
 			sites[k] = append(sites[k], g)
 		}
 	}
+	var sets []siteSet
 	done := make(map[*Group]bool)
 	for _, k := range keys {
 		gs := sites[k]
-		if len(gs) < 2 || done[gs[0]] {
+		if len(gs) < 2 {
 			continue
 		}
-		// Every group that shares arguments with these, in order.
-		var all []*Group
-		for _, g := range r.Groups {
-			for _, h := range gs {
-				if g == h && !done[g] {
+		clusters := betweenWrites(gs)
+		for _, c := range clusters {
+			var all []*Group
+			for _, g := range c {
+				if !done[g] {
 					all = append(all, g)
-					done[g] = true
 				}
 			}
+			if len(all) < 2 {
+				continue
+			}
+			split := len(clusters) > 1
+			for _, g := range all {
+				done[g] = true
+				split = split || g.epochFirst != g.epochLast
+			}
+			sets = append(sets, siteSet{groups: all, split: split})
 		}
-		if len(all) < 2 {
-			continue
-		}
-		d.fileCrossSite(r, all)
 	}
+	return sets
 }
 
-// fileCrossSite files one duplicate across the call sites of groups, the
-// first of which is its Group. Where that group is already a duplicate on
-// its own, the others join its finding.
-func (d *Detector) fileCrossSite(r *Report, groups []*Group) {
-	f := Finding{Kind: FindingDuplicate, Group: groups[0], Others: groups[1:]}
+// betweenWrites splits groups (in the report's order) into those that ran
+// with no write to their tables between them: as many such writes came
+// before their first executions. A group whose executions straddle writes
+// (which of them ran the shared arguments is not known) joins the others
+// by its first.
+func betweenWrites(groups []*Group) [][]*Group {
+	var out [][]*Group
+	at := make(map[uint32]int)
 	for _, g := range groups {
-		// Executions known to have run with the shared arguments: all of
-		// a group that saw no other, else at least one.
-		n := 1
-		if g.Distinct <= 1 {
-			n = g.Count - g.Errors
+		i, ok := at[g.epochFirst]
+		if !ok {
+			i = len(out)
+			at[g.epochFirst] = i
+			out = append(out, nil)
 		}
+		out[i] = append(out[i], g)
+	}
+	return out
+}
+
+// sharedRuns returns how many executions of g, a group of a duplicate
+// across sites, are known to have run with the shared arguments: all of
+// a group that saw no other and no write between its executions, else at
+// least one.
+func sharedRuns(g *Group) int {
+	if g.Distinct <= 1 && g.epochFirst == g.epochLast {
+		return g.Count - g.Errors
+	}
+	return 1
+}
+
+// fileCrossSite files one duplicate across the call sites of a set. Its
+// Group is the set's group that ran the arguments most (the first of
+// those), the loop where one repeated them on its own; Others are the
+// rest.
+func (d *Detector) fileCrossSite(r *Report, groups []*Group, set siteSet) {
+	head := set.groups[0]
+	for _, g := range set.groups {
+		if sharedRuns(g) > sharedRuns(head) {
+			head = g
+		}
+	}
+	f := Finding{Kind: FindingDuplicate, Group: head}
+	for _, g := range set.groups {
+		if g != head {
+			f.Others = append(f.Others, g)
+		}
+		n := sharedRuns(g)
 		f.Count += n
 		f.Total += share(g, n)
-	}
-	for _, l := range []*[]Finding{&r.Duplicates, &r.Allowed} {
-		for i := range *l {
-			if e := &(*l)[i]; e.Kind == FindingDuplicate && e.Group == groups[0] && e.Others == nil {
-				e.Others, e.Count, e.Total = f.Others, f.Count, f.Total
-				e.Fix = crossSiteFix(groups)
-				return
-			}
-		}
 	}
 	if f.Count < d.minRepeats() || f.Total < d.MinTotal {
 		return
 	}
-	f.Fix = crossSiteFix(groups)
-	for _, g := range groups {
+	if sharedRuns(head) > 1 {
+		f.Loop, f.Below = loopFrame(groups, head, nil)
+	}
+	f.Fix = crossSiteFix(set)
+	for _, g := range set.groups {
 		if g.Paused != "" && g.PausedCount == g.Count {
 			f.Reason = "paused: " + g.Paused
 			r.Allowed = append(r.Allowed, f)
@@ -431,16 +581,15 @@ func (d *Detector) allow(r *Report, f *Finding) bool {
 }
 
 // crossSiteFix says how to remove a duplicate that spans call sites.
-func crossSiteFix(groups []*Group) string {
-	var at []string
-	for _, g := range groups {
-		if s := g.CallSite(); s != "" {
-			at = append(at, s)
-		}
-	}
+func crossSiteFix(set siteSet) string {
+	groups := set.groups
 	s := "the same " + groups[0].Verb + " with the same arguments ran from " + strconv.Itoa(len(groups)) + " call sites"
-	if len(at) > 0 {
+	if at := siteNames(groups); len(at) > 0 {
 		s += " (" + strings.Join(at, "; ") + ")"
+	}
+	if set.split {
+		return s + " with no write to " + strings.Join(tablesOf(groups[0].Shape), ", ") +
+			" between them: run it once and reuse the result until the next write"
 	}
 	if groups[0].Verb == "select" {
 		return s + ": run it once and pass the result along, or memoize it for the request"
@@ -448,25 +597,129 @@ func crossSiteFix(groups []*Group) string {
 	return s + ": run it once"
 }
 
+// siteNames names the call sites of groups, those known, so that each
+// reads apart from the others: its call site, or where two groups share
+// that line (one helper called from several places), the frame where its
+// stack parts from theirs, the caller that differs.
+func siteNames(groups []*Group) []string {
+	var names []string
+	for _, g := range groups {
+		site := g.CallSite()
+		if site == "" {
+			continue
+		}
+		var at callstack.Frame
+		depth := -1
+		for _, o := range groups {
+			if o == g || o.CallSite() != site || g.stack == nil || o.stack == nil {
+				continue
+			}
+			if f, dd, ok := g.stack.Fork(o.stack); ok && dd > depth {
+				at, depth = f, dd
+			}
+		}
+		if depth >= 0 {
+			site = Frame(at).String()
+		}
+		names = append(names, site)
+	}
+	return names
+}
+
 // chunkFix is the fix of a repeat that already runs many keys at a time.
 func chunkFix(g *Group) string {
+	if g.arrayKeys {
+		return fmt.Sprintf("takes its keys as an array, up to %d at a time: a batch (a dataloader's), not an N+1", g.Keys)
+	}
 	return fmt.Sprintf("runs %d keys at a time (an IN or VALUES list): a batch in chunks, not an N+1", g.Keys)
 }
 
-// loopFrame returns the application's line inside the loop that repeated
-// g: where the path to g's statement leaves the path to one that ran
-// outside the loop. The loop's source query is the surest such statement
-// (the loop iterates its rows); else the groups that started before the
-// loop's first execution or after its last, the one whose path stays
-// with g's the longest; else, with no other statement to tell, g's
-// outermost application frame (the handler, the test).
-func loopFrame(groups []*Group, g, source *Group) *Frame {
-	if g.stack == nil || g.stack.Len() == 0 {
-		return nil
+// foldPrepares adds to each N+1 and duplicate the groups that prepared its
+// statement: the same shape, prepared in the function that holds its
+// loop (or, with no loop known, in the function that ran it). A prepare
+// per execution is part of the loop's cost.
+func foldPrepares(r *Report) {
+	for _, l := range []*[]Finding{&r.NPlusOne, &r.Duplicates, &r.Allowed} {
+		for i := range *l {
+			f := &(*l)[i]
+			if f.Kind != FindingNPlusOne && f.Kind != FindingDuplicate {
+				continue
+			}
+			fn := ""
+			if f.Loop != nil {
+				fn = f.Loop.Function
+			} else if len(f.Group.Stack) > 0 {
+				fn = f.Group.Stack[0].Function
+			}
+			for _, p := range r.Groups {
+				if p.Kind != KindPrepare || p.Serves != nil || p.Fingerprint != f.Group.Fingerprint || fn == "" ||
+					!slices.ContainsFunc(p.Stack, func(fr Frame) bool { return fr.Function == fn }) {
+					continue
+				}
+				p.Serves = f.Group
+				f.Prepares = append(f.Prepares, p)
+				f.Total += p.Total
+			}
+		}
 	}
+}
+
+// loopFrame returns the application's line inside the loop that
+// repeated g, or, when nothing shows a loop, the frame every repetition
+// ran below. Three things show a loop, each where the one before it says
+// nothing:
+//
+//   - The Go source, where it is present, shows the for statement that
+//     encloses a line of g's stack (in the function that runs the
+//     statement, or in one of its callers).
+//   - A statement that ran outside the loop shows where the path to g's
+//     statement leaves the path to it: the loop's source query is the
+//     surest such statement (the loop iterates its rows); else the groups
+//     that started before the loop's first execution or after its last,
+//     the one whose path stays with g's the longest. That fork also bounds
+//     the search of the source: a loop above it would have repeated the
+//     other statement too.
+//   - Where the source of every application frame is present and none
+//     loops, the repetition is in code that is not the application's: if
+//     one library alone calls back into the application on g's path
+//     (pgx.ForEachRow), the loop is that library's, and its line is the
+//     call of it.
+//
+// Otherwise the outermost application frame (the handler, a middleware,
+// the test) is all that is known: every repetition ran below it.
+func loopFrame(groups []*Group, g, source *Group) (loop, below *Frame) {
+	if g.stack == nil || g.stack.Len() == 0 {
+		return nil, nil
+	}
+	fork, forked := forkOf(groups, g, source)
+	var stop *callstack.Frame
+	if forked {
+		stop = &fork
+	}
+	f, found, complete := g.stack.SourceLoop(stop)
+	switch {
+	case found:
+		return framePtr(f), nil
+	case forked:
+		return framePtr(fork), nil
+	case complete:
+		if f, ok := g.stack.Callback(); ok {
+			return framePtr(f), nil
+		}
+	}
+	if f, ok := g.stack.Outermost(); ok {
+		return nil, framePtr(f)
+	}
+	return nil, nil
+}
+
+// forkOf returns the application's frame where g's path leaves that of a
+// statement that ran outside g's loop: its source's, else the nearest of
+// the groups that ran wholly before or after it.
+func forkOf(groups []*Group, g, source *Group) (callstack.Frame, bool) {
 	if source != nil && source.stack != nil {
 		if f, _, ok := g.stack.Fork(source.stack); ok {
-			return framePtr(f)
+			return f, true
 		}
 	}
 	var best callstack.Frame
@@ -483,13 +736,7 @@ func loopFrame(groups []*Group, g, source *Group) *Frame {
 			best, depth = f, dd
 		}
 	}
-	if depth >= 0 {
-		return framePtr(best)
-	}
-	if f, ok := g.stack.Outermost(); ok {
-		return framePtr(f)
-	}
-	return nil
+	return best, depth >= 0
 }
 
 // maxForks bounds the statements outside a loop that loopFrame compares
@@ -606,6 +853,12 @@ func isPaged(g *Group) bool {
 	return g.Rows-g.LastRows == int64(g.Count-1)*g.MaxRows
 }
 
+// keysOnly reports whether a shape's one argument is a list of keys: an IN
+// list or "= any(?)", and no other placeholder or literal.
+func keysOnly(shape string) bool {
+	return strings.Count(shape, "?") == 1 && strings.Count(shape, " in (?)")+strings.Count(shape, " any(?)") == 1
+}
+
 // isFanOut reports whether g's executions all ran at once, a handful of
 // them: a fixed set of lookups issued concurrently, not a loop.
 func isFanOut(g *Group) bool {
@@ -623,6 +876,9 @@ func isFanOut(g *Group) bool {
 // becomes the source. One execution per row comes first (in a loop over
 // a loop, per post, per comment, the author's source is the comments
 // query), then queries that ran once, then the nearest to the loop.
+//
+// With no such query, a loop may still have iterated rows it did not
+// run once for each (see thinSource).
 func findSource(groups []*Group, loop *Group) (*Group, int) {
 	var best *Group
 	bestK := 0
@@ -639,11 +895,8 @@ func findSource(groups []*Group, loop *Group) (*Group, int) {
 		return startedBefore(best, g)
 	}
 	for _, g := range groups {
-		if g == loop || g.Rows < 2 || g.MaxRows < 2 || g.Shape == otherShape || !startedBefore(g, loop) {
+		if !rowSource(g, loop) {
 			continue
-		}
-		if g.Verb != "select" && !hasWord(g.Shape, "returning") {
-			continue // rows affected are no rows to iterate
 		}
 		n := int64(loop.Count)
 		if n%g.Rows != 0 || n/g.Rows > maxPerRow {
@@ -653,7 +906,48 @@ func findSource(groups []*Group, loop *Group) (*Group, int) {
 			best, bestK = g, k
 		}
 	}
+	if best == nil {
+		if g := thinSource(groups, loop); g != nil {
+			return g, 1
+		}
+	}
 	return best, bestK
+}
+
+// rowSource reports whether g may be the source of loop: a query, or a
+// write that returns rows, that started before it and read rows to
+// iterate.
+func rowSource(g, loop *Group) bool {
+	if g == loop || g.Rows < 2 || g.MaxRows < 2 || g.Shape == otherShape || !startedBefore(g, loop) {
+		return false
+	}
+	return g.Verb == "select" || hasWord(g.Shape, "returning") // rows affected are no rows to iterate
+}
+
+// thinSource returns the query whose rows loop iterated without running
+// once for each, or nil: one that ran once and either read one row more
+// than the loop ran (a page that reads a row past the ones it shows, to
+// tell whether a next one exists: a LIMIT or FETCH in its shape), or read
+// more rows than the loop ran and still had them open while every
+// execution of the loop started (a loop that skips rows, such as one
+// with a cache in front of its statement). A query that ran more than once
+// may be a statement of the loop's own iterations, and rows read before a
+// loop over other keys (from the request, say) would make a false source:
+// neither is taken. Among several, the nearest to the loop.
+func thinSource(groups []*Group, loop *Group) *Group {
+	var best *Group
+	for _, g := range groups {
+		if g.Count != 1 || !rowSource(g, loop) {
+			continue
+		}
+		n := int64(loop.Count)
+		page := g.Rows == n+1 && (hasWord(g.Shape, "limit") || hasWord(g.Shape, "fetch"))
+		open := g.Rows > n && loop.lastStart < g.Last
+		if (page || open) && (best == nil || startedBefore(best, g)) {
+			best = g
+		}
+	}
+	return best
 }
 
 // startedBefore reports whether a's first execution started before b's.

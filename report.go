@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace/internal/callstack"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
 // A Report is what a finished trace found: how many statements ran, how
@@ -28,7 +29,9 @@ type Report struct {
 	DBTime time.Duration
 
 	// Statements counts the queries and execs that ran, direct, prepared
-	// or inside a transaction. A pgx batch counts each of its statements.
+	// or inside a transaction. A pgx batch counts each of its statements,
+	// and so does a text of several statements separated by ";" (as
+	// MySQL's multiStatements runs them).
 	// Prepares, Begins (transactions begun), Commits and Rollbacks are
 	// counted on their own.
 	Statements int
@@ -42,9 +45,22 @@ type Report struct {
 	Rows int64
 
 	// Errors counts the driver calls that failed, Canceled those of them
-	// that failed because their context ended.
+	// that failed because their context ended. A query whose rows failed
+	// as they were read or closed failed.
 	Errors   int
 	Canceled int
+
+	// ConnErrors counts the driver calls that found no usable
+	// connection: a connect that failed, and a call that the driver
+	// refused with driver.ErrBadConn (a statement, prepare, begin or
+	// session reset), which ran nothing, so it is neither a statement nor
+	// one of Errors. database/sql tries such a call again on another
+	// connection, three times in all, except in a transaction or on a
+	// sql.Conn; the application gets "driver: bad connection" when it
+	// does not try again or every try failed, and then this count is not
+	// zero. One try that failed before one that worked shows here too:
+	// the database or the network is dropping connections.
+	ConnErrors int
 
 	// EventsKept is how many single events Events returns; EventsMissed
 	// how many more the trace counted but did not keep.
@@ -110,19 +126,25 @@ type Group struct {
 
 	// Dialect is the dialect its statements were read in: the driver
 	// wrapper's (WithDialect, or guessed from the driver), or
-	// DialectPostgres from the pgx tracer. Fixes follow it.
+	// DialectPostgres from the pgx tracer; DialectMySQL for
+	// DialectMySQLANSIQuotes too. Fixes follow it.
 	Dialect Dialect
 
 	// Count is how many times the group ran; Statements how many
-	// statements that was (more than Count for pgx batches).
+	// statements that was (more than Count for pgx batches and texts of
+	// several statements).
 	Count      int
 	Statements int
 
 	// Distinct is the number of distinct argument sets seen (counted
 	// exactly up to 16); Repeats the executions whose arguments had
-	// been seen before in the group.
+	// been seen before in the group. Rereads are the executions of a
+	// select whose arguments had been seen before but that ran after a
+	// write (insert, update, delete) to a table it reads: fresh work,
+	// not a repeat, and not in Repeats.
 	Distinct int
 	Repeats  int
+	Rereads  int
 
 	// Errors counts the executions that failed; Total is their summed
 	// time and Max the longest.
@@ -159,13 +181,28 @@ type Group struct {
 	PausedCount int
 
 	// Keys is how many keys (IN-list items or VALUES rows) the group's
-	// first execution carried, when its shape has such a list: a repeat
-	// of 10 or more keys at a time is a batch run in chunks, not an N+1.
+	// first execution carried, when its shape has such a list, or the
+	// most an array argument carried ("= any($1)"), whichever is more:
+	// a repeat of 10 or more keys at a time is a batch run in chunks, not
+	// an N+1.
 	Keys int
 
-	stack     *callstack.Stack // the whole stack: FullStack, the loop's line
-	lastStart time.Duration    // when its last execution started, as First
-	args      []uint64         // the argument hashes it remembers
+	// Serves is, for a group of prepares, the group of the statements
+	// they prepared when that group is a finding's: the finding's Total
+	// includes their time (see Finding.Prepares). It is nil otherwise.
+	Serves *Group
+	serves int // Serves's id, while a report is decoded
+
+	stack      *callstack.Stack // the whole stack: FullStack, the loop's line
+	lastStart  time.Duration    // when its last execution started, as First
+	args       []uint64         // the argument hashes it remembers
+	arrayKeys  bool             // some execution carried its keys in an array
+	dupRuns    int              // runs of one argument set between writes that repeated it
+	epochFirst uint32           // writes to its tables before its first execution
+	epochLast  uint32           // ... and before its last
+	text       *sqlnorm.Info    // its first execution's text, read by the normalizer
+	varied     uint32           // the values of Shape that varied: bit i for the ith "?"
+	unknown    uint32           // ... and those not known to have or not
 }
 
 // Mean returns the mean time of one execution.
@@ -285,6 +322,7 @@ func (raw *rawTrace) report() *Report {
 		Rows:         tt.rows,
 		Errors:       tt.errors,
 		Canceled:     tt.canceled,
+		ConnErrors:   tt.connErrors,
 		EventsKept:   len(raw.sample),
 		EventsMissed: raw.dropped,
 		Groups:       make([]*Group, len(raw.groups)),
@@ -316,10 +354,18 @@ func (raw *rawTrace) report() *Report {
 			Stack:       framesOf(g.stack.AppFrames(stackFrames)),
 			Paused:      g.paused,
 			PausedCount: g.pausedCount,
-			Keys:        g.keys,
+			Keys:        max(g.keys, int(g.arrayMax)),
+			Rereads:     g.rereads,
 			stack:       g.stack,
 			lastStart:   g.lastStart - raw.at,
 			args:        g.args[:min(g.distinct, maxDistinct)],
+			arrayKeys:   g.arrayMax > 0,
+			dupRuns:     g.dupRuns,
+			epochFirst:  g.epochFirst,
+			epochLast:   g.epochLast,
+			text:        g.info,
+			varied:      g.varied,
+			unknown:     g.unknown,
 		}
 	}
 	r.sample, r.at = raw.sample, raw.at
@@ -329,5 +375,12 @@ func (raw *rawTrace) report() *Report {
 	}
 	d.classify(r)
 	sort.SliceStable(r.Groups, func(i, j int) bool { return r.Groups[i].Total > r.Groups[j].Total })
+	if reportBuilt != nil {
+		reportBuilt(r)
+	}
 	return r
 }
+
+// reportBuilt, when set, sees every report as it is built: the package's
+// tests check each one's findings against what ran.
+var reportBuilt func(*Report)

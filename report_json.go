@@ -26,9 +26,9 @@ import (
 //
 //	name, start (RFC 3339), summary (as Summary), wall_ns, wall,
 //	db_time_ns, db_time, statements, prepares, transactions (Begins),
-//	commits, rollbacks, rows, errors, canceled, events_kept, events_missed,
-//	unattributed, groups, events, n_plus_one, duplicates, slow, batched,
-//	allowed
+//	commits, rollbacks, rows, errors, canceled, conn_errors, events_kept,
+//	events_missed, unattributed, groups, events, n_plus_one, duplicates,
+//	slow, batched, allowed
 //
 // Each of groups, the most costly first:
 //
@@ -36,7 +36,10 @@ import (
 //	distinct_args, repeated_args, errors, total_ns, total, mean_ns, max_ns,
 //	max, rows, min_rows, max_rows, last_rows, first_ns, last_ns, first_seq,
 //	last_seq, overlapped, call_site, stack ([{function, file, line}],
-//	innermost first), paused, paused_count and keys (when set)
+//	innermost first), paused, paused_count and keys (when set), rereads
+//	(when any: executions of a seen argument set after a write to a table
+//	the statement reads), serves (for a group of prepares folded into a
+//	finding: the id of the finding's group)
 //
 // Each of events, in order: kind, group (its id, 0 for a transaction
 // boundary), start_ns, duration_ns, rows, error (when true).
@@ -44,10 +47,13 @@ import (
 // Each finding of n_plus_one, duplicates, slow, batched and allowed:
 //
 //	kind ("n+1", "duplicate", "slow", "batched"), group (its id), shape,
-//	call_site, stack (top frames), loop ({function, file, line}, when
-//	set), other_groups (ids, when set), count, total_ns, total, max_ns,
-//	distinct_args, source ({group, shape, call_site, rows}, n+1 only, when
-//	found), per_row (when set), fix, reason (when set)
+//	call_site, stack (top frames), loop, repeated_below and via (as
+//	Finding's fields, {function, file, line}, when set), other_groups
+//	(ids, when set), count, total_ns, total, max_ns, distinct_args,
+//	source ({group, shape, call_site, rows}, n+1 only, when found),
+//	per_row (when set), prepares and prepare_groups (when set: how many
+//	prepares total_ns includes, and the ids of their groups), fix, reason
+//	(when set)
 func (r *Report) MarshalJSON() ([]byte, error) {
 	// A report's JSON takes tens of kilobytes: it is written into a
 	// buffer kept from the last one, and copied out at its size.
@@ -70,6 +76,17 @@ func (r *Report) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("querytrace report: %w", err)
 	}
 	r.Groups = slices.DeleteFunc(r.Groups, func(g *Group) bool { return g == nil }) // "groups": [null]
+	// A group names the group it serves by id, which may come after it.
+	for _, g := range r.Groups {
+		if g.serves != 0 {
+			for _, h := range r.Groups {
+				if h.ID == g.serves {
+					g.Serves = h
+				}
+			}
+			g.serves = 0
+		}
+	}
 	return nil
 }
 
@@ -137,6 +154,7 @@ func (r *Report) members() []member {
 		field("rows", &r.Rows),
 		field("errors", &r.Errors),
 		field("canceled", &r.Canceled),
+		field("conn_errors", &r.ConnErrors),
 		field("events_kept", &r.EventsKept),
 		field("events_missed", &r.EventsMissed),
 		field("unattributed", &r.Unattributed),
@@ -183,6 +201,8 @@ func (g *Group) members() []member {
 		optional("paused", &g.Paused),
 		optional("paused_count", &g.PausedCount),
 		optional("keys", &g.Keys),
+		optional("rereads", &g.Rereads),
+		{key: "serves", out: groupID(g.Serves), in: &g.serves, omitEmpty: true},
 	}
 }
 
@@ -200,6 +220,8 @@ func (f *Finding) members(byID map[int]*Group) []member {
 		derived("call_site", g.CallSite()),
 		derived("stack", g.Stack[:min(len(g.Stack), textFrames)]),
 		optional("loop", &f.Loop),
+		optional("repeated_below", &f.Below),
+		optional("via", &f.Via),
 		{key: "other_groups", out: groupIDs(f.Others), in: &groupRefs{&f.Others, byID}, omitEmpty: true},
 		field("count", &f.Count),
 		field("total_ns", &f.Total),
@@ -208,6 +230,8 @@ func (f *Finding) members(byID map[int]*Group) []member {
 		derived("distinct_args", g.Distinct),
 		{key: "source", out: sourceOf(f.Source), in: &sourceRef{&f.Source, byID}, omitEmpty: true},
 		optional("per_row", &f.PerRow),
+		{key: "prepares", out: f.prepares(), omitEmpty: true},
+		{key: "prepare_groups", out: groupIDs(f.Prepares), in: &groupRefs{&f.Prepares, byID}, omitEmpty: true},
 		field("fix", &f.Fix),
 		optional("reason", &f.Reason),
 	}
@@ -402,6 +426,14 @@ func (r *groupRef) UnmarshalJSON(data []byte) error {
 	}
 	*r.g = r.byID[id]
 	return nil
+}
+
+// groupID returns g's id, 0 for none.
+func groupID(g *Group) int {
+	if g == nil {
+		return 0
+	}
+	return g.ID
 }
 
 func groupIDs(gs []*Group) []int {

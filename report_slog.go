@@ -11,7 +11,7 @@ const slogGroups = 5
 
 // LogValue makes a report log well through log/slog: the totals, the
 // number of each kind of finding, every finding (kind, count, total, shape,
-// call site, source, fix, reason) under "findings" and the most costly
+// call site, loop, source, fix, reason) under "findings" and the most costly
 // groups under "groups", keyed "1", "2", ... in order. Keys match the JSON
 // encoding's where both have the value. It holds no argument values and no
 // SQL literals.
@@ -26,6 +26,7 @@ func (r *Report) LogValue() slog.Value {
 		slog.Int("transactions", r.Begins),
 		slog.Int64("rows", r.Rows),
 		slog.Int("errors", r.Errors),
+		slog.Int("conn_errors", r.ConnErrors),
 		slog.Int("unattributed", r.Unattributed),
 		slog.Int("n_plus_one", len(r.NPlusOne)),
 		slog.Int("duplicates", len(r.Duplicates)),
@@ -73,7 +74,8 @@ func (r *Report) LogValue() slog.Value {
 }
 
 // LogValue makes a finding log well through log/slog, as one group of
-// kind, count, total, shape, call_site, source, per_row, fix and reason.
+// kind, count, total, shape, call_site, loop, repeated_below, via, source,
+// per_row, fix and reason.
 func (f Finding) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("kind", string(f.Kind)),
@@ -86,8 +88,13 @@ func (f Finding) LogValue() slog.Value {
 			attrs = append(attrs, slog.String("call_site", site))
 		}
 	}
-	if f.Loop != nil {
-		attrs = append(attrs, slog.String("loop", f.Loop.String()))
+	for _, fr := range []struct {
+		key   string
+		frame *Frame
+	}{{"loop", f.Loop}, {"repeated_below", f.Below}, {"via", f.Via}} {
+		if fr.frame != nil {
+			attrs = append(attrs, slog.String(fr.key, fr.frame.String()))
+		}
 	}
 	if s := f.Source; s != nil {
 		src := []slog.Attr{slog.String("shape", s.Shape), slog.Int64("rows", s.Rows)}
@@ -95,6 +102,9 @@ func (f Finding) LogValue() slog.Value {
 			src = append(src, slog.String("call_site", site))
 		}
 		attrs = append(attrs, slog.Attr{Key: "source", Value: slog.GroupValue(src...)}, slog.Int("per_row", f.PerRow))
+	}
+	if n := f.prepares(); n > 0 {
+		attrs = append(attrs, slog.Int("prepares", n))
 	}
 	if f.Fix != "" {
 		attrs = append(attrs, slog.String("fix", f.Fix))

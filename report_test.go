@@ -114,7 +114,7 @@ func TestReportJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustJSON(t, r)), &m); err != nil {
 		t.Fatal(err)
 	}
-	wantReport := []string{"allowed", "batched", "canceled", "commits", "db_time", "db_time_ns", "duplicates", "errors",
+	wantReport := []string{"allowed", "batched", "canceled", "commits", "conn_errors", "db_time", "db_time_ns", "duplicates", "errors",
 		"events", "events_kept", "events_missed", "groups", "n_plus_one", "name", "prepares", "rollbacks", "rows", "slow",
 		"start", "statements", "summary", "transactions", "unattributed", "wall", "wall_ns"}
 	if got := keysOf(m); !slices.Equal(got, wantReport) {

@@ -43,6 +43,12 @@ func (r *Report) Summary() string {
 	if n := len(r.Slow); n > 0 {
 		b.WriteString(", " + strconv.Itoa(n) + " slow")
 	}
+	if n := r.Errors; n > 0 {
+		b.WriteString(", " + human.Plural(n, "error", "errors"))
+	}
+	if n := r.ConnErrors; n > 0 {
+		b.WriteString(", " + human.Plural(n, "connection error", "connection errors"))
+	}
 	if n := r.Unattributed; n > 0 {
 		b.WriteString(", " + strconv.Itoa(n) + " unattributed")
 	}
@@ -66,6 +72,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		human.Plural(r.Statements, "statement", "statements"), human.Plural(r.Prepares, "prepare", "prepares"),
 		human.Plural(r.Begins, "transaction", "transactions"), human.Plural(int(r.Rows), "row", "rows"),
 		human.Plural(r.Errors, "error", "errors"))
+	if r.ConnErrors > 0 {
+		p("connection errors: %d (no usable connection: a connect failed, or driver.ErrBadConn)\n", r.ConnErrors)
+	}
 	p("findings: %d N+1, %s, %d slow, %d batched, %d allowed\n", len(r.NPlusOne),
 		human.Plural(len(r.Duplicates), "duplicate", "duplicates"), len(r.Slow), len(r.Batched), len(r.Allowed))
 	if r.Unattributed > 0 {
@@ -93,7 +102,7 @@ func (r *Report) WriteText(w io.Writer) error {
 				break
 			}
 			p("%3d %6d %8s %8s %8s %6d  %s\n", g.ID, g.Count, human.Duration(g.Total), human.Duration(g.Mean()),
-				human.Duration(g.Max), g.Rows, human.Clip(g.Shape, textWidth-left))
+				human.Duration(g.Max), g.Rows, human.Clip(prepareMark(g)+g.Shape, textWidth-left))
 			if site := g.CallSite(); site != "" {
 				p("%*s  at %s\n", left-2, "", human.Clip(site, textWidth-left-3))
 			}
@@ -128,6 +137,9 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	if f.Kind == FindingSlow && g != nil {
 		head += ", slowest " + human.Duration(g.Max)
 	}
+	if n := f.prepares(); n > 0 {
+		head += ", " + human.Plural(n, "prepare", "prepares") + " included"
+	}
 	if g != nil {
 		head += fmt.Sprintf(" (group #%d)", g.ID)
 	}
@@ -139,6 +151,12 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	writeStack(w, "  at ", g.Stack)
 	if s := f.LoopSite(); s != "" {
 		fmt.Fprintf(w, "  in the loop at %s\n", human.Clip(s, textWidth-17))
+	}
+	if b := f.Below; b != nil {
+		writeWrapped(w, "  repeated below ", "    ", b.String()+" (the loop's line is not known)")
+	}
+	if v := f.Via; v != nil {
+		fmt.Fprintf(w, "  via %s\n", human.Clip(v.String(), textWidth-6))
 	}
 	for _, o := range f.Others {
 		writeStack(w, "  and at ", o.Stack[:min(len(o.Stack), 1)])
@@ -158,6 +176,18 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	if f.Reason != "" {
 		writeWrapped(w, "  reason: ", "          ", f.Reason)
 	}
+}
+
+// prepareMark marks a group of prepares in the table of groups, with the
+// group it prepared for when that is a finding's.
+func prepareMark(g *Group) string {
+	switch {
+	case g.Kind != KindPrepare:
+		return ""
+	case g.Serves != nil:
+		return "prepare for #" + strconv.Itoa(g.Serves.ID) + ": "
+	}
+	return "prepare: "
 }
 
 // writeStack writes up to textFrames frames, the first after prefix and

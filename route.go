@@ -13,7 +13,14 @@ import (
 // reaches a log. The route is, in order: Handler.Name's, the one set with
 // SetRoute, the ServeMux pattern, or the path with every segment that
 // looks like an identifier or a token masked as {id}. The query string is
-// never part of it.
+// never part of it. A request that no route matched is NoRoute.
+
+// NoRoute names the requests that matched no route: answered 404 Not
+// Found or 405 Method Not Allowed with no route set and no ServeMux
+// pattern, as a ServeMux (or a router that sets the route with SetRoute)
+// answers a path it does not serve. A scanner's thousand paths are then
+// one name in reports, warnings, logs and metrics, not a thousand.
+const NoRoute = "(no route)"
 
 // routeKey is the context key of a request's *routeName.
 type routeKey struct{}
@@ -25,22 +32,28 @@ type routeName struct{ p atomic.Pointer[string] }
 // Handler whose Next routes with a framework that keeps its route
 // template to itself (gin's c.FullPath(), echo's c.Path()): call it from
 // the framework's middleware, after routing. The Handler then names the
-// request's trace and report "METHOD route". It does nothing when ctx is
-// not a request's of a Handler, or when the Handler has a Name func.
+// request's trace and report "METHOD route". An empty route is none, as
+// gin's c.FullPath() is for a request no route matched. It does nothing
+// when ctx is not a request's of a Handler, or when the Handler has a
+// Name func.
 func SetRoute(ctx context.Context, route string) {
 	if rn, _ := ctx.Value(routeKey{}).(*routeName); rn != nil {
 		rn.p.Store(&route)
 	}
 }
 
-// route returns the route of r as the Handler names it by default.
-func (rn *routeName) route(r *http.Request) string {
+// route returns the route of r as the Handler names it by default, once
+// answered with status (0 before the response).
+func (rn *routeName) route(r *http.Request, status int) string {
 	method := maskMethod(r.Method)
-	if p := rn.p.Load(); p != nil {
+	if p := rn.p.Load(); p != nil && *p != "" {
 		return method + " " + *p
 	}
 	route := r.Pattern
 	if route == "" {
+		if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
+			return NoRoute
+		}
 		return method + " " + maskPath(r.URL.Path)
 	}
 	// A pattern is "[METHOD ][HOST]/PATH".

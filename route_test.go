@@ -140,6 +140,54 @@ func TestHandlerSetRoute(t *testing.T) {
 	SetRoute(context.Background(), "/nowhere") // no Handler: nothing happens
 }
 
+// TestNoRoute: the requests that no route matched are one name, however
+// many paths a scanner tries; a route that matched keeps its name
+// whatever it answers.
+func TestNoRoute(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") == "404" {
+			http.NotFound(w, r) // a route that matched, for an item that is not there
+		}
+	})
+	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { // routes by itself
+		if r.URL.Path != "/home" {
+			http.NotFound(w, r)
+		}
+	})
+	gin := func(route string, status int) http.Handler { // what a gin middleware does
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			SetRoute(r.Context(), route)
+			w.WriteHeader(status)
+		})
+	}
+	for _, c := range []struct {
+		next         http.Handler
+		name         func(*http.Request) string
+		method, path string
+		want         string
+	}{
+		{mux, nil, "GET", "/wp-login.php", NoRoute},
+		{mux, nil, "GET", "/.env", NoRoute},
+		{mux, nil, "POST", "/items/7", NoRoute}, // 405
+		{mux, nil, "GET", "/items/7", "GET /items/{id}"},
+		{mux, nil, "GET", "/items/404", "GET /items/{id}"},
+		{plain, nil, "GET", "/home", "GET /home"},
+		{plain, nil, "GET", "/admin/config.php", NoRoute},
+		{gin("", 404), nil, "GET", "/phpmyadmin/", NoRoute},
+		{gin("/users/:id", 404), nil, "GET", "/users/7", "GET /users/:id"},
+		{gin("", 200), nil, "GET", "/about", "GET /about"},
+		{mux, func(r *http.Request) string { return "mine" }, "GET", "/wp-login.php", "mine"}, // Name decides
+	} {
+		onReport, ch := reports()
+		h := &Handler{Next: c.next, Name: c.name, Logger: slog.New(&logRecorder{}), OnReport: onReport}
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(c.method, c.path, nil))
+		if r := wait(t, ch); r.Name != c.want {
+			t.Errorf("%s %s: report named %q, want %q", c.method, c.path, r.Name, c.want)
+		}
+	}
+}
+
 func BenchmarkMaskPath(b *testing.B) {
 	for _, path := range []string{"/api/v2/inventory/items", "/users/42/orders/6ba7b810-9dad-11d1-80b4-00c04fd430c8"} {
 		b.Run(path, func(b *testing.B) {

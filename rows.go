@@ -56,7 +56,10 @@ func (r *rowsState) Next(dest []driver.Value) error {
 // Close closes the wrapped rows and records the query, once. Rows closed
 // before their end while the query's context is done were closed by
 // database/sql for that reason: the query's error is the context's, as
-// rows.Err tells the caller, though the wrapped rows never said it.
+// rows.Err tells the caller, though the wrapped rows never said it. An
+// error of Close itself (driver.ErrBadConn among them: the query ran) is
+// what rows.Close, and Row.Scan, return to the caller: the query's error
+// unless it had one.
 func (r *rowsState) Close() error {
 	err := r.r.Close()
 	if !r.closed {
@@ -65,6 +68,9 @@ func (r *rowsState) Close() error {
 			if err := r.ctx.Err(); err != nil {
 				r.rec.err = err
 			}
+		}
+		if err != nil && r.rec.err == nil {
+			r.rec.err = err
 		}
 		r.rec.rows = r.n
 		r.rec.rowsDur = clock.Since(r.rec.start)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,9 +21,10 @@ type sinks struct {
 	mu     sync.Mutex
 	warned map[string]*warnState
 
-	// reportPanicked and finishPanicked log the first panic of OnReport
-	// and of OnFinish: a broken sink logs once, not once per request.
-	reportPanicked, finishPanicked sync.Once
+	// reportPanicked, finishPanicked and headerPanicked log the first
+	// panic of OnReport, OnFinish and OnHeader: a broken sink logs once,
+	// not once per request.
+	reportPanicked, finishPanicked, headerPanicked sync.Once
 
 	queueOnce sync.Once
 	queue     chan sinkJob // reports waiting for the sinks
@@ -54,7 +56,8 @@ type sinkJob struct {
 	rep *Report
 }
 
-// maxWarned bounds the call sites whose last warning a Handler remembers.
+// maxWarned bounds the statements and loops whose last warning a Handler
+// remembers.
 const maxWarned = 1024
 
 func (h *Handler) logger() *slog.Logger {
@@ -229,7 +232,7 @@ func (h *Handler) safely(f func()) {
 	f()
 }
 
-// log writes a warning per N+1 (at most one per call site per
+// log writes a warning per N+1 (at most one per statement and loop per
 // WarnInterval), one about a request that missed its context, and the
 // report at Debug.
 func (h *Handler) log(ctx context.Context, rep *Report) {
@@ -252,6 +255,9 @@ func (h *Handler) log(ctx context.Context, rep *Report) {
 			attrs = append(attrs, slog.Int("suppressed", suppressed))
 		}
 		msg := fmt.Sprintf("querytrace: N+1: %s at %s", human.Times(f.Count), f.CallSite())
+		if s := f.LoopSite(); s != "" {
+			msg += " in the loop at " + s
+		}
 		h.safely(func() { l.LogAttrs(ctx, slog.LevelWarn, msg, attrs...) })
 	}
 	if l.Enabled(ctx, slog.LevelDebug) {
@@ -262,12 +268,20 @@ func (h *Handler) log(ctx context.Context, rep *Report) {
 }
 
 // allowWarning decides whether a warning about f is logged now, and if so
-// how many about its call site were held back since the last one.
+// how many about its statement and loop were held back since the last
+// one. Several loops that call one repository function are as many
+// warnings: a key of the call site alone would let only the first ever
+// warn.
 func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed int) {
 	interval := h.interval()
 	key := f.CallSite()
 	if key == "" && f.Group != nil {
 		key = f.Group.Shape // no call sites (WithoutStacks): one per shape
+	}
+	for _, l := range []*Frame{f.Loop, f.Below} {
+		if l != nil {
+			key += "\x00" + l.File + ":" + strconv.Itoa(l.Line)
+		}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

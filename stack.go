@@ -3,6 +3,7 @@ package querytrace
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/querytrace/querytrace/internal/callstack"
@@ -73,10 +74,14 @@ func shortFunc(fn string) string {
 // program's main module (in a test, the tested package's module), to a
 // module replaced by a local directory or to a go.work workspace, as the
 // build information tells; frames of the standard library and of every
-// other module (drivers, ORMs, query builders) are skipped. SkipFrames and
-// ApplicationFrames override that, the longest matching prefix winning.
-// Skipped frames still show in Group.FullStack. Both are safe to call
-// concurrently and apply to stacks symbolized after they return.
+// other module (drivers, ORMs, query builders) are skipped, and so are
+// frames whose file is another module's (a library's function literal
+// inlined into the application's function keeps its file) or carries Go's
+// generated-code header (ent, sqlc), where the file is there to read.
+// SkipFrames and ApplicationFrames override that, the longest matching
+// prefix winning. Skipped frames still show in Group.FullStack. Both are
+// safe to call concurrently and apply to stacks symbolized after they
+// return.
 func SkipFrames(prefixes ...string) { callstack.Library(prefixes...) }
 
 // ApplicationFrames adds function-name prefixes whose frames are the
@@ -106,4 +111,91 @@ func framesOf(fs []callstack.Frame) []Frame {
 		out[i] = Frame(f)
 	}
 	return out
+}
+
+// partsAt returns, for each of groups, the application's frame where its
+// stack parts from the nearest of the others' stacks: the line that tells
+// its path apart from theirs. It is nil for a group without a stack, or
+// whose stack parts from none of the others.
+func partsAt(groups []*Group) []*Frame {
+	stacks := make([]*callstack.Stack, len(groups))
+	for i, g := range groups {
+		stacks[i] = g.stack
+	}
+	out := make([]*Frame, len(groups))
+	for i, s := range stacks {
+		if s == nil {
+			continue
+		}
+		if f, ok := s.Parts(stacks); ok {
+			out[i] = framePtr(f)
+		}
+	}
+	return out
+}
+
+// setVia names, on the findings that would print alike (one shape, the
+// same frames as far as a report prints them, the same loop), the frame
+// where each one's path parts from the others'.
+func setVia(r *Report) {
+	lists := []*[]Finding{&r.NPlusOne, &r.Duplicates, &r.Slow, &r.Batched, &r.Allowed}
+	// Only findings of one shape can print alike: most reports have none.
+	shapes := make(map[uint64]int)
+	for _, l := range lists {
+		for _, f := range *l {
+			if f.Group != nil {
+				shapes[f.Group.Fingerprint]++
+			}
+		}
+	}
+	var alike map[string][]*Group
+	for _, l := range lists {
+		for _, f := range *l {
+			if f.Group == nil || f.Group.stack == nil || shapes[f.Group.Fingerprint] < 2 {
+				continue
+			}
+			if alike == nil {
+				alike = make(map[string][]*Group)
+			}
+			k := printedAs(&f)
+			if !slices.Contains(alike[k], f.Group) {
+				alike[k] = append(alike[k], f.Group)
+			}
+		}
+	}
+	via := make(map[*Group]*Frame)
+	for _, gs := range alike {
+		if len(gs) < 2 {
+			continue
+		}
+		for i, v := range partsAt(gs) {
+			if v != nil && !slices.Contains(gs[i].Stack[:min(len(gs[i].Stack), textFrames)], *v) {
+				via[gs[i]] = v
+			}
+		}
+	}
+	if len(via) == 0 {
+		return
+	}
+	for _, l := range lists {
+		for i := range *l {
+			(*l)[i].Via = via[(*l)[i].Group]
+		}
+	}
+}
+
+// printedAs returns what tells f apart in print: its shape, the frames of
+// its stack that a report shows and its loop.
+func printedAs(f *Finding) string {
+	var b strings.Builder
+	b.WriteString(f.Group.Shape)
+	for _, fr := range f.Group.Stack[:min(len(f.Group.Stack), textFrames)] {
+		fmt.Fprintf(&b, "\x00%s:%d", fr.Function, fr.Line)
+	}
+	for _, fr := range []*Frame{f.Loop, f.Below} {
+		if fr != nil {
+			fmt.Fprintf(&b, "\x00%s:%d", fr.Function, fr.Line)
+		}
+	}
+	return b.String()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 
-	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/clock"
 )
 
@@ -41,7 +40,7 @@ func (s *stmt) NumInput() int { return s.s.NumInput() }
 func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 	start := clock.Now()
 	res, err := s.s.Exec(args) //nolint:staticcheck // forwarded as the driver has it
-	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, arghash.Values(args), err)
+	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, sumValues(args), err)
 	return res, err
 }
 
@@ -50,7 +49,7 @@ func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 	start := clock.Now()
 	rows, err := s.s.Query(args) //nolint:staticcheck // forwarded as the driver has it
-	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, start, arghash.Values(args), rows, err)
+	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, start, sumValues(args), rows, err)
 }
 
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
@@ -76,7 +75,7 @@ func (s *stmt) execCtx(ctx context.Context, t *Trace, args []driver.NamedValue) 
 			res, err = s.s.Exec(vals) //nolint:staticcheck // the driver has nothing newer
 		}
 	}
-	s.conn.event(t, KindStmtExec, s.query, start, arghash.Args(args), err)
+	s.conn.event(t, KindStmtExec, s.query, start, sumArgs(args), err)
 	return res, err
 }
 
@@ -93,7 +92,7 @@ func (s *stmt) queryCtx(ctx context.Context, t *Trace, args []driver.NamedValue)
 			rows, err = s.s.Query(vals) //nolint:staticcheck // the driver has nothing newer
 		}
 	}
-	return s.conn.queried(ctx, t, KindStmtQuery, s.query, start, arghash.Args(args), rows, err)
+	return s.conn.queried(ctx, t, KindStmtQuery, s.query, start, sumArgs(args), rows, err)
 }
 
 // CheckNamedValue asks the wrapped statement's driver.NamedValueChecker

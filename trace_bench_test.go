@@ -16,7 +16,7 @@ func BenchmarkTraceLifecycle(b *testing.B) {
 	for b.Loop() {
 		_, tr := Start(context.Background(), "request")
 		for i := range 100 {
-			r := rec{kind: KindQuery, sql: "SELECT v FROM t WHERE id = ?", stack: st, site: h, args: uint64(i), start: clock.Now(), dur: 1000, rowsDur: 2000, rows: 1}
+			r := rec{kind: KindQuery, sql: "SELECT v FROM t WHERE id = ?", stack: st, site: h, args: argSum{hash: uint64(i)}, start: clock.Now(), dur: 1000, rowsDur: 2000, rows: 1}
 			tr.record(&r)
 		}
 		tr.Finish()

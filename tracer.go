@@ -3,12 +3,15 @@ package querytrace
 import (
 	"context"
 	"math"
+	"math/bits"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
 // A Trace collects the statements of one unit of work: a request, a job, a
@@ -51,6 +54,7 @@ type Trace struct {
 	order    []*group
 	other    *group // where statements go once maxGroups is reached
 	last     *group // the group folded into last: a loop hits it again
+	writes   *tableWrites
 	sample   []sampled
 	dropped  int
 	seq      int
@@ -66,7 +70,7 @@ const maxSample = 64
 
 type totals struct {
 	statements, prepares, begins, commits, rollbacks int
-	errors, canceled                                 int
+	errors, canceled, connErrors                     int
 	rows                                             int64
 	dbTime                                           time.Duration
 }
@@ -105,12 +109,116 @@ type group struct {
 	repeats     int
 	paused      string
 	pausedCount int
-	keys        int // IN items or VALUES rows of its first execution: countKeys
+	keys        int // IN items or VALUES rows of its first execution
+
+	// arrayMax is the most keys an array argument carried ("= any($1)").
+	arrayMax int32
+
+	// A read repeated after a write to a table it reads is fresh work,
+	// not a repeat: tables has a bit per table the shape names (once the
+	// trace has seen a write, see tableWrites), epochFirst and epochLast
+	// are the writes to them before its first and its last execution,
+	// rereads counts the executions of a seen argument set after such a
+	// write, and run and dupRuns follow the runs of executions between
+	// writes: the length of the current one, and how many held a repeat.
+	write                 bool // an insert, update, delete: it changes its tables
+	tables                uint64
+	epochFirst, epochLast uint32
+	rereads               int
+	run, dupRuns          int
+
+	// What its executions had at each "?" of its shape: info describes its
+	// first execution's text, vals holds the first execution's values, and
+	// a bit of varied or unknown is set for each "?" that took another
+	// value in a later execution, or whose value was not known.
+	info            *sqlnorm.Info
+	vals            [sqlnorm.MaxValues]uint32
+	literal         uint32 // the first execution had a literal there
+	varied, unknown uint32
 }
+
+// minBatchKeys is how many keys (IN-list items, VALUES rows) one
+// execution must carry for a repeated statement to be a batch run in
+// chunks rather than an N+1: loading 250 ids 100 at a time is the fix,
+// not the problem.
+const minBatchKeys = 10
 
 // maxDistinct bounds how many argument hashes a group remembers; past it,
 // every new execution counts as a new argument set.
 const maxDistinct = 16
+
+// maxTables bounds the tables whose writes a trace tells apart; the last
+// one stands for every table past the others, so that a write to any of
+// them counts as a write to all: a re-read is then taken for fresh work,
+// and a duplicate is missed rather than invented.
+const maxTables = 64
+
+// tableWrites counts a trace's writes per table, from its first write
+// on: a trace that only reads never parses its shapes' tables.
+type tableWrites struct {
+	names []string // bit i stands for names[i]
+	count [maxTables]uint32
+}
+
+// mask returns the bits of the tables that shape names, without their
+// schema: a write to a.t counts as one to b.t, which errs on the side of
+// fresh work.
+func (w *tableWrites) mask(shape string) uint64 {
+	var m uint64
+	for _, name := range tablesOf(shape) {
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			name = name[i+1:]
+		}
+		m |= 1 << w.bit(name)
+	}
+	return m
+}
+
+func (w *tableWrites) bit(name string) int {
+	for i, n := range w.names {
+		if n == name {
+			return i
+		}
+	}
+	if len(w.names) < maxTables-1 {
+		w.names = append(w.names, name)
+		return len(w.names) - 1
+	}
+	return maxTables - 1
+}
+
+// epoch returns how many writes the trace has seen to the tables of mask.
+func (w *tableWrites) epoch(mask uint64) uint32 {
+	var n uint32
+	for ; mask != 0; mask &= mask - 1 {
+		n += w.count[bits.TrailingZeros64(mask)]
+	}
+	return n
+}
+
+// trackWrites starts counting writes per table, at t's first write: the
+// groups so far learn their tables, and read none written yet.
+func (t *Trace) trackWrites() {
+	t.writes = new(tableWrites)
+	for _, g := range t.order {
+		if g != t.other {
+			g.tables = t.writes.mask(g.shape)
+		}
+	}
+}
+
+// writes reports whether a statement of shape changes the tables it names.
+func writes(shape string) bool {
+	switch verbOf(shape) {
+	case "insert", "update", "delete":
+		return true
+	}
+	switch tok, _ := shapeToken(shape, 0); tok {
+	case "merge", "truncate", "copy":
+		return true
+	}
+	return false
+}
 
 // sampled is one event of a trace's timeline.
 type sampled struct {
@@ -236,10 +344,14 @@ func (t *Trace) record(r *rec) {
 	if t.fallback && r.kind.IsStatement() {
 		untracedStatements.Add(1)
 	}
-	var shape string
-	var fp, lit uint64
+	in := &noText
 	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
-		shape, fp, lit = shapeOf(r.sql, r.dialect)
+		in = shapeOf(r.sql, r.dialect)
+		// A text of several statements (MySQL's multiStatements, SQLite's
+		// and PostgreSQL's simple protocol) runs each of them.
+		if r.stmts == 0 && r.kind.IsStatement() && in.Statements > 1 {
+			r.stmts = in.Statements
+		}
 	}
 	paused := ""
 	for ; t != nil; t = t.parent {
@@ -247,14 +359,19 @@ func (t *Trace) record(r *rec) {
 			paused = t.pause
 			continue
 		}
-		// Values written into the text count as arguments: a loop over
-		// "... where id = 1", "... id = 2" runs different arguments.
-		t.fold(r, shape, fp, r.args^lit, paused)
+		t.fold(r, in, paused)
 	}
 }
 
-// fold adds one call to t; args hashes its arguments, bound and inlined.
-func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
+// noText is the Info of a call without a statement.
+var noText sqlnorm.Info
+
+// fold adds one call to t, whose text in describes.
+func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
+	shape, fp := in.Shape, in.Fingerprint
+	// Values written into the text count as arguments: a loop over
+	// "... where id = 1", "... id = 2" runs different arguments.
+	args := r.args.hash ^ in.Literals
 	dur := r.dbTime()
 	end := r.start + dur
 	t.mu.Lock()
@@ -296,7 +413,7 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 		key := groupKey{fp, r.site}
 		g = t.groups[key]
 		if g == nil {
-			g = t.newGroup(key, r, shape)
+			g = t.newGroup(key, r, in)
 		}
 		t.last = g
 	}
@@ -332,7 +449,24 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 		g.lastEnd = end
 	}
 	g.lastSeq = t.seq
-	g.noteArgs(args)
+	var epoch uint32
+	if g.write && r.err == nil {
+		if t.writes == nil {
+			t.trackWrites()
+		}
+		for m := g.tables; m != 0; m &= m - 1 {
+			t.writes.count[bits.TrailingZeros64(m)]++
+		}
+	} else if t.writes != nil && !g.write {
+		epoch = t.writes.epoch(g.tables)
+	}
+	g.noteArgs(args, epoch)
+	if g.count == 1 {
+		g.epochFirst = epoch
+	}
+	g.epochLast = epoch
+	g.arrayMax = max(g.arrayMax, r.args.keys)
+	g.noteValues(in, &r.args)
 	if paused != "" {
 		g.paused = paused
 		g.pausedCount++
@@ -340,7 +474,8 @@ func (t *Trace) fold(r *rec, shape string, fp, args uint64, paused string) {
 	t.sampleEvent(g, r, dur)
 }
 
-func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
+func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
+	shape := in.Shape
 	if len(t.order) >= maxGroups {
 		if t.other == nil {
 			t.other = &group{id: len(t.order) + 1, shape: "(other statements)", kind: r.kind, stack: &emptyStack, firstStart: r.start, firstSeq: t.seq}
@@ -357,30 +492,76 @@ func (t *Trace) newGroup(key groupKey, r *rec, shape string) *group {
 		fingerprint: key.fingerprint,
 		site:        key.site,
 		kind:        r.kind,
-		dialect:     r.dialect,
+		dialect:     r.dialect.family(),
 		stack:       r.stack,
 		firstStart:  r.start,
 		lastStart:   r.start,
 		firstSeq:    t.seq,
+		info:        in,
+		keys:        in.Keys,
 	}
-	if listShape(shape) {
-		g.keys = countKeys(r.sql)
+	g.write = writes(shape)
+	if t.writes != nil {
+		g.tables = t.writes.mask(shape)
 	}
 	t.groups[key] = g
 	t.order = append(t.order, g)
 	return g
 }
 
-// noteArgs tells a new argument set from one seen before. The bloom word
-// answers most "never seen" without a scan of the remembered hashes.
-func (g *group) noteArgs(h uint64) {
+// noteValues notes which of the values of one execution, whose text in
+// describes, differ from the first execution's. The first execution's
+// text tells what each "?" is; a later text of the same shape may have a
+// placeholder where it had a literal, or the other way round.
+func (g *group) noteValues(in *sqlnorm.Info, a *argSum) {
+	for i, v := range in.Values {
+		bit := uint32(1) << i
+		var h uint32
+		switch {
+		case v.IsLiteral():
+			h = v.Lit
+		case v.Arg > 0 && int(v.Arg) <= int(a.n):
+			h = a.each[v.Arg-1]
+		default:
+			g.unknown |= bit
+			continue
+		}
+		if g.count == 1 {
+			g.vals[i] = h
+			if v.IsLiteral() {
+				g.literal |= bit
+			}
+			continue
+		}
+		if v.IsLiteral() != (g.literal&bit != 0) {
+			g.unknown |= bit
+		} else if h != g.vals[i] {
+			g.varied |= bit
+		}
+	}
+}
+
+// noteArgs tells a new argument set from one seen before, and a repeat
+// from a re-read after a write: epoch is the count of writes to the
+// group's tables before this execution. The bloom word answers most
+// "never seen" without a scan of the remembered hashes.
+func (g *group) noteArgs(h uint64, epoch uint32) {
 	bit := uint64(1) << (h >> 58)
 	if g.bloom&bit != 0 {
 		for _, a := range g.args[:min(g.distinct, maxDistinct)] {
-			if a == h {
-				g.repeats++
+			if a != h {
+				continue
+			}
+			if !g.write && epoch != g.epochLast {
+				g.rereads++
+				g.run = 1
 				return
 			}
+			g.repeats++
+			if g.run++; g.run == 2 {
+				g.dupRuns++
+			}
+			return
 		}
 	}
 	if g.distinct < maxDistinct {
@@ -388,6 +569,7 @@ func (g *group) noteArgs(h uint64) {
 		g.bloom |= bit
 	}
 	g.distinct++
+	g.run = 1
 }
 
 func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {
@@ -403,6 +585,24 @@ func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {
 		s.group = int32(g.id)
 	}
 	t.sample = append(t.sample, s)
+}
+
+// connError counts, in t and the traces t was started inside, a driver
+// call that found no usable connection: see Report.ConnErrors. It is not
+// an event: nothing ran.
+func (t *Trace) connError() {
+	for ; t != nil; t = t.parent {
+		if t.pause != "" {
+			continue
+		}
+		t.mu.Lock()
+		if !t.finished {
+			t.totals.connErrors++
+			t.seq++ // a Snapshot being built is no longer the trace's
+			t.snap = nil
+		}
+		t.mu.Unlock()
+	}
 }
 
 // Finish ends the trace and returns its report. It is idempotent: later

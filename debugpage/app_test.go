@@ -127,8 +127,8 @@ func itemIDs(ctx context.Context, db *sql.DB) ([]int, error) {
 	return ids, rows.Err()
 }
 
-// newSite serves appMux traced, feeding rec, and the debug page beside it,
-// as an application mounts them.
+// newSite serves appMux traced, feeding rec and naming each request's
+// page, and the debug page beside it, as an application mounts them.
 func newSite(t testing.TB, rec *Recorder, page *Handler) *httptest.Server {
 	t.Helper()
 	db := openDB(t)
@@ -139,7 +139,7 @@ func newSite(t testing.TB, rec *Recorder, page *Handler) *httptest.Server {
 		return r.Method + " " + r.URL.Path
 	}
 	root := http.NewServeMux()
-	root.Handle("/", &querytrace.Handler{Next: appMux(db), Name: name, OnFinish: rec.Observe, Logger: slog.New(slog.DiscardHandler)})
+	root.Handle("/", &querytrace.Handler{Next: appMux(db), Name: name, OnFinish: rec.Observe, OnHeader: page.Link, Logger: slog.New(slog.DiscardHandler)})
 	page.Recorder = rec
 	root.Handle("/debug/querytrace/", page)
 	srv := httptest.NewServer(root)

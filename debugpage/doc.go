@@ -19,7 +19,8 @@
 //
 // Nothing registers itself: like net/http/pprof's handlers, but unlike its
 // import, the pages are served only where the application mounts them,
-// and only to loopback clients unless the Handler is given Authorize.
+// and only to loopback clients, not forwarded by a proxy for a client
+// elsewhere, unless the Handler is given Authorize.
 // They hold no script, load nothing from elsewhere and work offline, and
 // they show statement shapes, never argument values.
 package debugpage

@@ -18,8 +18,10 @@ import (
 )
 
 // The page is mounted beside the traced routes, not behind them, so that
-// looking at it does not fill its own lists. A test server on a loopback
-// address stands in for the application's own.
+// looking at it does not fill its own lists. Each traced response names
+// its request's page in a Querytrace-Page header, for the clients the page
+// answers. A test server on a loopback address stands in for the
+// application's own.
 func Example() {
 	db, err := querytrace.Open("sqlite3", ":memory:")
 	if err != nil {
@@ -35,8 +37,9 @@ func Example() {
 
 	rec := &debugpage.Recorder{}
 	mux := http.NewServeMux()
-	mux.Handle("/", &querytrace.Handler{Next: app, OnFinish: rec.Observe})
-	mux.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
+	page := &debugpage.Handler{Recorder: rec}
+	mux.Handle("/", &querytrace.Handler{Next: app, OnFinish: rec.Observe, OnHeader: page.Link})
+	mux.Handle("/debug/querytrace/", page)
 	srv := httptest.NewServer(mux) // in an application: http.ListenAndServe("127.0.0.1:8080", mux)
 	defer srv.Close()
 
@@ -47,11 +50,15 @@ func Example() {
 		}
 		resp.Body.Close()
 		fmt.Println(path, resp.Status)
+		if link := resp.Header.Get("Querytrace-Page"); link != "" {
+			fmt.Println("  its page:", link)
+		}
 	}
 	st := rec.Statistics(0)
 	fmt.Printf("%d request recorded: %s ran %q\n", st.Requests, st.Stats[0].Route, st.Stats[0].Shape)
 	// Output:
 	// /tables 200 OK
+	//   its page: /debug/querytrace/requests/1
 	// /debug/querytrace/ 200 OK
 	// /debug/querytrace/stats 200 OK
 	// 1 request recorded: GET /tables ran "select count(*) from sqlite_master"
@@ -107,7 +114,8 @@ func ExampleArchive() {
 	// GET /loop: 3 statements, 1 N+1
 }
 
-// Behind a reverse proxy every client looks local: decide who may look.
+// Behind a reverse proxy every client looks local, and on a shared host
+// every local user is one: decide who may look.
 func ExampleHandler_authorize() {
 	password := "correct horse battery staple" // in an application, from its secret store
 	page := &debugpage.Handler{

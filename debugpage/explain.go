@@ -10,15 +10,25 @@ import (
 	"time"
 )
 
-// explainView is the plan of one statement.
+// explainView is the plan of one statement. Ran is false on the page
+// that only offers to plan it.
 type explainView struct {
 	Fingerprint string
 	Shape       string
+	Ran         bool
 	SQL         string
 	Plan        []string
 	Err         string
 }
 
+// explain serves the plan of a statement. A GET shows the statement and a
+// form; only the form's POST reaches the database. A GET is what any web
+// page can make a browser send (an <img> does it, with no script and no
+// click), and ServeHTTP's CrossOriginProtection lets it through; a POST
+// from another origin it refuses, by Sec-Fetch-Site, which every current
+// browser sends, or, from an older browser, by an Origin that is not this
+// host. A POST without either header is not a browser's (curl, a script
+// of the developer's own) and passes: a web page cannot make one.
 func (h *Handler) explain(w http.ResponseWriter, r *http.Request) {
 	if h.Explain == nil {
 		http.Error(w, "querytrace: EXPLAIN is off (set Handler.Explain to a *sql.DB)", http.StatusNotFound)
@@ -30,10 +40,14 @@ func (h *Handler) explain(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "querytrace: no statement with that fingerprint is held", http.StatusNotFound)
 		return
 	}
-	v := &explainView{Fingerprint: fp, Shape: shape}
+	v := &explainView{Fingerprint: fp, Shape: shape, Ran: r.Method == http.MethodPost}
 	stmt, params, ok := explainable(shape)
 	if !ok {
 		v.Err = "only a single SELECT, INSERT, UPDATE, DELETE or WITH statement can be explained"
+		h.render(w, "explain.html", "EXPLAIN", v)
+		return
+	}
+	if !v.Ran {
 		h.render(w, "explain.html", "EXPLAIN", v)
 		return
 	}

@@ -25,11 +25,20 @@ import (
 //
 // It registers nothing by itself. Unless Authorize is set, it answers only
 // clients on a loopback address that asked for a loopback host (which
-// also keeps out a web page that rebinds its own name to 127.0.0.1);
-// behind a reverse proxy on the same machine every client looks local, so
-// set Authorize there. Every page is sent with a Content-Security-Policy
-// that allows no script and nothing from elsewhere, and is not cached.
-// The pages show statement shapes and call sites, never argument values.
+// also keeps out a web page that rebinds its own name to 127.0.0.1), and
+// refuses a request that a proxy forwarded for a client elsewhere: one
+// whose Forwarded, X-Forwarded-For or X-Real-IP header names an address
+// that is not loopback, or names none. A loopback client is every user
+// and every process of the machine, so on a shared host, or behind a
+// proxy that forwards without any of those headers, set Authorize.
+//
+// What reaches the database or changes state (EXPLAIN, resetting the
+// statistics) is a POST from a form of the page itself; a cross-origin
+// POST is refused (see net/http.CrossOriginProtection), so that another
+// site the developer visits cannot make the page do either. Every page is
+// sent with a Content-Security-Policy that allows no script and nothing
+// from elsewhere, and is not cached. The pages show statement shapes and
+// call sites, never argument values.
 //
 // The zero value of every field but Recorder is a sensible default; the
 // fields must not change once it serves.
@@ -42,17 +51,19 @@ type Handler struct {
 	Prefix string
 
 	// Authorize, when set, decides who may see the pages, in place of
-	// the loopback check. It is called on the request's goroutine.
+	// the loopback and proxy checks: check a token or the application's
+	// own session. It is called on the request's goroutine, for each
+	// page and, through Link, for each traced request.
 	Authorize func(*http.Request) bool
 
 	// Explain, when set, offers the PostgreSQL generic plan of any
 	// statement the recorder holds, from EXPLAIN (GENERIC_PLAN) on
 	// version 16 and later (through a prepared statement and
 	// plan_cache_mode before), run on this database in a read-only
-	// transaction. The statement is chosen by its fingerprint
-	// among those the server holds, never sent by the browser, and its
-	// placeholders are left as parameters: no argument is needed and
-	// none is shown. Nil means no EXPLAIN.
+	// transaction when a form of the page posts it. The statement is
+	// chosen by its fingerprint among those the server holds, never sent
+	// by the browser, and its placeholders are left as parameters: no
+	// argument is needed and none is shown. Nil means no EXPLAIN.
 	Explain *sql.DB
 
 	once sync.Once
@@ -73,8 +84,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Frame-Options", "DENY")
 	hdr.Set("Referrer-Policy", "no-referrer")
 	hdr.Set("Cache-Control", "no-store")
-	if !h.allowed(r) {
-		http.Error(w, "querytrace: forbidden (the debug page answers only loopback clients unless given Authorize)", http.StatusForbidden)
+	if why := h.refusal(r); why != "" {
+		http.Error(w, "querytrace: forbidden: "+why, http.StatusForbidden)
 		return
 	}
 	h.once.Do(h.init)
@@ -85,18 +96,69 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-func (h *Handler) allowed(r *http.Request) bool {
-	if h.Authorize != nil {
-		return h.Authorize(r)
+// refusal returns why r may not see the pages, or "" when it may.
+func (h *Handler) refusal(r *http.Request) string {
+	switch {
+	case h.Authorize != nil:
+		if !h.Authorize(r) {
+			return "not authorized"
+		}
+	case !isLoopback(r.RemoteAddr) || !isLoopbackHost(r.Host):
+		return "the debug page answers only loopback clients unless given Authorize"
+	case forwarded(r.Header):
+		return "a proxy forwarded this request for a client elsewhere; the debug page answers only loopback clients unless given Authorize"
 	}
-	return isLoopback(r.RemoteAddr) && isLoopbackHost(r.Host)
+	return ""
+}
+
+// forwarded reports whether h carries a header by which a proxy names
+// the client it forwards for, naming one that is not loopback, or none
+// that can be read. A client that connects itself sends none.
+func forwarded(h http.Header) bool {
+	for _, v := range h.Values("X-Forwarded-For") {
+		if !allLoopback(strings.Split(v, ",")) {
+			return true
+		}
+	}
+	for _, v := range h.Values("X-Real-IP") {
+		if !isLoopback(strings.TrimSpace(v)) {
+			return true
+		}
+	}
+	for _, v := range h.Values("Forwarded") {
+		// RFC 7239: for=192.0.2.60;proto=http, for="[2001:db8::17]:4711"
+		var clients []string
+		for _, elem := range strings.Split(v, ",") {
+			for _, pair := range strings.Split(elem, ";") {
+				key, val, _ := strings.Cut(strings.TrimSpace(pair), "=")
+				if strings.EqualFold(key, "for") {
+					clients = append(clients, strings.Trim(val, `"`))
+				}
+			}
+		}
+		if !allLoopback(clients) {
+			return true
+		}
+	}
+	return false
+}
+
+// allLoopback reports whether addrs, addresses with or without a port,
+// are at least one and all loopback.
+func allLoopback(addrs []string) bool {
+	for _, a := range addrs {
+		if !isLoopback(strings.TrimSpace(a)) {
+			return false
+		}
+	}
+	return len(addrs) > 0
 }
 
 // isLoopback reports whether addr, "host:port", is a loopback address.
 func isLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		host = addr
+		host = strings.Trim(addr, "[]")
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Unmap().IsLoopback()
@@ -131,6 +193,7 @@ func (h *Handler) init() {
 	m.HandleFunc("POST "+p+"/stats/reset", h.reset)
 	m.HandleFunc("GET "+p+"/metrics", h.metrics)
 	m.HandleFunc("GET "+p+"/explain/{fingerprint}", h.explain)
+	m.HandleFunc("POST "+p+"/explain/{fingerprint}", h.explain)
 	for name, ctype := range map[string]string{"page.css": "text/css; charset=utf-8", "icon.svg": "image/svg+xml"} {
 		m.HandleFunc("GET "+p+"/static/"+name, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", ctype)

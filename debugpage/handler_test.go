@@ -1,7 +1,10 @@
 package debugpage
 
 import (
+	"context"
+	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -112,28 +115,50 @@ func TestHandlerEscapes(t *testing.T) {
 
 func TestHandlerAccess(t *testing.T) {
 	rec := &Recorder{}
+	token := func(r *http.Request) bool { return r.Header.Get("X-Token") == "ok" }
 	for _, c := range []struct {
 		name       string
 		remote     string
 		host       string
+		header     []string // name, value, ...
 		authorize  func(*http.Request) bool
 		wantStatus int
 	}{
-		{"loopback v4", "127.0.0.1:5000", "127.0.0.1:8080", nil, 200},
-		{"loopback v6", "[::1]:5000", "[::1]:8080", nil, 200},
-		{"localhost", "127.0.0.1:5000", "localhost:8080", nil, 200},
-		{"remote", "192.0.2.7:5000", "127.0.0.1:8080", nil, 403},
-		{"remote v6", "[2001:db8::1]:5000", "[::1]:8080", nil, 403},
-		{"rebound host", "127.0.0.1:5000", "attacker.example:8080", nil, 403},
-		{"mapped loopback", "[::ffff:127.0.0.1]:5000", "127.0.0.1", nil, 200},
-		{"authorized remote", "192.0.2.7:5000", "app.example", func(r *http.Request) bool { return r.Header.Get("X-Token") == "ok" }, 200},
-		{"authorize refuses loopback", "127.0.0.1:5000", "127.0.0.1", func(*http.Request) bool { return false }, 403},
+		{"loopback v4", "127.0.0.1:5000", "127.0.0.1:8080", nil, nil, 200},
+		{"loopback v6", "[::1]:5000", "[::1]:8080", nil, nil, 200},
+		{"localhost", "127.0.0.1:5000", "localhost:8080", nil, nil, 200},
+		{"remote", "192.0.2.7:5000", "127.0.0.1:8080", nil, nil, 403},
+		{"remote v6", "[2001:db8::1]:5000", "[::1]:8080", nil, nil, 403},
+		{"rebound host", "127.0.0.1:5000", "attacker.example:8080", nil, nil, 403},
+		{"mapped loopback", "[::ffff:127.0.0.1]:5000", "127.0.0.1", nil, nil, 200},
+		{"authorized remote", "192.0.2.7:5000", "app.example", nil, token, 200},
+		{"authorize refuses loopback", "127.0.0.1:5000", "127.0.0.1", nil, func(*http.Request) bool { return false }, 403},
+
+		// A proxy on this machine that rewrote Host says whom it
+		// forwards for.
+		{"X-Forwarded-For public", "127.0.0.1:5000", "127.0.0.1:8080", []string{"X-Forwarded-For", "203.0.113.9"}, nil, 403},
+		{"X-Forwarded-For chain", "127.0.0.1:5000", "127.0.0.1:8080", []string{"X-Forwarded-For", "127.0.0.1, 10.0.0.5"}, nil, 403},
+		{"X-Forwarded-For second header", "127.0.0.1:5000", "127.0.0.1:8080", []string{"X-Forwarded-For", "127.0.0.1", "X-Forwarded-For", "198.51.100.1"}, nil, 403},
+		{"X-Forwarded-For loopback", "127.0.0.1:5000", "127.0.0.1:8080", []string{"X-Forwarded-For", "127.0.0.1, ::1"}, nil, 200},
+		{"X-Forwarded-For empty", "127.0.0.1:5000", "127.0.0.1:8080", []string{"X-Forwarded-For", ""}, nil, 403},
+		{"X-Forwarded-For garbage", "127.0.0.1:5000", "127.0.0.1:8080", []string{"X-Forwarded-For", "unknown"}, nil, 403},
+		{"X-Real-IP public", "127.0.0.1:5000", "127.0.0.1:8080", []string{"X-Real-IP", "203.0.113.9"}, nil, 403},
+		{"X-Real-IP loopback", "[::1]:5000", "[::1]:8080", []string{"X-Real-IP", "::1"}, nil, 200},
+		{"Forwarded public", "127.0.0.1:5000", "127.0.0.1:8080", []string{"Forwarded", "for=203.0.113.9;proto=https"}, nil, 403},
+		{"Forwarded v6 with port", "127.0.0.1:5000", "127.0.0.1:8080", []string{"Forwarded", `For="[2001:db8:cafe::17]:4711"`}, nil, 403},
+		{"Forwarded hidden", "127.0.0.1:5000", "127.0.0.1:8080", []string{"Forwarded", "for=_hidden, for=127.0.0.1"}, nil, 403},
+		{"Forwarded without for", "127.0.0.1:5000", "127.0.0.1:8080", []string{"Forwarded", "proto=https;host=app.example"}, nil, 403},
+		{"Forwarded loopback", "127.0.0.1:5000", "127.0.0.1:8080", []string{"Forwarded", `for=127.0.0.1;proto=http, for="[::1]:80"`}, nil, 200},
+		{"Authorize decides behind a proxy", "127.0.0.1:5000", "127.0.0.1:8080", []string{"X-Forwarded-For", "203.0.113.9"}, token, 200},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := &Handler{Recorder: rec, Authorize: c.authorize}
 			r := httptest.NewRequest("GET", "/debug/querytrace/", nil)
 			r.RemoteAddr, r.Host = c.remote, c.host
 			r.Header.Set("X-Token", "ok")
+			for i := 0; i < len(c.header); i += 2 {
+				r.Header.Add(c.header[i], c.header[i+1])
+			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
 			if w.Code != c.wantStatus {
@@ -322,4 +347,29 @@ func TestStatsOtherRow(t *testing.T) {
 	if calls := st.Other.Calls + st.Stats[0].Calls; st.Evicted != 2 || len(st.Stats) != 1 || calls != 12 {
 		t.Errorf("stats.json: %d evicted, %d entries, %d calls; want 2, 1, 12", st.Evicted, len(st.Stats), calls)
 	}
+}
+
+// refusing is a database that cannot be reached.
+type refusing struct{}
+
+func (refusing) Connect(context.Context) (driver.Conn, error) {
+	return nil, errors.New("connect: connection refused")
+}
+func (refusing) Driver() driver.Driver { return nil }
+
+// TestConnErrorsShown: a request whose database could not be reached is
+// among the requests with an error, and its page says how often.
+func TestConnErrorsShown(t *testing.T) {
+	db := querytrace.OpenDB(refusing{})
+	defer db.Close()
+	rec := &Recorder{}
+	ctx, tr := querytrace.Start(context.Background(), "GET /down")
+	db.QueryRowContext(ctx, `SELECT 1`).Scan(new(int))
+	rec.Observe(nil, tr.Finish())
+	srv := httptest.NewServer(&Handler{Recorder: rec})
+	defer srv.Close()
+	_, body := get(t, srv.URL+"/debug/querytrace/?class=error")
+	contains(t, "the requests with an error", body, "GET /down", "1 conn err")
+	_, body = get(t, srv.URL+"/debug/querytrace/requests/1")
+	contains(t, "the request", body, "<dt>connection errors</dt><dd>1</dd>")
 }

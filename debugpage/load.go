@@ -162,7 +162,7 @@ func (r *Recorder) LoadDir(dir string, lim DirLimits) (*Loaded, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, lr := range reps {
-		r.add(lr.rep).file = lr.file
+		r.add(lr.rep, 0).file = lr.file
 	}
 	r.loaded = ld
 	return ld, nil

@@ -13,43 +13,61 @@ import (
 // WritePrometheus writes the statistics to w in the Prometheus text
 // exposition format (version 0.0.4): one series per route, statement
 // fingerprint and call site, and the evicted entries under the route
-// "(other)", so that the sums over series are exact. The shapes are in
+// "(other)", so that the sums over series are exact. A call site is
+// labeled call_site, as the pages print it ("store/items.go:42
+// store.(*DB).Items"), and file, its whole path, so that two call sites
+// that print alike are two series. The shapes are in
 // querytrace_statement_info, once per fingerprint.
+//
+// The text parses whatever the labels hold: bytes that are not UTF-8 are
+// written as U+FFFD, and entries whose labels are then the same are
+// written as one series, their sums added, never as two samples of one
+// series, which would make Prometheus refuse the scrape.
 func (r *Recorder) WritePrometheus(w io.Writer) error {
 	st := r.Statistics(0)
 	b := bufio.NewWriter(w)
 	metric := func(name, typ, help string) {
 		b.WriteString("# HELP " + name + " " + help + "\n# TYPE " + name + " " + typ + "\n")
 	}
-	sample := func(name string, labels []string, v float64) {
+	sample := func(name, labels string, v float64) {
 		b.WriteString(name)
-		if len(labels) > 0 {
-			b.WriteByte('{')
-			for i := 0; i < len(labels); i += 2 {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(labels[i] + `="` + escapeLabel(labels[i+1]) + `"`)
-			}
-			b.WriteByte('}')
-		}
+		b.WriteString(labels)
 		b.WriteByte(' ')
 		b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
 		b.WriteByte('\n')
 	}
-	rows := st.Stats
+	all := st.Stats
 	if st.Other.Calls > 0 {
 		other := st.Other
 		other.Route = "(other)"
-		rows = append(rows, other)
+		all = append(all, other)
 	}
-	labels := func(s *Stat) []string {
-		return []string{"route", s.Route, "fingerprint", fmtFingerprint(s.Fingerprint), "call_site", s.CallSite()}
+	// One series per label set as written, in the order of the
+	// statistics.
+	var (
+		rows  []Stat
+		texts []string
+	)
+	index := make(map[string]int, len(all))
+	for i := range all {
+		s := &all[i]
+		file := ""
+		if len(s.Stack) > 0 {
+			file = s.Stack[0].File
+		}
+		text := labelText("route", s.Route, "fingerprint", fmtFingerprint(s.Fingerprint), "call_site", s.CallSite(), "file", file)
+		if j, ok := index[text]; ok {
+			rows[j].merge(s)
+			continue
+		}
+		index[text] = len(rows)
+		rows = append(rows, *s)
+		texts = append(texts, text)
 	}
 	metric("querytrace_requests_total", "counter", "Finished traces (requests) recorded since the statistics were reset.")
-	sample("querytrace_requests_total", nil, float64(st.Requests))
+	sample("querytrace_requests_total", "", float64(st.Requests))
 	metric("querytrace_statistics_evicted_total", "counter", "Statistics entries folded into route \"(other)\" to bound memory.")
-	sample("querytrace_statistics_evicted_total", nil, float64(st.Evicted))
+	sample("querytrace_statistics_evicted_total", "", float64(st.Evicted))
 	for _, m := range []struct {
 		name, typ, help string
 		value           func(*Stat) float64
@@ -63,7 +81,7 @@ func (r *Recorder) WritePrometheus(w io.Writer) error {
 	} {
 		metric(m.name, m.typ, m.help)
 		for i := range rows {
-			sample(m.name, labels(&rows[i]), m.value(&rows[i]))
+			sample(m.name, texts[i], m.value(&rows[i]))
 		}
 	}
 	metric("querytrace_statement_info", "gauge", "The normalized text of each statement fingerprint: no literal values.")
@@ -72,7 +90,7 @@ func (r *Recorder) WritePrometheus(w io.Writer) error {
 		s := &st.Stats[i]
 		if !seen[s.Fingerprint] {
 			seen[s.Fingerprint] = true
-			sample("querytrace_statement_info", []string{"fingerprint", fmtFingerprint(s.Fingerprint), "shape", s.Shape}, 1)
+			sample("querytrace_statement_info", labelText("fingerprint", fmtFingerprint(s.Fingerprint), "shape", s.Shape), 1)
 		}
 	}
 	return b.Flush()
@@ -80,7 +98,21 @@ func (r *Recorder) WritePrometheus(w io.Writer) error {
 
 var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
-func escapeLabel(s string) string { return labelEscaper.Replace(s) }
+// labelText returns the labels, pairs of name and value, as the text
+// format writes them: {name="value",...}, each value valid UTF-8 (a byte
+// that is not is written as U+FFFD) and escaped.
+func labelText(pairs ...string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := 0; i < len(pairs); i += 2 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(pairs[i] + `="` + labelEscaper.Replace(strings.ToValidUTF8(pairs[i+1], "\uFFFD")) + `"`)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
 
 // Publish publishes the statistics with expvar under name, in the form of
 // their JSON at /debug/querytrace/stats.json. Nothing is published unless

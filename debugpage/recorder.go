@@ -48,6 +48,7 @@ type Recorder struct {
 
 	mu    sync.Mutex
 	seq   uint64
+	links map[*querytrace.Trace]uint64 // numbers Handler.Link gave out, until Observe
 	rings [numClasses]ring
 	stats statsTable
 
@@ -99,7 +100,7 @@ func (e *entry) in(c class, slow time.Duration) bool {
 	case classSlow:
 		return len(e.Slow) > 0 || slow > 0 && e.Wall >= slow
 	case classError:
-		return e.Errors > 0
+		return e.Errors > 0 || e.ConnErrors > 0
 	}
 	return true
 }
@@ -135,24 +136,29 @@ func (r *Recorder) keep() int {
 	return 50
 }
 
-// Observe records rep, the report of the request r (which may be nil, and
-// is not kept). Its signature is that of querytrace.Handler's OnFinish.
+// Observe records rep, the report of the request req (which may be nil,
+// and is not kept: its trace tells the number Handler.Link named in the
+// response, if it did). Its signature is that of querytrace.Handler's
+// OnFinish.
 // It costs a few map updates per group of the report, under a short lock;
 // nothing per statement.
-func (r *Recorder) Observe(_ *http.Request, rep *querytrace.Report) {
+func (r *Recorder) Observe(req *http.Request, rep *querytrace.Report) {
 	if rep == nil {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.add(rep)
+	r.add(rep, r.claim(req))
 }
 
-// add puts rep in its rings and its statistics, and returns its entry.
-// The caller holds r.mu.
-func (r *Recorder) add(rep *querytrace.Report) *entry {
-	r.seq++
-	e := &entry{id: r.seq, Report: rep}
+// add puts rep in its rings, numbered id (0: the next number), and its
+// statistics, and returns its entry. The caller holds r.mu.
+func (r *Recorder) add(rep *querytrace.Report, id uint64) *entry {
+	if id == 0 {
+		r.seq++
+		id = r.seq
+	}
+	e := &entry{id: id, Report: rep}
 	for c := range numClasses {
 		if e.in(c, r.Slow) {
 			r.rings[c].push(e, r.keep())

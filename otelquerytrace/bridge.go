@@ -25,6 +25,7 @@ type Bridge struct {
 	tracer  trace.Tracer
 	dbSpans int
 	system  attribute.KeyValue // db.system.name when set by an option
+	systems map[querytrace.Dialect]attribute.KeyValue
 	inst    instruments
 
 	routes, sites, shapes, collections, operations *limiter
@@ -40,6 +41,7 @@ type config struct {
 	dbSpans int
 	limits  Limits
 	system  string
+	systems map[querytrace.Dialect]string
 }
 
 // WithTracerProvider sets where spans go; the global provider
@@ -72,11 +74,27 @@ func WithLimits(l Limits) Option {
 }
 
 // WithDBSystemName sets db.system.name, such as "cockroachdb" or
-// "mariadb", for a database that speaks another's protocol. By default it
-// follows each statement's dialect: "postgresql", "sqlite", "mysql", or
-// "other_sql" for a driver querytrace does not know.
+// "mariadb", of every statement, for an application whose one database
+// speaks another's protocol. By default it follows each statement's
+// dialect: "postgresql", "sqlite", "mysql", or "other_sql" for a driver
+// querytrace does not know; WithDialectSystemName changes it for one
+// dialect.
 func WithDBSystemName(name string) Option {
 	return func(c *config) { c.system = name }
+}
+
+// WithDialectSystemName sets db.system.name for the statements read in
+// dialect d, leaving the others' to their default: for a MariaDB server,
+// which speaks MySQL's protocol and is read in its dialect,
+// WithDialectSystemName(querytrace.DialectMySQL, "mariadb"). The name
+// MySQLSystemName returns is the one to give.
+func WithDialectSystemName(d querytrace.Dialect, name string) Option {
+	return func(c *config) {
+		if c.systems == nil {
+			c.systems = map[querytrace.Dialect]string{}
+		}
+		c.systems[d] = name
+	}
 }
 
 // New returns a Bridge configured by opts.
@@ -96,14 +114,20 @@ func New(opts ...Option) *Bridge {
 		tracer:      c.tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
 		dbSpans:     c.dbSpans,
 		inst:        newInstruments(c.mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))),
-		routes:      newLimiter(AttrRoute, l.Routes),
-		sites:       newLimiter(AttrCallSite, l.CallSites),
-		shapes:      newLimiter(semconv.DBQuerySummaryKey, l.Shapes),
-		collections: newLimiter(semconv.DBCollectionNameKey, l.Collections),
-		operations:  newLimiter(semconv.DBOperationNameKey, maxOperations),
+		routes:      newLimiter(AttrRoute, l.Routes, true),
+		sites:       newLimiter(AttrCallSite, l.CallSites, true),
+		shapes:      newLimiter(semconv.DBQuerySummaryKey, l.Shapes, false),
+		collections: newLimiter(semconv.DBCollectionNameKey, l.Collections, false),
+		operations:  newLimiter(semconv.DBOperationNameKey, maxOperations, false),
 	}
 	if c.system != "" {
 		b.system = semconv.DBSystemNameKey.String(c.system)
+	}
+	for d, name := range c.systems {
+		if b.systems == nil {
+			b.systems = map[querytrace.Dialect]attribute.KeyValue{}
+		}
+		b.systems[d] = semconv.DBSystemNameKey.String(name)
 	}
 	return b
 }

@@ -3,6 +3,7 @@ package otelquerytrace_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -92,6 +93,38 @@ func TestCardinality(t *testing.T) {
 				t.Errorf("%s: %d series, want at most %d", otelquerytrace.MetricFindings, n, c.want.CallSites+c.want.Routes+1)
 			}
 		})
+	}
+}
+
+// TestEarlyNoiseDoesNotStarve: an application that answers every path
+// (a catch-all, no ServeMux) names each request by its path; a scanner's
+// 150 paths before any real traffic take every route series there is.
+// They give them up to the routes that keep coming once they have been
+// idle while Routes others were turned away: each real route ends with a
+// series of its own, holding at least its last half, and no request is
+// lost from the counts.
+func TestEarlyNoiseDoesNotStarve(t *testing.T) {
+	s := newSDK(t)
+	catchAll := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	srv := serve(t, s, s.bridge(), catchAll)
+	for i := range 150 {
+		get(t, srv, scanPath(i))
+	}
+	real := []string{"/items", "/orders", "/users"}
+	const each = 100
+	for range each {
+		for _, p := range real {
+			get(t, srv, p)
+		}
+	}
+	ps := points(s.metrics(t), otelquerytrace.MetricRequestStatements)
+	for _, p := range real {
+		if n := total(where(ps, attribute.String(otelquerytrace.AttrRoute, "GET "+p))); n < each/2 {
+			t.Errorf("GET %s: %d requests in its own series, want at least %d of %d", p, n, each/2, each)
+		}
+	}
+	if n := total(ps); n != 150+each*uint64(len(real)) {
+		t.Errorf("%d requests counted, want %d", n, 150+each*len(real))
 	}
 }
 

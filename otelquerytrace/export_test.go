@@ -3,6 +3,7 @@ package otelquerytrace_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -69,30 +70,39 @@ func TestNilReport(t *testing.T) {
 	}
 }
 
-// TestMaskedPaths: requests to paths no ServeMux pattern matched are
-// named by their path with the ids masked, so a probe of many ids is one
-// route in the metrics, not one per id.
-func TestMaskedPaths(t *testing.T) {
+// TestScannerBeforeTraffic: a scanner's 150 paths, which no route
+// matches, before the first real request, are one route in the metrics,
+// querytrace.NoRoute, and every real route has its own series after them.
+func TestScannerBeforeTraffic(t *testing.T) {
 	s := newSDK(t)
-	srv := serve(t, s, s.bridge(otelquerytrace.WithLimits(otelquerytrace.Limits{Routes: 3})), newMux(openInventory(t, 5)))
-	for i := range 20 {
-		resp, err := srv.Client().Get(fmt.Sprintf("%s/probe/%d", srv.URL, 1000+i))
+	srv := serve(t, s, s.bridge(), newMux(openInventory(t, 5)))
+	for i := range 150 {
+		resp, err := srv.Client().Get(srv.URL + scanPath(i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("%s: %s, want 404 (the test's premise)", scanPath(i), resp.Status)
+		}
 	}
 	get(t, srv, "/inventory/fast")
+	get(t, srv, "/inventory/slow")
 	ps := points(s.metrics(t), otelquerytrace.MetricRequestStatements)
-	if len(ps) != 2 {
-		t.Errorf("%d routes, want the probe's and the page's: %+v", len(ps), ps)
+	for route, want := range map[string]uint64{querytrace.NoRoute: 150, "GET /inventory/fast": 1, "GET /inventory/slow": 1, otelquerytrace.Other: 0} {
+		if n := total(where(ps, attribute.String(otelquerytrace.AttrRoute, route))); n != want {
+			t.Errorf("%s: %d requests, want %d", route, n, want)
+		}
 	}
-	if n := total(where(ps, attribute.String(otelquerytrace.AttrRoute, "GET /probe/{id}"))); n != 20 {
-		t.Errorf("GET /probe/{id}: %d requests, want 20", n)
+	if len(ps) != 3 {
+		t.Errorf("%d routes, want the scanner's one and the two pages': %+v", len(ps), ps)
 	}
-	if n := total(where(ps, attribute.String(otelquerytrace.AttrRoute, "GET /inventory/fast"))); n != 1 {
-		t.Errorf("the page's route: %d requests, want 1", n)
-	}
+}
+
+// scanPath returns the i'th of a scanner's paths: words, not ids, so that
+// masking leaves each its own.
+func scanPath(i int) string {
+	return fmt.Sprintf("/old-%c%c/setup-config.php", 'a'+i/26%26, 'a'+i%26)
 }
 
 // TestDuplicateEvent: the same query with the same arguments three times
@@ -126,5 +136,22 @@ func TestDuplicateEvent(t *testing.T) {
 	kind := attribute.String(otelquerytrace.AttrFindingKind, "duplicate")
 	if n := total(where(points(s.metrics(t), otelquerytrace.MetricFindings), kind)); n != 1 {
 		t.Errorf("%d duplicate findings counted, want 1", n)
+	}
+}
+
+// TestConnErrorsOnSpan: a request whose statements found no usable
+// connection says how many times on its span, beside its errors.
+func TestConnErrorsOnSpan(t *testing.T) {
+	s := newSDK(t)
+	rep := loopReport(1)
+	rep.Errors, rep.ConnErrors = 1, 3
+	s.bridge().Export(context.Background(), rep)
+	spans := s.spans.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans, want the report's own", len(spans))
+	}
+	a := attrs(spans[0].Attributes())
+	if a["querytrace.errors"].AsInt64() != 1 || a["querytrace.conn_errors"].AsInt64() != 3 {
+		t.Errorf("querytrace.errors %d, querytrace.conn_errors %d; want 1 and 3", a["querytrace.errors"].AsInt64(), a["querytrace.conn_errors"].AsInt64())
 	}
 }

@@ -7,6 +7,7 @@ replace github.com/querytrace/querytrace => ../
 replace github.com/querytrace/querytrace/grpcquerytrace => ../grpcquerytrace
 
 require (
+	github.com/go-sql-driver/mysql v1.10.2
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/querytrace/querytrace v0.0.0
 	github.com/querytrace/querytrace/grpcquerytrace v0.0.0
@@ -25,6 +26,7 @@ require (
 )
 
 require (
+	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect

@@ -2,6 +2,7 @@ package otelquerytrace
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -14,17 +15,30 @@ import (
 const Other = "_OTHER"
 
 // Limits bound the distinct values each metric attribute of a Bridge can
-// take, and so the number of series it sends. The first values seen are
-// kept, for the life of the Bridge; later ones are counted under Other.
-// A zero field means its default. With the defaults, each per-request
-// histogram has at most 101 series, the findings counter at most
-// 3 × (200 + 101), and db.client.operation.duration at most
-// (200 + 100 + 2) per database system, operation and error type.
+// take, and so the number of series it sends; values past a limit are
+// counted under Other. A zero field means its default. With the defaults,
+// each per-request histogram has at most 101 series at a time, the
+// findings counter at most 3 × (200 + 101), and
+// db.client.operation.duration at most (200 + 100 + 2) per database
+// system, operation and error type.
+//
+// Shapes and tables come from the application's code: the first ones
+// seen keep their series for the life of the Bridge. Routes and call
+// sites follow the requests, which clients choose (a scanner's paths are
+// one route, querytrace.NoRoute, when the application answers them 404,
+// but not every application does): once a limit is reached, a value that
+// has not been seen while as many others were turned away gives its
+// series up to one that has been turned away at least twice since, so
+// that early noise cannot hold the series from later traffic. Each such
+// hand-over starts a series, and a backend that keeps series (cumulative
+// temporality, as Prometheus's) keeps the old one, unmoving, so the
+// series over a process's life can exceed Routes when its routes churn.
 type Limits struct {
 	// Routes bounds the routes (the reports' names, such as
 	// "GET /items/{id}"); 100 by default. A Handler names a request by
 	// its route pattern, or its path with the ids masked; this guards
-	// against names that still grow, such as a scanner's random paths.
+	// against names that still grow, such as a scanner's random paths
+	// answered by a catch-all.
 	Routes int
 
 	// CallSites bounds the (route, call site) pairs of the findings
@@ -60,24 +74,47 @@ func (l Limits) withDefaults() Limits {
 	}
 }
 
-// A limiter admits the first max distinct values of one attribute and
-// maps the rest to Other. For each value it admitted it keeps the
-// measurement option of the attribute alone, made once, for the metrics
-// recorded by that attribute. It is safe for concurrent use.
+// A limiter admits up to max distinct values of one attribute and maps
+// the rest to Other. For each value it admitted it keeps the measurement
+// option of the attribute alone, made once, for the metrics recorded by
+// that attribute. A limiter that hands over keeps the last use of each
+// admitted value, on a clock that ticks with each value turned away (so
+// that it stands still while nothing is), and gives the slot of a value
+// idle for max ticks to a value turned away twice. It is safe for
+// concurrent use.
 type limiter struct {
-	key   attribute.Key
-	max   int
-	other metric.MeasurementOption
-	mu    sync.RWMutex
-	seen  map[string]metric.MeasurementOption
+	key      attribute.Key
+	max      int
+	handOver bool
+	other    metric.MeasurementOption
+	clock    atomic.Uint64 // values turned away since the limiter was made
+
+	mu   sync.RWMutex
+	seen map[string]*slot
+
+	// Under mu, for a limiter that hands over: the values turned away,
+	// with how many times, in two generations of up to max values each
+	// (the older dropped as a new one fills), and the earliest tick at
+	// which a slot can be idle.
+	waiting, waited map[string]int
+	nextIdle        uint64
 }
 
-func newLimiter(key attribute.Key, max int) *limiter {
+// A slot is an admitted value.
+type slot struct {
+	opt  metric.MeasurementOption
+	used atomic.Uint64 // the clock when it was last used
+}
+
+// newLimiter returns a limiter of max values of key; with handOver, one
+// whose idle values give their slots up (see Limits).
+func newLimiter(key attribute.Key, max int, handOver bool) *limiter {
 	return &limiter{
-		key:   key,
-		max:   max,
-		other: metric.WithAttributeSet(attribute.NewSet(key.String(Other))),
-		seen:  make(map[string]metric.MeasurementOption),
+		key:      key,
+		max:      max,
+		handOver: handOver,
+		other:    metric.WithAttributeSet(attribute.NewSet(key.String(Other))),
+		seen:     make(map[string]*slot),
 	}
 }
 
@@ -105,24 +142,78 @@ func (l *limiter) option(v string) metric.MeasurementOption {
 // admitted; Other's option when not.
 func (l *limiter) admit(v string) (metric.MeasurementOption, bool) {
 	l.mu.RLock()
-	opt, ok := l.seen[v]
+	s, ok := l.seen[v]
 	full := len(l.seen) >= l.max
 	l.mu.RUnlock()
 	if ok {
-		return opt, true
+		s.use(l.clock.Load())
+		return s.opt, true
 	}
-	if full || v == Other {
+	if v == Other || full && !l.handOver {
 		return l.other, false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if opt, ok := l.seen[v]; ok {
-		return opt, true
+	if s, ok := l.seen[v]; ok {
+		s.use(l.clock.Load())
+		return s.opt, true
 	}
-	if len(l.seen) >= l.max {
+	if len(l.seen) < l.max {
+		return l.add(v), true
+	}
+	if !l.handOver {
 		return l.other, false
 	}
-	opt = metric.WithAttributeSet(attribute.NewSet(l.key.String(v)))
-	l.seen[v] = opt
-	return opt, true
+	now := l.clock.Add(1)
+	if l.turnAway(v) < 2 || now < l.nextIdle {
+		return l.other, false
+	}
+	// Hand over the slot of a value idle for max ticks, if there is one,
+	// and note when the next could be.
+	var idle string
+	least := now
+	for k, s := range l.seen {
+		u := s.used.Load()
+		if u+uint64(l.max) <= now {
+			idle = k
+			break
+		}
+		least = min(least, u)
+	}
+	if idle == "" {
+		l.nextIdle = least + uint64(l.max)
+		return l.other, false
+	}
+	delete(l.seen, idle)
+	delete(l.waiting, v)
+	delete(l.waited, v)
+	return l.add(v), true
+}
+
+// add admits v. The caller holds l.mu.
+func (l *limiter) add(v string) metric.MeasurementOption {
+	s := &slot{opt: metric.WithAttributeSet(attribute.NewSet(l.key.String(v)))}
+	s.used.Store(l.clock.Load())
+	l.seen[v] = s
+	return s.opt
+}
+
+// turnAway counts v as turned away and returns how many times it was,
+// lately. The caller holds l.mu.
+func (l *limiter) turnAway(v string) int {
+	n := l.waiting[v] + l.waited[v] + 1
+	delete(l.waited, v)
+	if l.waiting == nil || len(l.waiting) >= l.max {
+		l.waited, l.waiting = l.waiting, make(map[string]int)
+	}
+	l.waiting[v] = n
+	return n
+}
+
+// use notes that the slot was used at tick now. Most uses find it noted
+// already, and write nothing.
+func (s *slot) use(now uint64) {
+	if s.used.Load() < now {
+		s.used.Store(now)
+	}
 }

@@ -41,6 +41,7 @@ func (b *Bridge) annotate(span trace.Span, rep *querytrace.Report) {
 		{"querytrace.slow.count", len(rep.Slow)},
 		{"querytrace.transactions", rep.Begins},
 		{"querytrace.errors", rep.Errors},
+		{"querytrace.conn_errors", rep.ConnErrors},
 	} {
 		if c.n != 0 {
 			attrs = append(attrs, attribute.Int(c.key, c.n))

@@ -166,5 +166,8 @@ func (b *Bridge) systemName(g *querytrace.Group) attribute.KeyValue {
 	if b.system.Valid() {
 		return b.system
 	}
+	if kv, ok := b.systems[g.Dialect]; ok {
+		return kv
+	}
 	return systemName(g.Dialect)
 }

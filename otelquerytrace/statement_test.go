@@ -1,6 +1,7 @@
 package otelquerytrace
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/querytrace/querytrace"
@@ -47,14 +48,46 @@ func verb(shape string) string {
 }
 
 // TestLimiter: the first values are kept, the rest are Other, and no value
-// is Other once admitted.
+// is Other once admitted, for a limiter that does not hand over.
 func TestLimiter(t *testing.T) {
-	l := newLimiter("k", 2)
+	l := newLimiter("k", 2, false)
 	for _, c := range []struct{ in, want string }{
 		{"a", "a"}, {"b", "b"}, {"c", Other}, {"a", "a"}, {"", ""}, {Other, Other}, {"d", Other}, {"b", "b"},
 	} {
 		if got := l.value(c.in); got != c.want {
 			t.Errorf("value(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestLimiterHandsOver: once full, a limiter that hands over gives the slot
+// of a value idle for max ticks (values turned away) to a value turned
+// away twice; values seen once never get one, and values in use keep
+// theirs.
+func TestLimiterHandsOver(t *testing.T) {
+	l := newLimiter("k", 3, true)
+	want := func(in, out string) {
+		t.Helper()
+		if got := l.value(in); got != out {
+			t.Errorf("value(%q) = %q, want %q", in, got, out)
+		}
+	}
+	for _, v := range []string{"a", "b", "c"} {
+		want(v, v)
+	}
+	for i := range 10 {
+		want(fmt.Sprint("noise", i), Other) // a, b and c are idle, but noise comes once
+	}
+	for _, v := range []string{"x", "w", "u"} {
+		want(v, Other)
+	}
+	for _, v := range []string{"x", "w", "u"} {
+		want(v, v) // again: the slot of one of a, b and c
+	}
+	for range 20 {
+		for _, v := range []string{"x", "w", "u"} {
+			want(v, v)
+		}
+		want("v", Other) // all in use
 	}
 }

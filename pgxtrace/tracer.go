@@ -65,6 +65,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/wrapmark"
 )
 
@@ -116,6 +117,7 @@ type call struct {
 	sql   string
 	name  string // the name of a prepared statement
 	args  uint64
+	keys  int             // the longest array argument's length: arghash.Keys
 	kind  querytrace.Kind // fixed at the start; zero: by the command tag
 	stmt  bool            // run by the name of a prepared statement
 	stack querytrace.Stack
@@ -179,6 +181,7 @@ func (t *Tracer) record(c *call, e *querytrace.Event) {
 	e.Dialect = querytrace.DialectPostgres
 	e.Start = c.start
 	e.ArgsHash = c.args
+	e.ArgsKeys = c.keys
 	e.Stack = c.stack
 	if !querytrace.Record(c, e) {
 		t.Untraced().Record(e)
@@ -201,6 +204,9 @@ func (t *Tracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.Trac
 		}
 	}
 	c.args = hashArgs(data.Args)
+	for _, a := range data.Args {
+		c.keys = max(c.keys, arghash.Keys(a))
+	}
 	return c
 }
 

@@ -2,26 +2,45 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"os"
 	"strings"
 	"testing"
 
-	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/examples/inventory/store"
 )
 
-// TestDemo runs the demo as the README's first command does and requires
-// what it is there to show: the N+1 of the slow page, with the loop's line,
-// the query it iterates and the GROUP BY fix, and nothing on the fast page.
+// TestDemo runs the demo as the README's first command does, and with -db
+// on PostgreSQL and MariaDB when QUERYTRACE_POSTGRES_DSN and
+// QUERYTRACE_MYSQL_DSN are set, and requires what it is there to show: the
+// N+1 of the slow page, with the loop's line, the query it iterates and
+// the GROUP BY fix, and nothing on the fast page.
 func TestDemo(t *testing.T) {
-	db, err := querytrace.Open("sqlite3", store.MemoryDSN("demo-test"))
-	if err != nil {
-		t.Fatal(err)
+	for _, b := range []struct{ name, env string }{{"sqlite", ""}, {"postgres", "QUERYTRACE_POSTGRES_DSN"}, {"mariadb", "QUERYTRACE_MYSQL_DSN"}} {
+		t.Run(b.name, func(t *testing.T) {
+			dsn := ""
+			if b.env != "" {
+				if dsn = os.Getenv(b.env); dsn == "" {
+					t.Skipf("%s is not set: the demo on %s is skipped (.ci/run sets it)", b.env, b.name)
+				}
+			}
+			const entries = 40
+			db, err := store.Open(context.Background(), openTraced, "demo-test", dsn, entries)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if dsn != "" {
+					store.Drop(context.Background(), db)
+				}
+				db.Close()
+			}()
+			checkDemo(t, db, entries)
+		})
 	}
-	defer db.Close()
-	const entries = 40
-	if err := store.Create(context.Background(), db, entries); err != nil {
-		t.Fatal(err)
-	}
+}
+
+func checkDemo(t *testing.T, db *sql.DB, entries int) {
 	var out strings.Builder
 	slow, fast, err := demo(&out, db, entries)
 	if err != nil {

@@ -12,6 +12,9 @@
 //	inventory -json                 the same, with both reports as JSON
 //	inventory -serve 127.0.0.1:8080 serve the pages
 //	inventory -load 5s              load-test the fast page
+//	inventory -db DSN               the summary (or -json, -serve) on PostgreSQL
+//	                                (postgres://...) or MySQL and MariaDB
+//	                                (user:password@tcp(host:port)/name)
 package main
 
 import (
@@ -26,6 +29,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/querytrace/querytrace"
@@ -39,6 +43,7 @@ func main() {
 	load := flag.Duration("load", 0, "load-test the fast page for this `duration` per run (e.g. 5s) and exit")
 	clients := flag.Int("clients", 20, "concurrent clients of the load test")
 	asJSON := flag.Bool("json", false, "print both reports as JSON, one object a line")
+	dsn := flag.String("db", "", "run the pages on the database of this `DSN`: postgres://... for PostgreSQL, user:password@tcp(host:port)/name for MySQL or MariaDB; SQLite in memory by default")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("inventory: ")
@@ -53,26 +58,28 @@ func main() {
 
 	// The one change an application makes: open the database through
 	// querytrace, and put its middleware in front of the handlers.
-	db, err := querytrace.Open("sqlite3", store.MemoryDSN("inventory"))
+	db, err := store.Open(ctx, openTraced, "inventory", *dsn, *entries)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	if err := store.Create(ctx, db, *entries); err != nil {
-		log.Fatal(err)
-	}
 
 	if *serve != "" {
 		// Warnings for every N+1, the whole report at Debug level.
 		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		// The debug page: recent requests, their statements and the
-		// statistics, at /debug/querytrace/ (for loopback clients only).
-		// It is mounted beside the traced routes, not behind them, so
-		// that looking at it does not fill its own lists.
+		// The debug page at /debug/querytrace/ (loopback clients only), named
+		// in each response's Querytrace-Page header; beside the traced routes,
+		// not behind them, so that looking at it does not fill its own lists.
 		rec := &debugpage.Recorder{}
+		page := &debugpage.Handler{Recorder: rec}
 		h := http.NewServeMux()
-		h.Handle("/", &querytrace.Handler{Next: newMux(db), Logger: logger, OnFinish: rec.Observe})
-		h.Handle("/debug/querytrace/", &debugpage.Handler{Recorder: rec})
+		h.Handle("/", &querytrace.Handler{Next: newMux(db), Logger: logger, OnFinish: rec.Observe, OnHeader: page.Link})
+		// EXPLAIN is PostgreSQL's alone: MySQL plans a statement only
+		// with values for its placeholders.
+		if strings.HasPrefix(*dsn, "postgres") {
+			page.Explain = db
+		}
+		h.Handle("/debug/querytrace/", page)
 		log.Printf("serving on http://%s/ (try: curl -i http://%s/inventory/slow, then open http://%s/debug/querytrace/)", *serve, *serve, *serve)
 		srv := &http.Server{Addr: *serve, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		log.Fatal(srv.ListenAndServe())
@@ -180,3 +187,6 @@ func loadTest(ctx context.Context, duration time.Duration, clients, entries int)
 	printLoad(os.Stdout, duration, clients, results)
 	return nil
 }
+
+// openTraced opens a database through querytrace.
+func openTraced(driver, dsn string) (*sql.DB, error) { return querytrace.Open(driver, dsn) }

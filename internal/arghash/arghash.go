@@ -8,6 +8,7 @@ import (
 	"database/sql/driver"
 	"hash/maphash"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/querytrace/querytrace/internal/fnv1a"
@@ -24,12 +25,22 @@ func Mix(h, v uint64) uint64 {
 // compared only within one process, so a per-process seed is fine.
 var seed = maphash.MakeSeed()
 
-// Args returns the hash of a statement's arguments, 0 for none.
-func Args(args []driver.NamedValue) uint64 {
+// A Sum is what querytrace keeps of a statement's arguments: their hash,
+// and how many keys its longest array argument carried (the ids of
+// "where id = any($1)"), 0 for none. An execution that carries many keys
+// in one array is a batch, not a step of a loop.
+type Sum struct {
+	Hash uint64
+	Keys int
+}
+
+// Args returns the sum of a statement's arguments; the hash is 0 for none.
+func Args(args []driver.NamedValue) Sum {
 	if len(args) == 0 {
-		return 0
+		return Sum{}
 	}
 	h := uint64(fnv1a.Offset)
+	keys := 0
 	for i := range args {
 		a := &args[i]
 		h = Mix(h, uint64(a.Ordinal))
@@ -37,40 +48,66 @@ func Args(args []driver.NamedValue) uint64 {
 			h = Mix(h, maphash.String(seed, a.Name))
 		}
 		h = Value(h, a.Value)
+		keys = max(keys, Keys(a.Value))
 	}
 	if h == 0 {
 		h = 1
 	}
-	return h
+	return Sum{h, keys}
 }
 
-// Values returns the hash of the arguments of a context-less driver call:
+// Values returns the sum of the arguments of a context-less driver call:
 // the same as Args of the same values at ordinals 1, 2, ...
-func Values(args []driver.Value) uint64 {
+func Values(args []driver.Value) Sum {
 	if len(args) == 0 {
-		return 0
+		return Sum{}
 	}
 	h := uint64(fnv1a.Offset)
+	keys := 0
 	for i, v := range args {
 		h = Mix(h, uint64(i+1))
 		h = Value(h, v)
+		keys = max(keys, Keys(v))
 	}
 	if h == 0 {
 		h = 1
 	}
-	return h
+	return Sum{h, keys}
 }
 
-// Value folds one argument value into the hash h. A value of a type other
-// than driver.Value's own and the integer types below is hashed as one
-// constant, whatever it holds: such arguments tell no N+1 from a
-// duplicate, which errs towards reporting an N+1.
+// Keys returns how many elements v holds when it is an array argument (a
+// slice or an array, but not bytes, which are one value), else 0.
+func Keys(v any) int {
+	switch v := v.(type) {
+	case nil, int64, float64, bool, []byte, string, time.Time, int, int32, uint64:
+		return 0
+	case []int64:
+		return len(v)
+	case []string:
+		return len(v)
+	case []int:
+		return len(v)
+	case []int32:
+		return len(v)
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return 0 // bytes: a UUID, a hash
+		}
+		return rv.Len()
+	}
+	return 0
+}
+
+// Value folds one argument value into the hash h: driver.Value's own
+// types, the integer types below, and arrays of scalars (see elems).
 func Value(h uint64, v any) uint64 {
 	switch v := v.(type) {
 	case nil:
 		h = Mix(h, 1)
 	case int64:
-		h = Mix(Mix(h, 2), uint64(v))
+		h = mixInt(h, uint64(v))
 	case float64:
 		h = Mix(Mix(h, 3), math.Float64bits(v))
 	case bool:
@@ -82,17 +119,75 @@ func Value(h uint64, v any) uint64 {
 	case []byte:
 		h = Mix(Mix(h, 6), maphash.Bytes(seed, v))
 	case string:
-		h = Mix(Mix(h, 7), maphash.String(seed, v))
+		h = mixString(h, v)
 	case time.Time:
 		h = Mix(Mix(h, 8), uint64(v.UnixNano()))
 	case int:
-		h = Mix(Mix(h, 2), uint64(v))
+		h = mixInt(h, uint64(v))
 	case int32:
-		h = Mix(Mix(h, 2), uint64(v))
+		h = mixInt(h, uint64(v))
 	case uint64:
-		h = Mix(Mix(h, 2), v)
+		h = mixInt(h, v)
 	default:
-		h = Mix(h, 9)
+		h = elems(h, v)
 	}
 	return h
+}
+
+// maxElems bounds how many elements of one array argument are hashed.
+const maxElems = 1024
+
+// elems folds an array argument (a slice or an array of scalars, as pgx
+// takes for "= any($1)") into h as its length and elements, the way
+// pgxtrace does, so that two arrays of other keys tell an N+1 from a
+// duplicate. Anything else is hashed as one constant, whatever it holds:
+// such arguments tell no N+1 from a duplicate, which errs towards
+// reporting an N+1. It reads through reflect without allocating.
+func elems(h uint64, v any) uint64 {
+	rv := reflect.ValueOf(v)
+	if k := rv.Kind(); k != reflect.Slice && k != reflect.Array {
+		return Mix(h, 9)
+	}
+	n := rv.Len()
+	h = mixString(h, "elems")
+	h = mixInt(h, uint64(n))
+	for i := 0; i < n && i < maxElems; i++ {
+		e := rv.Index(i)
+		switch e.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			h = mixInt(h, uint64(e.Int()))
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			h = mixInt(h, e.Uint())
+		case reflect.Float32, reflect.Float64:
+			h = Mix(Mix(h, 3), math.Float64bits(e.Float()))
+		case reflect.Bool:
+			h = Value(h, e.Bool())
+		case reflect.String:
+			h = mixString(h, e.String())
+		default:
+			h = Mix(h, 9)
+		}
+	}
+	return h
+}
+
+// mixInt and mixString fold an integer and a text as Value does, without
+// putting them in an interface.
+func mixInt(h, v uint64) uint64           { return Mix(Mix(h, 2), v) }
+func mixString(h uint64, v string) uint64 { return Mix(Mix(h, 7), maphash.String(seed, v)) }
+
+// MaxEach is how many arguments, from the first, Each hashes one by one.
+const MaxEach = 16
+
+// Each writes a hash of each of the first MaxEach arguments, each on its
+// own, to out, and returns how many it wrote. Where Args tells whether two
+// executions had the same arguments, Each tells which of them differed:
+// the key a loop went over, or the values each of its rows set.
+func Each(args []driver.NamedValue, out *[MaxEach]uint32) int {
+	n := min(len(args), MaxEach)
+	for i := range n {
+		h := Value(fnv1a.Offset, args[i].Value)
+		out[i] = uint32(h ^ h>>32)
+	}
+	return n
 }

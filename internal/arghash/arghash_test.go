@@ -25,8 +25,8 @@ func TestArgs(t *testing.T) {
 			t.Errorf("%s: equal hashes %v, want %v", tt.name, got, tt.same)
 		}
 	}
-	if Args(nil) != 0 {
-		t.Errorf("Args(nil) = %d, want 0", Args(nil))
+	if Args(nil) != (Sum{}) {
+		t.Errorf("Args(nil) = %v, want zero", Args(nil))
 	}
 }
 
@@ -41,7 +41,68 @@ func TestValues(t *testing.T) {
 	if Values(vals) != Args(nv) {
 		t.Errorf("Values and Args disagree on the same arguments")
 	}
-	if Values(nil) != 0 {
-		t.Errorf("Values(nil) = %d, want 0", Values(nil))
+	if Values(nil) != (Sum{}) {
+		t.Errorf("Values(nil) = %v, want zero", Values(nil))
+	}
+}
+
+// TestArrays: an array argument, as pgx's stdlib driver passes it for
+// "= any($1)", hashes by its elements, and its length is the keys it
+// carries; bytes are one value, not keys.
+func TestArrays(t *testing.T) {
+	one := func(v any) Sum { return Args([]driver.NamedValue{{Ordinal: 1, Value: v}}) }
+	type ids []int64 // a named slice goes through reflect
+	for _, c := range []struct {
+		name string
+		a, b any
+		same bool
+	}{
+		{"same ids", []int64{1, 2, 3}, []int64{1, 2, 3}, true},
+		{"other ids", []int64{1, 2, 3}, []int64{1, 2, 4}, false},
+		{"fewer ids", []int64{1, 2, 3}, []int64{1, 2}, false},
+		{"other names", []string{"a", "b"}, []string{"a", "c"}, false},
+		{"named slice", ids{1, 2, 3}, ids{1, 2, 4}, false},
+		{"named slice, same", ids{5, 6}, ids{5, 6}, true},
+		{"uint32s", []uint32{1, 2}, []uint32{1, 3}, false},
+		{"uuids", [][16]byte{{1}}, [][16]byte{{2}}, true}, // elements past scalars hash alike
+	} {
+		if got := one(c.a).Hash == one(c.b).Hash; got != c.same {
+			t.Errorf("%s: equal hashes %v, want %v", c.name, got, c.same)
+		}
+	}
+	for _, c := range []struct {
+		v    any
+		keys int
+	}{
+		{int64(7), 0}, {"x", 0}, {[]byte("bytes"), 0}, {[16]byte{}, 0}, {nil, 0},
+		{[]int64{1, 2, 3}, 3}, {[]string{"a"}, 1}, {ids{1, 2}, 2}, {[]float64{}, 0}, {[]uint32{1, 2, 3, 4}, 4},
+	} {
+		if got := Keys(c.v); got != c.keys {
+			t.Errorf("Keys(%#v) = %d, want %d", c.v, got, c.keys)
+		}
+	}
+	args := []driver.NamedValue{{Ordinal: 1, Value: int64(1)}, {Ordinal: 2, Value: []int64{1, 2, 3}}, {Ordinal: 3, Value: []string{"a"}}}
+	if got := Args(args).Keys; got != 3 {
+		t.Errorf("Args(...).Keys = %d, want the longest array's 3", got)
+	}
+	if got := testing.AllocsPerRun(100, func() { Args(args) }); got != 0 {
+		t.Errorf("Args allocates %v times for arrays, want 0", got)
+	}
+}
+
+// TestEach checks that Each tells which arguments differ.
+func TestEach(t *testing.T) {
+	var a, b [MaxEach]uint32
+	na := Each([]driver.NamedValue{{Ordinal: 1, Value: int64(17)}, {Ordinal: 2, Value: "x"}, {Ordinal: 3, Value: nil}}, &a)
+	nb := Each([]driver.NamedValue{{Ordinal: 1, Value: int64(18)}, {Ordinal: 2, Value: "x"}, {Ordinal: 3, Value: nil}}, &b)
+	if na != 3 || nb != 3 || a[0] == b[0] || a[1] != b[1] || a[2] != b[2] {
+		t.Errorf("Each: %d %x, %d %x", na, a[:na], nb, b[:nb])
+	}
+	many := make([]driver.NamedValue, MaxEach+3)
+	for i := range many {
+		many[i] = driver.NamedValue{Ordinal: i + 1, Value: int64(i)}
+	}
+	if n := Each(many, &a); n != MaxEach {
+		t.Errorf("Each of %d arguments wrote %d", len(many), n)
 	}
 }

@@ -1,10 +1,14 @@
 package callstack
 
 import (
+	"path/filepath"
+	"reflect"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 )
 
 // Which frames are the application's own is decided by module: the main
@@ -14,7 +18,10 @@ import (
 // of library names would go stale with the next query builder; the build
 // information names every module the program holds. Rules given with
 // Library and Application come first, the longest matching prefix winning;
-// then tests (files named _test.go) are the application's.
+// then tests (files named _test.go) are the application's. The file
+// counts too: one in the module cache or a vendor directory is its
+// module's whatever the function's name, and one that carries Go's
+// generated-code header is nobody's line to fix.
 
 // own are querytrace's packages, never the application's (but for their
 // tests), whichever module they are built into.
@@ -133,11 +140,31 @@ func classify(fn, file string, rs []rule, ms []module) bool {
 			return false
 		}
 	}
-	pkg := pkgPath(fn)
+	// A frame is the application's by its file too: where the compiler
+	// inlines a library's function literal into the application's
+	// function, the literal takes the application's name and keeps the
+	// library's file.
+	if app, ok := fileModule(file, ms); ok {
+		return app && !generated(file)
+	}
+	if gorootSrc() != "" && strings.HasPrefix(file, gorootSrc()) {
+		return false
+	}
+	if !byModule(pkgPath(fn), file, ms) {
+		return false
+	}
+	// Code that ent, sqlc, sqlboiler or protoc wrote into the
+	// application's module is no line to fix either.
+	return !generated(file)
+}
+
+// byModule reports whether package pkg, of a frame in file, belongs to
+// the application by its module.
+func byModule(pkg, file string, ms []module) bool {
 	if pkg == "main" {
 		return true
 	}
-	best = -1
+	best, app := -1, false
 	for _, m := range ms {
 		if len(m.path) > best && (pkg == m.path || strings.HasPrefix(pkg, m.path+"/")) {
 			best, app = len(m.path), m.app
@@ -155,6 +182,86 @@ func classify(fn, file string, rs []rule, ms []module) bool {
 	}
 	return !strings.Contains(file, "/pkg/mod/") && !strings.Contains(file, "@v")
 }
+
+// fileModule returns whether the module whose files hold file is the
+// application's, when file is in a module cache ("…/dbx@v1.12.0/query.go")
+// or a vendor directory; ok is false for any other file. A module cache
+// file of no module of the build is not the application's.
+func fileModule(file string, ms []module) (app, ok bool) {
+	cached, vendored := hasVersion(file), strings.Contains(file, "/vendor/")
+	if !cached && !vendored {
+		return false, false
+	}
+	best := -1
+	for _, m := range ms {
+		if len(m.path) <= best {
+			continue
+		}
+		if cached && inCache(file, escapeModule(m.path)) || vendored && strings.Contains(file, "/vendor/"+m.path+"/") {
+			best, app = len(m.path), m.app
+		}
+	}
+	return app, best >= 0 || cached
+}
+
+// hasVersion reports whether a directory of file is named with a module
+// version, "name@v1.2.3".
+func hasVersion(file string) bool {
+	for i := 0; ; i++ {
+		j := strings.Index(file[i:], "@v")
+		if j < 0 {
+			return false
+		}
+		if i += j; i+2 < len(file) && '0' <= file[i+2] && file[i+2] <= '9' {
+			return true
+		}
+	}
+}
+
+// inCache reports whether file is in the module cache's directory of the
+// module whose escaped path is esc: "…/esc@v…/" (or "esc@v…/" as
+// -trimpath writes it).
+func inCache(file, esc string) bool {
+	for i := 0; ; {
+		j := strings.Index(file[i:], esc+"@v")
+		if j < 0 {
+			return false
+		}
+		if j += i; j == 0 || file[j-1] == '/' {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+// escapeModule writes a module path as the module cache spells its
+// directory: each capital letter as '!' and its lower case.
+func escapeModule(path string) string {
+	if strings.IndexFunc(path, unicode.IsUpper) < 0 {
+		return path
+	}
+	var b strings.Builder
+	for _, c := range path {
+		if unicode.IsUpper(c) {
+			b.WriteByte('!')
+			c = unicode.ToLower(c)
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// gorootSrc returns the directory of the standard library's source, as
+// the program's frames name it ("/usr/local/go/src/"), or "" where the
+// build trimmed it.
+var gorootSrc = sync.OnceValue(func() string {
+	pc := reflect.ValueOf(strings.Cut).Pointer()
+	file, _ := runtime.FuncForPC(pc).FileLine(pc)
+	if dir, ok := strings.CutSuffix(file, "strings/strings.go"); ok && filepath.IsAbs(dir) {
+		return dir
+	}
+	return ""
+})
 
 // pkgPath returns the import path of the package of function fn, as
 // runtime.Frame names it: "example.com/app/store.(*DB).Find" is in

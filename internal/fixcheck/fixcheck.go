@@ -40,67 +40,88 @@ func Statement(fix string) string {
 }
 
 var (
-	dollar   = regexp.MustCompile(`\$[0-9]+`)
-	valueRow = regexp.MustCompile(`\((\?(?:, \?)*)\), \((\?(?:, \?)*)\), \.\.\.`)
-	unionRow = regexp.MustCompile(`select (\?(?:, \?)*) union all select (\?(?:, \?)*) union all \.\.\.`)
-	marks    = regexp.MustCompile(`in \(\.\.\.\)|any\(\?\)|\?`)
+	dollar = regexp.MustCompile(`\$[0-9]+`)
+	marks  = regexp.MustCompile(`in \(\.\.\.\)|any\(\?\)|\?|\x00`)
 )
 
 // Fill returns stmt with its placeholders filled for the executions of a
 // loop, each given by the values of its placeholders in order, and the
-// arguments to run it with. A statement numbered $1, $2, ... stays so.
-func Fill(stmt string, execs [][]any) (string, []any, error) {
+// arguments to run it with; consts are the literals of the loop's text
+// that the fix writes as "…", in order. A statement numbered $1, $2, ...
+// stays so.
+func Fill(stmt string, execs [][]any, consts ...string) (string, []any, error) {
 	if len(execs) == 0 {
 		return "", nil, fmt.Errorf("no executions")
 	}
 	pg := dollar.MatchString(stmt)
 	s := dollar.ReplaceAllString(stmt, "?")
-	var args []any
-	if m := valueRow.FindStringSubmatchIndex(s); m != nil {
-		s, args = rows(s, m, execs, func(row string) string { return "(" + row + ")" }, ", ")
-	} else if m := unionRow.FindStringSubmatchIndex(s); m != nil {
-		s, args = rows(s, m, execs, func(row string) string { return "select " + row }, " union all ")
+	if n := strings.Count(s, "…"); n != len(consts) {
+		return "", nil, fmt.Errorf("%d constants for %d … in %s", len(consts), n, stmt)
 	}
-	if args != nil {
-		if n := strings.Count(s, "?"); n != len(args) {
-			return "", nil, fmt.Errorf("%d placeholders for %d values in %s", n, len(args), s)
+	for _, c := range consts {
+		s = strings.Replace(s, "…", c, 1)
+	}
+	varying := Varying(execs)
+	var rowArgs []any
+	rest := slices.Clone(execs[0])
+	if m := template(s); m != nil {
+		if s, rowArgs, rest = rows(s, m, execs, varying); s == "" {
+			return "", nil, fmt.Errorf("the row template of %s takes neither the varying values nor all", stmt)
 		}
-	} else {
-		key := Key(execs)
-		if key < 0 {
-			return "", nil, fmt.Errorf("not exactly one argument varies across the executions")
-		}
-		var keys []any
+	}
+	var keys []any
+	if rowArgs == nil && len(varying) == 1 {
 		seen := map[string]bool{}
 		for _, e := range execs {
-			if k := Format(e[key]); !seen[k] {
+			if k := Format(e[varying[0]]); !seen[k] {
 				seen[k] = true
-				keys = append(keys, e[key])
+				keys = append(keys, e[varying[0]])
 			}
 		}
-		consts := slices.Delete(slices.Clone(execs[0]), key, key+1)
-		var err error
-		s = marks.ReplaceAllStringFunc(s, func(m string) string {
-			switch m {
-			case "in (...)":
-				args = append(args, keys...)
-				return "in (" + strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ") + ")"
-			case "any(?)":
-				args = append(args, array(keys))
-				return m
-			}
-			if len(consts) == 0 {
+		rest = slices.Delete(rest, varying[0], varying[0]+1)
+	}
+	arrays := slices.ContainsFunc(execs[0], isSlice)
+	var args []any
+	var err error
+	pos := 0
+	s = marks.ReplaceAllStringFunc(s, func(m string) string {
+		switch {
+		case arrays && (m == "?" || m == "any(?)"):
+			// A statement that takes arrays takes every execution's.
+			if pos >= len(execs[0]) {
 				err = fmt.Errorf("more placeholders than the loop's values in %s", stmt)
 				return m
 			}
-			args = append(args, consts[0])
-			consts = consts[1:]
+			args = append(args, joined(execs, pos))
+			pos++
 			return m
-		})
-		if err != nil {
-			return "", nil, err
+		case m == "\x00":
+			args = append(args, rowArgs...)
+			return ""
+		case m == "in (...)" || m == "any(?)":
+			if keys == nil {
+				err = fmt.Errorf("not exactly one argument varies across the executions")
+				return m
+			}
+			if m == "any(?)" {
+				args = append(args, array(keys))
+				return m
+			}
+			args = append(args, keys...)
+			return "in (" + strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ") + ")"
 		}
+		if len(rest) == 0 {
+			err = fmt.Errorf("more placeholders than the loop's values in %s", stmt)
+			return m
+		}
+		args = append(args, rest[0])
+		rest = rest[1:]
+		return m
+	})
+	if err != nil {
+		return "", nil, err
 	}
+	s = strings.ReplaceAll(s, "\x01", "?")
 	if pg {
 		n := 0
 		s = marks.ReplaceAllStringFunc(s, func(m string) string {
@@ -114,19 +135,155 @@ func Fill(stmt string, execs [][]any) (string, []any, error) {
 	return s, args, nil
 }
 
-// rows expands the row template at match m to one row per execution.
-func rows(s string, m []int, execs [][]any, row func(string) string, sep string) (string, []any) {
-	if s[m[2]:m[3]] != s[m[4]:m[5]] {
-		return s, nil
+// A rowTemplate is where a statement has "(row), (row), ..." or "select
+// row union all select row union all ...": the offsets of all of it, of
+// its first row (which may name the columns) and of the row every other
+// execution's copies.
+type rowTemplate struct {
+	start, end             int
+	first, firstEnd        int
+	row, rowEnd            int
+	open, close, separator string
+}
+
+// template finds the row template of s, or returns nil.
+func template(s string) *rowTemplate {
+	if i := strings.Index(s, "), ..."); i >= 0 {
+		t := &rowTemplate{end: i + len("), ..."), rowEnd: i, open: "(", close: ")", separator: ", "}
+		t.row = opening(s, i) + 1
+		if t.row <= 2 || s[t.row-4:t.row-1] != "), " {
+			return nil
+		}
+		t.firstEnd = t.row - 4
+		t.first = opening(s, t.firstEnd) + 1
+		t.start = t.first - 1
+		return t
 	}
-	one := row(s[m[2]:m[3]])
+	if i := strings.Index(s, " union all ..."); i >= 0 {
+		t := &rowTemplate{end: i + len(" union all ..."), rowEnd: i, open: "select ", separator: " union all "}
+		t.row = strings.LastIndex(s[:i], "select ") + len("select ")
+		t.firstEnd = t.row - len("select ") - len(" union all ")
+		t.first = strings.LastIndex(s[:t.firstEnd], "select ") + len("select ")
+		t.start = t.first - len("select ")
+		return t
+	}
+	return nil
+}
+
+// opening returns the index of the "(" that the ")" at i closes.
+func opening(s string, i int) int {
+	depth := 0
+	for j := i; j >= 0; j-- {
+		switch s[j] {
+		case ')':
+			depth++
+		case '(':
+			if depth--; depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+// rows expands the row template m of s to one row per execution, each
+// with the values that vary across the executions or, where the template
+// has a place for each, all of them. It returns the statement with the
+// rows marked by a NUL for Fill, their values, and the values of the first
+// execution left for the other placeholders; "" when the template fits
+// neither.
+func rows(s string, m *rowTemplate, execs [][]any, varying []int) (string, []any, []any) {
+	tmpl := s[m.row:m.rowEnd]
+	n := strings.Count(tmpl, "?")
+	take := varying
+	if n != len(varying) {
+		if n != len(execs[0]) {
+			return "", nil, nil
+		}
+		take = nil
+		for i := range execs[0] {
+			take = append(take, i)
+		}
+	}
 	var args []any
 	list := make([]string, len(execs))
 	for i, e := range execs {
-		list[i] = one
-		args = append(args, e...)
+		list[i] = m.open + tmpl + m.close
+		if i == 0 {
+			list[i] = m.open + s[m.first:m.firstEnd] + m.close
+		}
+		for _, k := range take {
+			args = append(args, e[k])
+		}
 	}
-	return s[:m[0]] + strings.Join(list, sep) + s[m[1]:], args
+	var rest []any
+	for i, v := range execs[0] {
+		if !slices.Contains(take, i) {
+			rest = append(rest, v)
+		}
+	}
+	// The placeholders of the rows are counted apart.
+	body := strings.ReplaceAll(strings.Join(list, m.separator), "?", "\x01")
+	return s[:m.start] + "\x00" + body + s[m.end:], args, rest
+}
+
+// Varying returns the positions of the arguments whose values differ
+// across the executions of a loop.
+func Varying(execs [][]any) []int {
+	var out []int
+	for i := range execs[0] {
+		for _, e := range execs[1:] {
+			if Format(e[i]) != Format(execs[0][i]) {
+				out = append(out, i)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// isSlice reports whether v is an array: a slice, or the text of a
+// PostgreSQL array ("{a,b}").
+func isSlice(v any) bool {
+	switch v := v.(type) {
+	case []int64, []string:
+		return true
+	case string:
+		return strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}")
+	}
+	return false
+}
+
+// joined returns the arrays of every execution at position i joined into
+// one, or the first execution's value when it is no array.
+func joined(execs [][]any, i int) any {
+	switch v := execs[0][i].(type) {
+	case []int64:
+		var out []int64
+		for _, e := range execs {
+			out = append(out, e[i].([]int64)...)
+		}
+		return out
+	case []string:
+		var out []string
+		for _, e := range execs {
+			out = append(out, e[i].([]string)...)
+		}
+		return out
+	case string:
+		if !isSlice(v) {
+			return v
+		}
+		var items []string
+		for _, e := range execs {
+			if a := strings.Trim(e[i].(string), "{}"); a != "" {
+				items = append(items, a)
+			}
+		}
+		return "{" + strings.Join(items, ",") + "}"
+	default:
+		return v
+	}
 }
 
 // Key returns the position of the one argument whose value differs across
@@ -241,22 +398,16 @@ func sorted(rows [][]string) []string {
 // ByKey checks that a fix returned, for each key the loop went over,
 // exactly the rows the loop read for it. loop maps each key (formatted)
 // to the rows of its execution; key is the name of the key column in the
-// fix's result. The fix may add the key column and a last "rn" column,
-// which do not count. A key without rows in the fix's result matches a
-// loop that read no rows, or an aggregate of nothing: one row of zeros
-// and NULLs.
+// fix's result. The fix returns the loop's columns, and may add the key
+// column in front, so that a Scan into the loop's fields needs only the
+// key more. A key without rows in the fix's result matches a loop that
+// read no rows, or an aggregate of nothing: one row of zeros and NULLs.
 func ByKey(loop map[string]Table, fix Table, key string) error {
 	var width int
 	for _, t := range loop {
 		width = len(t.Cols)
-		if slices.Contains(t.Cols, "rn") {
-			width = -1
-		}
 	}
 	cols := fix.Cols
-	if width >= 0 && len(cols) > width && cols[len(cols)-1] == "rn" {
-		cols = cols[:len(cols)-1]
-	}
 	k := slices.Index(cols, key)
 	if k < 0 {
 		return fmt.Errorf("no column %q in the fix's result %q", key, fix.Cols)
@@ -265,6 +416,9 @@ func ByKey(loop map[string]Table, fix Table, key string) error {
 	switch len(cols) {
 	case width:
 	case width + 1:
+		if k != 0 {
+			return fmt.Errorf("the fix returns columns %q: the key %q is not first", fix.Cols, key)
+		}
 		drop = k
 	default:
 		return fmt.Errorf("the fix returns columns %q, the loop %d columns", fix.Cols, width)

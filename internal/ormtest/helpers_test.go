@@ -16,28 +16,35 @@ import (
 	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/internal/fixcheck"
 
+	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
 )
 
 // A backend is a database the scenarios run on, through querytrace.
 type backend struct {
-	name string
-	pg   bool
-	open func(t *testing.T) *sql.DB
+	name  string
+	pg    bool
+	mysql bool
+	open  func(t *testing.T) *sql.DB
 }
 
 var backends = []backend{
 	{name: "sqlite", open: openSQLite},
 	{name: "postgres", pg: true, open: openPostgres},
+	{name: "mariadb", mysql: true, open: openMariaDB},
 }
 
-// each runs f once per backend, on a fresh database holding the schema.
-func each(t *testing.T, f func(t *testing.T, b backend, db *sql.DB)) {
+// each runs f once per backend, on a fresh database holding the schema,
+// but on those named in skip.
+func each(t *testing.T, f func(t *testing.T, b backend, db *sql.DB), skip ...string) {
 	for _, b := range backends {
+		if slices.Contains(skip, b.name) {
+			continue
+		}
 		t.Run(b.name, func(t *testing.T) {
 			db := b.open(t)
-			setUp(t, db, b.pg)
+			setUp(t, db, b)
 			f(t, b, db)
 		})
 	}
@@ -87,6 +94,25 @@ func openPostgres(t *testing.T) *sql.DB {
 	return db
 }
 
+// openMariaDB opens the MariaDB (or MySQL) test server through querytrace,
+// in the database its DSN names, where setUp replaces the tables of the
+// test before (the tests of this package never run at once).
+func openMariaDB(t *testing.T) *sql.DB {
+	dsn := os.Getenv("QUERYTRACE_MYSQL_DSN")
+	if dsn == "" {
+		t.Skip("QUERYTRACE_MYSQL_DSN is not set: set it to a MySQL or MariaDB DSN such as root@tcp(127.0.0.1:3306)/test to run the ORM scenarios on MariaDB (.ci/run does)")
+	}
+	db, err := querytrace.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Exec("drop table if exists users, posts, tags")
+		db.Close()
+	})
+	return db
+}
+
 // The schema: users, their posts, and tags with a unique slug.
 var schema = []string{
 	`create table users (id integer primary key, name text not null, team_id integer not null)`,
@@ -96,10 +122,20 @@ var schema = []string{
 }
 
 // setUp creates the schema and 8 users, each but the last with posts.
-func setUp(t *testing.T, db *sql.DB, pg bool) {
+func setUp(t *testing.T, db *sql.DB, b backend) {
 	t.Helper()
+	pg := b.pg
+	if b.mysql {
+		if _, err := db.Exec("drop table if exists users, posts, tags"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, q := range schema {
-		if !pg {
+		switch {
+		case b.mysql:
+			// MySQL keys no text column; its serial is a bigint.
+			q = strings.Replace(q, "slug text", "slug varchar(200)", 1)
+		case !pg:
 			q = strings.Replace(q, "serial", "integer", 1)
 		}
 		if _, err := db.Exec(q); err != nil {
@@ -208,15 +244,16 @@ type want map[string][]map[string]string
 
 // readsLike runs the fix of f, filled with the values of the loop's
 // executions (each the values of its statement's placeholders, the ones
-// written into the SQL text included), and checks that it returns for
-// each key exactly the rows the loop read, on the columns the loop used.
-func readsLike(t *testing.T, db *sql.DB, f *querytrace.Finding, execs [][]any, key string, w want) {
+// written into the SQL text included) and the literals the fix writes as
+// "…", and checks that it returns for each key exactly the rows the loop
+// read, on the columns the loop used.
+func readsLike(t *testing.T, db *sql.DB, f *querytrace.Finding, execs [][]any, key string, w want, consts ...string) {
 	t.Helper()
 	stmt := fixcheck.Statement(f.Fix)
 	if stmt == "" {
 		t.Fatalf("the fix is prose, want a statement: %s", f.Fix)
 	}
-	q, args, err := fixcheck.Fill(stmt, execs)
+	q, args, err := fixcheck.Fill(stmt, execs, consts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // pgx with the keys as one array, returns each user's latest post.
 func TestPgxLatestInLoop(t *testing.T) {
 	db := openPostgres(t)
-	setUp(t, db, true)
+	setUp(t, db, backend{name: "postgres", pg: true})
 	var schema string
 	if err := db.QueryRow(`select current_schema()`).Scan(&schema); err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestPgxLatestInLoop(t *testing.T) {
 	})
 	f := finding(t, r, querytrace.FindingNPlusOne, len(execs), file, at)
 	stmt := fixcheck.Statement(f.Fix)
-	q, args, err := fixcheck.Fill(stmt, execs)
+	q, args, err := fixcheck.Fill(stmt, execs, "1") // the loop's LIMIT 1
 	if err != nil {
 		t.Fatalf("%v: %s", err, f.Fix)
 	}

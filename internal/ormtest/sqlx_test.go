@@ -13,8 +13,11 @@ import (
 )
 
 func openSQLX(b backend, db *sql.DB) *sqlx.DB {
-	if b.pg {
+	switch {
+	case b.pg:
 		return sqlx.NewDb(db, "pgx")
+	case b.mysql:
+		return sqlx.NewDb(db, "mysql")
 	}
 	return sqlx.NewDb(db, "sqlite3")
 }

@@ -23,15 +23,7 @@ import (
 // returns the metrics page's families, parsed by Prometheus's parser.
 func scrape(t *testing.T, rec *debugpage.Recorder, requests int) map[string]*dto.MetricFamily {
 	t.Helper()
-	db, err := querytrace.Open("sqlite3", "file:"+strings.ReplaceAll(t.Name(), "/", "_")+"?mode=memory&cache=shared")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)`); err != nil {
-		t.Fatal(err)
-	}
+	db := openItems(t)
 	db.Exec(`INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c')`)
 	loop := func(ctx context.Context, db *sql.DB) {
 		for id := 1; id <= 3; id++ {
@@ -46,6 +38,29 @@ func scrape(t *testing.T, rec *debugpage.Recorder, requests int) map[string]*dto
 		db.QueryRowContext(ctx, `SELECT count(*) AS n`+strings.Repeat("x", i)+` FROM items`).Scan(new(int))
 		rec.Observe(nil, tr.Finish())
 	}
+	return metrics(t, rec)
+}
+
+// openItems opens an in-memory SQLite database of the test's own through
+// querytrace, with an empty table items.
+func openItems(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := querytrace.Open("sqlite3", "file:"+strings.ReplaceAll(t.Name(), "/", "_")+"?mode=memory&cache=shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// metrics serves rec's metrics page and returns its families, parsed by
+// Prometheus's parser.
+func metrics(t *testing.T, rec *debugpage.Recorder) map[string]*dto.MetricFamily {
+	t.Helper()
 	srv := httptest.NewServer(&debugpage.Handler{Recorder: rec})
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/debug/querytrace/metrics")

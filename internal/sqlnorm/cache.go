@@ -14,9 +14,9 @@ import (
 // must not keep the large string alive.
 //
 // The shape cache is keyed by a seeded 64-bit hash of the text, its length
-// and the dialect, and holds only shapes and hashes, never a text. Two
-// texts of the same length whose hashes collide would share a shape (and a
-// literal hash); with the 4,096 entries the cache holds, that takes about
+// and the dialect, and holds only what Shape returns (shapes, hashes and
+// counts), never a text. Two texts of the same length whose hashes collide
+// would share a shape (and a literal hash); with the 4,096 entries the cache holds, that takes about
 // 2^52 lookups of new texts, some hundred years at a million new texts a
 // second, and its effect is a miscount, never a literal in a shape. The
 // cache is sharded to keep lock contention low and bounded in entries and
@@ -29,11 +29,9 @@ const (
 )
 
 type cacheEntry struct {
-	n     int // the text's length
-	d     Dialect
-	shape string
-	fp    uint64
-	lit   uint64
+	n    int // the text's length
+	d    Dialect
+	info *Info
 }
 
 type cacheShard struct {
@@ -47,25 +45,21 @@ var (
 	cache     [cacheShards]cacheShard
 )
 
-// Shape returns the shape of query in dialect d, its fingerprint, and a
-// hash of the literal values the shape replaced, which is 0 when there were
-// none; from the cache when it can. Texts that differ only in their
-// literals have one shape and different literal hashes, so a caller can
-// tell executions with different inlined values apart without keeping the
-// values. The literal hash is comparable only within one process.
+// Shape returns what the normalizer reads from query in dialect d: its
+// shape and the rest of Info, from the cache when it can. The Info is
+// shared and must not be changed.
 //
 // A string seen before at the same address (a constant, a prepared
 // statement's text) costs a pointer and a byte comparison; a new string
 // with a known text, a hash and two small allocations.
-func Shape(query string, d Dialect) (shape string, fp, lit uint64) {
+func Shape(query string, d Dialect) *Info {
 	if len(query) > cacheMaxQueryBytes {
-		shape, lit = normalize(query, d)
-		return shape, Fingerprint(shape), lit
+		return newInfo(query, d)
 	}
 	slot := recentSlot(query, d)
 	addr := uintptr(unsafe.Pointer(unsafe.StringData(query)))
 	if r := slot.Load(); r != nil && r.addr == addr && r.d == d && r.text == query {
-		return r.shape, r.fp, r.lit
+		return r.info
 	}
 	h := maphash.String(cacheSeed, query) ^ uint64(d)*0x9e3779b97f4a7c15
 	s := &cache[h%cacheShards]
@@ -73,31 +67,43 @@ func Shape(query string, d Dialect) (shape string, fp, lit uint64) {
 	e, ok := s.m[h]
 	s.mu.RUnlock()
 	if ok && e.n == len(query) && e.d == d {
-		remember(slot, addr, query, &e)
-		return e.shape, e.fp, e.lit
+		remember(slot, addr, query, e)
+		return e.info
 	}
-	shape, lit = normalize(query, d)
-	e = cacheEntry{n: len(query), d: d, shape: shape, fp: Fingerprint(shape), lit: lit}
+	e = cacheEntry{n: len(query), d: d, info: newInfo(query, d)}
 	s.mu.Lock()
 	if s.m == nil {
 		s.m = make(map[uint64]cacheEntry, cacheShardEntries)
 	}
 	if old, ok := s.m[h]; ok {
-		s.bytes -= len(old.shape)
+		s.bytes -= old.info.size()
 		delete(s.m, h)
 	}
-	for len(s.m) > 0 && (len(s.m) >= cacheShardEntries || s.bytes+len(shape) > cacheShardBytes) {
+	for len(s.m) > 0 && (len(s.m) >= cacheShardEntries || s.bytes+e.info.size() > cacheShardBytes) {
 		for k, v := range s.m { // map iteration order is random: random eviction
-			s.bytes -= len(v.shape)
+			s.bytes -= v.info.size()
 			delete(s.m, k)
 			break
 		}
 	}
 	s.m[h] = e
-	s.bytes += len(shape)
+	s.bytes += e.info.size()
 	s.mu.Unlock()
-	remember(slot, addr, query, &e)
-	return e.shape, e.fp, e.lit
+	remember(slot, addr, query, e)
+	return e.info
+}
+
+// newInfo normalizes query.
+func newInfo(query string, d Dialect) *Info {
+	in := new(Info)
+	normalize(query, d, in)
+	in.Fingerprint = Fingerprint(in.Shape)
+	return in
+}
+
+// size is about how many bytes in holds, for the cache's bound.
+func (in *Info) size() int {
+	return len(in.Shape) + 8*len(in.Values)
 }
 
 // The recent table sits in front of the shape cache. A program runs the
@@ -116,11 +122,10 @@ const (
 )
 
 type recentEntry struct {
-	addr    uintptr // where the caller's text was: compared, never followed
-	text    string  // a copy of the caller's text
-	d       Dialect
-	shape   string
-	fp, lit uint64
+	addr uintptr // where the caller's text was: compared, never followed
+	text string  // a copy of the caller's text
+	d    Dialect
+	info *Info
 }
 
 var recent [recentSlots]atomic.Pointer[recentEntry]
@@ -132,9 +137,9 @@ func recentSlot(query string, d Dialect) *atomic.Pointer[recentEntry] {
 }
 
 // remember puts query's shape in its recent slot.
-func remember(slot *atomic.Pointer[recentEntry], addr uintptr, query string, e *cacheEntry) {
+func remember(slot *atomic.Pointer[recentEntry], addr uintptr, query string, e cacheEntry) {
 	if len(query) > recentMaxBytes {
 		return
 	}
-	slot.Store(&recentEntry{addr: addr, text: strings.Clone(query), d: e.d, shape: e.shape, fp: e.fp, lit: e.lit})
+	slot.Store(&recentEntry{addr: addr, text: strings.Clone(query), d: e.d, info: e.info})
 }

@@ -1,6 +1,7 @@
 package sqlnorm
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -45,6 +46,13 @@ func TestNoLeak(t *testing.T) {
 		{MySQL, "select a # hunter2\nfrom t", "hunter2"},
 		{MySQL, "select 5--1, 'a\nhunter2' from t", "hunter2"},
 		{MySQL, "select `a'b` from t where c = 'hunter2'", "hunter2"},
+		{MySQL, "select _utf8mb4'hunter2', _binary'hunter2\\'', _latin1\"hunter2\" from t", "hunter2"},
+		{MySQL, "select /*!40101 'hunter2', */ 1 /*+ qb_name(hunter2) */ from t", "hunter2"},
+		{MySQL, "select /*! 'a*/ , 'hunter2' */ 1", "hunter2"},
+		{MySQL, "select /*+ set_var(x = '*/') */ 'hunter2' from t", "hunter2"},
+		{MySQL, "select /*M!100301 'hunter2', */ x'2DD29CA8', 0x2DD29CA8, b'0101' from t", "2DD29CA8"},
+		{MySQLANSIQuotes, `select "a" from "t" where "b" = 'it\'s hunter2' or c = _utf8mb4'hunter2'`, "hunter2"},
+		{MySQLANSIQuotes, "select /*!40101 'hunter2' */ 1 # hunter2\nfrom t", "hunter2"},
 		// Where the generic reading must not follow one dialect alone.
 		{SQLite, "select [a'b] from t where c = 'hunter2'", "hunter2"},
 		{SQLite, `select "a\" from t where c = 'hunter2'`, "hunter2"},
@@ -136,15 +144,15 @@ func TestGenericGivesUp(t *testing.T) {
 // texts and texts that differ only in comments, spacing or placeholders
 // the same hash, and a cached shape comes with its own text's hash.
 func TestLiteralHash(t *testing.T) {
-	for _, d := range []Dialect{Generic, Postgres, SQLite, MySQL} {
+	for _, d := range []Dialect{Generic, Postgres, SQLite, MySQL, MySQLANSIQuotes} {
 		base := "select name from users where id = 1 and kind = 'a'"
-		_, _, l1 := Shape(base, d)
-		_, _, l1again := Shape(strings.Clone(base), d)
-		_, _, l2 := Shape("select name from users where id = 2 and kind = 'a'", d)
-		_, _, l3 := Shape("select name from users where id = 1 and kind = 'b'", d)
-		_, _, l4 := Shape("SELECT name  FROM users /* c */ WHERE id = 1 AND kind = 'a' -- x", d)
-		_, _, swap := Shape("select name from users where id = 'a' and kind = 1", d)
-		_, _, none := Shape("select name from users where id = ? and kind = ?", d)
+		l1 := Shape(base, d).Literals
+		l1again := Shape(strings.Clone(base), d).Literals
+		l2 := Shape("select name from users where id = 2 and kind = 'a'", d).Literals
+		l3 := Shape("select name from users where id = 1 and kind = 'b'", d).Literals
+		l4 := Shape("SELECT name  FROM users /* c */ WHERE id = 1 AND kind = 'a' -- x", d).Literals
+		swap := Shape("select name from users where id = 'a' and kind = 1", d).Literals
+		none := Shape("select name from users where id = ? and kind = ?", d).Literals
 		if l1 == 0 || l1 != l1again || l1 != l4 {
 			t.Errorf("%v: one set of literals, hashes %x %x %x", d, l1, l1again, l4)
 		}
@@ -206,6 +214,8 @@ func TestGuarantees(t *testing.T) {
 		"delete from {u} where {a} like {V} escape {V}",
 		"select lower({a}) from {t} where {b} between {V} and {V} limit {V}",
 		"select upper({a}) from {t} where {b} between {V} and {V} limit {V}",
+		"select /*!40101 sql_no_cache */ {a} from {t} where {b} = {V} limit {V}",
+		"insert into {t} ({a}) values ({V}) on duplicate key update {a} = {V}",
 	}
 	values := []string{"hunter2", "it's", `back\slash\`, "", "a \"quoted\" word", "x'00'", "$q$ -- /* #"}
 	forms := map[Dialect][]func(string) string{
@@ -227,12 +237,22 @@ func TestGuarantees(t *testing.T) {
 			func(v string) string { return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"` },
 			func(string) string { return "?" },
 			func(string) string { return "0x1F" },
+			func(v string) string { return "_utf8mb4'" + strings.NewReplacer(`\`, `\\`, "'", "''").Replace(v) + "'" },
+			func(v string) string { return fmt.Sprintf("X'%x'", v) },
+		},
+		MySQLANSIQuotes: {
+			func(v string) string { return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(v) + "'" },
+			func(v string) string { return "_binary'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(v) + "'" },
+			func(string) string { return "?" },
+			func(string) string { return "b'0101'" },
 		},
 	}
 	names := map[Dialect]func(string) string{
 		SQLite:   func(s string) string { return `"` + s + `"` },
 		Postgres: func(s string) string { return `"` + s + `"` },
 		MySQL:    func(s string) string { return "`" + s + "`" },
+		// With ANSI_QUOTES double quotes are names, as in PostgreSQL.
+		MySQLANSIQuotes: func(s string) string { return `"` + s + `"` },
 	}
 	for d, fs := range forms {
 		seen := map[string]string{}

@@ -18,30 +18,69 @@ func FuzzNormalize(f *testing.F) {
 		"savepoint s1; release s1; rollback to savepoint s1",
 		"select a - 1, a-1, ARRAY[1,2], a::int[], '{}' ?| b",
 		"select 'unterminated", "/* open", "$$", "\"", "((((", "1abc", "a in (1, (2, 3), 1)",
+		"select /*!40101 sql_no_cache */ _utf8mb4'x', _binary\"y\", b'01', @@sql_mode /*+ hint(1) */ limit ?, ?",
+		"select /*M!100301 1, */ \"a\" from `t` where x = 'a\\' -- c\n or y = /*! 'x*/ 'z' */",
+		"UPDATE t SET b = 1, a = ?, `c` = now() WHERE id IN (1, 2, 2) ORDER BY id LIMIT 3; update u set y = z, x = ?",
+		"update t set b = ?, a = b; insert into t values (1, 'x'), (1, 'x'), (2, ?3) on conflict do update set b = $1, a = :a",
 	} {
 		for d := range 4 {
 			f.Add(s, uint8(d))
 		}
 	}
 	f.Fuzz(func(t *testing.T, q string, d uint8) {
-		dialect := Dialect(d % 4)
-		shape := Normalize(q, dialect)
-		if len(shape) > maxShapeLen+len(truncMarker)+2 {
-			t.Fatalf("shape is %d bytes", len(shape))
+		// MySQL's pick reads in both of its sql_modes, so that the
+		// inputs kept in testdata keep their dialect.
+		dialects := []Dialect{Dialect(d % 4)}
+		if dialects[0] == MySQL {
+			dialects = append(dialects, MySQLANSIQuotes)
 		}
-		if again := Normalize(shape, dialect); again != shape {
-			t.Fatalf("not idempotent (%v):\n query %q\n once  %q\n twice %q", dialect, q, shape, again)
-		}
-		if err := literalIn(shape, dialect); err != "" {
-			t.Fatalf("%s in shape (%v):\n query %q\n shape %q", err, dialect, q, shape)
+		for _, dialect := range dialects {
+			checkShape(t, q, dialect)
 		}
 	})
+}
+
+// checkShape checks FuzzNormalize's promises for q read in dialect.
+func checkShape(t *testing.T, q string, dialect Dialect) {
+	t.Helper()
+	shape := Normalize(q, dialect)
+	if len(shape) > maxShapeLen+len(truncMarker)+2 {
+		t.Fatalf("shape is %d bytes", len(shape))
+	}
+	if again := Normalize(shape, dialect); again != shape {
+		t.Fatalf("not idempotent (%v):\n query %q\n once  %q\n twice %q", dialect, q, shape, again)
+	}
+	if err := literalIn(shape, dialect); err != "" {
+		t.Fatalf("%s in shape (%v):\n query %q\n shape %q", err, dialect, q, shape)
+	}
+	// Info describes the "?" of the shape it comes with, one each, as
+	// Token reads them; Token does not read SQLite's [names].
+	if dialect == SQLite && strings.Contains(shape, "[") {
+		return
+	}
+	in := new(Info)
+	normalize(q, dialect, in)
+	marks := 0
+	for i := 0; i < len(shape); {
+		tok, next := Token(shape, i)
+		if tok == "" {
+			break
+		}
+		if tok == "?" {
+			marks++
+		}
+		i = next
+	}
+	if in.Shape != shape || in.NValues != marks || len(in.Values) != min(marks, MaxValues) {
+		t.Fatalf("%d values for %d \"?\" (%v):\n query %q\n shape %q", in.NValues, marks, dialect, q, shape)
+	}
 }
 
 // literalIn reports a string or numeric literal left in a shape, read in
 // dialect d: any single quote, any double quote in MySQL, "$$" that starts a token, or a
 // token that starts with a digit and is not a MySQL identifier.
 func literalIn(shape string, d Dialect) string {
+	mysql := d == MySQL || d == MySQLANSIQuotes
 	for i := 0; i < len(shape); i++ {
 		c := shape[i]
 		switch {
@@ -66,7 +105,7 @@ func literalIn(shape string, d Dialect) string {
 			for j < len(shape) && (isIdentChar(shape[j]) || shape[j] == '.') {
 				j++
 			}
-			if d != MySQL || !strings.ContainsFunc(shape[i:j], func(r rune) bool { return r > '9' || r < '0' }) {
+			if !mysql || !strings.ContainsFunc(shape[i:j], func(r rune) bool { return r > '9' || r < '0' }) {
 				return "number " + strconv.Quote(shape[i:j])
 			}
 			i = j - 1
@@ -86,7 +125,7 @@ func FuzzNormalizeLiteral(f *testing.F) {
 		if math.IsNaN(fl) || math.IsInf(fl, 0) {
 			fl = 1.5
 		}
-		for _, d := range []Dialect{Postgres, SQLite, MySQL} {
+		for _, d := range []Dialect{Postgres, SQLite, MySQL, MySQLANSIQuotes} {
 			for _, tmpl := range literalTemplates {
 				if d == SQLite && strings.Contains(tmpl, "[") {
 					continue
@@ -129,8 +168,9 @@ func markSecret(v string) string {
 	return b.String()
 }
 
-// In literalTemplates, {S} is a quoted string, D a double-quoted string in
-// MySQL (a string elsewhere too), {I} an integer, {F} a float, {H} a hex blob,
+// In literalTemplates, {S} is a quoted string, {D} a double-quoted string in
+// MySQL (a string elsewhere too), {U} a string with a MySQL character set
+// introducer (a string elsewhere), {I} an integer, {F} a float, {H} a hex blob,
 // {C} a block comment, {L} a line comment and {Q} a dollar-quoted body.
 var literalTemplates = []string{
 	"SELECT * FROM t WHERE a = {S} AND b = {I} AND c = {F}",
@@ -141,6 +181,8 @@ var literalTemplates = []string{
 	"select array[{I}, {F}], x[{I}] from t", // not SQLite, where [...] is an identifier
 	"select * from t where a between {I} and {F} limit {I} offset {I}",
 	"select * from t where a = {Q} and b = {D}",
+	"select /*!40101 sql_no_cache */ a from t where b = {U} /*+ max_execution_time(1) */ limit {I}, {I}",
+	"insert into t (a, b) values ({S}, {U}) on duplicate key update b = {D}, c = c + {I}",
 }
 
 func fill(tmpl string, d Dialect, s string, i int64, fl float64) string {
@@ -163,6 +205,11 @@ func fill(tmpl string, d Dialect, s string, i int64, fl float64) string {
 			default:
 				b.WriteString(quote(s, d))
 			}
+		case 'U':
+			if d == MySQL || d == MySQLANSIQuotes {
+				b.WriteString("_utf8mb4")
+			}
+			b.WriteString(quote(s, d))
 		case 'I':
 			b.WriteString(strconv.FormatInt(i, 10))
 		case 'F':
@@ -170,11 +217,12 @@ func fill(tmpl string, d Dialect, s string, i int64, fl float64) string {
 		case 'H':
 			b.WriteString("x'" + strconv.FormatUint(uint64(i), 16) + "'")
 		case 'C':
-			b.WriteString("/*" + strings.ReplaceAll(s, "*", "") + "*/")
+			// A space first: MySQL runs /*!...*/ and reads /*+...*/ as hints.
+			b.WriteString("/* " + strings.ReplaceAll(s, "*", "") + "*/")
 		case 'L':
 			b.WriteString("-- " + strings.NewReplacer("\n", "", "\r", "").Replace(s) + "\n")
 		case 'Q':
-			if d == MySQL || strings.Contains(s, "$q$") || strings.HasSuffix(s, "$q") {
+			if d == MySQL || d == MySQLANSIQuotes || strings.Contains(s, "$q$") || strings.HasSuffix(s, "$q") {
 				b.WriteString(quote(s, d))
 			} else {
 				b.WriteString("$q$" + s + "$q$")
@@ -187,7 +235,7 @@ func fill(tmpl string, d Dialect, s string, i int64, fl float64) string {
 
 // quote writes s as a single-quoted literal the way dialect d reads it.
 func quote(s string, d Dialect) string {
-	if d == Generic || d == MySQL {
+	if d == Generic || d == MySQL || d == MySQLANSIQuotes {
 		s = strings.ReplaceAll(s, `\`, `\\`)
 	}
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"

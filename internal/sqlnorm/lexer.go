@@ -2,6 +2,7 @@ package sqlnorm
 
 import (
 	"hash/maphash"
+	"math"
 	"strings"
 	"sync"
 	"unsafe"
@@ -199,6 +200,9 @@ type frame struct {
 	bracket bool  // opened by "["
 	nest    uint8 // list and row frames enclosing this one, itself included
 	list    bool  // IN (...) or ARRAY[...]: runs of identical items collapse
+	in      bool  // an IN list, whose items Info.Keys counts
+	sub     bool  // ... that turned out to be a subquery: no list
+	items   int   // the items of an IN list so far
 	row     bool  // a row of a VALUES list
 	fn      bool  // a function's arguments
 	cols    bool  // a list of column names
@@ -207,6 +211,7 @@ type frame struct {
 	itemStart                int
 	prevStart, prevEnd       int
 	values                   bool // VALUES rows may follow at this level
+	rows                     int  // ... and how many have
 	rowStart                 int
 	rowPrevStart, rowPrevEnd int
 }
@@ -229,6 +234,7 @@ type normalizer struct {
 
 	tok        int  // where the token being read starts
 	brEnd      int  // the "]" that would end a SQLite [identifier], in the generic reading
+	ansiQuotes bool // MySQL reads "..." as an identifier (MySQLANSIQuotes)
 	setDepth   int  // len(frames) where a SET list is open, or 0
 	between    bool // a BETWEEN waits for its AND
 	betweenAnd bool // the last word is that AND
@@ -241,7 +247,16 @@ type normalizer struct {
 
 	frames []frame
 
-	lit uint64 // hash of the literals replaced so far
+	lit    uint64 // hash of the literals replaced so far
+	keys   int    // the longest IN or VALUES list so far
+	maxArg int    // the highest argument position a placeholder took so far
+	named  bool   // a named placeholder was seen
+	slots  []slot // every "?" of the shape so far
+
+	update   bool // the statement is an UPDATE
+	setStart int  // where its top-level SET list starts in out, or 0
+	scratch  []byte
+	assigns  []assignment
 }
 
 // normalizers recycles the scratch state of normalize, so that the cold
@@ -253,16 +268,29 @@ var normalizers = sync.Pool{New: func() any {
 	}
 }}
 
-func normalize(query string, d Dialect) (string, uint64) {
+// normalize returns the shape of query in dialect d, and fills in what
+// else in says when it is not nil.
+func normalize(query string, d Dialect, in *Info) string {
 	n := normalizers.Get().(*normalizer)
-	*n = normalizer{src: query, d: d, out: n.out, frames: n.frames[:1]}
+	ansi := d == MySQLANSIQuotes
+	if ansi {
+		d = MySQL
+	}
+	*n = normalizer{src: query, d: d, ansiQuotes: ansi, out: n.out, frames: n.frames[:1], slots: n.slots[:0],
+		scratch: n.scratch[:0], assigns: n.assigns[:0]}
 	n.frames[0] = frame{prevEnd: -1, rowPrevEnd: -1}
 	n.run()
+	if !n.done {
+		n.sortSet(n.w)
+	}
 	shape := string(n.out[:n.w])
+	if in != nil {
+		in.Shape, in.Literals = shape, n.lit
+		n.info(in)
+	}
 	n.src = ""
-	lit := n.lit
 	normalizers.Put(n)
-	return shape, lit
+	return shape
 }
 
 func (n *normalizer) put(c byte) {
@@ -312,7 +340,7 @@ func (n *normalizer) run() {
 		case c == '\'':
 			n.str(n.i+1, '\'', n.d == MySQL)
 		case c == '"':
-			if n.d == MySQL {
+			if n.d == MySQL && !n.ansiQuotes {
 				n.str(n.i+1, '"', true)
 			} else {
 				n.quotedIdent('"')
@@ -337,7 +365,7 @@ func (n *normalizer) run() {
 			for n.i < len(s) && isDigit(s[n.i]) {
 				n.i++
 			}
-			n.placeholder()
+			n.placeholder(argNumber(s[n.tok+1 : n.i]))
 		case c == ':':
 			n.colon()
 		case c == '@' && n.peek(1) == '@' && isIdentStart(n.peek(2)):
@@ -355,10 +383,14 @@ func (n *normalizer) run() {
 			if n.d == MySQL {
 				n.emitWord(s[n.tok:n.i], kwNone, 0) // a user variable
 			} else {
-				n.placeholder()
+				n.placeholder(ArgUnknown)
 			}
 		case c == '%' && n.pyformat():
-			n.placeholder()
+			if s[n.tok+1] == 's' {
+				n.placeholder(0)
+			} else {
+				n.placeholder(ArgUnknown)
+			}
 		case c == '(':
 			n.open(false)
 		case c == '[':
@@ -501,6 +533,9 @@ func (n *normalizer) lineComment() {
 
 func (n *normalizer) skipBlockComment() {
 	s := n.src
+	if (n.d == MySQL || n.d == Generic) && n.mysqlComment() {
+		return
+	}
 	if n.d == Generic {
 		// PostgreSQL nests comments and the others do not: the readings
 		// agree only when no "/*" comes before the first "*/".
@@ -533,6 +568,27 @@ func (n *normalizer) skipBlockComment() {
 	n.i = len(s)
 }
 
+// mysqlComment skips a MySQL /*! ... */ (MariaDB's /*M! ... */ too),
+// whose body MySQL runs as code when the server is at least the version
+// that may follow the "!", or /*+ ... */ optimizer hints, and reports
+// false for any other comment. Read as code, a quote in the body may open
+// a string that runs past the first "*/", and read as a comment not:
+// where the readings could differ it gives up. Otherwise the body goes
+// as a comment's does, since a server older than its version skips it.
+func (n *normalizer) mysqlComment() bool {
+	s := n.src
+	if c := n.peek(2); c != '!' && c != '+' && !(c == 'M' && n.peek(3) == '!') {
+		return false
+	}
+	k := strings.Index(s[n.i+2:], "*/")
+	if k < 0 || mayExtend(s[n.i+2:n.i+2+k]) {
+		n.giveUp()
+		return true
+	}
+	n.i += k + 4
+	return true
+}
+
 // operand reports whether the last token ends an operand, so that a
 // following sign is binary.
 func (n *normalizer) operand() bool {
@@ -548,13 +604,54 @@ func (n *normalizer) operand() bool {
 // value writes a literal, n.src[n.tok:n.i], as "?" and adds it to the
 // literal hash.
 func (n *normalizer) value() {
-	n.hashLit(n.src[n.tok:n.i])
-	n.emit(tkValue, "?")
+	h := n.hashLit(n.src[n.tok:n.i])
+	if n.emit(tkValue, "?") {
+		n.addSlot(Value{Lit: uint32(h ^ h>>32)})
+	}
 }
 
-// placeholder writes a placeholder as "?".
-func (n *normalizer) placeholder() {
-	n.emit(tkValue, "?")
+// placeholder writes a placeholder as "?". arg is the position of the
+// argument it takes, 0 for the next one (a "?" or "%s"), or ArgUnknown
+// for a named one.
+func (n *normalizer) placeholder(arg int) {
+	switch {
+	case arg == 0 && !n.named:
+		arg = n.maxArg + 1
+	case arg == 0:
+		// After a named placeholder, SQLite numbers a "?" past the
+		// numbers it gave the names: not worth following.
+		arg = ArgUnknown
+	case arg == ArgUnknown:
+		n.named = true
+	}
+	if arg > n.maxArg {
+		n.maxArg = arg
+	}
+	if arg > math.MaxInt16 {
+		arg = ArgUnknown
+	}
+	if n.emit(tkValue, "?") {
+		n.addSlot(Value{Arg: int16(arg)})
+	}
+}
+
+// argNumber returns the number of a numbered placeholder such as $2 or
+// ?2, or 0 for none.
+func argNumber(digits string) int {
+	if len(digits) == 0 {
+		return 0
+	}
+	if len(digits) > 6 {
+		return ArgUnknown
+	}
+	a := 0
+	for i := 0; i < len(digits); i++ {
+		a = a*10 + int(digits[i]-'0')
+	}
+	if a == 0 {
+		return ArgUnknown
+	}
+	return a
 }
 
 // litSeed starts the literal hash. Like the seed of argument hashes it is
@@ -562,13 +659,10 @@ func (n *normalizer) placeholder() {
 // someone who sees only the hash.
 var litSeed = maphash.Bytes(maphash.MakeSeed(), nil)
 
-// hashLit adds the literal s to the literal hash, eight bytes to a step.
-func (n *normalizer) hashLit(s string) {
-	h := n.lit
-	if h == 0 {
-		h = litSeed
-	}
-	h = mix(h, uint64(len(s)))
+// hashLit adds the literal s to the literal hash and returns the hash of
+// s alone, eight bytes to a step.
+func (n *normalizer) hashLit(s string) uint64 {
+	h := mix(litSeed, uint64(len(s)))
 	for ; len(s) >= 8; s = s[8:] {
 		h = mix(h, uint64(s[0])|uint64(s[1])<<8|uint64(s[2])<<16|uint64(s[3])<<24|
 			uint64(s[4])<<32|uint64(s[5])<<40|uint64(s[6])<<48|uint64(s[7])<<56)
@@ -577,10 +671,16 @@ func (n *normalizer) hashLit(s string) {
 	for i := 0; i < len(s); i++ {
 		t |= uint64(s[i]) << (8 * i)
 	}
-	if h = mix(h, t); h == 0 {
-		h = 1
+	h = mix(h, t)
+	lit := n.lit
+	if lit == 0 {
+		lit = litSeed
 	}
-	n.lit = h
+	if lit = mix(lit, h); lit == 0 {
+		lit = 1
+	}
+	n.lit = lit
+	return h
 }
 
 // mix folds the word v into the hash h.
@@ -691,7 +791,9 @@ func (n *normalizer) number(signed bool) bool {
 	s := n.src
 	start := n.i
 	i := n.i
-	if s[i] == '0' && i+2 < len(s) && (s[i+1]|0x20 == 'x' || s[i+1]|0x20 == 'b' || s[i+1]|0x20 == 'o') && isHexDigit(s[i+2]) {
+	// MySQL has 0x and 0b, lower-case only: there 0X1 and 0o7 are names.
+	if s[i] == '0' && i+2 < len(s) && (s[i+1]|0x20 == 'x' || s[i+1]|0x20 == 'b' || s[i+1]|0x20 == 'o') && isHexDigit(s[i+2]) &&
+		(n.d != MySQL || s[i+1] == 'x' || s[i+1] == 'b') {
 		i += 2
 		for i < len(s) && (isHexDigit(s[i]) || s[i] == '_') {
 			i++
@@ -728,7 +830,12 @@ func (n *normalizer) number(signed bool) bool {
 			return false
 		}
 		n.i = i
-		n.emitWord(s[start:i], kwNone, 0)
+		if w := s[start:i]; w[0] == '0' && (w[1] == 'X' || w[1] == 'B') {
+			// Lower-cased, 0X1F would read back as a number.
+			n.emit(tkQuoted, "`"+w+"`")
+		} else {
+			n.emitWord(w, kwNone, 0)
+		}
 		return true
 	}
 	n.i = i
@@ -765,6 +872,12 @@ func (n *normalizer) word() {
 				return
 			}
 		}
+	}
+	if n.d == MySQL && s[start] == '_' && i < len(s) && (s[i] == '\'' || s[i] == '"' && !n.ansiQuotes) {
+		// A character set introducer: _utf8mb4'...', _binary'...' (as
+		// go-sql-driver/mysql writes []byte values) is one literal.
+		n.str(i+1, s[i], true)
+		return
 	}
 	w := s[start:i]
 	var buf [16]byte
@@ -831,18 +944,24 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 		n.between = false
 	case kwSet:
 		n.setDepth = len(n.frames)
+		if n.update && n.setDepth == 1 && n.setStart == 0 {
+			n.setStart = n.w
+		}
 	case kwEndSet:
 		if n.setDepth == len(n.frames) {
 			n.setDepth = 0
+			n.sortSet(n.w - len(w))
 		}
 	}
 	if n.stmtToks == 1 {
 		n.stmtKw = id
+		n.update = string(o) == "update"
 	}
 	if id == kwValues {
 		f := &n.frames[len(n.frames)-1]
 		f.values = true
 		f.rowPrevEnd = -1
+		f.rows = 0
 	}
 }
 
@@ -855,7 +974,7 @@ func (n *normalizer) dollar() {
 			j++
 		}
 		n.i = j
-		n.placeholder()
+		n.placeholder(argNumber(s[n.tok+1 : j]))
 		return
 	}
 	k := j
@@ -884,7 +1003,7 @@ func (n *normalizer) dollar() {
 			k++
 		}
 		n.i = k
-		n.placeholder()
+		n.placeholder(ArgUnknown)
 		return
 	}
 	n.i++
@@ -905,13 +1024,13 @@ func (n *normalizer) colon() {
 		for n.i < len(s) && isIdentChar(s[n.i]) {
 			n.i++
 		}
-		n.placeholder()
+		n.placeholder(ArgUnknown)
 	case isDigit(c) && !n.operand():
 		n.i++
 		for n.i < len(s) && isDigit(s[n.i]) {
 			n.i++
 		}
-		n.placeholder()
+		n.placeholder(ArgUnknown)
 	default:
 		n.i++
 		n.emit(tkOther, ":")
@@ -1026,6 +1145,7 @@ func (n *normalizer) open(bracket bool) {
 	n.frames = append(n.frames, frame{
 		bracket:    bracket,
 		list:       list,
+		in:         list && !bracket,
 		row:        row,
 		fn:         fn,
 		cols:       cols,
@@ -1043,9 +1163,14 @@ func (n *normalizer) endItem(f *frame) {
 		f.itemStart = n.w
 		f.needStart = false
 	}
+	if f.in && !f.sub && n.w > f.itemStart {
+		f.items++
+		n.keys = max(n.keys, f.items)
+	}
 	cur := n.out[f.itemStart:n.w]
 	if f.prevEnd >= 0 && f.itemStart-f.prevEnd == 2 && string(n.out[f.prevEnd:f.itemStart]) == ", " &&
 		string(n.out[f.prevStart:f.prevEnd]) == string(cur) {
+		n.collapse(f.prevStart, f.prevEnd, f.itemStart, n.w)
 		n.w = f.prevEnd
 		return
 	}
@@ -1072,9 +1197,12 @@ func (n *normalizer) close(bracket bool) {
 		return
 	}
 	p := &n.frames[len(n.frames)-1]
+	p.rows++
+	n.keys = max(n.keys, p.rows)
 	cur := n.out[p.rowStart:n.w]
 	if p.rowPrevEnd >= 0 && p.rowStart-p.rowPrevEnd == 2 && string(n.out[p.rowPrevEnd:p.rowStart]) == ", " &&
 		string(n.out[p.rowPrevStart:p.rowPrevEnd]) == string(cur) {
+		n.collapse(p.rowPrevStart, p.rowPrevEnd, p.rowStart, n.w)
 		n.w = p.rowPrevEnd
 		return
 	}
@@ -1102,6 +1230,8 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 	}
 	if n.pendingSemi {
 		n.pendingSemi = false
+		n.sortSet(n.w)
+		n.update = false
 		n.put(';')
 		n.prev = tkSemi
 		n.stmtToks, n.stmtKw, n.nameNext = 0, kwNone, false
@@ -1124,6 +1254,9 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 	f := &n.frames[len(n.frames)-1]
 	if k != tkComma && k != tkClose {
 		if f.needStart {
+			if f.in && f.items == 0 && k == tkWord && (strings.EqualFold(text, "select") || strings.EqualFold(text, "with")) {
+				f.sub = true
+			}
 			f.itemStart = n.w
 			f.needStart = false
 		}

@@ -9,7 +9,7 @@ import (
 	"unsafe"
 )
 
-var dialects = []Dialect{Generic, Postgres, SQLite, MySQL}
+var dialects = []Dialect{Generic, Postgres, SQLite, MySQL, MySQLANSIQuotes}
 
 func TestNormalize(t *testing.T) {
 	tests := []struct {
@@ -209,7 +209,8 @@ func TestNormalizeNPlusOne(t *testing.T) {
 	var fps []uint64
 	for id := 1; id <= 3; id++ {
 		q := fmt.Sprintf("SELECT count(*) FROM items WHERE entry_id = %d AND user_id IS NULL", id*17)
-		shape, fp, _ := Shape(q, Postgres)
+		info := Shape(q, Postgres)
+		shape, fp := info.Shape, info.Fingerprint
 		if want := "select count(*) from items where entry_id = ? and user_id is null"; shape != want {
 			t.Fatalf("shape = %q, want %q", shape, want)
 		}
@@ -219,7 +220,8 @@ func TestNormalizeNPlusOne(t *testing.T) {
 		t.Errorf("per-row fingerprints differ: %x", fps)
 	}
 	fix := "SELECT entry_id, count(*) FROM items WHERE entry_id IN (17, 34, 51) AND user_id IS NULL GROUP BY entry_id"
-	shape, fp, _ := Shape(fix, Postgres)
+	info := Shape(fix, Postgres)
+	shape, fp := info.Shape, info.Fingerprint
 	if want := "select entry_id, count(*) from items where entry_id in (?) and user_id is null group by entry_id"; shape != want {
 		t.Errorf("fix shape = %q, want %q", shape, want)
 	}
@@ -291,7 +293,7 @@ func TestFingerprint(t *testing.T) {
 }
 
 func TestDialectString(t *testing.T) {
-	for d, want := range map[Dialect]string{Generic: "generic", Postgres: "postgres", SQLite: "sqlite", MySQL: "mysql", 9: "Dialect(9)"} {
+	for d, want := range map[Dialect]string{Generic: "generic", Postgres: "postgres", SQLite: "sqlite", MySQL: "mysql", MySQLANSIQuotes: "mysql-ansi-quotes", 9: "Dialect(9)"} {
 		if got := d.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", d, got, want)
 		}
@@ -301,7 +303,8 @@ func TestDialectString(t *testing.T) {
 func TestShapeOf(t *testing.T) {
 	q := `SELECT "a" FROM t WHERE b = "x"`
 	for _, d := range dialects {
-		shape, fp, _ := Shape(q, d)
+		info := Shape(q, d)
+		shape, fp := info.Shape, info.Fingerprint
 		if want := Normalize(q, d); shape != want {
 			t.Errorf("Shape(%v) = %q, want %q", d, shape, want)
 		}
@@ -309,12 +312,12 @@ func TestShapeOf(t *testing.T) {
 			t.Errorf("Shape(%v) fingerprint mismatch", d)
 		}
 		// A second call is a hit and must agree.
-		if s2, fp2, _ := Shape(q, d); s2 != shape || fp2 != fp {
-			t.Errorf("cached Shape(%v) = %q", d, s2)
+		if again := Shape(q, d); again.Shape != shape || again.Fingerprint != fp {
+			t.Errorf("cached Shape(%v) = %q", d, again.Shape)
 		}
 	}
 	big := "select " + strings.Repeat("a, ", cacheMaxQueryBytes) + "1"
-	if s, _, _ := Shape(big, Generic); s != Normalize(big, Generic) {
+	if s := Shape(big, Generic).Shape; s != Normalize(big, Generic) {
 		t.Error("uncached big query differs")
 	}
 }
@@ -336,7 +339,8 @@ func TestShapeOfConcurrent(t *testing.T) {
 			// More distinct texts than the cache holds, to exercise eviction.
 			for i := 0; i < 3*cacheShards*cacheShardEntries; i++ {
 				q := fmt.Sprintf("select * from t%d where a = %d", i%(2*cacheShards*cacheShardEntries), g)
-				shape, fp, _ := Shape(q, Dialect(i%4))
+				info := Shape(q, Dialect(i%4))
+				shape, fp := info.Shape, info.Fingerprint
 				want := fmt.Sprintf("select * from t%d where a = ?", i%(2*cacheShards*cacheShardEntries))
 				if shape != want || fp != Fingerprint(want) {
 					t.Errorf("Shape(%q) = %q", q, shape)
@@ -420,19 +424,18 @@ func TestTablesOf(t *testing.T) {
 // texts never share one.
 func TestRecentShapes(t *testing.T) {
 	q1 := "SELECT a FROM t WHERE id = 1"
-	s1, fp1, _ := Shape(q1, Generic)
-	again, fpAgain, _ := Shape(q1, Generic)
-	copied := strings.Clone(q1)
-	s2, fp2, _ := Shape(copied, Generic)
-	other, fpOther, _ := Shape(strings.Replace(q1, "a", "b", 1), Generic)
+	i1, i2, i3 := Shape(q1, Generic), Shape(q1, Generic), Shape(strings.Clone(q1), Generic)
+	i4 := Shape(strings.Replace(q1, "a", "b", 1), Generic)
+	s1, fp1, again, fpAgain := i1.Shape, i1.Fingerprint, i2.Shape, i2.Fingerprint
+	s2, fp2, other, fpOther := i3.Shape, i3.Fingerprint, i4.Shape, i4.Fingerprint
 	if s1 != again || fp1 != fpAgain || s1 != s2 || fp1 != fp2 {
 		t.Errorf("one text, two shapes: %q %q %q", s1, again, s2)
 	}
 	if other == s1 || fpOther == fp1 {
 		t.Errorf("two texts, one shape %q", other)
 	}
-	pg, _, _ := Shape(`SELECT "a" FROM t`, Postgres)
-	my, _, _ := Shape(`SELECT "a" FROM t`, MySQL)
+	pg := Shape(`SELECT "a" FROM t`, Postgres).Shape
+	my := Shape(`SELECT "a" FROM t`, MySQL).Shape
 	if pg == my {
 		t.Errorf("the dialect is not part of the key: %q for both", pg)
 	}
@@ -440,9 +443,11 @@ func TestRecentShapes(t *testing.T) {
 	// text of the same length must not answer for it.
 	b := []byte("select a from t where x = 1")
 	s := unsafe.String(&b[0], len(b))
-	first, _, l1 := Shape(s, Postgres)
+	i5 := Shape(s, Postgres)
+	first, l1 := i5.Shape, i5.Literals
 	copy(b, "select b from u where y = 2")
-	second, _, l2 := Shape(s, Postgres)
+	i6 := Shape(s, Postgres)
+	second, l2 := i6.Shape, i6.Literals
 	if first == second || l1 == l2 {
 		t.Errorf("a reused address kept its old shape %q", second)
 	}

@@ -2,8 +2,26 @@ package sqlnorm
 
 import "strings"
 
+// Statements returns how many statements a shape holds: one more than the
+// ";" tokens between them, as a shape never ends in one.
+func Statements(shape string) int {
+	if strings.IndexByte(shape, ';') < 0 {
+		return 1
+	}
+	n := 1
+	for i := 0; i < len(shape); {
+		var tok string
+		if tok, i = Token(shape, i); tok == ";" {
+			n++
+		}
+	}
+	return n
+}
+
 // Token returns the token of shape at i and the offset after it.
-// Shapes are canonical, so a tiny scanner suffices.
+// Shapes are canonical, so a tiny scanner suffices. Each "?" token is a
+// value of Info.Values, in order, but in a SQLite shape with a [name],
+// which Token reads as punctuation.
 func Token(s string, i int) (tok string, next int) {
 	for i < len(s) && s[i] == ' ' {
 		i++
@@ -30,6 +48,8 @@ func Token(s string, i int) (tok string, next int) {
 		for i < len(s) && (isIdentChar(s[i]) || s[i] == '@') {
 			i++
 		}
+	case c == '?' && i+1 < len(s) && (s[i+1] == '|' || s[i+1] == '&'):
+		i += 2 // PostgreSQL's ?| and ?&: a value is never written so
 	default:
 		i++
 	}

@@ -1,8 +1,10 @@
 // Package sqlnorm reduces SQL statements to their shapes: the statement
 // with every literal value removed, so that executions that differ only in
 // their values group together, and no value reaches a report. It reads four
-// dialects, caches shapes by statement text, and names a shape's verb and
-// tables.
+// dialects (MySQL in two sql_modes), caches shapes by statement text with
+// what else the text had (Info: the lists it collapsed, what stood at each
+// "?"), names a shape's verb and tables, and cuts a shape into tokens
+// (Token) for the code that rewrites shapes into fixes.
 package sqlnorm
 
 import (
@@ -18,10 +20,11 @@ import (
 type Dialect uint8
 
 const (
-	Generic  Dialect = iota // querytrace.DialectGeneric
-	Postgres                // querytrace.DialectPostgres
-	SQLite                  // querytrace.DialectSQLite
-	MySQL                   // querytrace.DialectMySQL
+	Generic         Dialect = iota // querytrace.DialectGeneric
+	Postgres                       // querytrace.DialectPostgres
+	SQLite                         // querytrace.DialectSQLite
+	MySQL                          // querytrace.DialectMySQL
+	MySQLANSIQuotes                // querytrace.DialectMySQLANSIQuotes
 )
 
 // String returns the dialect's lower-case name.
@@ -35,6 +38,8 @@ func (d Dialect) String() string {
 		return "sqlite"
 	case MySQL:
 		return "mysql"
+	case MySQLANSIQuotes:
+		return "mysql-ansi-quotes"
 	}
 	return "Dialect(" + strconv.Itoa(int(d)) + ")"
 }
@@ -61,8 +66,7 @@ const (
 // Normalize never panics, runs in time linear in the length of the query and
 // is idempotent: Normalize(Normalize(q, d), d) == Normalize(q, d).
 func Normalize(query string, d Dialect) string {
-	shape, _ := normalize(query, d)
-	return shape
+	return normalize(query, d, nil)
 }
 
 // Fingerprint returns the 64-bit FNV-1a hash of a shape. It is stable across

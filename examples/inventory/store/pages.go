@@ -43,6 +43,8 @@ func SlowInventory(ctx context.Context, db *sql.DB) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The statements as db's driver wants them ($1 on PostgreSQL).
+	unclaimedSQL, approvedSQL := bind(db, unclaimedSQL), bind(db, approvedSQL)
 	for i := range rows {
 		var unclaimed, approved int
 		// The N+1: two statements per entry, issued from these two lines.

@@ -6,7 +6,8 @@
 // is one such inventory to keep up to date.
 //
 // It needs only database/sql: open the database through querytrace or
-// without it. Importing the package registers go-sqlite3 as "sqlite3".
+// without it. Importing the package registers go-sqlite3 as "sqlite3", and
+// the drivers Open uses for PostgreSQL and MySQL as "pgx" and "mysql".
 package store
 
 import (
@@ -88,8 +89,12 @@ func Create(ctx context.Context, db *sql.DB, entries int) error {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0) // never close the connection: it holds the data
 	db.SetConnMaxIdleTime(0)
+	return create(ctx, db, schema, entries)
+}
 
-	for _, stmt := range schema {
+// create runs the statements of tables in db and grows the inventory.
+func create(ctx context.Context, db *sql.DB, tables []string, entries int) error {
+	for _, stmt := range tables {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("create schema: %w", err)
 		}
@@ -124,22 +129,22 @@ func seed(ctx context.Context, db *sql.DB, first, last int) (err error) {
 		}
 	}()
 
-	insEntry, err := tx.PrepareContext(ctx, `INSERT INTO entries (id, name, category) VALUES (?, ?, ?)`)
+	insEntry, err := tx.PrepareContext(ctx, bind(db, `INSERT INTO entries (id, name, category) VALUES (?, ?, ?)`))
 	if err != nil {
 		return err
 	}
 	defer insEntry.Close()
-	insItem, err := tx.PrepareContext(ctx, `INSERT INTO items (entry_id, serial, user_id) VALUES (?, ?, ?)`)
+	insItem, err := tx.PrepareContext(ctx, bind(db, `INSERT INTO items (entry_id, serial, user_id) VALUES (?, ?, ?)`))
 	if err != nil {
 		return err
 	}
 	defer insItem.Close()
-	insRequest, err := tx.PrepareContext(ctx, `INSERT INTO requests (id, user_name, status) VALUES (?, ?, ?)`)
+	insRequest, err := tx.PrepareContext(ctx, bind(db, `INSERT INTO requests (id, user_name, status) VALUES (?, ?, ?)`))
 	if err != nil {
 		return err
 	}
 	defer insRequest.Close()
-	insRequestItem, err := tx.PrepareContext(ctx, `INSERT INTO request_items (request_id, entry_id, quantity) VALUES (?, ?, ?)`)
+	insRequestItem, err := tx.PrepareContext(ctx, bind(db, `INSERT INTO request_items (request_id, entry_id, quantity) VALUES (?, ?, ?)`))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,3 @@
+module example.com/qtlib
+
+go 1.25.0

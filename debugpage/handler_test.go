@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -372,4 +373,45 @@ func TestConnErrorsShown(t *testing.T) {
 	contains(t, "the requests with an error", body, "GET /down", "1 conn err")
 	_, body = get(t, srv.URL+"/debug/querytrace/requests/1")
 	contains(t, "the request", body, "<dt>connection errors</dt><dd>1</dd>")
+}
+
+// TestStatsColumnsAndExamples checks the statistics' columns of requests,
+// calls and calls per request, and that each row links a request that is
+// still held: the last where the statement was a finding, at the finding
+// and its fix, or else the last that ran it.
+func TestStatsColumnsAndExamples(t *testing.T) {
+	rec := &Recorder{Keep: 1}
+	srv := newSite(t, rec, &Handler{})
+	visit(t, srv, "/loop", "/one", "/loop", "/one", "/probe")
+	// Held: 3 (the last N+1) and 5 (the last of all). The N+1's row
+	// links 3, at its finding.
+	var loop *Stat
+	st := rec.Statistics(0)
+	for i, s := range st.Stats {
+		if strings.HasPrefix(s.Shape, "select name from items") {
+			loop = &st.Stats[i]
+		}
+	}
+	if loop == nil || loop.Requests != 2 || loop.Calls != 20 || loop.CallsPerRequest() != 10 || loop.NPlusOne != 2 {
+		t.Fatalf("the N+1's statistics: %+v; want 2 requests, 20 calls, 10 per request, 2 N+1s", loop)
+	}
+	g := rec.lookup(3).NPlusOne[0].Group
+	_, body := get(t, srv.URL+"/debug/querytrace/stats")
+	contains(t, "statistics", body,
+		`<th class="num"><a href="?sort=requests" title="requests that ran the statement">requests</a></th>`,
+		`<a href="?sort=per_request" title="executions per request that ran the statement: the loop&#39;s length for an N&#43;1">calls/request</a>`,
+		`min mean</a>`,
+		`<td class="num">2</td>
+<td class="num">20</td>
+<td class="num">10.0</td>`,
+		fmt.Sprintf(`<a class="example" href="/debug/querytrace/requests/3#nplus1-%d">example: request 3, where it is an N&#43;1</a>`, g.ID),
+		`<a class="example" href="/debug/querytrace/requests/5#g1">example: request 5</a>`,
+	)
+	// /loop's first query last ran in request 3, held as an N+1's;
+	// /one's in request 4, no longer held.
+	if n := strings.Count(body, `class="example"`); n != 3 {
+		t.Errorf("%d rows link an example, want the three of /loop and /probe", n)
+	}
+	_, body = get(t, srv.URL+"/debug/querytrace/requests/3")
+	contains(t, "the example", body, fmt.Sprintf(`<article class="finding nplus1" id="nplus1-%d">`, g.ID), `class="fix"`)
 }

@@ -116,8 +116,8 @@ func (ld *Loaded) SkippedFiles() int {
 // a report, of a newer format version) are counted in the result by
 // reason; the error is for a directory that cannot be listed at all.
 //
-// The reports of one call are those the pages describe; it may be called
-// once more to add another directory's.
+// It may be called again to add another directory's reports; the pages
+// then describe the last one read.
 func (r *Recorder) LoadDir(dir string, lim DirLimits) (*Loaded, error) {
 	lim = lim.withDefaults()
 	root, err := os.OpenRoot(dir)

@@ -15,10 +15,10 @@ import (
 // holds pageRows rows and links to the next; a report's JSON holds all.
 // Texts are cut too (see funcs).
 const (
-	pageRows    = 100 // requests, groups or compared statements per page
-	maxFindings = 30  // findings on a request's page
+	pageRows    = 50  // requests, groups or compared statements per page
+	maxFindings = 20  // findings on a request's page
 	maxOthers   = 10  // other call sites of a duplicate
-	maxTop      = 500 // statistics rows
+	maxTop      = 100 // statistics rows
 )
 
 // A pager says which rows of a long list a page shows, From to To of Of
@@ -298,7 +298,7 @@ var statColumns = []column{
 	{"total", "total", "time of all executions"},
 	{"requests", "requests", "requests that ran the statement"},
 	{"calls", "calls", "executions"},
-	{"calls/request", "calls/request", "executions per request that ran the statement: the loop's length for an N+1"},
+	{"per_request", "calls/request", "executions per request that ran the statement: the loop's length for an N+1"},
 	{"mean", "mean", "mean time of one execution"},
 	{"min_mean", "min mean", "the least of the requests' mean times of one execution (traces keep each statement's longest execution, not its shortest)"},
 	{"max", "max", "longest execution"},
@@ -309,18 +309,18 @@ var statColumns = []column{
 
 // statOrders are the sort orders of the statistics table.
 var statOrders = map[string]func(a, b Stat) int{
-	"total":         func(a, b Stat) int { return cmp.Compare(b.Total, a.Total) },
-	"requests":      func(a, b Stat) int { return cmp.Compare(b.Requests, a.Requests) },
-	"calls":         func(a, b Stat) int { return cmp.Compare(b.Calls, a.Calls) },
-	"calls/request": func(a, b Stat) int { return cmp.Compare(b.CallsPerRequest(), a.CallsPerRequest()) },
-	"mean":          func(a, b Stat) int { return cmp.Compare(b.Mean(), a.Mean()) },
-	"min_mean":      func(a, b Stat) int { return cmp.Compare(b.MinMean, a.MinMean) },
-	"max":           func(a, b Stat) int { return cmp.Compare(b.Max, a.Max) },
-	"rows":          func(a, b Stat) int { return cmp.Compare(b.Rows, a.Rows) },
-	"errors":        func(a, b Stat) int { return cmp.Compare(b.Errors, a.Errors) },
-	"n+1":           func(a, b Stat) int { return cmp.Compare(b.NPlusOne, a.NPlusOne) },
-	"last_seen":     func(a, b Stat) int { return b.Last.Compare(a.Last) },
-	"first_seen":    func(a, b Stat) int { return a.First.Compare(b.First) },
+	"total":       func(a, b Stat) int { return cmp.Compare(b.Total, a.Total) },
+	"requests":    func(a, b Stat) int { return cmp.Compare(b.Requests, a.Requests) },
+	"calls":       func(a, b Stat) int { return cmp.Compare(b.Calls, a.Calls) },
+	"per_request": func(a, b Stat) int { return cmp.Compare(b.CallsPerRequest(), a.CallsPerRequest()) },
+	"mean":        func(a, b Stat) int { return cmp.Compare(b.Mean(), a.Mean()) },
+	"min_mean":    func(a, b Stat) int { return cmp.Compare(b.MinMean, a.MinMean) },
+	"max":         func(a, b Stat) int { return cmp.Compare(b.Max, a.Max) },
+	"rows":        func(a, b Stat) int { return cmp.Compare(b.Rows, a.Rows) },
+	"errors":      func(a, b Stat) int { return cmp.Compare(b.Errors, a.Errors) },
+	"n+1":         func(a, b Stat) int { return cmp.Compare(b.NPlusOne, a.NPlusOne) },
+	"last_seen":   func(a, b Stat) int { return b.Last.Compare(a.Last) },
+	"first_seen":  func(a, b Stat) int { return a.First.Compare(b.First) },
 }
 
 // An exampleLink is the link from a statistics row to a request that ran
@@ -328,7 +328,14 @@ var statOrders = map[string]func(a, b Stat) int{
 type exampleLink struct {
 	Href    string
 	ID      uint64
-	Finding string // the statement's finding in it, "" for none
+	Finding string // the statement's finding in it ("an N+1"), "" for none
+}
+
+// examples say what a statement was in a request.
+var examples = map[querytrace.FindingKind]string{
+	querytrace.FindingNPlusOne:  "an N+1",
+	querytrace.FindingDuplicate: "a duplicate",
+	querytrace.FindingSlow:      "slow",
 }
 
 // Example returns the link to the last request held that ran s in which
@@ -339,16 +346,15 @@ func (v *statsView) Example(s Stat) *exampleLink {
 		if ex.id == 0 || !v.held[ex.id] {
 			continue
 		}
-		l := &exampleLink{ID: ex.id, Href: v.prefix + "/requests/" + strconv.FormatUint(ex.id, 10) + "#g" + strconv.Itoa(ex.group)}
+		anchor := "g" + strconv.Itoa(ex.group)
 		if ex.kind != "" {
-			l.Finding = string(ex.kind)
-			title := l.Finding
+			title := string(ex.kind)
 			if ex.kind == querytrace.FindingNPlusOne {
 				title = "N+1"
 			}
-			l.Href = v.prefix + "/requests/" + strconv.FormatUint(ex.id, 10) + "#" + findingAnchor(title, ex.group)
+			anchor = findingAnchor(title, ex.group)
 		}
-		return l
+		return &exampleLink{ID: ex.id, Href: v.prefix + "/requests/" + strconv.FormatUint(ex.id, 10) + "#" + anchor, Finding: examples[ex.kind]}
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace"
-	"github.com/querytrace/querytrace/internal/testreport"
+	"github.com/querytrace/querytrace/internal/viewertest"
 )
 
 func pct(t *testing.T, s string) float64 {
@@ -84,7 +84,7 @@ func TestWaterfall(t *testing.T) {
 // and transactions than a trace keeps: bands, marks and transaction spans
 // stay bounded, and the folded groups keep their sums.
 func TestWaterfallBounded(t *testing.T) {
-	rep, err := querytrace.UnmarshalFile(testreport.File(testreport.Spec{Statements: 4000, Groups: 2000, Transactions: 1000}))
+	rep, err := querytrace.UnmarshalFile(viewertest.File(viewertest.Spec{Statements: 4000, Groups: 2000, Transactions: 1000}))
 	if err != nil {
 		t.Fatal(err)
 	}

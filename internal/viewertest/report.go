@@ -1,8 +1,4 @@
-// Package testreport writes report files that no trace would, for the
-// tests of what reads them (debugpage, the querytrace command, the page in
-// a browser): more groups, events, transactions, findings and frames than
-// a trace keeps, and texts as long as a file may hold.
-package testreport
+package viewertest
 
 import (
 	"encoding/json"

@@ -379,7 +379,7 @@ func TestResolverPerGoroutine(t *testing.T) {
 			return err
 		}
 		return detExec(ctx, members, detAuthorize, func(ctx context.Context, id int) error {
-			return detAttach(ctx, b, id)
+			return detUserName(ctx, b, id)
 		})
 	}
 	detRun(t, page, func(t *testing.T, b *detBackend, r *Report) {

@@ -85,26 +85,22 @@ var libraryModules = []struct {
 // outermost of those whose frames lie between the application's innermost
 // frame and the driver, which is the one the application called. A
 // library above the application's frames (one that calls back into it)
-// issued nothing. It reads the frames of g's stack, symbolized once per
-// address for the whole process, and the header of a file generated into
-// the application's module, read once: at Finish, for each N+1, never per
-// statement.
+// issued nothing. It walks the frames of g's stack in place, symbolized
+// once per address for the whole process, and reads the header of a file
+// generated into the application's module once: at Finish, for each N+1,
+// never per statement.
 func libraryOf(g *Group) sqlfix.Library {
 	if g.stack == nil {
 		return sqlfix.NoLibrary
 	}
-	frames, app := g.stack.Frames()
-	lib := sqlfix.NoLibrary
-	for i, f := range frames {
-		if app[i] {
-			break
-		}
-		if l := frameLibrary(f); l != sqlfix.NoLibrary {
-			lib = l
-		}
+	f, ok := g.stack.Called(isLibrary)
+	if !ok {
+		return sqlfix.NoLibrary
 	}
-	return lib
+	return frameLibrary(f)
 }
+
+func isLibrary(f callstack.Frame) bool { return frameLibrary(f) != sqlfix.NoLibrary }
 
 // frameLibrary returns the library whose code frame f runs, or NoLibrary.
 func frameLibrary(f callstack.Frame) sqlfix.Library {

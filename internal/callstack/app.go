@@ -166,6 +166,11 @@ func appModule(fn, file string, ms []module) bool {
 // and whether the file carries that header. Frames of other modules and
 // files that are absent are not read: ok is false.
 func GeneratedBy(f Frame) (by string, ok bool) {
+	for _, p := range own {
+		if strings.HasPrefix(f.Function, p) {
+			return "", false
+		}
+	}
 	if !appModule(f.Function, f.File, buildModules()) {
 		return "", false
 	}

@@ -157,6 +157,37 @@ func TestEntWithEdge(t *testing.T) {
 	})
 }
 
+// TestEntWithOwner: each pet's owner read with QueryOwner in a loop is an
+// N+1 whose statement, a join to a subquery, tells no edge by name; its
+// fix in ent's words is still the eager loading of the edge to users on
+// the pets' query, and WithOwner runs as many statements for 100 pets as
+// for 10.
+func TestEntWithOwner(t *testing.T) {
+	client, db := openEnt(t)
+	owners(t, db, 4)
+	ctx, tr := querytrace.Start(context.Background(), "GET /pets/owners")
+	pets, err := client.Pet.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pets {
+		if _, err := p.QueryOwner().Only(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := tr.Finish()
+	const want = "ent: With…() of the edge to users on the query of pets"
+	if len(r.NPlusOne) != 1 || !strings.HasPrefix(r.NPlusOne[0].ORMFix, want) {
+		t.Fatalf("want one N+1 whose fix in ent's words starts %q:\n%s", want, r)
+	}
+	constant(t, func(t testing.TB, n int) { owners(t, db, n) }, func(t testing.TB, ctx context.Context) {
+		pets, err := client.Pet.Query().WithOwner().All(ctx)
+		if err != nil || len(pets) == 0 || pets[0].Edges.Owner == nil {
+			t.Fatalf("%d pets, owner not loaded: %v", len(pets), err)
+		}
+	})
+}
+
 func equalPets(a, b map[string][]string) bool {
 	if len(a) != len(b) {
 		return false

@@ -63,9 +63,9 @@ type use struct {
 
 	lookup    bool   // the fix is the loop's own query, over every key
 	aggregate string // the loop's aggregate per key: "count(*)", "aggregate" for another, or ""
+	source    string // the table of the query whose rows the loop went over, when another
 	assoc     string // the association the loop loads, by convention, or ""
 	belongs   bool   // ... which each source row points to
-	source    string // the source's table
 
 	sameSet bool     // an UPDATE whose SET was the same in every execution
 	sets    []string // an UPDATE's columns, each set to a value ("col = ?"), where its key is its one condition; or nil
@@ -123,13 +123,16 @@ func useOf(l Loop, p *parsed, f Fix) *use {
 	u.sql = f.SQL != ""
 	switch u.verb {
 	case "select":
+		if tables := sqlnorm.Tables(l.Source); len(tables) > 0 && lastPart(tables[0]) != u.table {
+			u.source = lastPart(tables[0])
+		}
 		if first, _, from, ok := p.selectList(); ok && p.aggregate(span{first, from}) {
 			u.aggregate = "aggregate"
 			if strings.Contains(p.text(span{first, from}), "count(*)") {
 				u.aggregate = "count(*)"
 			}
 		}
-		if u.lookup && u.col != "" {
+		if u.lookup && u.col != "" && u.source != "" {
 			u.relation(l, p)
 		}
 	case "update":
@@ -167,15 +170,7 @@ func (u *use) relation(l Loop, p *parsed) {
 	if !p.oneTable(from) {
 		return
 	}
-	tables := sqlnorm.Tables(l.Source)
-	if len(tables) == 0 {
-		return
-	}
-	src := lastPart(tables[0])
-	if src == u.table {
-		return
-	}
-	one := singular(src)
+	one := singular(u.source)
 	var need string
 	switch {
 	case u.short == "id":
@@ -193,10 +188,8 @@ func (u *use) relation(l Loop, p *parsed) {
 	if sp := parse(Loop{Shape: l.Source, Dialect: l.Dialect}); sp != nil {
 		if _, items, _, ok := sp.selectList(); ok && !sp.hasColumn(items, need) {
 			u.assoc, u.belongs = "", false
-			return
 		}
 	}
-	u.source = src
 }
 
 // updateSet reads an UPDATE's SET: the same in every execution, or
@@ -282,6 +275,8 @@ func (u *use) gorm() string {
 	case u.verb == "select" && u.assoc != "":
 		return "Preload(" + strconv.Quote(u.assoc) + ") on the query of " + u.source + ", one query more for all their " + u.table +
 			" (" + u.assoc + ": the association to " + u.table + ", by GORM's naming)"
+	case u.verb == "select" && !u.sql && u.source != "":
+		return "Preload(…) of the association to " + u.table + " on the query of " + u.source + ", one query more for all their " + u.table
 	case u.verb == "select" && u.lookup:
 		return "one Find(&rows) with " + in + " in place of the loop's " + u.col + " = ?"
 	case u.verb == "select" && u.list:
@@ -311,6 +306,8 @@ func (u *use) bun() string {
 	case u.verb == "select" && u.assoc != "":
 		return "Relation(" + strconv.Quote(u.assoc) + ") on the query of " + u.source + ", one query more for all their " + u.table +
 			" (" + u.assoc + ": the relation to " + u.table + ", by bun's naming)"
+	case u.verb == "select" && !u.sql && u.source != "":
+		return "Relation(…) of the relation to " + u.table + " on the query of " + u.source
 	case u.verb == "select" && u.lookup:
 		return "the loop's query once, with " + in + " in place of its " + u.col + " = ?"
 	case u.verb == "select" && u.list:
@@ -343,6 +340,8 @@ func (u *use) ent() string {
 	case u.verb == "select" && u.assoc != "":
 		return "With" + u.assoc + "() on the query of " + u.source + ", one query more for all their " + u.table +
 			" (" + u.assoc + ": the edge to " + u.table + ", by ent's naming)"
+	case u.verb == "select" && !u.sql && u.source != "":
+		return "With…() of the edge to " + u.table + " on the query of " + u.source + ", one query more for all their " + u.table
 	case u.verb == "select" && u.lookup:
 		return "one " + client + ".Query().Where(" + in + ").All(ctx) in place of the loop's query on " + u.col
 	case u.verb == "select" && u.aggregate != "" && u.col != "":

@@ -95,6 +95,16 @@ func TestORM(t *testing.T) {
 		{GORM, "delete from `posts` where `posts`.`id` = ?", "", mysql, "K", `GORM: Where("posts.id IN ?", ids).Delete(&Post{}), once`},
 		{Bun, "delete from posts where id = ?", "", pg, "K", `bun: the loop's delete once, with Where("id IN (?)", bun.In(ids)) in place of its id = ?`},
 		{Ent, "delete from categories where id = ?", "", pg, "K", "ent: client.Category.Delete().Where(category.IDIn(ids...)).Exec(ctx)"},
+		// A query the shape tells no statement of, over a source of another
+		// table: the association's eager loading, unnamed.
+		{Ent, "select distinct `users`.`id`, `users`.`name` from `users` join (select `user_pets` from `pets` where `id` = ?) as `t1` on `users`.`id` = `t1`.`user_pets` limit ?",
+			"select `pets`.`id`, `pets`.`name`, `pets`.`user_pets` from `pets`", lite, "K C",
+			"ent: With…() of the edge to users on the query of pets, one query more for all their users"},
+		{GORM, "select * from users where id = ? or name = ?", "select * from posts", pg, "K K",
+			"GORM: Preload(…) of the association to users on the query of posts, one query more for all their users"},
+		{Bun, "select * from users where id = ? or name = ?", "select * from posts", pg, "K K",
+			"bun: Relation(…) of the relation to users on the query of posts"},
+		{GORM, "select * from users where id = ? or name = ?", "select * from users", pg, "K K", ""},
 		// No library, and a statement that already takes arrays.
 		{NoLibrary, byID, "", pg, "K", ""},
 		{GORM, "select * from users where id = any(?)", "", pg, "K", ""},

@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/fixcheck"
 	"github.com/querytrace/querytrace/internal/sqlfix"
 
@@ -460,6 +462,37 @@ func TestFixValues(t *testing.T) {
 		}
 		if strings.Join(got, " ") != c.want {
 			t.Errorf("%s: values %v, want %s", c.name, got, c.want)
+		}
+	}
+}
+
+// TestFrameLibrary checks which frames tell the library that issued a
+// statement: the ORMs' own modules by function name (not a module whose
+// path merely starts alike), a file generated into the application's
+// module by its header (ent's client here, read from this repository),
+// and sqlc's methods by their shape where their file is absent to read.
+func TestFrameLibrary(t *testing.T) {
+	entFile, err := filepath.Abs("internal/gentest/ent/tag_query.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		fn, file string
+		want     sqlfix.Library
+	}{
+		{"gorm.io/gorm.(*DB).Find", "/m/gorm.io/gorm@v1.31.2/finisher_api.go", sqlfix.GORM},
+		{"gorm.io/gorm/callbacks.Query", "/m/gorm.io/gorm@v1.31.2/callbacks/query.go", sqlfix.GORM},
+		{"gorm.io/gormx.Find", "/m/gorm.io/gormx@v1.0.0/x.go", sqlfix.NoLibrary},
+		{"github.com/uptrace/bun.(*SelectQuery).Scan", "/m/github.com/uptrace/bun@v1.3.0/query_select.go", sqlfix.Bun},
+		{"entgo.io/ent/dialect/sql.(*Conn).Query", "/m/entgo.io/ent@v0.14.5/dialect/sql/driver.go", sqlfix.Ent},
+		{"github.com/jmoiron/sqlx.(*DB).GetContext", "/m/github.com/jmoiron/sqlx@v1.4.0/sqlx_context.go", sqlfix.SQLX},
+		{"database/sql.(*DB).QueryContext", "/usr/local/go/src/database/sql/sql.go", sqlfix.NoLibrary},
+		{"example.com/gentest/ent.(*TagQuery).Only", entFile, sqlfix.Ent},
+		{"example.com/app/db.(*Queries).GetAuthor", "/gone/app/db/query.sql.go", sqlfix.SQLC},
+		{"example.com/app/db.(*Queries).GetAuthor", "/gone/app/db/authors.go", sqlfix.NoLibrary},
+	} {
+		if got := frameLibrary(callstack.Frame{Function: c.fn, File: c.file}); got != c.want {
+			t.Errorf("frameLibrary(%s, %s) = %v, want %v", c.fn, c.file, got, c.want)
 		}
 	}
 }

@@ -158,6 +158,15 @@ type Finding struct {
 	// holds no literal values: shapes have none.
 	Fix string
 
+	// ORMFix is, for an N+1 whose statements GORM, bun, ent, sqlx or sqlc
+	// issued (as the frames between the application's and the driver's
+	// tell), the same fix in that library's own API, after its name:
+	// "GORM: Preload(\"Posts\") on the query of users ...", "sqlx:
+	// query, args, err := sqlx.In(...)". It is "" for other statements,
+	// where the library has no way of its own, and when no stack was
+	// captured.
+	ORMFix string
+
 	// Reason is, for an allowed finding, why it is allowed: the allow
 	// entry's Reason or "paused: " and the reason given to Pause. For a
 	// finding that an allow entry without a reason matched, it says so.
@@ -367,7 +376,7 @@ func (d *Detector) classify(r *Report) {
 				continue
 			}
 			f.Kind = FindingNPlusOne
-			f.Fix = loopFix(g, f.Source, d.fixDialect(g))
+			f.Fix, f.ORMFix = loopFix(g, f.Source, d.fixDialect(g))
 			f.Loop, f.Below = loopFrame(r.Groups, g, f.Source)
 		}
 		d.file(r, f)

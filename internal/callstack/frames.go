@@ -81,6 +81,27 @@ func (s *Stack) Frames() (frames []Frame, app []bool) {
 	return frames, app
 }
 
+// Called returns the outermost frame of s, below its innermost
+// application frame, that is, of the code the application called to run
+// the statement (libraries, database/sql, the driver), for which match is
+// true. It walks the symbolized frames in place.
+func (s *Stack) Called(match func(Frame) bool) (Frame, bool) {
+	var found Frame
+	ok := false
+	for _, pc := range s.pcs[:s.n] {
+		sym := symbolize(pc)
+		for i, f := range sym.frames {
+			if sym.app[i] {
+				return found, ok
+			}
+			if match(f) {
+				found, ok = f, true
+			}
+		}
+	}
+	return found, ok
+}
+
 // Outermost returns the outermost application frame of s: for a request,
 // the handler (or the application's middleware), for a test, the test.
 func (s *Stack) Outermost() (Frame, bool) {

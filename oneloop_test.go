@@ -475,6 +475,8 @@ func TestLoaderBatchesWithConditions(t *testing.T) {
 	}{
 		{"a value beside the keys", batches, "name <> ?", func(int) []any { return []any{""} }, detCounts{batched: 1}},
 		{"a list of constants beside the keys", batches, "name NOT IN (?, ?)", func(int) []any { return []any{"", "x"} }, detCounts{batched: 1}},
+		{"a longer list of constants beside the keys", batches, "name NOT IN (?, ?, ?, ?, ?)",
+			func(int) []any { return []any{"", "a", "b", "c", "d"} }, detCounts{batched: 1}},
 		{"one key at a time", [][]int{{1}, {2}, {3}}, "name NOT IN (?, ?)", func(int) []any { return []any{"", "x"} }, detCounts{nplus1: 1}},
 		{"another value with each batch", batches, "name <> ?", func(i int) []any { return []any{fmt.Sprint(i)} }, detCounts{nplus1: 1}},
 	} {

@@ -361,7 +361,7 @@ func (raw *rawTrace) report() *Report {
 			lastStart:   g.lastStart - raw.at,
 			args:        g.args[:min(g.distinct, maxDistinct)],
 			arrayKeys:   g.arrayMax > 0,
-			listsVary:   g.keysMin != g.keysMax,
+			listsVary:   g.keysMin != g.keysMax || g.argsMin != g.argsMax,
 			dupRuns:     g.dupRuns,
 			epochFirst:  g.epochFirst,
 			epochLast:   g.epochLast,

@@ -113,6 +113,10 @@ type group struct {
 	keysMin     int // ... and the fewest and most of any execution
 	keysMax     int
 
+	// argsMin and argsMax are the fewest and most arguments of an
+	// execution: one shape takes more where its lists are longer.
+	argsMin, argsMax int32
+
 	// arrayMax is the most keys an array argument carried ("= any($1)").
 	arrayMax int32
 
@@ -469,6 +473,7 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 	g.epochLast = epoch
 	g.arrayMax = max(g.arrayMax, r.args.keys)
 	g.keysMin, g.keysMax = min(g.keysMin, in.Keys), max(g.keysMax, in.Keys)
+	g.argsMin, g.argsMax = min(g.argsMin, r.args.count), max(g.argsMax, r.args.count)
 	g.noteValues(in, &r.args)
 	if paused != "" {
 		g.paused = paused
@@ -504,6 +509,8 @@ func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
 		keys:        in.Keys,
 		keysMin:     in.Keys,
 		keysMax:     in.Keys,
+		argsMin:     r.args.count,
+		argsMax:     r.args.count,
 	}
 	g.write = writes(shape)
 	if t.writes != nil {

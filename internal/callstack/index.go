@@ -25,6 +25,7 @@ type indexer struct {
 	file  *token.File
 	toks  []tok // ending with EOF
 	p     int   // the next token
+	nest  int   // groups open
 	funcs []funcSpan
 }
 
@@ -114,9 +115,18 @@ func (x *indexer) step(cur int) {
 	}
 }
 
+// maxNest bounds how deeply groups nest: a deeper file is read up to
+// there, as go/parser refuses one, so that no file can exhaust the stack.
+const maxNest = 10000
+
 // group reads up to and past the token that closes a group, stopping
 // short at an unmatched closing token or the end of the file.
 func (x *indexer) group(cur int, closer token.Token) {
+	if x.nest++; x.nest > maxNest {
+		x.p = len(x.toks) - 1 // EOF
+		return
+	}
+	defer func() { x.nest-- }()
 	for {
 		switch t := x.at(x.p); t {
 		case closer:

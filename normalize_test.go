@@ -140,7 +140,7 @@ func TestNothingPinned(t *testing.T) {
 // TestDialectString also checks that the Dialect constants keep
 // internal/sqlnorm's values, which String converts to.
 func TestDialectString(t *testing.T) {
-	for d, want := range map[Dialect]string{DialectGeneric: "generic", DialectPostgres: "postgres", DialectSQLite: "sqlite", DialectMySQL: "mysql", 9: "Dialect(9)"} {
+	for d, want := range map[Dialect]string{DialectGeneric: "generic", DialectPostgres: "postgres", DialectSQLite: "sqlite", DialectMySQL: "mysql", DialectMySQLANSIQuotes: "mysql-ansi-quotes", 9: "Dialect(9)"} {
 		if got := d.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", d, got, want)
 		}

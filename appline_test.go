@@ -43,9 +43,25 @@ func detUserName(ctx context.Context, b *detBackend, id int) error {
 	return b.db.QueryRowContext(ctx, b.q(`SELECT name FROM qd_users WHERE id = ?`), id).Scan(new(string))
 }
 
+// detPreparedUserName prepares the users statement, waits until every
+// goroutine of its loop has prepared, and runs it: all the prepares start
+// before the first execution, as they may by chance on a busy machine.
+func detPreparedUserName(ctx context.Context, b *detBackend, id int, ready *sync.WaitGroup) error {
+	st, err := b.db.PrepareContext(ctx, b.q(`SELECT name FROM qd_users WHERE id = ?`))
+	ready.Done()
+	ready.Wait()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.QueryRowContext(ctx, id).Scan(new(string))
+}
+
 // TestGoroutinePerRow checks that a goroutine started per row names the
 // go statement inside the loop, not the "}(id)" that closes its literal,
-// nor a line of the literal, for a go statement and for WaitGroup.Go.
+// nor a line of the literal, for a go statement and for WaitGroup.Go; and
+// that the prepares of the loop's own statement, all started before its
+// first execution, are not taken for a statement outside the loop.
 func TestGoroutinePerRow(t *testing.T) {
 	var goLine int
 	for _, c := range []struct {
@@ -75,6 +91,20 @@ func TestGoroutinePerRow(t *testing.T) {
 				goLine = line() + 1
 				wg.Go(func() {
 					errs[i] = detUserName(ctx, b, m)
+				})
+			}
+			wg.Wait()
+			return errors.Join(err, errors.Join(errs...))
+		}},
+		{"prepared in each goroutine", func(ctx context.Context, b *detBackend) error {
+			members, err := detMembers(ctx, b)
+			errs := make([]error, len(members))
+			var wg, ready sync.WaitGroup
+			ready.Add(len(members))
+			for i, m := range members {
+				goLine = line() + 1
+				wg.Go(func() {
+					errs[i] = detPreparedUserName(ctx, b, m, &ready)
 				})
 			}
 			wg.Wait()

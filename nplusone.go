@@ -729,6 +729,12 @@ func forkOf(groups []*Group, g, source *Group) (callstack.Frame, bool) {
 			o.lastStart >= g.First && o.First <= g.lastStart {
 			continue
 		}
+		// The prepares of g's own statement ran in its loop, even where
+		// they all started before its first execution (a goroutine per
+		// row, each preparing before it runs).
+		if o.Kind == KindPrepare && o.Fingerprint == g.Fingerprint {
+			continue
+		}
 		if tried++; tried > maxForks {
 			break
 		}

@@ -75,7 +75,7 @@ type Report struct {
 	// report and may belong to other work running at the same time; a
 	// request with no Statements and some Unattributed most likely ran
 	// its own statements without its context.
-	Unattributed int `json:"unattributed"`
+	Unattributed int
 
 	// Groups are the statements grouped by shape and call site, the most
 	// costly first.

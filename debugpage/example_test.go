@@ -141,6 +141,7 @@ func ExampleRecorder_LoadDir() {
 		fmt.Println("skipped", s.Count, "file:", s.Reason, s.Names)
 	}
 	// The pages, served by a Handler over rec, say which files they show.
+
 	// Output:
 	// 2 reports loaded
 	// skipped 1 file: a directory [old.json]

@@ -3,9 +3,6 @@ package callstack
 import (
 	"bufio"
 	"bytes"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -124,25 +121,7 @@ func (sf *sourceFile) read(file string) {
 	if sf.generator, sf.generated = isGenerated(src); sf.generated {
 		return // skipped like a dependency: no loop to look for in it
 	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, file, src, parser.SkipObjectResolution)
-	if err != nil && f == nil {
-		return
-	}
-	sf.funcs = indexFuncs(fset, f)
-}
-
-// goStarter reports whether a call of fun runs a function literal given
-// to it on a goroutine of its own: a method or function named Go, as
-// errgroup.Group's, sync.WaitGroup's and conc's pools' are.
-func goStarter(fun ast.Expr) bool {
-	switch f := fun.(type) {
-	case *ast.SelectorExpr:
-		return f.Sel.Name == "Go"
-	case *ast.Ident:
-		return f.Name == "Go"
-	}
-	return false
+	sf.funcs = indexFuncs(src)
 }
 
 // isGenerated reports whether src has the generated-code comment before
@@ -192,99 +171,6 @@ func generatorName(words string) string {
 	}
 	name, _, _ = strings.Cut(name, " ")
 	return strings.TrimRight(name, ".,;:")
-}
-
-// indexFuncs returns the functions of f with their loops and go
-// statements, outer functions before the literals in them.
-func indexFuncs(fset *token.FileSet, f *ast.File) []funcSpan {
-	line := func(p token.Pos) int { return fset.Position(p).Line }
-	spanOf := func(n ast.Node) span { return span{line(n.Pos()), line(n.End())} }
-	var funcs []funcSpan
-	// cur is the index in funcs of the function being walked, -1 outside
-	// any.
-	var walk func(n ast.Node, cur int)
-	walk = func(n ast.Node, cur int) {
-		ast.Inspect(n, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.FuncDecl:
-				if n.Body == nil {
-					return false
-				}
-				funcs = append(funcs, funcSpan{span: spanOf(n), parent: -1})
-				walk(n.Body, len(funcs)-1)
-				return false
-			case *ast.CallExpr:
-				if cur < 0 || !goStarter(n.Fun) {
-					return true
-				}
-				walk(n.Fun, cur)
-				for _, a := range n.Args {
-					lit, ok := a.(*ast.FuncLit)
-					if !ok {
-						walk(a, cur)
-						continue
-					}
-					funcs = append(funcs, funcSpan{span: spanOf(lit), parent: cur,
-						depth: funcs[cur].depth + 1, made: line(n.Pos()), goes: true})
-					walk(lit.Body, len(funcs)-1)
-				}
-				return false
-			case *ast.FuncLit:
-				fs := funcSpan{span: spanOf(n), parent: cur, made: line(n.Pos())}
-				if cur >= 0 {
-					fs.depth = funcs[cur].depth + 1
-				}
-				funcs = append(funcs, fs)
-				walk(n.Body, len(funcs)-1)
-				return false
-			case *ast.GoStmt:
-				if cur >= 0 {
-					funcs[cur].gos = append(funcs[cur].gos, spanOf(n))
-					if lit, ok := n.Call.Fun.(*ast.FuncLit); ok {
-						funcs = append(funcs, funcSpan{span: spanOf(lit), parent: cur,
-							depth: funcs[cur].depth + 1, made: line(n.Pos()), goes: true})
-						walk(lit.Body, len(funcs)-1)
-						for _, a := range n.Call.Args {
-							walk(a, cur)
-						}
-						return false
-					}
-				}
-			case *ast.DeferStmt:
-				if cur >= 0 {
-					funcs[cur].gos = append(funcs[cur].gos, spanOf(n))
-				}
-			case *ast.ForStmt:
-				if cur >= 0 {
-					l := loopSpan{parts: stmtsSpan(fset, n.Body.List)}
-					if n.Cond != nil {
-						l.parts = append(l.parts, spanOf(n.Cond))
-					}
-					if n.Post != nil {
-						l.parts = append(l.parts, spanOf(n.Post))
-					}
-					funcs[cur].loops = append(funcs[cur].loops, l)
-				}
-			case *ast.RangeStmt:
-				if cur >= 0 {
-					funcs[cur].loops = append(funcs[cur].loops, loopSpan{parts: stmtsSpan(fset, n.Body.List)})
-				}
-			}
-			return true
-		})
-	}
-	walk(f, -1)
-	return funcs
-}
-
-// stmtsSpan returns the lines of a block's statements, or none for an
-// empty block: the lines that run once per iteration of a loop, without
-// the header that runs once.
-func stmtsSpan(fset *token.FileSet, list []ast.Stmt) []span {
-	if len(list) == 0 {
-		return nil
-	}
-	return []span{{fset.Position(list[0].Pos()).Line, fset.Position(list[len(list)-1].End()).Line}}
 }
 
 // loopAt returns the line, in the function of the application's frame f

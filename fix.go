@@ -11,6 +11,7 @@ import (
 	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
+// slowFix is the fix of a group with an execution slower than Detector.Slow.
 func slowFix(g *Group) string {
 	tables := tablesOf(g.Shape)
 	on := ""
@@ -37,13 +38,26 @@ func duplicateFix(g *Group, n int) string {
 		" times: run it once (hoist it out of the loop)"
 }
 
-func batchedFix(g *Group) string {
+// pagedFix is the fix of a repeat that reads a result page by page.
+func pagedFix(g *Group) string {
 	s := fmt.Sprintf("reads pages of %d rows: not an N+1", g.MaxRows)
 	if hasWord(g.Shape, "offset") {
 		s += "; on large tables keyset pagination (where key > last key order by key limit n) beats OFFSET"
 	}
 	return s
 }
+
+// chunkFix is the fix of a repeat that already runs many keys at a time.
+func chunkFix(g *Group) string {
+	if g.arrayKeys {
+		return fmt.Sprintf("takes its keys as an array, up to %d at a time: a batch (a dataloader's), not an N+1", g.Keys)
+	}
+	return fmt.Sprintf("runs %d keys at a time (an IN or VALUES list): a batch in chunks, not an N+1", g.Keys)
+}
+
+// loaderFix is the fix of a repeat whose executions are a loader's
+// batches of whatever keys were pending.
+const loaderFix = "takes its keys in an IN list, as many as were pending each time (a dataloader's batches): a batch, not an N+1"
 
 // loopFix suggests how to replace the loop of g with one statement, in
 // dialect d: package internal/sqlfix writes it, from g's shape and what

@@ -297,96 +297,120 @@ const minMultipleRows = 3
 // many executions as the list has elements.
 const maxFanOut = 4
 
-// classify fills r's findings from its groups. It only reads the groups
-// (but for Serves, which it sets anew), and starts from empty lists, so
-// calling it again (after renaming the report, say) gives the same answer
-// for the new name.
+// classify fills r's findings from its groups, in stages:
+//
+//  1. A group with an execution slower than Slow is a slow finding,
+//     whatever else it is: it is about one execution's time.
+//  2. A group repeated with other arguments (see repeated) is judged on
+//     its own (judge): batches, a fixed fan-out, or an N+1 over its
+//     source's rows.
+//  3. The groups repeated with the same arguments, and the call sites
+//     that ran one another's arguments again, are duplicates
+//     (duplicates).
+//  4. The prepares of a finding's statement fold into it (foldPrepares).
+//  5. Findings that would print alike name where their paths part
+//     (setVia).
 //
 // An execution belongs to at most one finding of repeats (N+1, duplicate,
-// batched, or one of these allowed): a group repeated with other
-// arguments is an N+1 or a batch; one repeated with the same arguments is
-// a duplicate, on its own or, where other call sites ran the same
-// arguments, one duplicate with them. A slow finding is about one
-// execution's time and stands beside those.
+// batched, or one of these allowed). classify only reads the groups (but
+// for Serves, which it sets anew), and starts from empty lists, so calling
+// it again (after renaming the report, say) gives the same answer for the
+// new name.
 func (d *Detector) classify(r *Report) {
 	r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed = nil, nil, nil, nil, nil
-	judged := make(map[*Group]bool)
-	var same []*Group // one argument set repeated: duplicates, filed with the other sites'
 	for _, g := range r.Groups {
 		g.Serves = nil
-		if g.Statements == 0 || g.Shape == otherShape {
-			// A prepare on its own is no statement; the overflow group
-			// mixes unrelated statements.
+		if !judgeable(g) {
 			continue
 		}
 		if g.Max > d.slow() {
-			f := Finding{Kind: FindingSlow, Group: g, Count: g.Count, Total: g.Total,
-				Fix: slowFix(g)}
+			f := Finding{Kind: FindingSlow, Group: g, Count: g.Count, Total: g.Total, Fix: slowFix(g)}
 			if g.Paused != "" {
-				f.Reason = "paused: " + g.Paused
+				f.Reason = pausedReason(g)
 				r.Allowed = append(r.Allowed, f)
 			} else {
 				r.Slow = append(r.Slow, f)
 			}
 		}
-		// A failed execution and its retry are not a repeat.
-		if g.Count-g.Errors < d.minRepeats() || g.Total < d.MinTotal || !repeatable(g.Verb) {
-			continue
+		if d.repeated(g) && g.Distinct > 1 {
+			d.judge(r, g)
 		}
-		if g.Distinct <= 1 {
-			same = append(same, g)
-			continue
-		}
-		judged[g] = true
-		f := Finding{Group: g, Count: g.Count, Total: g.Total}
-		switch {
-		case isPaged(g):
-			f.Kind = FindingBatched
-			f.Fix = batchedFix(g)
-			r.Batched = append(r.Batched, f)
-			continue
-		case g.Keys >= minBatchKeys:
-			f.Kind = FindingBatched
-			f.Fix = chunkFix(g)
-			r.Batched = append(r.Batched, f)
-			continue
-		default:
-			f.Source, f.PerRow = findSource(r.Groups, g)
-			if f.Source == nil && g.Keys >= 2 && keysOnly(g.Shape) {
-				// A statement whose one argument is a list of keys, run
-				// with several at a time and over no rows, is a batch of
-				// whatever keys were pending (a dataloader's), however
-				// few: a loop over rows passes each row's keys, once per
-				// row, and a loop over other keys passes one at a time.
-				f.Kind = FindingBatched
-				f.Fix = chunkFix(g)
-				r.Batched = append(r.Batched, f)
-				continue
-			}
-			if (f.Source == nil || !mayLoop(g)) && pendingKeys(g) {
-				// With a source, only where no loop over its rows could
-				// have run the batches: a query of as many rows as a
-				// loader fired batches is a coincidence.
-				f.Kind, f.Source, f.PerRow = FindingBatched, nil, 0
-				f.Fix = "takes its keys in an IN list, as many as were pending each time (a dataloader's batches): a batch, not an N+1"
-				r.Batched = append(r.Batched, f)
-				continue
-			}
-			if f.Source == nil && isFanOut(g) {
-				continue
-			}
-			f.Kind = FindingNPlusOne
-			f.Fix, f.ORMFix = loopFix(g, f.Source, d.fixDialect(g))
-			f.Loop, f.Below = loopFrame(r.Groups, g, f.Source)
-		}
-		d.file(r, f)
 	}
-	d.duplicates(r, judged, same)
+	d.duplicates(r)
 	foldPrepares(r)
 	setVia(r)
 	for _, l := range [][]Finding{r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed} {
 		sort.SliceStable(l, func(i, j int) bool { return l[i].Total > l[j].Total })
 	}
+}
+
+// judgeable reports whether g's statements can be a finding: a group of
+// prepares on its own is no statement, and the overflow group mixes
+// unrelated statements.
+func judgeable(g *Group) bool {
+	return g.Statements > 0 && g.Shape != otherShape
+}
+
+// repeated reports whether g, a judgeable group, ran often enough and for
+// long enough to be a finding of repeats, in a statement whose repeats can
+// be a problem. A failed execution and its retry are not a repeat.
+func (d *Detector) repeated(g *Group) bool {
+	return repeatable(g.Verb) && d.enough(g.Count-g.Errors, g.Total)
+}
+
+// enough reports whether n executions that took total are enough of a
+// repeat to be a finding.
+func (d *Detector) enough(n int, total time.Duration) bool {
+	return n >= d.minRepeats() && total >= d.MinTotal
+}
+
+// pausedReason is the Reason of a finding of g's executions under Pause.
+func pausedReason(g *Group) string { return "paused: " + g.Paused }
+
+// judge files the finding of g, a group repeated with other arguments:
+// batched when its executions were batches rather than a loop's
+// iterations (see batchFix), none for a fixed fan-out over no source's
+// rows, else an N+1, with the loop's line and the fix.
+func (d *Detector) judge(r *Report, g *Group) {
+	source, perRow := findSource(r.Groups, g)
+	if fix := batchFix(g, source); fix != "" {
+		r.Batched = append(r.Batched, Finding{Kind: FindingBatched, Group: g, Count: g.Count, Total: g.Total, Fix: fix})
+		return
+	}
+	if source == nil && isFanOut(g) {
+		return
+	}
+	f := Finding{Kind: FindingNPlusOne, Group: g, Count: g.Count, Total: g.Total, Source: source, PerRow: perRow}
+	f.Fix, f.ORMFix = loopFix(g, source, d.fixDialect(g))
+	f.Loop, f.Below = loopFrame(r.Groups, g, source)
+	d.file(r, f)
+}
+
+// batchFix returns the fix of g, whose most likely source is source (or
+// nil), when its executions were batches, or "". Batches read pages of a
+// result, or carry many keys at a time, or carry a list of keys and
+// nothing else over no source's rows, or are a loader's batches of
+// whatever keys were pending.
+func batchFix(g, source *Group) string {
+	switch {
+	case isPaged(g):
+		return pagedFix(g)
+	case g.Keys >= minBatchKeys:
+		return chunkFix(g)
+	case source == nil && g.Keys >= 2 && keysOnly(g.Shape):
+		// A statement whose one argument is a list of keys, run with
+		// several at a time and over no rows, is a batch of whatever
+		// keys were pending (a dataloader's), however few: a loop over
+		// rows passes each row's keys, once per row, and a loop over
+		// other keys passes one at a time.
+		return chunkFix(g)
+	case (source == nil || !mayLoop(g)) && pendingKeys(g):
+		// With a source, only where no loop over its rows could have
+		// run the batches: a query of as many rows as a loader fired
+		// batches is a coincidence.
+		return loaderFix
+	}
+	return ""
 }
 
 // file adds f to the findings, or to the allowed ones for the executions
@@ -398,10 +422,10 @@ func (d *Detector) file(r *Report, f Finding) {
 	if paused := g.PausedCount; paused > 0 {
 		a := f
 		a.Count, a.Total = paused, share(g, paused)
-		a.Reason = "paused: " + g.Paused
+		a.Reason = pausedReason(g)
 		r.Allowed = append(r.Allowed, a)
 		f.Count, f.Total = g.Count-paused, g.Total-a.Total
-		if f.Count-g.Errors < d.minRepeats() || f.Total < d.MinTotal {
+		if !d.enough(f.Count-g.Errors, f.Total) {
 			return
 		}
 	}
@@ -427,21 +451,22 @@ func share(g *Group, n int) time.Duration {
 // duplicates files the duplicates: first those that span call sites, one
 // shape run with the same arguments from two stacks, such as the current
 // user loaded by a page's header and again by its body (a duplicate is
-// about the database's work, not the stack); then the groups of same
-// that repeated their one argument set on their own. A group is in one
+// about the database's work, not the stack); then the groups that
+// repeated their one argument set on their own. A group is in one
 // duplicate at most: a loop that repeats the header's lookup is one
 // duplicate with the header's, which counts each execution once. Groups
-// judged an N+1 or a batch are left out (their fix is another).
-func (d *Detector) duplicates(r *Report, judged map[*Group]bool, same []*Group) {
+// repeated with other arguments are left out: judge has judged them (an
+// N+1 or a batch, whose fix is another).
+func (d *Detector) duplicates(r *Report) {
 	shared := make(map[*Group]bool)
-	for _, set := range crossSiteSets(r.Groups, judged) {
+	for _, set := range d.crossSiteSets(r.Groups) {
 		for _, g := range set.groups {
 			shared[g] = true
 		}
-		d.fileCrossSite(r, r.Groups, set)
+		d.fileCrossSite(r, set)
 	}
-	for _, g := range same {
-		if shared[g] {
+	for _, g := range r.Groups {
+		if shared[g] || !judgeable(g) || !d.repeated(g) || g.Distinct > 1 {
 			continue
 		}
 		f := Finding{Kind: FindingDuplicate, Group: g, Count: g.Count, Total: g.Total}
@@ -450,7 +475,7 @@ func (d *Detector) duplicates(r *Report, judged map[*Group]bool, same []*Group) 
 			// are a duplicate: a re-read after a write is fresh work.
 			f.Count = g.Repeats + g.dupRuns
 			f.Total = share(g, f.Count)
-			if f.Count < d.minRepeats() || f.Total < d.MinTotal {
+			if !d.enough(f.Count, f.Total) {
 				continue
 			}
 		}
@@ -471,14 +496,13 @@ type siteSet struct {
 
 // crossSiteSets returns the sets of groups that ran a shape with the same
 // arguments from several call sites, each group in one set at most, in
-// the order of groups.
-func crossSiteSets(groups []*Group, judged map[*Group]bool) []siteSet {
+// the order of groups. Groups repeated with other arguments are judge's.
+func (d *Detector) crossSiteSets(groups []*Group) []siteSet {
 	type key struct{ fp, args uint64 }
 	sites := make(map[key][]*Group)
 	var keys []key
 	for _, g := range groups {
-		if g.Statements == 0 || g.Shape == otherShape || !repeatable(g.Verb) || g.Count == g.Errors ||
-			judged[g] && g.Distinct > 1 {
+		if !judgeable(g) || !repeatable(g.Verb) || g.Count == g.Errors || d.repeated(g) && g.Distinct > 1 {
 			continue
 		}
 		for _, a := range g.args {
@@ -555,7 +579,7 @@ func sharedRuns(g *Group) int {
 // Group is the set's group that ran the arguments most (the first of
 // those), the loop where one repeated them on its own; Others are the
 // rest.
-func (d *Detector) fileCrossSite(r *Report, groups []*Group, set siteSet) {
+func (d *Detector) fileCrossSite(r *Report, set siteSet) {
 	head := set.groups[0]
 	for _, g := range set.groups {
 		if sharedRuns(g) > sharedRuns(head) {
@@ -571,16 +595,16 @@ func (d *Detector) fileCrossSite(r *Report, groups []*Group, set siteSet) {
 		f.Count += n
 		f.Total += share(g, n)
 	}
-	if f.Count < d.minRepeats() || f.Total < d.MinTotal {
+	if !d.enough(f.Count, f.Total) {
 		return
 	}
 	if sharedRuns(head) > 1 {
-		f.Loop, f.Below = loopFrame(groups, head, nil)
+		f.Loop, f.Below = loopFrame(r.Groups, head, nil)
 	}
 	f.Fix = crossSiteFix(set)
 	for _, g := range set.groups {
 		if g.Paused != "" && g.PausedCount == g.Count {
-			f.Reason = "paused: " + g.Paused
+			f.Reason = pausedReason(g)
 			r.Allowed = append(r.Allowed, f)
 			return
 		}
@@ -650,14 +674,6 @@ func siteNames(groups []*Group) []string {
 		names = append(names, site)
 	}
 	return names
-}
-
-// chunkFix is the fix of a repeat that already runs many keys at a time.
-func chunkFix(g *Group) string {
-	if g.arrayKeys {
-		return fmt.Sprintf("takes its keys as an array, up to %d at a time: a batch (a dataloader's), not an N+1", g.Keys)
-	}
-	return fmt.Sprintf("runs %d keys at a time (an IN or VALUES list): a batch in chunks, not an N+1", g.Keys)
 }
 
 // foldPrepares adds to each N+1 and duplicate the groups that prepared its

@@ -648,30 +648,36 @@ func crossSiteFix(set siteSet) string {
 }
 
 // siteNames names the call sites of groups, those known, so that each
-// reads apart from the others: its call site, or where two groups share
-// that line (one helper called from several places), the frame where its
-// stack parts from theirs, the caller that differs.
+// reads apart from the others: its call site, or where groups share that
+// line (one helper called from several places), the frame where its path
+// parts from theirs, as partsAt finds it for Finding.Via.
 func siteNames(groups []*Group) []string {
+	bySite := make(map[string][]*Group)
+	for _, g := range groups {
+		if s := g.CallSite(); s != "" {
+			bySite[s] = append(bySite[s], g)
+		}
+	}
+	parts := make(map[*Group]*Frame)
+	for _, gs := range bySite {
+		if len(gs) < 2 {
+			continue
+		}
+		for i, f := range partsAt(gs) {
+			if f != nil {
+				parts[gs[i]] = f
+			}
+		}
+	}
 	var names []string
 	for _, g := range groups {
 		site := g.CallSite()
-		if site == "" {
-			continue
+		if f := parts[g]; f != nil {
+			site = f.String()
 		}
-		var at callstack.Frame
-		depth := -1
-		for _, o := range groups {
-			if o == g || o.CallSite() != site || g.stack == nil || o.stack == nil {
-				continue
-			}
-			if f, dd, ok := g.stack.Fork(o.stack); ok && dd > depth {
-				at, depth = f, dd
-			}
+		if site != "" {
+			names = append(names, site)
 		}
-		if depth >= 0 {
-			site = Frame(at).String()
-		}
-		names = append(names, site)
 	}
 	return names
 }

@@ -29,10 +29,14 @@ func detDialTeam(ctx context.Context, b *detBackend) error       { return detAtt
 
 // TestSitesNamedApart checks that a duplicate across call sites that share
 // their innermost line names each by where its stack parts from the
-// others': the line that called it.
+// others': the line that called it. Where the paths part at different
+// depths (two panels of one function, a third site beside it), each is
+// still named by its own caller, not by the line that called the panels,
+// which two of them share.
 func TestSitesNamedApart(t *testing.T) {
-	var lines [3]int
-	page := func(ctx context.Context, b *detBackend) error {
+	var lines [3]int // the line that called each site
+	var shared []int // lines that name no site alone
+	flat := func(ctx context.Context, b *detBackend) error {
 		lines[0] = line() + 1
 		if err := detDialUser(ctx, b); err != nil {
 			return err
@@ -44,23 +48,55 @@ func TestSitesNamedApart(t *testing.T) {
 		lines[2] = line() + 1
 		return detDialTeam(ctx, b)
 	}
-	detRun(t, page, func(t *testing.T, b *detBackend, r *Report) {
-		if got := countsOf(r); got != (detCounts{dup: 1}) {
-			t.Fatalf("got %+v, want one duplicate", got)
+	panels := func(ctx context.Context, b *detBackend) error {
+		lines[0] = line() + 1
+		if err := detDialUser(ctx, b); err != nil {
+			return err
 		}
-		f := r.Duplicates[0]
-		if f.Count != 3 || len(f.Others) != 2 {
-			t.Fatalf("duplicate %s, want 3 runs from 3 sites", f.String())
+		lines[1] = line() + 1
+		return detDialMembership(ctx, b)
+	}
+	nested := func(ctx context.Context, b *detBackend) error {
+		shared = []int{line() + 1}
+		if err := panels(ctx, b); err != nil {
+			return err
 		}
-		for _, l := range lines {
-			if want := fmt.Sprintf("oneloop_test.go:%d ", l); strings.Count(f.Fix, want) != 1 {
-				t.Errorf("the fix does not name the site of line %d once: %s", l, f.Fix)
-			}
-		}
-		if strings.Contains(f.Fix, "detFindUsers") {
-			t.Errorf("the fix names the shared line, not where the sites part: %s", f.Fix)
-		}
-	})
+		lines[2] = line() + 1
+		return detDialTeam(ctx, b)
+	}
+	for _, c := range []struct {
+		name string
+		page func(context.Context, *detBackend) error
+	}{
+		{"one caller", flat},
+		{"panels of one caller", nested},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			shared = nil
+			detRun(t, c.page, func(t *testing.T, b *detBackend, r *Report) {
+				if got := countsOf(r); got != (detCounts{dup: 1}) {
+					t.Fatalf("got %+v, want one duplicate", got)
+				}
+				f := r.Duplicates[0]
+				if f.Count != 3 || len(f.Others) != 2 {
+					t.Fatalf("duplicate %s, want 3 runs from 3 sites", f.String())
+				}
+				for _, l := range lines {
+					if want := fmt.Sprintf("oneloop_test.go:%d ", l); strings.Count(f.Fix, want) != 1 {
+						t.Errorf("the fix does not name the site of line %d once: %s", l, f.Fix)
+					}
+				}
+				if strings.Contains(f.Fix, "detFindUsers") {
+					t.Errorf("the fix names the shared line, not where the sites part: %s", f.Fix)
+				}
+				for _, l := range shared {
+					if strings.Contains(f.Fix, fmt.Sprintf("oneloop_test.go:%d ", l)) {
+						t.Errorf("the fix names line %d, which two sites share: %s", l, f.Fix)
+					}
+				}
+			})
+		})
+	}
 }
 
 // TestOneFindingPerExecution checks that a duplicate across call sites and

@@ -257,9 +257,9 @@ type EventSample struct {
 }
 
 // clone returns a copy of r that shares nothing its holder can change: its
-// own groups and findings, the findings pointing at its own groups. What
-// no exported field reaches (stacks, argument hashes, the sample of
-// events) is only ever read, and shared.
+// own groups and findings, the findings and groups pointing at its own
+// groups. What no exported field reaches (stacks, argument hashes, the
+// sample of events) is only ever read, and shared.
 func (r *Report) clone() *Report {
 	c := *r
 	own := make(map[*Group]*Group, len(r.Groups))
@@ -271,36 +271,46 @@ func (r *Report) clone() *Report {
 		ng.Stack = slices.Clone(g.Stack)
 		c.Groups[i], own[g] = &ng, &ng
 	}
-	for _, l := range []*[]Finding{&c.NPlusOne, &c.Duplicates, &c.Slow, &c.Batched, &c.Allowed} {
-		*l = slices.Clone(*l)
-		for i := range *l {
-			(*l)[i].repoint(own)
-		}
-	}
-	return &c
-}
-
-// repoint makes f refer to the groups that own maps its groups to, and
-// gives it its own copy of what it points to.
-func (f *Finding) repoint(own map[*Group]*Group) {
 	to := func(g *Group) *Group {
 		if n, ok := own[g]; ok {
 			return n
 		}
 		return g
 	}
-	f.Group, f.Source = to(f.Group), to(f.Source)
-	if f.Loop != nil {
-		l := *f.Loop
-		f.Loop = &l
+	for _, g := range c.Groups {
+		g.Serves = to(g.Serves)
 	}
-	if f.Others != nil {
-		others := make([]*Group, len(f.Others))
-		for i, o := range f.Others {
-			others[i] = to(o)
+	for _, l := range []*[]Finding{&c.NPlusOne, &c.Duplicates, &c.Slow, &c.Batched, &c.Allowed} {
+		*l = slices.Clone(*l)
+		for i := range *l {
+			f := &(*l)[i]
+			f.Group, f.Source = to(f.Group), to(f.Source)
+			f.Others, f.Prepares = groupsTo(f.Others, to), groupsTo(f.Prepares, to)
+			f.Loop, f.Below, f.Via = frameCopy(f.Loop), frameCopy(f.Below), frameCopy(f.Via)
 		}
-		f.Others = others
 	}
+	return &c
+}
+
+// groupsTo returns a new slice of the groups that to maps gs to, or nil.
+func groupsTo(gs []*Group, to func(*Group) *Group) []*Group {
+	if gs == nil {
+		return nil
+	}
+	out := make([]*Group, len(gs))
+	for i, g := range gs {
+		out[i] = to(g)
+	}
+	return out
+}
+
+// frameCopy returns a pointer to a copy of *f, or nil.
+func frameCopy(f *Frame) *Frame {
+	if f == nil {
+		return nil
+	}
+	c := *f
+	return &c
 }
 
 // stackFrames is how many application frames a group keeps.

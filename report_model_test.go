@@ -45,7 +45,9 @@ func richPage(ctx context.Context, b *detBackend) error {
 }
 
 // shared returns the paths under which a and b reach the same memory
-// through exported fields: one pointer, or slices over one array.
+// through exported fields: one pointer, or slices over one array. A
+// reference to a group is not followed (it may form a cycle): the group is
+// checked where Report.Groups holds it.
 func shared(path string, a, b reflect.Value) []string {
 	switch a.Kind() {
 	case reflect.Pointer:
@@ -54,6 +56,9 @@ func shared(path string, a, b reflect.Value) []string {
 		}
 		if a.Pointer() == b.Pointer() {
 			return []string{path}
+		}
+		if isGroupRef(path, a) {
+			return nil
 		}
 		return shared(path, a.Elem(), b.Elem())
 	case reflect.Slice:

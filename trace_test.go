@@ -148,6 +148,21 @@ func TestSnapshotIndependent(t *testing.T) {
 	}
 }
 
+// TestCloneFull checks that the copy Snapshot and Finish hand out of a
+// report whose every exported field is set (fullReport, so that a field
+// added later is covered) reads the same as the report and shares nothing
+// its holder can change with it.
+func TestCloneFull(t *testing.T) {
+	r := fullReport(t)
+	c := r.clone()
+	for _, d := range sameExported("Report", reflect.ValueOf(r).Elem(), reflect.ValueOf(c).Elem()) {
+		t.Error(d)
+	}
+	if paths := shared("Report", reflect.ValueOf(c), reflect.ValueOf(r)); len(paths) > 0 {
+		t.Errorf("the copy shares %v", paths)
+	}
+}
+
 // withoutWall drops the line of a text report that tells its wall time,
 // which Finish sets anew.
 func withoutWall(text string) string {

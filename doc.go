@@ -95,9 +95,29 @@ show:
 	d.Allow = []querytrace.Allow{{Table: "feature_flags", Reason: "cached for the request"}}
 	h := &querytrace.Handler{Next: mux, Detector: d}
 
-The handler logs each N+1 at most once per call site per
-[Handler.WarnInterval], a minute by default, as a warning that carries the
-finding's count, shape, call site and fix.
+The handler logs an N+1 as a warning that carries the finding's count,
+shape, call site, loop and fix, at most once per statement and loop per
+[Handler.WarnInterval], a minute by default.
+
+# Findings
+
+An N+1 ([Report.NPlusOne]) is one statement run again and again from one
+call site with other arguments. It names the query whose rows the loop
+went over ([Finding.Source]) and the application's line inside the loop
+([Finding.Loop]) where something shows it: the Go source, where it is
+present, or where the statement's path leaves the path of one that ran
+outside the loop; otherwise the finding says which frame every repetition
+ran below ([Finding.Below]). Repeats that are batches are reported apart
+([Report.Batched]): pages of a result, chunks of many keys, a loader's
+batches of whatever keys were pending.
+
+A duplicate ([Report.Duplicates]) is one statement run with the same
+arguments, from one call site or several ([Finding.Others]); a read run
+again after a write to its tables is fresh work, not a duplicate. An
+execution is in one finding at most. The prepares that a loop ran for its
+statement are part of its cost ([Finding.Prepares]), and findings that
+would print alike name where their paths part ([Finding.Via]). The README
+says in full what a finding promises.
 
 # Reports
 
@@ -105,7 +125,9 @@ A [Report] reads as a table in a terminal ([Report.String],
 [Report.WriteText]), encodes to JSON with stable keys
 ([Report.MarshalJSON]) and logs as a group of attributes through
 [log/slog], whose [log/slog.LogValuer] it implements. Its findings print
-on one line each ([Finding.String]).
+on one line each ([Finding.String]). [Report.MarshalFile] writes it as a
+file holds it, in a versioned envelope that [UnmarshalFile] reads back
+whole.
 
 # PostgreSQL and pgx
 

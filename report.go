@@ -91,8 +91,11 @@ type Report struct {
 	// Slow lists groups with a statement slower than Detector.Slow.
 	Slow []Finding
 
-	// Batched lists repeats that read pages of a result (LIMIT/OFFSET or
-	// keyset): reported for information, not as a problem.
+	// Batched lists repeats whose executions were batches rather than a
+	// loop's iterations: pages of a result (LIMIT/OFFSET or keyset),
+	// chunks of many keys (an IN or VALUES list, an array), a loader's
+	// batches of whatever keys were pending. They are reported for
+	// information, not as a problem.
 	Batched []Finding
 
 	// Allowed lists repeats that would have been findings but for an

@@ -10,11 +10,10 @@ import (
 const slogGroups = 5
 
 // LogValue makes a report log well through log/slog: the totals, the
-// number of each kind of finding, every finding (kind, count, total, shape,
-// call site, loop, source, fix, reason) under "findings" and the most costly
-// groups under "groups", keyed "1", "2", ... in order. Keys match the JSON
-// encoding's where both have the value. It holds no argument values and no
-// SQL literals.
+// number of each kind of finding, every finding (as Finding.LogValue logs
+// it) under "findings" and the most costly groups under "groups", keyed
+// "1", "2", ... in order. Keys match the JSON encoding's where both have
+// the value. It holds no argument values and no SQL literals.
 func (r *Report) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("name", r.Name),
@@ -75,7 +74,7 @@ func (r *Report) LogValue() slog.Value {
 
 // LogValue makes a finding log well through log/slog, as one group of
 // kind, count, total, shape, call_site, loop, repeated_below, via, source,
-// per_row, fix and reason.
+// per_row, prepares, fix, orm_fix and reason, those that are set.
 func (f Finding) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("kind", string(f.Kind)),

@@ -135,19 +135,20 @@ func classify(fn, file string, rs []rule, ms []module) bool {
 	if strings.HasSuffix(file, "_test.go") {
 		return true
 	}
-	for _, p := range own {
-		if strings.HasPrefix(fn, p) {
-			return false
-		}
-	}
 	// Code that ent, sqlc, sqlboiler or protoc wrote into the
 	// application's module is no line to fix either.
 	return appModule(fn, file, ms) && !generated(file)
 }
 
 // appModule reports whether the frame of function fn in file is code of
-// the application's modules, generated or not.
+// the application's modules, generated or not: not querytrace's own, and
+// of a module of the application's by its file or its package.
 func appModule(fn, file string, ms []module) bool {
+	for _, p := range own {
+		if strings.HasPrefix(fn, p) {
+			return false
+		}
+	}
 	// A frame is the application's by its file too: where the compiler
 	// inlines a library's function literal into the application's
 	// function, the literal takes the application's name and keeps the
@@ -166,11 +167,6 @@ func appModule(fn, file string, ms []module) bool {
 // and whether the file carries that header. Frames of other modules and
 // files that are absent are not read: ok is false.
 func GeneratedBy(f Frame) (by string, ok bool) {
-	for _, p := range own {
-		if strings.HasPrefix(f.Function, p) {
-			return "", false
-		}
-	}
 	if !appModule(f.Function, f.File, buildModules()) {
 		return "", false
 	}

@@ -215,23 +215,15 @@ func (s *Stack) SourceLoop(stop *Frame) (loop Frame, found, complete bool) {
 	return Frame{}, false, complete
 }
 
-// Callback returns the application's frame that calls into the only
-// stretch of code on s's path, between two application frames, that is
-// not the application's: a library that calls back into it, such as
-// pgx.ForEachRow running a function per row. ok is false when there is
-// no such stretch, or more than one.
-func (s *Stack) Callback() (caller Frame, ok bool) {
-	caller, _, _, ok = s.callback()
-	return caller, ok
-}
-
-// LoopingCallback returns Callback's frame when the source of the
-// library's stretch shows a for statement around one of its lines: it
-// calls back once per iteration, as pgx.ForEachRow does. Code that calls
-// back once, as a GraphQL executor's generated field code calls a
-// resolver below the application's directive, is no loop; nor is a
-// stretch whose source is absent or generated (a generated file is not
-// read for loops): ok is false.
+// LoopingCallback returns the application's frame that calls into the
+// only stretch of code on s's path, between two application frames, that
+// is not the application's (a library that calls back into it), when the
+// source of that stretch shows a for statement around one of its lines:
+// it calls back once per iteration, as pgx.ForEachRow runs a function per
+// row. Code that calls back once, as a GraphQL executor's generated field
+// code calls a resolver below the application's directive, is no loop;
+// nor is a stretch whose source is absent or generated (a generated file
+// is not read for loops): ok is false.
 func (s *Stack) LoopingCallback() (caller Frame, ok bool) {
 	caller, from, to, ok := s.callback()
 	if !ok {
@@ -255,8 +247,10 @@ func (s *Stack) LoopingCallback() (caller Frame, ok bool) {
 // address, and its index among the frames inlined there.
 type place struct{ pc, frame int }
 
-// callback finds Callback's frame and the first and last frame of the
-// library's stretch below it.
+// callback returns the application's frame that calls into the only
+// stretch of code on s's path, between two application frames, that is
+// not the application's, and the first and last frame of that stretch.
+// ok is false when there is no such stretch, or more than one.
 func (s *Stack) callback() (caller Frame, from, to place, ok bool) {
 	stretches, seenApp, inLib := 0, false, false
 	var first, last place

@@ -93,8 +93,8 @@ func source(file string) *sourceFile {
 
 // generated reports whether file carries Go's generated-code header.
 func generated(file string) bool {
-	sf := source(file)
-	return sf != nil && sf.generated
+	_, ok := generator(file)
+	return ok
 }
 
 // generator returns the tool that generated file as its header names it,

@@ -216,7 +216,7 @@ func TestParts(t *testing.T) {
 //go:noinline
 func cbLib(f func()) { f() }
 
-// TestCallback checks that Callback names the call into the one library
+// TestCallback checks that callback names the call into the one library
 // on a stack's path that calls back into the application, and nothing
 // when there are two.
 func TestCallback(t *testing.T) {
@@ -225,11 +225,11 @@ func TestCallback(t *testing.T) {
 	_, _, l, _ := runtime.Caller(0)
 	cbLib(func() { one.Capture() })
 	cbLib(func() { cbLib(func() { two.Capture() }) })
-	if f, ok := one.Callback(); !ok || !strings.HasSuffix(f.Function, ".TestCallback") || f.Line != l+1 {
-		t.Errorf("Callback = %v, %v, want TestCallback:%d", f, ok, l+1)
+	if f, _, _, ok := one.callback(); !ok || !strings.HasSuffix(f.Function, ".TestCallback") || f.Line != l+1 {
+		t.Errorf("callback = %v, %v, want TestCallback:%d", f, ok, l+1)
 	}
-	if f, ok := two.Callback(); ok {
-		t.Errorf("Callback = %v through two libraries", f)
+	if f, _, _, ok := two.callback(); ok {
+		t.Errorf("callback = %v through two libraries", f)
 	}
 }
 
@@ -258,7 +258,7 @@ func TestLoopingCallback(t *testing.T) {
 	if f, ok := once.LoopingCallback(); ok {
 		t.Errorf("LoopingCallback = %v through a library that calls back once", f)
 	}
-	if _, ok := once.Callback(); !ok {
-		t.Errorf("Callback finds no library that calls back once")
+	if _, _, _, ok := once.callback(); !ok {
+		t.Errorf("callback finds no library that calls back once")
 	}
 }

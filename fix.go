@@ -41,7 +41,7 @@ func duplicateFix(g *Group, n int) string {
 // pagedFix is the fix of a repeat that reads a result page by page.
 func pagedFix(g *Group) string {
 	s := fmt.Sprintf("reads pages of %d rows: not an N+1", g.MaxRows)
-	if hasWord(g.Shape, "offset") {
+	if sqlnorm.HasWord(g.Shape, "offset") {
 		s += "; on large tables keyset pagination (where key > last key order by key limit n) beats OFFSET"
 	}
 	return s

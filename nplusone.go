@@ -903,7 +903,7 @@ func isPaged(g *Group) bool {
 	if g.Verb != "select" || g.MaxRows < 2 {
 		return false
 	}
-	if !hasWord(g.Shape, "limit") && !hasWord(g.Shape, "fetch") {
+	if !sqlnorm.HasWord(g.Shape, "limit") && !sqlnorm.HasWord(g.Shape, "fetch") {
 		return false
 	}
 	return g.Rows-g.LastRows == int64(g.Count-1)*g.MaxRows
@@ -912,7 +912,7 @@ func isPaged(g *Group) bool {
 // keysOnly reports whether a shape's one argument is a list of keys: an IN
 // list or "= any(?)", and no other placeholder or literal.
 func keysOnly(shape string) bool {
-	return strings.Count(shape, "?") == 1 && strings.Count(shape, " in (?)")+strings.Count(shape, " any(?)") == 1
+	return strings.Count(shape, "?") == 1 && sqlnorm.KeyLists(shape) == 1
 }
 
 // pendingKeys reports whether g's executions, over no rows, differed only
@@ -932,7 +932,7 @@ func pendingKeys(g *Group) bool {
 	if !g.listsVary || g.text == nil || g.text.NValues > sqlnorm.MaxValues {
 		return false
 	}
-	lists := keyLists(g.Shape)
+	lists := sqlnorm.KeyLists(g.Shape)
 	return lists != 0 && (g.varied|g.unknown)&^lists == 0
 }
 
@@ -950,29 +950,6 @@ func mayLoop(g *Group) bool {
 	}
 	_, ok := g.stack.LoopingCallback()
 	return ok
-}
-
-// keyLists returns a bit for each "?" of shape, among the first
-// sqlnorm.MaxValues, that stands for a list of keys: the one item of
-// "in (?)", or the array of "any(?)".
-func keyLists(shape string) uint32 {
-	var bits uint32
-	var before [2]string // the two tokens before the current one
-	n := 0
-	for i := 0; ; {
-		var tok string
-		if tok, i = shapeToken(shape, i); tok == "" {
-			return bits
-		}
-		if tok == "?" {
-			if next, _ := shapeToken(shape, i); next == ")" && before[1] == "(" &&
-				(before[0] == "in" || before[0] == "any") && n < sqlnorm.MaxValues {
-				bits |= 1 << n
-			}
-			n++
-		}
-		before[0], before[1] = before[1], tok
-	}
 }
 
 // isFanOut reports whether g's executions all ran at once, a handful of
@@ -1038,7 +1015,7 @@ func rowSource(g, loop *Group) bool {
 	if g == loop || g.Rows < 2 || g.MaxRows < 2 || g.Shape == otherShape || !startedBefore(g, loop) {
 		return false
 	}
-	return g.Verb == "select" || hasWord(g.Shape, "returning") // rows affected are no rows to iterate
+	return g.Verb == "select" || sqlnorm.HasWord(g.Shape, "returning") // rows affected are no rows to iterate
 }
 
 // thinSource returns the query whose rows loop iterated without running
@@ -1058,7 +1035,7 @@ func thinSource(groups []*Group, loop *Group) *Group {
 			continue
 		}
 		n := int64(loop.Count)
-		page := g.Rows == n+1 && (hasWord(g.Shape, "limit") || hasWord(g.Shape, "fetch"))
+		page := g.Rows == n+1 && (sqlnorm.HasWord(g.Shape, "limit") || sqlnorm.HasWord(g.Shape, "fetch"))
 		open := g.Rows > n && loop.lastStart < g.Last
 		if (page || open) && (best == nil || startedBefore(best, g)) {
 			best = g
@@ -1070,19 +1047,4 @@ func thinSource(groups []*Group, loop *Group) *Group {
 // startedBefore reports whether a's first execution started before b's.
 func startedBefore(a, b *Group) bool {
 	return a.First < b.First || a.First == b.First && a.FirstSeq < b.FirstSeq
-}
-
-// hasWord reports whether shape holds the keyword w as a token.
-func hasWord(shape, w string) bool {
-	for i := 0; i < len(shape); {
-		var tok string
-		tok, i = shapeToken(shape, i)
-		if tok == "" {
-			return false
-		}
-		if tok == w {
-			return true
-		}
-	}
-	return false
 }

@@ -162,7 +162,7 @@ func prose(l Loop) Fix {
 		return Fix{Do: "fetch all rows in one statement: " + keys + ", or a join to the source query"}
 	case "insert":
 		switch {
-		case hasWord(l.Shape, "select") && !hasWord(l.Shape, "values"):
+		case sqlnorm.HasWord(l.Shape, "select") && !sqlnorm.HasWord(l.Shape, "values"):
 			return Fix{Do: "insert all rows in one INSERT ... SELECT: " + keys}
 		case pg && copyable(l.Shape):
 			return Fix{Do: "insert all rows at once: a multi-row VALUES or COPY (pgx CopyFrom)"}
@@ -182,22 +182,7 @@ func prose(l Loop) Fix {
 // copyable reports whether COPY can replace an insert: it returns nothing
 // and resolves no conflict.
 func copyable(shape string) bool {
-	return !hasWord(shape, "returning") && !hasWord(shape, "conflict")
-}
-
-// hasWord reports whether shape holds the word w as a token.
-func hasWord(shape, w string) bool {
-	for i := 0; i < len(shape); {
-		tok, next := sqlnorm.Token(shape, i)
-		if tok == "" {
-			return false
-		}
-		if tok == w {
-			return true
-		}
-		i = next
-	}
-	return false
+	return !sqlnorm.HasWord(shape, "returning") && !sqlnorm.HasWord(shape, "conflict")
 }
 
 // numbered writes PostgreSQL's $1, $2, ... for the placeholders of s.

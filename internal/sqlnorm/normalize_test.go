@@ -452,3 +452,28 @@ func TestRecentShapes(t *testing.T) {
 		t.Errorf("a reused address kept its old shape %q", second)
 	}
 }
+
+func TestHasWordKeyLists(t *testing.T) {
+	tests := []struct {
+		d     Dialect
+		query string
+		limit bool   // HasWord(shape, "limit")
+		lists uint32 // KeyLists(shape)
+	}{
+		{Generic, "select * from t where id in (1, 2, 3) and a = ?", false, 0b01},
+		{Postgres, "select * from t where a = $1 and id = any($2) limit 10", true, 0b010},
+		{Generic, "select * from t where a in (select b from u) limit ?", true, 0},
+		{Generic, `select "limit" from t where x = 'limit'`, false, 0},
+		{Generic, "select * from t where a in (?, ?) and b in (?)", false, 0b11},
+		{Generic, "select * from t where f(?) in (?)", false, 0b10},
+	}
+	for _, tt := range tests {
+		shape := Normalize(tt.query, tt.d)
+		if got := HasWord(shape, "limit"); got != tt.limit {
+			t.Errorf("HasWord(%q, limit) = %v, want %v", shape, got, tt.limit)
+		}
+		if got := KeyLists(shape); got != tt.lists {
+			t.Errorf("KeyLists(%q) = %b, want %b", shape, got, tt.lists)
+		}
+	}
+}

@@ -56,6 +56,40 @@ func Token(s string, i int) (tok string, next int) {
 	return s[start:i], i
 }
 
+// HasWord reports whether shape holds the word w (a keyword, in lower
+// case, or a name) as a token.
+func HasWord(shape, w string) bool {
+	for tok, i := Token(shape, 0); tok != ""; tok, i = Token(shape, i) {
+		if tok == w {
+			return true
+		}
+	}
+	return false
+}
+
+// KeyLists returns a bit for each "?" of shape, among the first MaxValues
+// (bit i for Info.Values[i]), that stands for a list of keys: the one item
+// of "in (?)", or the array of "any(?)".
+func KeyLists(shape string) uint32 {
+	var bits uint32
+	var before [2]string // the two tokens before the current one
+	n := 0
+	for i := 0; ; {
+		var tok string
+		if tok, i = Token(shape, i); tok == "" {
+			return bits
+		}
+		if tok == "?" {
+			if next, _ := Token(shape, i); next == ")" && before[1] == "(" &&
+				(before[0] == "in" || before[0] == "any") && n < MaxValues {
+				bits |= 1 << n
+			}
+			n++
+		}
+		before[0], before[1] = before[1], tok
+	}
+}
+
 // Verb returns the kind of the main statement of a shape: "select",
 // "insert", "update", "delete", "begin", "commit", "rollback", "savepoint",
 // "release" or "set", or "other". For WITH it is the verb after the common

@@ -163,14 +163,19 @@ func (g *Group) values() []sqlfix.Value {
 }
 
 // fixDialect is the dialect a fix for g is written in: the detector's
-// when set, else the one g's statements were read in, with PostgreSQL's
-// wording where the shape shows it.
+// when set, else the one g's statements were read in, else PostgreSQL's
+// where the shape shows it ("::" casts, ILIKE, RETURNING, ANY(...)).
 func (d *Detector) fixDialect(g *Group) Dialect {
 	switch {
-	case d.postgres(g):
-		return DialectPostgres
 	case d.Dialect != DialectGeneric:
 		return d.Dialect
+	case g.Dialect != DialectGeneric:
+		return g.Dialect
 	}
-	return g.Dialect
+	for _, tell := range []string{"::", " ilike ", " returning ", "any(", " distinct on", "array["} {
+		if strings.Contains(g.Shape, tell) {
+			return DialectPostgres
+		}
+	}
+	return DialectGeneric
 }

@@ -818,28 +818,6 @@ func repeatable(verb string) bool {
 	return false
 }
 
-// postgres tells whether fixes for g should use PostgreSQL's wording: the
-// detector's dialect when set, else the one g's statements were read in,
-// else what the shape tells.
-func (d *Detector) postgres(g *Group) bool {
-	switch {
-	case d.Dialect == DialectPostgres:
-		return true
-	case d.Dialect != DialectGeneric:
-		return false
-	case g.Dialect == DialectPostgres:
-		return true
-	case g.Dialect != DialectGeneric:
-		return false
-	}
-	for _, tell := range []string{"::", " ilike ", " returning ", "any(", " distinct on", "array["} {
-		if strings.Contains(g.Shape, tell) {
-			return true
-		}
-	}
-	return false
-}
-
 // match returns the first allow entry that matches g in a trace named
 // route, with or without a reason, or nil.
 func (d *Detector) match(route string, g *Group) *Allow {

@@ -127,7 +127,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.OnHeader != nil {
 		tw.onHeader = func(hdr http.Header, rep *Report) {
-			h.callSink(r2.Context(), "OnHeader", func(r *http.Request, _ *Report) { h.OnHeader(hdr, r) }, &h.headerPanicked, r2, rep)
+			h.callSink(r2.Context(), "OnHeader", rep.Name, &h.headerPanicked, func() { h.OnHeader(hdr, r2) })
 		}
 	}
 	defer func() {

@@ -50,7 +50,7 @@ func (h *Handler) start(ctx context.Context, name string) (context.Context, *Tra
 // OnFinish now, and to OnReport and the log through the queue.
 func (h *Handler) deliver(r *http.Request, rep *Report) {
 	if h.OnFinish != nil {
-		h.callSink(r.Context(), "OnFinish", h.OnFinish, &h.finishPanicked, r, rep)
+		h.callSink(r.Context(), "OnFinish", rep.Name, &h.finishPanicked, func() { h.OnFinish(r, rep) })
 	}
 	h.emit(r, rep)
 }

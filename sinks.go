@@ -131,7 +131,7 @@ func (h *Handler) work() {
 			h.warnDropped(j.ctx)
 			h.log(j.ctx, j.rep)
 			if h.OnReport != nil {
-				h.callSink(j.ctx, "OnReport", h.OnReport, &h.reportPanicked, j.r, j.rep)
+				h.callSink(j.ctx, "OnReport", j.rep.Name, &h.reportPanicked, func() { h.OnReport(j.r, j.rep) })
 			}
 			continue
 		default:
@@ -209,20 +209,21 @@ func (h *Handler) warnMissedContext(ctx context.Context, rep *Report) {
 	})
 }
 
-// callSink runs sink, the hook called name, containing a panic: the
-// application must not see it. The first panic is logged, under once.
-func (h *Handler) callSink(ctx context.Context, name string, sink func(*http.Request, *Report), once *sync.Once, r *http.Request, rep *Report) {
+// callSink runs call, which calls the hook named hook with the report of
+// the unit of work named route, containing a panic: the application must
+// not see it. The first panic is logged, under once.
+func (h *Handler) callSink(ctx context.Context, hook, route string, once *sync.Once, call func()) {
 	defer func() {
 		if p := recover(); p != nil {
 			once.Do(func() {
 				h.safely(func() {
-					h.logger().LogAttrs(ctx, slog.LevelError, "querytrace: "+name+" panicked; later panics are not logged",
-						slog.String("panic", fmt.Sprint(p)), slog.String("route", rep.Name))
+					h.logger().LogAttrs(ctx, slog.LevelError, "querytrace: "+hook+" panicked; later panics are not logged",
+						slog.String("panic", fmt.Sprint(p)), slog.String("route", route))
 				})
 			})
 		}
 	}()
-	sink(r, rep)
+	call()
 }
 
 // safely runs f, containing a panic: a broken log handler must not take

@@ -94,11 +94,8 @@ func (r *Report) WriteText(w io.Writer) error {
 					n += g.Count
 					total += g.Total
 				}
-				more := "more groups"
-				if len(rest) == 1 {
-					more = "more group"
-				}
-				p("... and %d %s: %s, %s\n", len(rest), more, human.Plural(n, "execution", "executions"), human.Duration(total))
+				p("... and %s: %s, %s\n", human.Plural(len(rest), "more group", "more groups"),
+					human.Plural(n, "execution", "executions"), human.Duration(total))
 				break
 			}
 			p("%3d %6d %8s %8s %8s %6d  %s\n", g.ID, g.Count, human.Duration(g.Total), human.Duration(g.Mean()),

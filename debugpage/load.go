@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // DirLimits bounds what LoadDir reads of a directory. Its zero value is
@@ -360,12 +361,7 @@ func sizeText(n int64) string {
 // invalid character...)".
 func (s Skipped) String() string {
 	var b strings.Builder
-	if s.Count == 1 {
-		b.WriteString("1 file, ")
-	} else {
-		fmt.Fprintf(&b, "%d files, ", s.Count)
-	}
-	b.WriteString(s.Reason + ": " + strings.Join(s.Names, ", "))
+	b.WriteString(human.Plural(s.Count, "file", "files") + ", " + s.Reason + ": " + strings.Join(s.Names, ", "))
 	if s.Count > len(s.Names) {
 		fmt.Fprintf(&b, " and %d more", s.Count-len(s.Names))
 	}

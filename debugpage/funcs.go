@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/internal/human"
@@ -23,7 +22,7 @@ const (
 var funcs = template.FuncMap{
 	"line": func(s string) string { return human.Clip(s, clipLine) },
 	"name": func(s string) string { return human.Clip(s, clipName) },
-	"text": func(s string) string { return clipMiddle(s, clipText) },
+	"text": func(s string) string { return human.ClipMiddle(s, clipText) },
 	"frames": func(fs []querytrace.Frame) []querytrace.Frame {
 		return fs[:min(len(fs), maxFrames)]
 	},
@@ -62,21 +61,4 @@ func abs(v int64) int64 {
 		return -v
 	}
 	return v
-}
-
-// clipMiddle shortens s to about n runes by cutting out its middle, marked
-// with "…": a statement's select list goes, its FROM and WHERE stay.
-func clipMiddle(s string, n int) string {
-	if len(s) <= n || utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	head := human.Clip(s, n/2)
-	head = head[:len(head)-len("…")]
-	tail, k := len(s), 0
-	for k < n/2 && tail > 0 {
-		_, size := utf8.DecodeLastRuneInString(s[:tail])
-		tail -= size
-		k++
-	}
-	return head + " … " + s[tail:]
 }

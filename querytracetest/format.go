@@ -191,10 +191,4 @@ func frames(g *querytrace.Group) []querytrace.Frame {
 }
 
 // short cuts a long shape in its middle, where the column lists are.
-func short(shape string) string {
-	if len(shape) <= maxShape {
-		return shape
-	}
-	half := (maxShape - 5) / 2
-	return shape[:half] + " ... " + shape[len(shape)-half:]
-}
+func short(shape string) string { return human.ClipMiddle(shape, maxShape) }

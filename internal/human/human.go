@@ -5,6 +5,7 @@ package human
 
 import (
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -77,6 +78,34 @@ func Clip(s string, n int) string {
 		k++
 	}
 	return s
+}
+
+// ClipMiddle shortens s to n runes by cutting out its middle, marked with
+// " … ": a statement's select list goes, its FROM and WHERE stay.
+func ClipMiddle(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n < 5 {
+		return Clip(s, n) // no room for the mark and a rune on each side
+	}
+	const mark = " … "
+	keep := n - utf8.RuneCountInString(mark)
+	head, tail := keep/2, keep-keep/2
+	cut, k := 0, 0
+	for i := range s {
+		if k == head {
+			cut = i
+			break
+		}
+		k++
+	}
+	end := len(s)
+	for range tail {
+		_, size := utf8.DecodeLastRuneInString(s[:end])
+		end -= size
+	}
+	return strings.TrimRight(s[:cut], " ") + mark + strings.TrimLeft(s[end:], " ")
 }
 
 // Printable returns s with everything a terminal would act on rather than

@@ -3,6 +3,7 @@ package human
 import (
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestDuration(t *testing.T) {
@@ -63,6 +64,27 @@ func TestClip(t *testing.T) {
 	} {
 		if got := Clip(c.s, c.n); got != c.want {
 			t.Errorf("Clip(%q, %d) = %q, want %q", c.s, c.n, got, c.want)
+		}
+	}
+}
+
+func TestClipMiddle(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"select a from t", 20, "select a from t"},
+		{"select a, b, c from t where x = ?", 15, "select … x = ?"},
+		{"größer als kleiner", 9, "grö … ner"}, // runes, not bytes
+		{"abcdef", 4, "abc…"},                  // too short for the mark: Clip
+	} {
+		got := ClipMiddle(c.s, c.n)
+		if got != c.want {
+			t.Errorf("ClipMiddle(%q, %d) = %q, want %q", c.s, c.n, got, c.want)
+		}
+		if n := utf8.RuneCountInString(got); n > c.n {
+			t.Errorf("ClipMiddle(%q, %d) has %d runes", c.s, c.n, n)
 		}
 	}
 }

@@ -156,7 +156,7 @@ func keysOnly(shape string) bool {
 // is an N+1 however many keys each execution carries. Only values that
 // were compared tell: a shape with more than sqlnorm.MaxValues values, or
 // with one not known by position (a named placeholder), is no batch.
-// Where a query of as many rows ran before, classify takes it for the
+// Where a query of as many rows ran before, batchFix takes it for the
 // batches' source only if a loop over its rows shows (mayLoop): else a
 // resolver run per element in goroutines of a GraphQL executor's, passing
 // each element's list of keys, reads as batches too.

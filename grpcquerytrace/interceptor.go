@@ -59,7 +59,7 @@ func UnaryServerInterceptor(h *querytrace.Handler) grpc.UnaryServerInterceptor {
 // handler's return. A statement run once per message of a long-lived
 // stream therefore repeats in one trace, and is reported as an N+1 or a
 // duplicate; allow such a stream by its method with an Allow entry of
-// the Detector's (querytrace.Allow{Route: "/package.Service/Method"}).
+// the Detector's (querytrace.Allow{Route: "/package.Service/Method", Reason: ...}).
 // On a server with grpc.UnknownServiceHandler (a proxy), it also runs
 // for methods the server does not know, named as the client named them.
 func StreamServerInterceptor(h *querytrace.Handler) grpc.StreamServerInterceptor {

@@ -1,8 +1,8 @@
 package querytrace
 
 import (
+	"cmp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -51,8 +51,8 @@ func (d *Detector) classify(r *Report) {
 	d.duplicates(r)
 	foldPrepares(r)
 	setVia(r)
-	for _, l := range [][]Finding{r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed} {
-		sort.SliceStable(l, func(i, j int) bool { return l[i].Total > l[j].Total })
+	for _, l := range r.findingLists() {
+		slices.SortStableFunc(*l, func(a, b Finding) int { return cmp.Compare(b.Total, a.Total) })
 	}
 }
 

@@ -283,7 +283,7 @@ func (r *Report) clone() *Report {
 	for _, g := range c.Groups {
 		g.Serves = to(g.Serves)
 	}
-	for _, l := range []*[]Finding{&c.NPlusOne, &c.Duplicates, &c.Slow, &c.Batched, &c.Allowed} {
+	for _, l := range c.findingLists() {
 		*l = slices.Clone(*l)
 		for i := range *l {
 			f := &(*l)[i]
@@ -293,6 +293,11 @@ func (r *Report) clone() *Report {
 		}
 	}
 	return &c
+}
+
+// findingLists returns r's lists of findings, to range over or to change.
+func (r *Report) findingLists() []*[]Finding {
+	return []*[]Finding{&r.NPlusOne, &r.Duplicates, &r.Slow, &r.Batched, &r.Allowed}
 }
 
 // groupsTo returns a new slice of the groups that to maps gs to, or nil.

@@ -34,11 +34,11 @@ func (r *Report) LogValue() slog.Value {
 		slog.Int("allowed", len(r.Allowed)),
 	}
 	var findings []slog.Attr
-	for _, l := range [][]Finding{r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed} {
-		for i := range l {
+	for _, l := range r.findingLists() {
+		for _, f := range *l {
 			findings = append(findings, slog.Attr{
 				Key:   strconv.Itoa(len(findings) + 1),
-				Value: l[i].LogValue(),
+				Value: f.LogValue(),
 			})
 		}
 	}

@@ -138,7 +138,7 @@ func partsAt(groups []*Group) []*Frame {
 // same frames as far as a report prints them, the same loop), the frame
 // where each one's path parts from the others'.
 func setVia(r *Report) {
-	lists := []*[]Finding{&r.NPlusOne, &r.Duplicates, &r.Slow, &r.Batched, &r.Allowed}
+	lists := r.findingLists()
 	// Only findings of one shape can print alike: most reports have none.
 	shapes := make(map[uint64]int)
 	for _, l := range lists {

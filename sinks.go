@@ -293,10 +293,6 @@ func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed i
 		h.warned = make(map[string]*warnState)
 	}
 	st := h.warned[key]
-	if st != nil && now.Sub(st.last) < interval {
-		st.suppressed++
-		return false, 0
-	}
 	if st == nil {
 		if len(h.warned) >= maxWarned {
 			for k, s := range h.warned {
@@ -310,6 +306,10 @@ func (h *Handler) allowWarning(f *Finding, now time.Time) (ok bool, suppressed i
 			h.warned[key] = st
 		}
 	}
-	suppressed, st.suppressed, st.last = st.suppressed, 0, now
+	if !h.due(&st.last, now) {
+		st.suppressed++
+		return false, 0
+	}
+	suppressed, st.suppressed = st.suppressed, 0
 	return true, suppressed
 }

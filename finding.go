@@ -120,8 +120,10 @@ func (f Finding) prepares() int {
 	return n
 }
 
-// String returns the finding on one line: kind, count, time, shape, call
-// site and source. It holds no argument values.
+// String returns the finding on one line: kind, count, time (and the
+// prepares it includes), shape, call site, the loop's line (or the frame
+// it repeated below), Via, the other call sites, the source and the
+// reason, those that are set. It holds no argument values.
 func (f Finding) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d× %s", f.Kind, f.Count, human.Duration(f.Total))

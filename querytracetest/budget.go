@@ -116,7 +116,7 @@ func (l Limit) matches(g *querytrace.Group) bool {
 	}
 	for _, s := range l.sites {
 		found := false
-		for _, f := range frames(g) {
+		for _, f := range g.Stack {
 			found = found || strings.Contains(f.String(), s)
 		}
 		if !found {

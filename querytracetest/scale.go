@@ -236,7 +236,7 @@ func growingGroups(runs []*querytrace.Report) []*grownGroup {
 }
 
 func fullStack(g *querytrace.Group) string {
-	fs := frames(g)
+	fs := g.Stack
 	parts := make([]string, len(fs))
 	for i, f := range fs {
 		parts[i] = f.String()

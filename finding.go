@@ -69,8 +69,7 @@ type Finding struct {
 	// Prepares are, for an N+1 or a duplicate, the groups that prepared
 	// its statement in the same function (a prepare per execution, as
 	// database/sql does when the driver takes no query without one):
-	// their time is in Total, their prepares are not in Count, and each
-	// names the finding's group in Serves.
+	// their time is in Total, and their prepares are not in Count.
 	Prepares []*Group
 
 	// Fix says how to remove the finding, by the statement's shape. It

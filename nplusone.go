@@ -24,14 +24,12 @@ import (
 //     (setVia).
 //
 // An execution belongs to at most one finding of repeats (N+1, duplicate,
-// batched, or one of these allowed). classify only reads the groups (but
-// for Serves, which it sets anew), and starts from empty lists, so calling
-// it again (after renaming the report, say) gives the same answer for the
-// new name.
+// batched, or one of these allowed). classify only reads the groups, and
+// starts from empty lists, so calling it again (after renaming the report,
+// say) gives the same answer for the new name.
 func (d *Detector) classify(r *Report) {
 	r.NPlusOne, r.Duplicates, r.Slow, r.Batched, r.Allowed = nil, nil, nil, nil, nil
 	for _, g := range r.Groups {
-		g.Serves = nil
 		if !judgeable(g) {
 			continue
 		}
@@ -354,8 +352,10 @@ func share(g *Group, n int) time.Duration {
 // foldPrepares adds to each N+1 and duplicate the groups that prepared its
 // statement: the same shape, prepared in the function that holds its
 // loop (or, with no loop known, in the function that ran it). A prepare
-// per execution is part of the loop's cost.
+// per execution is part of the loop's cost. A group of prepares folds
+// into one finding at most.
 func foldPrepares(r *Report) {
+	folded := make(map[*Group]bool)
 	for _, l := range []*[]Finding{&r.NPlusOne, &r.Duplicates, &r.Allowed} {
 		for i := range *l {
 			f := &(*l)[i]
@@ -369,11 +369,11 @@ func foldPrepares(r *Report) {
 				fn = f.Group.Stack[0].Function
 			}
 			for _, p := range r.Groups {
-				if p.Kind != KindPrepare || p.Serves != nil || p.Fingerprint != f.Group.Fingerprint || fn == "" ||
+				if p.Kind != KindPrepare || folded[p] || p.Fingerprint != f.Group.Fingerprint || fn == "" ||
 					!slices.ContainsFunc(p.Stack, func(fr Frame) bool { return fr.Function == fn }) {
 					continue
 				}
-				p.Serves = f.Group
+				folded[p] = true
 				f.Prepares = append(f.Prepares, p)
 				f.Total += p.Total
 			}

@@ -256,9 +256,9 @@ func TestPreparesFold(t *testing.T) {
 			t.Fatalf("%d groups of prepares folded, want 1", len(f.Prepares))
 		}
 		p := f.Prepares[0]
-		if p.Kind != KindPrepare || p.Count != 6 || p.Serves != f.Group || p.Stack[0].Line != detPreparedLine {
-			t.Errorf("prepares: kind %v, %d, serving %v at %v; want 6 prepares at line %d serving the N+1's group",
-				p.Kind, p.Count, p.Serves, p.Stack[0], detPreparedLine)
+		if p.Kind != KindPrepare || p.Count != 6 || p.Fingerprint != f.Group.Fingerprint || p.Stack[0].Line != detPreparedLine {
+			t.Errorf("prepares: kind %v, %d, of %q at %v; want 6 prepares of the N+1's statement at line %d",
+				p.Kind, p.Count, p.Shape, p.Stack[0], detPreparedLine)
 		}
 		if f.Count != 6 || f.Total != f.Group.Total+p.Total {
 			t.Errorf("N+1 of %d in %v, want 6 in the group's %v and the prepares' %v", f.Count, f.Total, f.Group.Total, p.Total)
@@ -274,7 +274,7 @@ func TestPreparesFold(t *testing.T) {
 			t.Fatal(err)
 		}
 		j := buf.String()
-		for _, want := range []string{`"prepares":6`, fmt.Sprintf(`"prepare_groups":[%d]`, p.ID), fmt.Sprintf(`"serves":%d`, f.Group.ID)} {
+		for _, want := range []string{`"prepares":6`, fmt.Sprintf(`"prepare_groups":[%d]`, p.ID)} {
 			if !strings.Contains(j, want) {
 				t.Errorf("the JSON lacks %s", want)
 			}

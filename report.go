@@ -190,12 +190,6 @@ type Group struct {
 	// an N+1.
 	Keys int
 
-	// Serves is, for a group of prepares, the group of the statements
-	// they prepared when that group is a finding's: the finding's Total
-	// includes their time (see Finding.Prepares). It is nil otherwise.
-	Serves *Group
-	serves int // Serves's id, while a report is decoded
-
 	stack      *callstack.Stack // the whole stack: FullStack, the loop's line
 	lastStart  time.Duration    // when its last execution started, as First
 	args       []uint64         // the argument hashes it remembers
@@ -260,8 +254,7 @@ type EventSample struct {
 }
 
 // clone returns a copy of r that shares nothing its holder can change: its
-// own groups and findings, the findings and groups pointing at its own
-// groups. What no exported field reaches (stacks, argument hashes, the
+// own groups and findings, the findings pointing at its own groups. What no exported field reaches (stacks, argument hashes, the
 // sample of events) is only ever read, and shared.
 func (r *Report) clone() *Report {
 	c := *r
@@ -279,9 +272,6 @@ func (r *Report) clone() *Report {
 			return n
 		}
 		return g
-	}
-	for _, g := range c.Groups {
-		g.Serves = to(g.Serves)
 	}
 	for _, l := range c.findingLists() {
 		*l = slices.Clone(*l)

@@ -38,8 +38,7 @@ import (
 //	last_seq, overlapped, call_site, stack ([{function, file, line}],
 //	innermost first), paused, paused_count and keys (when set), rereads
 //	(when any: executions of a seen argument set after a write to a table
-//	the statement reads), serves (for a group of prepares folded into a
-//	finding: the id of the finding's group)
+//	the statement reads)
 //
 // Each of events, in order: kind, group (its id, 0 for a transaction
 // boundary), start_ns, duration_ns, rows, error (when true).
@@ -77,17 +76,6 @@ func (r *Report) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("querytrace report: %w", err)
 	}
 	r.Groups = slices.DeleteFunc(r.Groups, func(g *Group) bool { return g == nil }) // "groups": [null]
-	// A group names the group it serves by id, which may come after it.
-	for _, g := range r.Groups {
-		if g.serves != 0 {
-			for _, h := range r.Groups {
-				if h.ID == g.serves {
-					g.Serves = h
-				}
-			}
-			g.serves = 0
-		}
-	}
 	return nil
 }
 
@@ -203,7 +191,6 @@ func (g *Group) members() []member {
 		optional("paused_count", &g.PausedCount),
 		optional("keys", &g.Keys),
 		optional("rereads", &g.Rereads),
-		{key: "serves", out: groupID(g.Serves), in: &g.serves, omitEmpty: true},
 	}
 }
 
@@ -428,14 +415,6 @@ func (r *groupRef) UnmarshalJSON(data []byte) error {
 	}
 	*r.g = r.byID[id]
 	return nil
-}
-
-// groupID returns g's id, 0 for none.
-func groupID(g *Group) int {
-	if g == nil {
-		return 0
-	}
-	return g.ID
 }
 
 func groupIDs(gs []*Group) []int {

@@ -46,8 +46,8 @@ func richPage(ctx context.Context, b *detBackend) error {
 
 // shared returns the paths under which a and b reach the same memory
 // through exported fields: one pointer, or slices over one array. A
-// reference to a group is not followed (it may form a cycle): the group is
-// checked where Report.Groups holds it.
+// reference to a group is not followed: the group is checked where
+// Report.Groups holds it.
 func shared(path string, a, b reflect.Value) []string {
 	switch a.Kind() {
 	case reflect.Pointer:
@@ -169,9 +169,9 @@ func fill(t *testing.T, path string, v reflect.Value, r *Report, n *int) {
 }
 
 // isGroupRef reports whether v, at path, is a reference to one of the
-// report's groups (a finding's Group, a group's Serves), not the element
-// of Report.Groups that holds it: references are followed by id, since
-// they may form cycles.
+// report's groups (a finding's Group, Source, Others or Prepares), not the
+// element of Report.Groups that holds it: references are followed by id,
+// the group itself being checked where Report.Groups holds it.
 func isGroupRef(path string, v reflect.Value) bool {
 	return v.Type() == reflect.TypeFor[*Group]() && !groupElem.MatchString(path)
 }

@@ -83,6 +83,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 
 	if len(r.Groups) > 0 {
+		serves := r.prepared()
 		const left = 46 // width of the numeric columns, up to the statement
 		p("\n%3s %6s %8s %8s %8s %6s  %s\n", "#", "count", "total", "mean", "max", "rows", "statement / call site")
 		for i, g := range r.Groups {
@@ -99,7 +100,7 @@ func (r *Report) WriteText(w io.Writer) error {
 				break
 			}
 			p("%3d %6d %8s %8s %8s %6d  %s\n", g.ID, g.Count, human.Duration(g.Total), human.Duration(g.Mean()),
-				human.Duration(g.Max), g.Rows, human.Clip(prepareMark(g)+g.Shape, textWidth-left))
+				human.Duration(g.Max), g.Rows, human.Clip(prepareMark(g, serves[g])+g.Shape, textWidth-left))
 			if site := g.CallSite(); site != "" {
 				p("%*s  at %s\n", left-2, "", human.Clip(site, textWidth-left-3))
 			}
@@ -179,15 +180,29 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 }
 
 // prepareMark marks a group of prepares in the table of groups, with the
-// group it prepared for when that is a finding's.
-func prepareMark(g *Group) string {
+// group for whose finding it prepared (serves), if any.
+func prepareMark(g, serves *Group) string {
 	switch {
 	case g.Kind != KindPrepare:
 		return ""
-	case g.Serves != nil:
-		return "prepare for #" + strconv.Itoa(g.Serves.ID) + ": "
+	case serves != nil:
+		return "prepare for #" + strconv.Itoa(serves.ID) + ": "
 	}
 	return "prepare: "
+}
+
+// prepared maps each group of prepares folded into a finding
+// (Finding.Prepares) to the finding's group.
+func (r *Report) prepared() map[*Group]*Group {
+	m := make(map[*Group]*Group)
+	for _, l := range r.findingLists() {
+		for _, f := range *l {
+			for _, p := range f.Prepares {
+				m[p] = f.Group
+			}
+		}
+	}
+	return m
 }
 
 // writeStack writes up to textFrames frames, the first after prefix and

@@ -116,7 +116,6 @@ func shapeOf(query string, d Dialect) *sqlnorm.Info {
 	return sqlnorm.Shape(query, sqlnorm.Dialect(d))
 }
 
-func statementsOf(shape string) int            { return sqlnorm.Statements(shape) }
 func verbOf(shape string) string               { return sqlnorm.Verb(shape) }
 func tablesOf(shape string) []string           { return sqlnorm.Tables(shape) }
 func shapeToken(s string, i int) (string, int) { return sqlnorm.Token(s, i) }

@@ -156,9 +156,9 @@ type argSum struct {
 
 // sumArgs returns the argSum of args.
 func sumArgs(args []driver.NamedValue) argSum {
-	a := arghash.Args(args)
-	s := argSum{hash: a.Hash, keys: int32(min(a.Keys, math.MaxInt32))}
-	s.n = uint8(arghash.Each(args, &s.each))
+	var s argSum
+	a, n := arghash.ArgsEach(args, &s.each)
+	s.hash, s.keys, s.n = a.Hash, int32(min(a.Keys, math.MaxInt32)), uint8(n)
 	return s
 }
 

@@ -163,11 +163,11 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 	return ctx
 }
 
-// fill sets r to the record of a call that started at start and has just
-// returned, with its call site: the interned stack, or for a driver wrapped
+// fill sets r to the record of a call that started at start and took dur,
+// with its call site: the interned stack, or for a driver wrapped
 // WithoutStacks the empty one.
-func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args argSum, err error) {
-	*r = rec{kind: kind, sql: query, start: start, dur: clock.Since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
+func (c *conn) fill(r *rec, kind Kind, query string, start, dur time.Duration, args *argSum, err error) {
+	*r = rec{kind: kind, sql: query, start: start, dur: dur, args: *args, err: err, dialect: c.drv.cfg.dialect}
 	if c.drv.cfg.noStacks {
 		r.stack, r.site = &emptyStack, emptyStackHash
 	} else {
@@ -180,13 +180,14 @@ func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args a
 // contract nothing ran, and database/sql may try again. It is counted as
 // a connection error, for the application may get it (see
 // Report.ConnErrors).
-func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args argSum, err error) {
+func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args *argSum, err error) {
+	dur := clock.Since(start)
 	if err != nil && kind != KindCommit && kind != KindRollback && errors.Is(err, driver.ErrBadConn) {
 		t.connError()
 		return
 	}
 	var r rec
-	c.fill(&r, kind, query, start, args, err)
+	c.fill(&r, kind, query, start, dur, args, err)
 	t.record(&r)
 }
 
@@ -206,7 +207,7 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 
 // prepared records a prepare and wraps the statement it made.
 func (c *conn) prepared(t *Trace, query string, start time.Duration, s driver.Stmt, err error) (driver.Stmt, error) {
-	c.event(t, KindPrepare, query, start, argSum{}, err)
+	c.event(t, KindPrepare, query, start, &argSum{}, err)
 	if err != nil {
 		return s, err
 	}
@@ -249,7 +250,7 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 
 // begun records a begin and wraps the transaction it began.
 func (c *conn) begun(t *Trace, start time.Duration, tx driver.Tx, err error) (driver.Tx, error) {
-	c.event(t, KindBegin, "", start, argSum{}, err)
+	c.event(t, KindBegin, "", start, &argSum{}, err)
 	if err != nil {
 		return tx, err
 	}
@@ -337,7 +338,8 @@ func (x connExec) ExecContext(ctx context.Context, query string, args []driver.N
 		}
 	}
 	if err != driver.ErrSkip {
-		c.event(c.trace(ctx), KindExec, query, start, sumArgs(args), err)
+		a := sumArgs(args)
+		c.event(c.trace(ctx), KindExec, query, start, &a, err)
 	}
 	return res, err
 }
@@ -360,7 +362,8 @@ func (x connQuery) QueryContext(ctx context.Context, query string, args []driver
 	if err == driver.ErrSkip {
 		return rows, err
 	}
-	return c.queried(ctx, c.trace(ctx), KindQuery, query, start, sumArgs(args), rows, err)
+	a := sumArgs(args)
+	return c.queried(ctx, c.trace(ctx), KindQuery, query, start, &a, rows, err)
 }
 
 // valuesCtx is what database/sql does before a context-less driver call:
@@ -382,8 +385,10 @@ func valuesCtx(ctx context.Context, args []driver.NamedValue) ([]driver.Value, e
 }
 
 // queried records a failed query at once and wraps the rows of one that
-// ran, to record it when they are closed.
-func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args argSum, rows driver.Rows, err error) (driver.Rows, error) {
+// ran, to record it when they are closed. The clock is not read as the
+// call returns: a query's time on the database runs until its rows close,
+// and rowsState.Close reads it then.
+func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args *argSum, rows driver.Rows, err error) (driver.Rows, error) {
 	if err != nil || rows == nil {
 		c.event(t, kind, query, start, args, err)
 		return rows, err
@@ -394,6 +399,6 @@ func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, s
 	}
 	c.spare = nil
 	*r = rowsState{r: rows, conn: c, t: t, ctx: ctx}
-	c.fill(&r.rec, kind, query, start, args, nil)
+	c.fill(&r.rec, kind, query, start, 0, args, nil)
 	return r, nil
 }

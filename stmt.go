@@ -40,7 +40,8 @@ func (s *stmt) NumInput() int { return s.s.NumInput() }
 func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 	start := clock.Now()
 	res, err := s.s.Exec(args) //nolint:staticcheck // forwarded as the driver has it
-	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, sumValues(args), err)
+	a := sumValues(args)
+	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, &a, err)
 	return res, err
 }
 
@@ -49,7 +50,8 @@ func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 	start := clock.Now()
 	rows, err := s.s.Query(args) //nolint:staticcheck // forwarded as the driver has it
-	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, start, sumValues(args), rows, err)
+	a := sumValues(args)
+	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, start, &a, rows, err)
 }
 
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
@@ -75,7 +77,8 @@ func (s *stmt) execCtx(ctx context.Context, t *Trace, args []driver.NamedValue) 
 			res, err = s.s.Exec(vals) //nolint:staticcheck // the driver has nothing newer
 		}
 	}
-	s.conn.event(t, KindStmtExec, s.query, start, sumArgs(args), err)
+	a := sumArgs(args)
+	s.conn.event(t, KindStmtExec, s.query, start, &a, err)
 	return res, err
 }
 
@@ -92,7 +95,8 @@ func (s *stmt) queryCtx(ctx context.Context, t *Trace, args []driver.NamedValue)
 			rows, err = s.s.Query(vals) //nolint:staticcheck // the driver has nothing newer
 		}
 	}
-	return s.conn.queried(ctx, t, KindStmtQuery, s.query, start, sumArgs(args), rows, err)
+	a := sumArgs(args)
+	return s.conn.queried(ctx, t, KindStmtQuery, s.query, start, &a, rows, err)
 }
 
 // CheckNamedValue asks the wrapped statement's driver.NamedValueChecker

@@ -50,7 +50,7 @@ func batchedFix(g *Group) string {
 // take. Where a join in the source query, the one whose rows the loop
 // went over, would do as well, the fix says so.
 func loopFix(g *Group, source *Group, d Dialect) string {
-	f := sqlfix.For(sqlfix.Loop{Shape: g.Shape, Dialect: sqlnorm.Dialect(d), Values: g.values()})
+	f := sqlfix.Cached(sqlfix.Loop{Shape: g.Shape, Dialect: sqlnorm.Dialect(d), Values: g.values()})
 	s := f.String()
 	if f.Join != "" && source != nil {
 		s += "; or a join to " + f.Join + " in the source query"

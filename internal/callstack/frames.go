@@ -3,6 +3,7 @@ package callstack
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // A Frame is one symbolized frame of a stack.
@@ -48,16 +49,43 @@ func symbolize(pc uintptr) *symbolized {
 	return s
 }
 
+// The stack table keeps the symbolized addresses of the stacks read
+// lately: a report reads each of its groups' stacks several times (their
+// frames, their loop, where they part), and every request of a route the
+// same stacks, so that reading one again costs a lookup, not one for each
+// of its addresses. A slot holds the last stack read that hashed to it;
+// an entry made under other rules than the current ones is stale.
+const stackSlots = 1 << 10
+
+type stackEntry struct {
+	hash  uint64
+	rules *[]rule // rules.Load() before it was made
+	syms  []*symbolized
+}
+
+var stackTable [stackSlots]atomic.Pointer[stackEntry]
+
+// symbols returns the symbolized form of each of s's addresses.
+func (s *Stack) symbols() []*symbolized {
+	h := s.Hash()
+	slot := &stackTable[h%stackSlots]
+	rs := rules.Load()
+	if e := slot.Load(); e != nil && e.hash == h && e.rules == rs && len(e.syms) == s.n {
+		return e.syms
+	}
+	syms := make([]*symbolized, s.n)
+	for i, pc := range s.pcs[:s.n] {
+		syms[i] = symbolize(pc)
+	}
+	slot.Store(&stackEntry{hash: h, rules: rs, syms: syms})
+	return syms
+}
+
 // AppFrames returns up to max of the application's own frames of s, the
 // innermost first.
 func (s *Stack) AppFrames(max int) []Frame {
-	return appFrames(s.pcs[:s.n], max)
-}
-
-func appFrames(pcs []uintptr, max int) []Frame {
 	var out []Frame
-	for _, pc := range pcs {
-		sym := symbolize(pc)
+	for _, sym := range s.symbols() {
 		for i, f := range sym.frames {
 			if sym.app[i] {
 				out = append(out, f)
@@ -73,8 +101,7 @@ func appFrames(pcs []uintptr, max int) []Frame {
 // Frames returns every frame of s, the innermost first, with whether
 // each is the application's own.
 func (s *Stack) Frames() (frames []Frame, app []bool) {
-	for _, pc := range s.pcs[:s.n] {
-		sym := symbolize(pc)
+	for _, sym := range s.symbols() {
 		frames = append(frames, sym.frames...)
 		app = append(app, sym.app...)
 	}
@@ -84,8 +111,9 @@ func (s *Stack) Frames() (frames []Frame, app []bool) {
 // Outermost returns the outermost application frame of s: for a request,
 // the handler (or the application's middleware), for a test, the test.
 func (s *Stack) Outermost() (Frame, bool) {
-	for i := s.n - 1; i >= 0; i-- {
-		sym := symbolize(s.pcs[i])
+	syms := s.symbols()
+	for i := len(syms) - 1; i >= 0; i-- {
+		sym := syms[i]
 		for j := len(sym.frames) - 1; j >= 0; j-- {
 			if sym.app[j] {
 				return sym.frames[j], true
@@ -130,10 +158,11 @@ func (s *Stack) Fork(other *Stack) (f Frame, depth int, ok bool) {
 	// s.pcs[i-1] is where s leaves other. Where calls were inlined, one
 	// address stands for several frames: the fork is the outermost of them
 	// that differs from other's.
-	fork := symbolize(s.pcs[i-1])
+	syms := s.symbols()
+	fork := syms[i-1]
 	var theirs []Frame
 	if j > 0 {
-		theirs = symbolize(other.pcs[j-1]).frames
+		theirs = other.symbols()[j-1].frames
 	}
 	k := len(fork.frames) - 1
 	for m := len(theirs) - 1; k > 0 && m >= 0 && fork.frames[k] == theirs[m]; m-- {
@@ -141,7 +170,7 @@ func (s *Stack) Fork(other *Stack) (f Frame, depth int, ok bool) {
 	}
 	// The application's frame at the fork or nearest above it.
 	for a := i - 1; a < s.n; a++ {
-		sym := symbolize(s.pcs[a])
+		sym := syms[a]
 		from := 0
 		if a == i-1 {
 			from = k
@@ -166,8 +195,7 @@ func (s *Stack) Fork(other *Stack) (f Frame, depth int, ok bool) {
 // whether the source of every frame searched was present.
 func (s *Stack) SourceLoop(stop *Frame) (loop Frame, found, complete bool) {
 	complete = true
-	for _, pc := range s.pcs[:s.n] {
-		sym := symbolize(pc)
+	for _, sym := range s.symbols() {
 		for i, f := range sym.frames {
 			if !sym.app[i] {
 				continue
@@ -192,8 +220,7 @@ func (s *Stack) SourceLoop(stop *Frame) (loop Frame, found, complete bool) {
 // no such stretch, or more than one.
 func (s *Stack) Callback() (caller Frame, ok bool) {
 	stretches, seenApp, inLib := 0, false, false
-	for _, pc := range s.pcs[:s.n] {
-		sym := symbolize(pc)
+	for _, sym := range s.symbols() {
 		for i, f := range sym.frames {
 			switch {
 			case sym.app[i]:

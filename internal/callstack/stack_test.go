@@ -115,3 +115,21 @@ func TestFork(t *testing.T) {
 		t.Errorf("Outermost = %v, %v, want TestFork", f, ok)
 	}
 }
+
+//go:noinline
+func rulesLater(s *Stack) { s.Capture() }
+
+// TestRulesAfterRead checks that a rule added after a stack was read
+// applies when it is read again: the stack table's entry for it is stale.
+func TestRulesAfterRead(t *testing.T) {
+	var s Stack
+	rulesLater(&s)
+	const helper = "github.com/querytrace/querytrace/internal/callstack.rulesLater"
+	if f := s.AppFrames(1); len(f) != 1 || f[0].Function != helper {
+		t.Fatalf("first application frame %v, want %s", f, helper)
+	}
+	Library(helper)
+	if f := s.AppFrames(1); len(f) != 1 || f[0].Function != "github.com/querytrace/querytrace/internal/callstack.TestRulesAfterRead" {
+		t.Errorf("after Library(%s), the first application frame is %v", helper, f)
+	}
+}

@@ -19,6 +19,32 @@ type Frame struct {
 type symbolized struct {
 	frames []Frame
 	app    []bool
+
+	// loops holds what loopAt says of each of the application's frames,
+	// once SourceLoop asked: every report of a loop asks again.
+	loops atomic.Pointer[[]loopResult]
+}
+
+// loopResult is what loopAt returns.
+type loopResult struct {
+	loop        Frame
+	present, ok bool
+}
+
+// loopAt returns loopAt of frame i, an application frame of s.
+func (s *symbolized) loopAt(i int) loopResult {
+	if ls := s.loops.Load(); ls != nil {
+		return (*ls)[i]
+	}
+	ls := make([]loopResult, len(s.frames))
+	for j, f := range s.frames {
+		if s.app[j] {
+			r := &ls[j]
+			r.loop, r.present, r.ok = loopAt(f)
+		}
+	}
+	s.loops.Store(&ls)
+	return ls[i]
 }
 
 // frameCache maps a return address to its *symbolized. Addresses are few
@@ -61,41 +87,45 @@ type stackEntry struct {
 	hash  uint64
 	rules *[]rule // rules.Load() before it was made
 	syms  []*symbolized
+	app   []Frame // the application's frames, the innermost first
 }
 
 var stackTable [stackSlots]atomic.Pointer[stackEntry]
 
 // symbols returns the symbolized form of each of s's addresses.
-func (s *Stack) symbols() []*symbolized {
+func (s *Stack) symbols() []*symbolized { return s.entry().syms }
+
+// entry returns s's entry of the stack table, made now if it has none.
+func (s *Stack) entry() *stackEntry {
 	h := s.Hash()
 	slot := &stackTable[h%stackSlots]
 	rs := rules.Load()
 	if e := slot.Load(); e != nil && e.hash == h && e.rules == rs && len(e.syms) == s.n {
-		return e.syms
+		return e
 	}
-	syms := make([]*symbolized, s.n)
+	e := &stackEntry{hash: h, rules: rs, syms: make([]*symbolized, s.n)}
 	for i, pc := range s.pcs[:s.n] {
-		syms[i] = symbolize(pc)
-	}
-	slot.Store(&stackEntry{hash: h, rules: rs, syms: syms})
-	return syms
-}
-
-// AppFrames returns up to max of the application's own frames of s, the
-// innermost first.
-func (s *Stack) AppFrames(max int) []Frame {
-	var out []Frame
-	for _, sym := range s.symbols() {
-		for i, f := range sym.frames {
-			if sym.app[i] {
-				out = append(out, f)
-				if len(out) == max {
-					return out
-				}
+		sym := symbolize(pc)
+		e.syms[i] = sym
+		for j, f := range sym.frames {
+			if sym.app[j] {
+				e.app = append(e.app, f)
 			}
 		}
 	}
-	return out
+	slot.Store(e)
+	return e
+}
+
+// AppFrames returns up to max of the application's own frames of s, the
+// innermost first, or nil when it has none. The slice is shared: it must
+// not be changed.
+func (s *Stack) AppFrames(max int) []Frame {
+	app := s.entry().app
+	if len(app) == 0 {
+		return nil
+	}
+	return app[:min(max, len(app)):min(max, len(app))]
 }
 
 // Frames returns every frame of s, the innermost first, with whether
@@ -200,11 +230,11 @@ func (s *Stack) SourceLoop(stop *Frame) (loop Frame, found, complete bool) {
 			if !sym.app[i] {
 				continue
 			}
-			l, present, ok := loopAt(f)
-			if ok {
-				return l, true, true
+			r := sym.loopAt(i)
+			if r.ok {
+				return r.loop, true, true
 			}
-			complete = complete && present
+			complete = complete && r.present
 			if stop != nil && f == *stop {
 				return Frame{}, false, complete
 			}

@@ -133,3 +133,29 @@ func TestRulesAfterRead(t *testing.T) {
 		t.Errorf("after Library(%s), the first application frame is %v", helper, f)
 	}
 }
+
+// bothWalks returns the hashes walk and walkHash find from one frame.
+//
+//go:noinline
+func bothWalks() (uint64, uint64) {
+	_, h := walk(nil)
+	return h, walkHash()
+}
+
+//go:noinline
+func walksAt(depth int) (uint64, uint64) {
+	if depth > 0 {
+		return walksAt(depth - 1)
+	}
+	return bothWalks()
+}
+
+// TestWalkHash checks that walkHash hashes what walk does, on stacks
+// shorter and longer than Depth.
+func TestWalkHash(t *testing.T) {
+	for _, d := range []int{0, 5, Depth - 10, Depth, 2 * Depth} {
+		if a, b := walksAt(d); a != b {
+			t.Errorf("at depth %d: walk hashed %x, walkHash %x", d, a, b)
+		}
+	}
+}

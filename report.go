@@ -332,7 +332,7 @@ func (raw *rawTrace) report() *Report {
 			ID:          g.id,
 			Shape:       g.shape,
 			Fingerprint: g.fingerprint,
-			Verb:        verbOf(g.shape),
+			Verb:        g.verb(),
 			Kind:        g.kind,
 			Dialect:     g.dialect,
 			Count:       g.count,

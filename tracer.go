@@ -160,12 +160,12 @@ type tableWrites struct {
 	count [maxTables]uint32
 }
 
-// mask returns the bits of the tables that shape names, without their
-// schema: a write to a.t counts as one to b.t, which errs on the side of
-// fresh work.
-func (w *tableWrites) mask(shape string) uint64 {
+// mask returns the bits of the tables that the shape of in names, without
+// their schema: a write to a.t counts as one to b.t, which errs on the
+// side of fresh work.
+func (w *tableWrites) mask(in *sqlnorm.Info) uint64 {
 	var m uint64
-	for _, name := range tablesOf(shape) {
+	for _, name := range in.Tables() {
 		if i := strings.LastIndexByte(name, '.'); i >= 0 {
 			name = name[i+1:]
 		}
@@ -202,18 +202,19 @@ func (t *Trace) trackWrites() {
 	t.writes = new(tableWrites)
 	for _, g := range t.order {
 		if g != t.other {
-			g.tables = t.writes.mask(g.shape)
+			g.tables = t.writes.mask(g.info)
 		}
 	}
 }
 
-// writes reports whether a statement of shape changes the tables it names.
-func writes(shape string) bool {
-	switch verbOf(shape) {
+// writes reports whether a statement that in describes changes the tables
+// its shape names.
+func writes(in *sqlnorm.Info) bool {
+	switch in.Verb {
 	case "insert", "update", "delete":
 		return true
 	}
-	switch tok, _ := shapeToken(shape, 0); tok {
+	switch tok, _ := shapeToken(in.Shape, 0); tok {
 	case "merge", "truncate", "copy":
 		return true
 	}
@@ -346,7 +347,9 @@ func (t *Trace) record(r *rec) {
 	}
 	in := &noText
 	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
-		in = shapeOf(r.sql, r.dialect)
+		if in = r.info; in == nil {
+			in = shapeOf(r.sql, r.dialect)
+		}
 		// A text of several statements (MySQL's multiStatements, SQLite's
 		// and PostgreSQL's simple protocol) runs each of them.
 		if r.stmts == 0 && r.kind.IsStatement() && in.Statements > 1 {
@@ -500,13 +503,21 @@ func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
 		info:        in,
 		keys:        in.Keys,
 	}
-	g.write = writes(shape)
+	g.write = writes(in)
 	if t.writes != nil {
-		g.tables = t.writes.mask(shape)
+		g.tables = t.writes.mask(in)
 	}
 	t.groups[key] = g
 	t.order = append(t.order, g)
 	return g
+}
+
+// verb returns the verb of g's shape, which its first text's Info holds.
+func (g *group) verb() string {
+	if g.info != nil {
+		return g.info.Verb
+	}
+	return verbOf(g.shape)
 }
 
 // noteValues notes which of the values of one execution, whose text in

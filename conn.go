@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace/internal/clock"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 	"github.com/querytrace/querytrace/internal/wrapmark"
 )
 
@@ -21,6 +22,12 @@ import (
 type conn struct {
 	c   driver.Conn
 	drv *tdriver
+
+	// checker is c's driver.NamedValueChecker, or nil: asked once, as
+	// database/sql asks for every argument; resetter is its
+	// driver.SessionResetter, asked at every checkout.
+	checker  driver.NamedValueChecker
+	resetter driver.SessionResetter
 
 	// spare is the wrapper of this connection's last closed rows, which
 	// its next query reuses: see rowsState.
@@ -37,6 +44,8 @@ type (
 
 func (d *tdriver) wrapConn(dc driver.Conn) driver.Conn {
 	c := &conn{c: dc, drv: d}
+	c.checker, _ = dc.(driver.NamedValueChecker)
+	c.resetter, _ = dc.(driver.SessionResetter)
 	shape := 0
 	if _, ok := dc.(driver.ExecerContext); ok {
 		shape |= 1
@@ -163,11 +172,11 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 	return ctx
 }
 
-// fill sets r to the record of a call that started at start and took dur,
-// with its call site: the interned stack, or for a driver wrapped
-// WithoutStacks the empty one.
-func (c *conn) fill(r *rec, kind Kind, query string, start, dur time.Duration, args *argSum, err error) {
-	*r = rec{kind: kind, sql: query, start: start, dur: dur, args: *args, err: err, dialect: c.drv.cfg.dialect}
+// fill sets r to the record of a call of query (which in describes, when
+// not nil) that started at start and took dur, with its call site: the
+// interned stack, or for a driver wrapped WithoutStacks the empty one.
+func (c *conn) fill(r *rec, kind Kind, query string, in *sqlnorm.Info, start, dur time.Duration, args *argSum, err error) {
+	*r = rec{kind: kind, sql: query, info: in, start: start, dur: dur, args: *args, err: err, dialect: c.drv.cfg.dialect}
 	if c.drv.cfg.noStacks {
 		r.stack, r.site = &emptyStack, emptyStackHash
 	} else {
@@ -180,14 +189,14 @@ func (c *conn) fill(r *rec, kind Kind, query string, start, dur time.Duration, a
 // contract nothing ran, and database/sql may try again. It is counted as
 // a connection error, for the application may get it (see
 // Report.ConnErrors).
-func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args *argSum, err error) {
+func (c *conn) event(t *Trace, kind Kind, query string, in *sqlnorm.Info, start time.Duration, args *argSum, err error) {
 	dur := clock.Since(start)
 	if err != nil && kind != KindCommit && kind != KindRollback && errors.Is(err, driver.ErrBadConn) {
 		t.connError()
 		return
 	}
 	var r rec
-	c.fill(&r, kind, query, start, dur, args, err)
+	c.fill(&r, kind, query, in, start, dur, args, err)
 	t.record(&r)
 }
 
@@ -207,11 +216,12 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 
 // prepared records a prepare and wraps the statement it made.
 func (c *conn) prepared(t *Trace, query string, start time.Duration, s driver.Stmt, err error) (driver.Stmt, error) {
-	c.event(t, KindPrepare, query, start, &argSum{}, err)
+	in := shapeOf(query, c.drv.cfg.dialect)
+	c.event(t, KindPrepare, query, in, start, &argSum{}, err)
 	if err != nil {
 		return s, err
 	}
-	return c.wrapStmt(s, query), nil
+	return c.wrapStmt(s, query, in), nil
 }
 
 // driverPrepare is database/sql's ctxDriverPrepare.
@@ -250,7 +260,7 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 
 // begun records a begin and wraps the transaction it began.
 func (c *conn) begun(t *Trace, start time.Duration, tx driver.Tx, err error) (driver.Tx, error) {
-	c.event(t, KindBegin, "", start, &argSum{}, err)
+	c.event(t, KindBegin, "", nil, start, &argSum{}, err)
 	if err != nil {
 		return tx, err
 	}
@@ -296,8 +306,8 @@ func (c *conn) Ping(ctx context.Context) error {
 // driver.NamedValueChecker it answers driver.ErrSkip, on which database/sql
 // goes on to the checker it would have used first.
 func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
-	if nc, ok := c.c.(driver.NamedValueChecker); ok {
-		return nc.CheckNamedValue(nv)
+	if c.checker != nil {
+		return c.checker.CheckNamedValue(nv)
 	}
 	return driver.ErrSkip
 }
@@ -307,7 +317,7 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 // counts driver.ErrBadConn from it as one of the caller's tries: it is a
 // connection error of the caller's trace.
 func (x connReset) ResetSession(ctx context.Context) error {
-	if r, ok := x.c.c.(driver.SessionResetter); ok {
+	if r := x.c.resetter; r != nil {
 		err := r.ResetSession(ctx)
 		if err != nil && errors.Is(err, driver.ErrBadConn) {
 			x.c.trace(ctx).connError()
@@ -339,7 +349,7 @@ func (x connExec) ExecContext(ctx context.Context, query string, args []driver.N
 	}
 	if err != driver.ErrSkip {
 		a := sumArgs(args)
-		c.event(c.trace(ctx), KindExec, query, start, &a, err)
+		c.event(c.trace(ctx), KindExec, query, nil, start, &a, err)
 	}
 	return res, err
 }
@@ -363,7 +373,7 @@ func (x connQuery) QueryContext(ctx context.Context, query string, args []driver
 		return rows, err
 	}
 	a := sumArgs(args)
-	return c.queried(ctx, c.trace(ctx), KindQuery, query, start, &a, rows, err)
+	return c.queried(ctx, c.trace(ctx), KindQuery, query, nil, start, &a, rows, err)
 }
 
 // valuesCtx is what database/sql does before a context-less driver call:
@@ -388,9 +398,9 @@ func valuesCtx(ctx context.Context, args []driver.NamedValue) ([]driver.Value, e
 // ran, to record it when they are closed. The clock is not read as the
 // call returns: a query's time on the database runs until its rows close,
 // and rowsState.Close reads it then.
-func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args *argSum, rows driver.Rows, err error) (driver.Rows, error) {
+func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, in *sqlnorm.Info, start time.Duration, args *argSum, rows driver.Rows, err error) (driver.Rows, error) {
 	if err != nil || rows == nil {
-		c.event(t, kind, query, start, args, err)
+		c.event(t, kind, query, in, start, args, err)
 		return rows, err
 	}
 	r := c.spare
@@ -399,6 +409,6 @@ func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, s
 	}
 	c.spare = nil
 	*r = rowsState{r: rows, conn: c, t: t, ctx: ctx}
-	c.fill(&r.rec, kind, query, start, 0, args, nil)
+	c.fill(&r.rec, kind, query, in, start, 0, args, nil)
 	return r, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
 // Kind tells what a driver call was.
@@ -113,6 +114,7 @@ type Event struct {
 // wrapper fills one directly; Record turns an Event into one.
 type rec struct {
 	sql     string
+	info    *sqlnorm.Info // what the normalizer read of sql; nil: not looked up yet
 	err     error
 	stack   *callstack.Stack // interned: shared and never written
 	site    uint64           // stack.hash()

@@ -327,8 +327,11 @@ func (raw *rawTrace) report() *Report {
 		EventsMissed: raw.dropped,
 		Groups:       make([]*Group, len(raw.groups)),
 	}
+	// One allocation for every group of the report.
+	groups := make([]Group, len(raw.groups))
 	for i, g := range raw.groups {
-		r.Groups[i] = &Group{
+		r.Groups[i] = &groups[i]
+		groups[i] = Group{
 			ID:          g.id,
 			Shape:       g.shape,
 			Fingerprint: g.fingerprint,

@@ -50,7 +50,7 @@ type Trace struct {
 	detector *Detector
 	finished bool
 	totals   totals
-	groups   map[groupKey]*group
+	groups   map[groupKey]*group // by key, once the trace has more than fewGroups
 	order    []*group
 	other    *group // where statements go once maxGroups is reached
 	last     *group // the group folded into last: a loop hits it again
@@ -58,7 +58,16 @@ type Trace struct {
 	sample   []sampled
 	dropped  int
 	seq      int
+
+	// The first groups and events go here, which spares most requests
+	// two allocations.
+	orderBuf  [fewGroups]*group
+	sampleBuf [16]sampled
 }
+
+// fewGroups is how many groups a trace finds by looking through them all,
+// before it keeps a map: most requests run a handful of statements.
+const fewGroups = 8
 
 // maxGroups bounds the groups of one trace; a trace that sees more shapes
 // and call sites than this (a long-lived fallback, a generated query per
@@ -414,7 +423,7 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 	g := t.last
 	if g == nil || g.fingerprint != fp || g.site != r.site {
 		key := groupKey{fp, r.site}
-		g = t.groups[key]
+		g = t.group(key)
 		if g == nil {
 			g = t.newGroup(key, r, in)
 		}
@@ -486,9 +495,6 @@ func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
 		}
 		return t.other
 	}
-	if t.groups == nil {
-		t.groups = make(map[groupKey]*group)
-	}
 	g := &group{
 		id:          len(t.order) + 1,
 		shape:       shape,
@@ -507,9 +513,33 @@ func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
 	if t.writes != nil {
 		g.tables = t.writes.mask(in)
 	}
-	t.groups[key] = g
+	if t.order == nil {
+		t.order = t.orderBuf[:0]
+	}
 	t.order = append(t.order, g)
+	switch {
+	case t.groups != nil:
+		t.groups[key] = g
+	case len(t.order) > fewGroups:
+		t.groups = make(map[groupKey]*group, 2*fewGroups)
+		for _, g := range t.order {
+			t.groups[groupKey{g.fingerprint, g.site}] = g
+		}
+	}
 	return g
+}
+
+// group returns t's group of key, or nil.
+func (t *Trace) group(key groupKey) *group {
+	if t.groups != nil {
+		return t.groups[key]
+	}
+	for _, g := range t.order {
+		if g.fingerprint == key.fingerprint && g.site == key.site {
+			return g
+		}
+	}
+	return nil
 }
 
 // verb returns the verb of g's shape, which its first text's Info holds.
@@ -589,7 +619,7 @@ func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {
 		return
 	}
 	if t.sample == nil {
-		t.sample = make([]sampled, 0, 16)
+		t.sample = t.sampleBuf[:0]
 	}
 	s := sampled{start: r.start, dur: dur, rows: int32(min(r.rows, math.MaxInt32)), kind: r.kind, err: r.err != nil}
 	if g != nil {
@@ -700,8 +730,8 @@ type rawTrace struct {
 
 // rawLocked returns t's state; with copy set, a copy of it, for a trace
 // that goes on recording. The caller holds t.mu.
-func (t *Trace) rawLocked(end time.Time, copy bool) *rawTrace {
-	raw := &rawTrace{
+func (t *Trace) rawLocked(end time.Time, copy bool) rawTrace {
+	raw := rawTrace{
 		name:     t.name,
 		start:    t.start,
 		at:       t.at,

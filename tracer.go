@@ -678,10 +678,19 @@ func (t *Trace) Finish() *Report {
 // finishing it: for long-lived traces such as the database-wide fallback.
 // After Finish it returns a copy of the finished report. Each report it
 // returns is its caller's: changing one changes no other report.
-func (t *Trace) Snapshot() *Report {
+func (t *Trace) Snapshot() *Report { return t.snapshot(false) }
+
+// snapshot is Snapshot. With shared set, the report it returns is also
+// the one Finish returns if nothing changes meanwhile, rather than a copy
+// of it: for a caller, such as the Handler's Server-Timing, that reads it
+// before Finish and never changes it.
+func (t *Trace) snapshot(shared bool) *Report {
 	t.mu.Lock()
 	if t.finished {
 		t.mu.Unlock()
+		if shared {
+			return t.Finish()
+		}
 		return t.Finish().clone()
 	}
 	seq, name, det := t.seq, t.name, t.detector
@@ -692,7 +701,10 @@ func (t *Trace) Snapshot() *Report {
 	// When nothing changed while r was built, Finish reuses it: a copy,
 	// since r is the caller's to change, made outside the lock that the
 	// statements still running need.
-	c := r.clone()
+	c := r
+	if !shared {
+		c = r.clone()
+	}
 	t.mu.Lock()
 	if !t.finished && t.seq == seq && t.name == name && t.detector == det {
 		t.snap = c

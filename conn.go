@@ -174,12 +174,14 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 
 // fill sets r to the record of a call of query (which in describes, when
 // not nil) that started at start and took dur, with its call site: the
-// interned stack, or for a driver wrapped WithoutStacks the empty one.
+// interned stack, or the empty one for a driver wrapped WithoutStacks and
+// for a transaction's boundaries, which a trace counts but does not group.
 func (c *conn) fill(r *rec, kind Kind, query string, in *sqlnorm.Info, start, dur time.Duration, args *argSum, err error) {
 	*r = rec{kind: kind, sql: query, info: in, start: start, dur: dur, args: *args, err: err, dialect: c.drv.cfg.dialect}
-	if c.drv.cfg.noStacks {
+	switch {
+	case c.drv.cfg.noStacks, kind == KindBegin, kind == KindCommit, kind == KindRollback:
 		r.stack, r.site = &emptyStack, emptyStackHash
-	} else {
+	default:
 		r.stack, r.site = siteOf()
 	}
 }

@@ -308,6 +308,17 @@ const stackFrames = 5
 // report builds the report of a raw trace: symbolizes the groups' stacks,
 // sorts them, and classifies them with the trace's detector.
 func (raw *rawTrace) report() *Report {
+	r := raw.extract()
+	r.complete(raw.detector)
+	return r
+}
+
+// extract returns the report's counts and groups as raw holds them, and
+// nothing that the trace goes on writing: a trace still recording (see
+// Snapshot) holds its lock while extract reads its groups, and no longer.
+// A group's argument hashes are shared: the trace only appends past the
+// ones it had.
+func (raw *rawTrace) extract() *Report {
 	tt := raw.totals
 	r := &Report{
 		Name:         raw.name,
@@ -354,7 +365,6 @@ func (raw *rawTrace) report() *Report {
 			FirstSeq:    g.firstSeq,
 			LastSeq:     g.lastSeq,
 			Overlapped:  g.overlapped,
-			Stack:       framesOf(g.stack.AppFrames(stackFrames)),
 			Paused:      g.paused,
 			PausedCount: g.pausedCount,
 			Keys:        max(g.keys, int(g.arrayMax)),
@@ -371,8 +381,17 @@ func (raw *rawTrace) report() *Report {
 			unknown:     g.unknown,
 		}
 	}
+	// The trace only appends past the events it had.
 	r.sample, r.at = raw.sample, raw.at
-	d := raw.detector
+	return r
+}
+
+// complete gives r's groups their application frames, and classifies and
+// sorts them with d (nil: the zero Detector).
+func (r *Report) complete(d *Detector) {
+	for _, g := range r.Groups {
+		g.Stack = framesOf(g.stack.AppFrames(stackFrames))
+	}
 	if d == nil {
 		d = &Detector{}
 	}
@@ -381,7 +400,6 @@ func (raw *rawTrace) report() *Report {
 	if reportBuilt != nil {
 		reportBuilt(r)
 	}
-	return r
 }
 
 // reportBuilt, when set, sees every report as it is built: the package's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -666,7 +667,7 @@ func (t *Trace) Finish() *Report {
 		}
 		// Nothing changes a finished trace: the report is built from
 		// its groups and sample in place.
-		raw := t.rawLocked(end, false)
+		raw := t.rawLocked(end)
 		t.mu.Unlock()
 		t.report = raw.report()
 		t.report.Unattributed = t.unattributed()
@@ -694,9 +695,13 @@ func (t *Trace) snapshot(shared bool) *Report {
 		return t.Finish().clone()
 	}
 	seq, name, det := t.seq, t.name, t.detector
-	raw := t.rawLocked(time.Now(), true)
+	raw := t.rawLocked(time.Now())
+	r := raw.extract()
 	t.mu.Unlock()
-	r := raw.report()
+	// A report built afresh by Finish has the trace's own events; this
+	// one, a copy.
+	r.sample = slices.Clone(r.sample)
+	r.complete(det)
 	r.Unattributed = t.unattributed()
 	// When nothing changed while r was built, Finish reuses it: a copy,
 	// since r is the caller's to change, made outside the lock that the
@@ -725,9 +730,10 @@ func (t *Trace) rename(name string) {
 	t.mu.Unlock()
 }
 
-// rawTrace is a trace's state as a report is built from it, outside the
-// trace's lock, so that symbolizing stacks and classifying groups never
-// hold up the statements still being recorded.
+// rawTrace is a trace's state as a report is built from it: its groups
+// are read under the trace's lock (extract), and the rest of the report
+// is built outside it, so that symbolizing stacks and classifying groups
+// never hold up the statements still being recorded.
 type rawTrace struct {
 	name     string
 	start    time.Time
@@ -740,10 +746,9 @@ type rawTrace struct {
 	dropped  int
 }
 
-// rawLocked returns t's state; with copy set, a copy of it, for a trace
-// that goes on recording. The caller holds t.mu.
-func (t *Trace) rawLocked(end time.Time, copy bool) rawTrace {
-	raw := rawTrace{
+// rawLocked returns t's state. The caller holds t.mu.
+func (t *Trace) rawLocked(end time.Time) rawTrace {
+	return rawTrace{
 		name:     t.name,
 		start:    t.start,
 		at:       t.at,
@@ -754,14 +759,4 @@ func (t *Trace) rawLocked(end time.Time, copy bool) rawTrace {
 		sample:   t.sample,
 		dropped:  t.dropped,
 	}
-	if copy {
-		groups := make([]group, len(t.order))
-		raw.groups = make([]*group, len(t.order))
-		for i, g := range t.order {
-			groups[i] = *g
-			raw.groups[i] = &groups[i]
-		}
-		raw.sample = append([]sampled(nil), t.sample...)
-	}
-	return raw
 }

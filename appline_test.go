@@ -43,9 +43,25 @@ func detUserName(ctx context.Context, b *detBackend, id int) error {
 	return b.db.QueryRowContext(ctx, b.q(`SELECT name FROM qd_users WHERE id = ?`), id).Scan(new(string))
 }
 
+// detPreparedUserName prepares the users statement, waits until every
+// goroutine of its loop has prepared, and runs it: all the prepares start
+// before the first execution, as they may by chance on a busy machine.
+func detPreparedUserName(ctx context.Context, b *detBackend, id int, ready *sync.WaitGroup) error {
+	st, err := b.db.PrepareContext(ctx, b.q(`SELECT name FROM qd_users WHERE id = ?`))
+	ready.Done()
+	ready.Wait()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.QueryRowContext(ctx, id).Scan(new(string))
+}
+
 // TestGoroutinePerRow checks that a goroutine started per row names the
 // go statement inside the loop, not the "}(id)" that closes its literal,
-// nor a line of the literal, for a go statement and for WaitGroup.Go.
+// nor a line of the literal, for a go statement and for WaitGroup.Go; and
+// that the prepares of the loop's own statement, all started before its
+// first execution, are not taken for a statement outside the loop.
 func TestGoroutinePerRow(t *testing.T) {
 	var goLine int
 	for _, c := range []struct {
@@ -75,6 +91,20 @@ func TestGoroutinePerRow(t *testing.T) {
 				goLine = line() + 1
 				wg.Go(func() {
 					errs[i] = detUserName(ctx, b, m)
+				})
+			}
+			wg.Wait()
+			return errors.Join(err, errors.Join(errs...))
+		}},
+		{"prepared in each goroutine", func(ctx context.Context, b *detBackend) error {
+			members, err := detMembers(ctx, b)
+			errs := make([]error, len(members))
+			var wg, ready sync.WaitGroup
+			ready.Add(len(members))
+			for i, m := range members {
+				goLine = line() + 1
+				wg.Go(func() {
+					errs[i] = detPreparedUserName(ctx, b, m, &ready)
 				})
 			}
 			wg.Wait()
@@ -285,4 +315,86 @@ func TestWarningPerLoop(t *testing.T) {
 func thisFile() string {
 	_, file, _, _ := runtime.Caller(0)
 	return file
+}
+
+// detExec stands for a GraphQL executor (TestResolverPerGoroutine
+// declares it a library): it resolves each element of a list in a
+// goroutine of its own, through the application's directive, whose next
+// is the executor's code that calls the resolver, as gqlgen's generated
+// field code does.
+func detExec(ctx context.Context, ids []int, directive func(context.Context, func(context.Context) error) error,
+	resolve func(context.Context, int) error) error {
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = directive(ctx, func(ctx context.Context) error { return resolve(ctx, id) })
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// detAuthorize is the application's directive: it calls next once.
+func detAuthorize(ctx context.Context, next func(context.Context) error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return next(ctx)
+}
+
+// detDeep runs f n calls deeper, as a chain of middleware and a router
+// do: the stack of a statement below it is cut off before its root.
+//
+//go:noinline
+func detDeep(n int, f func() error) error {
+	if n == 0 {
+		return f()
+	}
+	return detDeep(n-1, f)
+}
+
+// TestResolverPerGoroutine checks a list resolved as gqlgen resolves it
+// (issue 19, seen in photoview): the list's query runs through the
+// application's directive deep below middleware, and each element's
+// statement runs in a goroutine of the executor's, through the same
+// directive. The two stacks share the directive's line, as two calls of
+// one function do, but not its caller: their paths do not part there.
+// Nothing of the application loops, and the executor's code between the
+// directive and the resolver calls the resolver once: the finding names
+// no loop, and says the statements repeated below the directive.
+func TestResolverPerGoroutine(t *testing.T) {
+	SkipFrames("github.com/querytrace/querytrace.detExec")
+	page := func(ctx context.Context, b *detBackend) error {
+		var members []int
+		err := detDeep(48, func() error {
+			return detAuthorize(ctx, func(ctx context.Context) (err error) {
+				members, err = detMembers(ctx, b)
+				return err
+			})
+		})
+		if err != nil {
+			return err
+		}
+		return detExec(ctx, members, detAuthorize, func(ctx context.Context, id int) error {
+			return detUserName(ctx, b, id)
+		})
+	}
+	detRun(t, page, func(t *testing.T, b *detBackend, r *Report) {
+		if len(r.NPlusOne) != 1 {
+			t.Fatalf("%d N+1 findings, want 1", len(r.NPlusOne))
+		}
+		f := r.NPlusOne[0]
+		if f.Loop != nil {
+			t.Errorf("a loop named at %v, where nothing of the application loops", f.Loop)
+		}
+		if f.Below == nil || !strings.HasSuffix(f.Below.Function, ".detAuthorize") {
+			t.Errorf("repeated below %v, want the directive", f.Below)
+		}
+		if strings.Contains(f.String(), "in the loop at") {
+			t.Errorf("%s; want no loop named", f.String())
+		}
+	})
 }

@@ -666,3 +666,45 @@ func TestDuplicateAcrossSitesNoArgs(t *testing.T) {
 		})
 	}
 }
+
+// detUserID is a key type of the application's own, as a model's ID field
+// often is.
+type detUserID int64
+
+// TestKeysHeldInValues checks a loop whose key reaches the driver in a
+// value of the application's types (issue 19, seen in photoview): GORM
+// passes a model's *int foreign key as it is, and pgx's stdlib driver
+// takes every argument unconverted, so the wrapper sees the pointer, not
+// the number. Each row's key is another key: an N+1, not a duplicate of
+// one statement whose arguments all read alike.
+func TestKeysHeldInValues(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		key  func(id int) any
+	}{
+		{"pointer", func(id int) any { return &id }},
+		{"named integer", func(id int) any { return detUserID(id) }},
+		{"pointer to a named integer", func(id int) any { v := detUserID(id); return &v }},
+		{"sql.NullInt64", func(id int) any { return sql.NullInt64{Int64: int64(id), Valid: true} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			page := func(ctx context.Context, b *detBackend) error {
+				members, err := detMembers(ctx, b)
+				for _, m := range members {
+					if err := b.db.QueryRowContext(ctx, b.q(`SELECT name FROM qd_users WHERE id = ?`), c.key(m)).Scan(new(string)); err != nil {
+						return err
+					}
+				}
+				return err
+			}
+			detRun(t, page, func(t *testing.T, b *detBackend, r *Report) {
+				if got := countsOf(r); got != (detCounts{nplus1: 1}) {
+					t.Fatalf("got %+v, want one N+1", got)
+				}
+				if f := r.NPlusOne[0]; f.Count != 6 || f.Source == nil || !strings.Contains(f.Source.Shape, "qd_members") {
+					t.Errorf("%s; want 6 runs over the members query", f.String())
+				}
+			})
+		})
+	}
+}

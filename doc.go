@@ -7,8 +7,10 @@ the driver is counted, timed, normalized into its literal-free shape and
 recorded in the [Trace] on the statement's context. When the trace finishes,
 its [Report] groups the statements by shape and call site and names what
 repeats: an N+1 (one query run once per row of another) with the loop's
-file and line, the query it iterates and the statement that replaces it;
-statements repeated with the same arguments; slow statements.
+file and line, the query it iterates and the statement that replaces it
+(and, where GORM, bun, ent, sqlx or sqlc ran it, the same fix in that
+library's API: [Finding].ORMFix); statements repeated with the same
+arguments; slow statements.
 
 A report holds shapes such as "select name from entries where id = ?" and
 a hash of each statement's arguments, never the argument values or SQL

@@ -150,10 +150,11 @@ func (e *Event) rec() rec {
 // all, and a hash of each of the first few on its own, which tells which
 // of them differed between two executions. An Event has only the first.
 type argSum struct {
-	hash uint64
-	keys int32 // the most keys an array argument carried: arghash.Sum.Keys
-	n    uint8 // how many of each are set
-	each [arghash.MaxEach]uint32
+	hash  uint64
+	keys  int32 // the most keys an array argument carried: arghash.Sum.Keys
+	count int32 // how many arguments there were
+	n     uint8 // how many of each are set
+	each  [arghash.MaxEach]uint32
 }
 
 // sumArgs returns the argSum of args.
@@ -161,6 +162,7 @@ func sumArgs(args []driver.NamedValue) argSum {
 	var s argSum
 	a, n := arghash.ArgsEach(args, &s.each)
 	s.hash, s.keys, s.n = a.Hash, int32(min(a.Keys, math.MaxInt32)), uint8(n)
+	s.count = int32(min(len(args), math.MaxInt32))
 	return s
 }
 
@@ -168,7 +170,7 @@ func sumArgs(args []driver.NamedValue) argSum {
 // without the hash of each.
 func sumValues(args []driver.Value) argSum {
 	a := arghash.Values(args)
-	return argSum{hash: a.Hash, keys: int32(min(a.Keys, math.MaxInt32))}
+	return argSum{hash: a.Hash, keys: int32(min(a.Keys, math.MaxInt32)), count: int32(min(len(args), math.MaxInt32))}
 }
 
 // dbTime is the time the call held the database: the call, and for

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/human"
 	"github.com/querytrace/querytrace/internal/sqlfix"
 	"github.com/querytrace/querytrace/internal/sqlnorm"
@@ -48,9 +49,14 @@ func batchedFix(g *Group) string {
 // dialect d: package internal/sqlfix writes it, from g's shape and what
 // g's executions had at each of its "?", and says what its placeholders
 // take. Where a join in the source query, the one whose rows the loop
-// went over, would do as well, the fix says so.
-func loopFix(g *Group, source *Group, d Dialect) string {
-	f := sqlfix.Cached(sqlfix.Loop{Shape: g.Shape, Dialect: sqlnorm.Dialect(d), Values: g.values()})
+// went over, would do as well, the fix says so. orm is the same fix in
+// the API of the ORM or generator that issued g's statements, or "".
+func loopFix(g *Group, source *Group, d Dialect) (fix, orm string) {
+	l := sqlfix.Loop{Shape: g.Shape, Dialect: sqlnorm.Dialect(d), Values: g.values(), Library: libraryOf(g)}
+	if source != nil {
+		l.Source = source.Shape
+	}
+	f := sqlfix.Cached(l)
 	s := f.String()
 	if f.Join != "" && source != nil {
 		s += "; or a join to " + f.Join + " in the source query"
@@ -58,7 +64,66 @@ func loopFix(g *Group, source *Group, d Dialect) string {
 			s += " at " + site
 		}
 	}
-	return s
+	return s, f.ORM
+}
+
+// libraryModules are the modules of the ORMs whose API a fix can be told
+// in. sqlc, whose code is generated into the application's module, is
+// told by its files' header instead; so is ent's generated client, above
+// the frames of ent's own module.
+var libraryModules = []struct {
+	path string
+	lib  sqlfix.Library
+}{
+	{"gorm.io/gorm", sqlfix.GORM},
+	{"github.com/uptrace/bun", sqlfix.Bun},
+	{"entgo.io/ent", sqlfix.Ent},
+	{"github.com/jmoiron/sqlx", sqlfix.SQLX},
+}
+
+// libraryOf returns the ORM or generator that issued g's statements: the
+// outermost of those whose frames lie between the application's innermost
+// frame and the driver, which is the one the application called. A
+// library above the application's frames (one that calls back into it)
+// issued nothing. It walks the frames of g's stack in place, symbolized
+// once per address for the whole process, and reads the header of a file
+// generated into the application's module once: at Finish, for each N+1,
+// never per statement.
+func libraryOf(g *Group) sqlfix.Library {
+	if g.stack == nil {
+		return sqlfix.NoLibrary
+	}
+	f, ok := g.stack.Called(isLibrary)
+	if !ok {
+		return sqlfix.NoLibrary
+	}
+	return frameLibrary(f)
+}
+
+func isLibrary(f callstack.Frame) bool { return frameLibrary(f) != sqlfix.NoLibrary }
+
+// frameLibrary returns the library whose code frame f runs, or NoLibrary.
+func frameLibrary(f callstack.Frame) sqlfix.Library {
+	for _, m := range libraryModules {
+		if rest, ok := strings.CutPrefix(f.Function, m.path); ok && rest != "" && (rest[0] == '.' || rest[0] == '/') {
+			return m.lib
+		}
+	}
+	switch by, ok := callstack.GeneratedBy(f); {
+	case by == "sqlc":
+		return sqlfix.SQLC
+	case by == "ent":
+		return sqlfix.Ent
+	case ok:
+		return sqlfix.NoLibrary
+	}
+	// Where the source is absent, sqlc's methods tell by their shape: a
+	// method of its Queries in a file named after the queries' own
+	// (query.sql becomes query.sql.go).
+	if strings.Contains(f.Function, ".(*Queries).") && strings.HasSuffix(f.File, ".sql.go") {
+		return sqlfix.SQLC
+	}
+	return sqlfix.NoLibrary
 }
 
 // values says what g's executions had at each "?" of its shape.

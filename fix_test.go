@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/fixcheck"
 	"github.com/querytrace/querytrace/internal/sqlfix"
 
@@ -121,6 +123,12 @@ var fixCases = []fixCase{
 	{name: "latest per id of a joined table", loop: `select p.title from fx_posts p join fx_users u on u.id = p.user_id where u.id = ? order by p.created_at desc limit ?`,
 		execs: [][]any{{1, 1}, {2, 1}, {4, 1}}, form: "row_number() over (partition by u.id order by p.created_at desc)",
 		forms: map[Dialect]string{DialectPostgres: "cross join lateral"}, key: "id"},
+	// GORM's many2many associations put the key in the join's ON (seen in
+	// photoview: Association("Owners").Count()).
+	{name: "count with the key in a join's on", loop: `select count(*) from fx_users join fx_posts on fx_posts.user_id = fx_users.id and fx_posts.user_id = ?`,
+		execs: [][]any{{1}, {2}, {5}}, form: "group by fx_posts.user_id", key: "user_id"},
+	{name: "rows with the key in a join's on", loop: `select fx_posts.id, fx_posts.title from fx_posts join fx_users on fx_users.id = fx_posts.user_id and fx_users.team_id = ? where fx_posts.deleted_at is null or fx_posts.score > ?`,
+		execs: [][]any{{1, 4}, {2, 4}, {3, 4}}, form: "select fx_users.team_id, fx_posts.id, fx_posts.title", key: "team_id"},
 	{name: "delete per row", loop: `delete from fx_posts where user_id = ?`,
 		execs: [][]any{{1}, {3}}, form: "delete from fx_posts where user_id ", after: `select * from fx_posts`},
 	{name: "insert per row", loop: `insert into fx_posts (id, user_id, title, status, score, created_at) values (?, ?, ?, ?, ?, ?)`,
@@ -454,6 +462,37 @@ func TestFixValues(t *testing.T) {
 		}
 		if strings.Join(got, " ") != c.want {
 			t.Errorf("%s: values %v, want %s", c.name, got, c.want)
+		}
+	}
+}
+
+// TestFrameLibrary checks which frames tell the library that issued a
+// statement: the ORMs' own modules by function name (not a module whose
+// path merely starts alike), a file generated into the application's
+// module by its header (ent's client here, read from this repository),
+// and sqlc's methods by their shape where their file is absent to read.
+func TestFrameLibrary(t *testing.T) {
+	entFile, err := filepath.Abs("internal/gentest/ent/tag_query.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		fn, file string
+		want     sqlfix.Library
+	}{
+		{"gorm.io/gorm.(*DB).Find", "/m/gorm.io/gorm@v1.31.2/finisher_api.go", sqlfix.GORM},
+		{"gorm.io/gorm/callbacks.Query", "/m/gorm.io/gorm@v1.31.2/callbacks/query.go", sqlfix.GORM},
+		{"gorm.io/gormx.Find", "/m/gorm.io/gormx@v1.0.0/x.go", sqlfix.NoLibrary},
+		{"github.com/uptrace/bun.(*SelectQuery).Scan", "/m/github.com/uptrace/bun@v1.3.0/query_select.go", sqlfix.Bun},
+		{"entgo.io/ent/dialect/sql.(*Conn).Query", "/m/entgo.io/ent@v0.14.5/dialect/sql/driver.go", sqlfix.Ent},
+		{"github.com/jmoiron/sqlx.(*DB).GetContext", "/m/github.com/jmoiron/sqlx@v1.4.0/sqlx_context.go", sqlfix.SQLX},
+		{"database/sql.(*DB).QueryContext", "/usr/local/go/src/database/sql/sql.go", sqlfix.NoLibrary},
+		{"example.com/gentest/ent.(*TagQuery).Only", entFile, sqlfix.Ent},
+		{"example.com/app/db.(*Queries).GetAuthor", "/gone/app/db/query.sql.go", sqlfix.SQLC},
+		{"example.com/app/db.(*Queries).GetAuthor", "/gone/app/db/authors.go", sqlfix.NoLibrary},
+	} {
+		if got := frameLibrary(callstack.Frame{Function: c.fn, File: c.file}); got != c.want {
+			t.Errorf("frameLibrary(%s, %s) = %v, want %v", c.fn, c.file, got, c.want)
 		}
 	}
 }

@@ -140,19 +140,9 @@ func TestNothingPinned(t *testing.T) {
 // TestDialectString also checks that the Dialect constants keep
 // internal/sqlnorm's values, which String converts to.
 func TestDialectString(t *testing.T) {
-	for d, want := range map[Dialect]string{DialectGeneric: "generic", DialectPostgres: "postgres", DialectSQLite: "sqlite", DialectMySQL: "mysql", 9: "Dialect(9)"} {
+	for d, want := range map[Dialect]string{DialectGeneric: "generic", DialectPostgres: "postgres", DialectSQLite: "sqlite", DialectMySQL: "mysql", DialectMySQLANSIQuotes: "mysql-ansi-quotes", 9: "Dialect(9)"} {
 		if got := d.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", d, got, want)
 		}
 	}
-}
-
-func ExampleNormalize() {
-	fmt.Println(Normalize(`SELECT "posts".* FROM "posts" WHERE "posts"."id" IN (1, 2, 3) AND title = 'N+1' /*controller:posts*/`))
-	fmt.Println(Normalize("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'), (3, NULL)"))
-	fmt.Println(Normalize("select count(*) from items where entry_id = 17 and user_id is null"))
-	// Output:
-	// select "posts".* from "posts" where "posts"."id" in (?) and title = ?
-	// insert into t(a, b) values (?, ?)
-	// select count(*) from items where entry_id = ? and user_id is null
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/human"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
 // A Detector holds the thresholds and allow-lists that classify a trace's
@@ -124,9 +125,10 @@ type Finding struct {
 	// source, where it is present, shows the for statement that encloses
 	// a line of the stack; else a statement that ran outside the loop
 	// shows where the stacks part; else, where the source shows that the
-	// application does not loop, the one library that calls back into it
-	// does, and the line is the call of that library. Otherwise it is nil
-	// (see Below), and so it is when no stack was captured.
+	// application does not loop and that the one library that calls back
+	// into it does, around the call back, the line is the call of that
+	// library. Otherwise it is nil (see Below), and so it is when no stack
+	// was captured.
 	Loop *Frame
 
 	// Below is, when Loop is nil, the outermost application frame of the
@@ -155,6 +157,15 @@ type Finding struct {
 	// Fix says how to remove the finding, by the statement's shape. It
 	// holds no literal values: shapes have none.
 	Fix string
+
+	// ORMFix is, for an N+1 whose statements GORM, bun, ent, sqlx or sqlc
+	// issued (as the frames between the application's and the driver's
+	// tell), the same fix in that library's own API, after its name:
+	// "GORM: Preload(\"Posts\") on the query of users ...", "sqlx:
+	// query, args, err := sqlx.In(...)". It is "" for other statements,
+	// where the library has no way of its own, and when no stack was
+	// captured.
+	ORMFix string
 
 	// Reason is, for an allowed finding, why it is allowed: the allow
 	// entry's Reason or "paused: " and the reason given to Pause. For a
@@ -271,6 +282,12 @@ func (d *Detector) slow() time.Duration {
 // names a source: two COUNTs per row is common, ten is a coincidence.
 const maxPerRow = 4
 
+// minMultipleRows is the fewest rows of a source that a loop ran several
+// times per row: four executions over two rows are as likely a loop over
+// two rows and two more things (a bookmark's tags and two new ones) as
+// twice per row.
+const minMultipleRows = 3
+
 // maxFanOut is the largest group whose overlapping executions count as a
 // fixed fan-out rather than a loop run in parallel. Executions of one group
 // share their whole stack, so they were started by one go statement run
@@ -346,11 +363,20 @@ func (d *Detector) classify(r *Report) {
 				r.Batched = append(r.Batched, f)
 				continue
 			}
+			if (f.Source == nil || !mayLoop(g)) && pendingKeys(g) {
+				// With a source, only where no loop over its rows could
+				// have run the batches: a query of as many rows as a
+				// loader fired batches is a coincidence.
+				f.Kind, f.Source, f.PerRow = FindingBatched, nil, 0
+				f.Fix = "takes its keys in an IN list, as many as were pending each time (a dataloader's batches): a batch, not an N+1"
+				r.Batched = append(r.Batched, f)
+				continue
+			}
 			if f.Source == nil && isFanOut(g) {
 				continue
 			}
 			f.Kind = FindingNPlusOne
-			f.Fix = loopFix(g, f.Source, d.fixDialect(g))
+			f.Fix, f.ORMFix = loopFix(g, f.Source, d.fixDialect(g))
 			f.Loop, f.Below = loopFrame(r.Groups, g, f.Source)
 		}
 		d.file(r, f)
@@ -682,8 +708,10 @@ func foldPrepares(r *Report) {
 //   - Where the source of every application frame is present and none
 //     loops, the repetition is in code that is not the application's: if
 //     one library alone calls back into the application on g's path
-//     (pgx.ForEachRow), the loop is that library's, and its line is the
-//     call of it.
+//     (pgx.ForEachRow) and its own source shows a for statement around
+//     the call back, the loop is that library's, and its line is the call
+//     of it. Code that calls back once (a GraphQL executor's field code
+//     below the application's directive) is no loop.
 //
 // Otherwise the outermost application frame (the handler, a middleware,
 // the test) is all that is known: every repetition ran below it.
@@ -703,7 +731,7 @@ func loopFrame(groups []*Group, g, source *Group) (loop, below *Frame) {
 	case forked:
 		return framePtr(fork), nil
 	case complete:
-		if f, ok := g.stack.Callback(); ok {
+		if f, ok := g.stack.LoopingCallback(); ok {
 			return framePtr(f), nil
 		}
 	}
@@ -727,6 +755,12 @@ func forkOf(groups []*Group, g, source *Group) (callstack.Frame, bool) {
 	for _, o := range groups {
 		if o == g || o.stack == nil || o.stack == g.stack || o.Shape == otherShape ||
 			o.lastStart >= g.First && o.First <= g.lastStart {
+			continue
+		}
+		// The prepares of g's own statement ran in its loop, even where
+		// they all started before its first execution (a goroutine per
+		// row, each preparing before it runs).
+		if o.Kind == KindPrepare && o.Fingerprint == g.Fingerprint {
 			continue
 		}
 		if tried++; tried > maxForks {
@@ -859,6 +893,66 @@ func keysOnly(shape string) bool {
 	return strings.Count(shape, "?") == 1 && strings.Count(shape, " in (?)")+strings.Count(shape, " any(?)") == 1
 }
 
+// pendingKeys reports whether g's executions, over no rows, differed only
+// in their lists of keys, and those lists in length: the batches of a
+// loader that runs for whatever keys are pending as its callers come (one,
+// then three, then two), beside conditions that are the same in every
+// batch ("and purpose in (?)", "and favorite = ?"). A loop over other keys
+// passes one at a time, and one whose other values change with each key
+// is an N+1 however many keys each execution carries. Only values that
+// were compared tell: a shape with more than sqlnorm.MaxValues values, or
+// with one not known by position (a named placeholder), is no batch.
+// Where a query of as many rows ran before, classify takes it for the
+// batches' source only if a loop over its rows shows (mayLoop): else a
+// resolver run per element in goroutines of a GraphQL executor's, passing
+// each element's list of keys, reads as batches too.
+func pendingKeys(g *Group) bool {
+	if !g.listsVary || g.text == nil || g.text.NValues > sqlnorm.MaxValues {
+		return false
+	}
+	lists := keyLists(g.Shape)
+	return lists != 0 && (g.varied|g.unknown)&^lists == 0
+}
+
+// mayLoop reports whether g's stack may hold a loop over a source's
+// rows: the Go source shows one of the application's, or one of the
+// library that calls back into it, or the source of an application frame
+// is absent, which hides what it does. A loader's batches run from its
+// own goroutines, below no loop of the application's.
+func mayLoop(g *Group) bool {
+	if g.stack == nil {
+		return true
+	}
+	if _, found, complete := g.stack.SourceLoop(nil); found || !complete {
+		return true
+	}
+	_, ok := g.stack.LoopingCallback()
+	return ok
+}
+
+// keyLists returns a bit for each "?" of shape, among the first
+// sqlnorm.MaxValues, that stands for a list of keys: the one item of
+// "in (?)", or the array of "any(?)".
+func keyLists(shape string) uint32 {
+	var bits uint32
+	var before [2]string // the two tokens before the current one
+	n := 0
+	for i := 0; ; {
+		var tok string
+		if tok, i = shapeToken(shape, i); tok == "" {
+			return bits
+		}
+		if tok == "?" {
+			if next, _ := shapeToken(shape, i); next == ")" && before[1] == "(" &&
+				(before[0] == "in" || before[0] == "any") && n < sqlnorm.MaxValues {
+				bits |= 1 << n
+			}
+			n++
+		}
+		before[0], before[1] = before[1], tok
+	}
+}
+
 // isFanOut reports whether g's executions all ran at once, a handful of
 // them: a fixed set of lookups issued concurrently, not a loop.
 func isFanOut(g *Group) bool {
@@ -870,7 +964,8 @@ func isFanOut(g *Group) bool {
 // started before the loop's first execution (a query's rows may still be
 // open while the loop runs: what counts is when it started) and read
 // R ≥ 2 rows, more than one in some execution, with loop.Count == k*R for
-// some k ≤ maxPerRow. A statement that returned at most one row each time
+// some k ≤ maxPerRow (only k == 1 over fewer than minMultipleRows rows).
+// A statement that returned at most one row each time
 // has no rows to iterate: a statement of the loop's own iterations, such
 // as an "insert ... returning id" before each dependent insert, never
 // becomes the source. One execution per row comes first (in a loop over
@@ -899,7 +994,7 @@ func findSource(groups []*Group, loop *Group) (*Group, int) {
 			continue
 		}
 		n := int64(loop.Count)
-		if n%g.Rows != 0 || n/g.Rows > maxPerRow {
+		if n%g.Rows != 0 || n/g.Rows > maxPerRow || n/g.Rows > 1 && g.Rows < minMultipleRows {
 			continue
 		}
 		if k := int(n / g.Rows); better(g, k) {

@@ -592,6 +592,16 @@ func TestClassify(t *testing.T) {
 					t.Errorf("source %v, per row %d; want #1, 2", f.Source, f.PerRow)
 				}
 			}},
+		// Seen in shiori: a loop over a bookmark's tags, the two it had
+		// and two new ones, after the query of the two.
+		{name: "source: twice per row of two rows is a coincidence", det: Detector{},
+			groups: []Group{list(2), loop(4)},
+			kinds:  []string{"", "n+1"},
+			check: func(t *testing.T, r *Report) {
+				if f := r.NPlusOne[0]; f.Source != nil {
+					t.Errorf("source %v, per row %d; want none", f.Source, f.PerRow)
+				}
+			}},
 		{name: "source: nearest earlier among equals, never a later one", det: Detector{},
 			groups: []Group{list(10), list(10), with(loop(10), func(g *Group) { g.FirstSeq = 25 }), list(10)},
 			kinds:  []string{"", "", "n+1", ""},

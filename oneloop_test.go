@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -441,4 +442,90 @@ func TestArrayKeys(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestLoaderBatchesWithConditions checks a dataloader's batches whose
+// statement holds more than its keys (issue 19, seen in photoview): the
+// keys' IN list beside a condition that is the same in every batch, one
+// value or a list of constants. As the loader's callers come, its batches
+// carry one key, then three, then two: a batch of whatever keys were
+// pending, not an N+1 whose fix would be the statement itself. A loop that
+// passes one key at a time, or whose other value changes with each key,
+// is still an N+1.
+func TestLoaderBatchesWithConditions(t *testing.T) {
+	load := func(ctx context.Context, b *detBackend, ids []int, cond string, args ...any) error {
+		keys := make([]any, len(ids))
+		for i, id := range ids {
+			keys[i] = id
+		}
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+		rows, err := b.db.QueryContext(ctx, b.q(`SELECT id, name FROM qd_users WHERE id IN (`+in+`) AND `+cond), append(keys, args...)...)
+		if err != nil {
+			return err
+		}
+		return rows.Close()
+	}
+	batches := [][]int{{1}, {2, 3, 4}, {5, 6}}
+	for _, c := range []struct {
+		name    string
+		batches [][]int
+		cond    string
+		args    func(i int) []any
+		want    detCounts
+	}{
+		{"a value beside the keys", batches, "name <> ?", func(int) []any { return []any{""} }, detCounts{batched: 1}},
+		{"a list of constants beside the keys", batches, "name NOT IN (?, ?)", func(int) []any { return []any{"", "x"} }, detCounts{batched: 1}},
+		{"a longer list of constants beside the keys", batches, "name NOT IN (?, ?, ?, ?, ?)",
+			func(int) []any { return []any{"", "a", "b", "c", "d"} }, detCounts{batched: 1}},
+		{"one key at a time", [][]int{{1}, {2}, {3}}, "name NOT IN (?, ?)", func(int) []any { return []any{"", "x"} }, detCounts{nplus1: 1}},
+		{"another value with each batch", batches, "name <> ?", func(i int) []any { return []any{fmt.Sprint(i)} }, detCounts{nplus1: 1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			page := func(ctx context.Context, b *detBackend) error {
+				for i, batch := range c.batches {
+					if err := load(ctx, b, batch, c.cond, c.args(i)...); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			detRun(t, page, func(t *testing.T, b *detBackend, r *Report) {
+				if got := countsOf(r); got != c.want {
+					t.Fatalf("got %+v, want %+v", got, c.want)
+				}
+			})
+		})
+	}
+	// A loader fires its batches from goroutines of its own, not from a
+	// loop of the application's: here after another loader's query of
+	// three rows, which its three batches do not iterate.
+	t.Run("beside a query of as many rows", func(t *testing.T) {
+		SkipFrames("github.com/querytrace/querytrace.detLoader")
+		page := func(ctx context.Context, b *detBackend) error {
+			if _, err := detIDs(ctx, b, `SELECT id FROM qd_posts ORDER BY id`); err != nil {
+				return err
+			}
+			return detLoader(batches, func(ids []int) error {
+				return load(ctx, b, ids, "name NOT IN (?, ?)", "", "x")
+			})
+		}
+		detRun(t, page, func(t *testing.T, b *detBackend, r *Report) {
+			if got := countsOf(r); got != (detCounts{batched: 1}) {
+				t.Fatalf("got %+v, want one batch", got)
+			}
+		})
+	})
+}
+
+// detLoader stands for a dataloader (TestLoaderBatchesWithConditions
+// declares it a library): it runs fetch for each batch of pending keys in
+// a goroutine of its own, one after the other, as a loader's timer does.
+func detLoader(batches [][]int, fetch func([]int) error) error {
+	var errs []error
+	for _, batch := range batches {
+		done := make(chan error)
+		go func() { done <- fetch(batch) }()
+		errs = append(errs, <-done)
+	}
+	return errors.Join(errs...)
 }

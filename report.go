@@ -75,7 +75,7 @@ type Report struct {
 	// report and may belong to other work running at the same time; a
 	// request with no Statements and some Unattributed most likely ran
 	// its own statements without its context.
-	Unattributed int `json:"unattributed"`
+	Unattributed int
 
 	// Groups are the statements grouped by shape and call site, the most
 	// costly first.
@@ -197,6 +197,7 @@ type Group struct {
 	lastStart  time.Duration    // when its last execution started, as First
 	args       []uint64         // the argument hashes it remembers
 	arrayKeys  bool             // some execution carried its keys in an array
+	listsVary  bool             // its executions' IN or VALUES lists were of other lengths
 	dupRuns    int              // runs of one argument set between writes that repeated it
 	epochFirst uint32           // writes to its tables before its first execution
 	epochLast  uint32           // ... and before its last
@@ -373,6 +374,7 @@ func (raw *rawTrace) extract() *Report {
 			lastStart:   g.lastStart - raw.at,
 			args:        g.args[:min(g.distinct, maxDistinct)],
 			arrayKeys:   g.arrayMax > 0,
+			listsVary:   g.keysMin != g.keysMax || g.argsMin != g.argsMax,
 			dupRuns:     g.dupRuns,
 			epochFirst:  g.epochFirst,
 			epochLast:   g.epochLast,

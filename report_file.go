@@ -52,7 +52,17 @@ type envelope struct {
 // UnmarshalFile reads a report from a file that MarshalFile wrote, of this
 // version or an earlier one, or from a bare report object (version 0). The
 // error for a file of a newer version wraps ErrNewerFile.
+//
+// A file may come from anywhere, and decoding takes memory in proportion
+// to the objects it holds more than to its bytes: UnmarshalFile refuses
+// one of more than 131072 JSON objects and arrays, or more than 2097152
+// values, before decoding it. A report holds a few per group, and a trace
+// keeps at most 1000 groups. How large a file to read at all is the
+// caller's to bound.
 func UnmarshalFile(data []byte) (*Report, error) {
+	if err := checkCounts(data); err != nil {
+		return nil, err
+	}
 	var probe struct {
 		Format  *string         `json:"format"`
 		Version *int            `json:"version"`
@@ -85,4 +95,42 @@ func UnmarshalFile(data []byte) (*Report, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// The bounds of what UnmarshalFile decodes: a report of 1000 groups, their
+// stacks and findings holds about 15000 objects and arrays and 70000
+// values.
+const (
+	maxFileObjects = 1 << 17
+	maxFileValues  = 1 << 21
+)
+
+// checkCounts counts the objects, arrays and values of the JSON text data,
+// without decoding it, and returns an error past the bounds. Strings, such
+// as long statements, count as one value whatever their length.
+func checkCounts(data []byte) error {
+	objects, values := 0, 1
+	inString, escaped := false, false
+	for _, c := range data {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			objects++
+		case c == ',':
+			values++
+		}
+	}
+	switch {
+	case objects > maxFileObjects:
+		return fmt.Errorf("not read: %d JSON objects and arrays, more than a querytrace report holds (at most %d are read)", objects, maxFileObjects)
+	case values > maxFileValues:
+		return fmt.Errorf("not read: %d JSON values, more than a querytrace report holds (at most %d are read)", values, maxFileValues)
+	}
+	return nil
 }

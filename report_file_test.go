@@ -48,3 +48,39 @@ func TestReportFile(t *testing.T) {
 		}
 	}
 }
+
+// TestUnmarshalFileBounds refuses, before decoding, a file whose objects
+// or values would take memory out of all proportion to its size, and
+// reads a report whose strings are long.
+func TestUnmarshalFileBounds(t *testing.T) {
+	many := func(n int, item string) string {
+		return strings.TrimSuffix(strings.Repeat(item+",", n), ",")
+	}
+	long := wideReport()
+	long.Groups[0].Shape = "select " + strings.Repeat("a, ", 1<<19) + "b from t" // 1.5 MiB
+	longFile, err := long.MarshalFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		data string
+		want string
+	}{
+		{"empty groups", `{"groups": [` + many(maxFileObjects, "{}") + `]}`, "JSON objects and arrays, more than a querytrace report holds"},
+		{"empty frames", `{"groups": [{"stack": [` + many(maxFileObjects, "{}") + `]}]}`, "JSON objects and arrays"},
+		{"an unknown key's list", `{"groups": [], "x": [` + many(maxFileValues, "1") + `]}`, "JSON values, more than"},
+		{"braces in strings", `{"groups": [{"shape": "` + strings.Repeat(`{[,\"`, maxFileValues) + `"}]}`, ""},
+		{"a long statement", string(longFile), ""},
+	} {
+		rep, err := UnmarshalFile([]byte(c.data))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.want)
+		case c.name == "a long statement" && rep.Groups[0].Shape != long.Groups[0].Shape:
+			t.Errorf("the long statement read back as %d bytes, want %d", len(rep.Groups[0].Shape), len(long.Groups[0].Shape))
+		}
+	}
+}

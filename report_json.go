@@ -52,8 +52,9 @@ import (
 //	(ids, when set), count, total_ns, total, max_ns, distinct_args,
 //	source ({group, shape, call_site, rows}, n+1 only, when found),
 //	per_row (when set), prepares and prepare_groups (when set: how many
-//	prepares total_ns includes, and the ids of their groups), fix, reason
-//	(when set)
+//	prepares total_ns includes, and the ids of their groups), fix, orm_fix
+//	(when set: the fix in the API of the ORM that issued the statements),
+//	reason (when set)
 func (r *Report) MarshalJSON() ([]byte, error) {
 	// A report's JSON takes tens of kilobytes: it is written into a
 	// buffer kept from the last one, and copied out at its size.
@@ -233,6 +234,7 @@ func (f *Finding) members(byID map[int]*Group) []member {
 		{key: "prepares", out: f.prepares(), omitEmpty: true},
 		{key: "prepare_groups", out: groupIDs(f.Prepares), in: &groupRefs{&f.Prepares, byID}, omitEmpty: true},
 		field("fix", &f.Fix),
+		optional("orm_fix", &f.ORMFix),
 		optional("reason", &f.Reason),
 	}
 }

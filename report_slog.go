@@ -109,6 +109,9 @@ func (f Finding) LogValue() slog.Value {
 	if f.Fix != "" {
 		attrs = append(attrs, slog.String("fix", f.Fix))
 	}
+	if f.ORMFix != "" {
+		attrs = append(attrs, slog.String("orm_fix", f.ORMFix))
+	}
 	if f.Reason != "" {
 		attrs = append(attrs, slog.String("reason", f.Reason))
 	}

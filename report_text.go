@@ -173,6 +173,9 @@ func writeFinding(w *bufio.Writer, title string, f *Finding) {
 	if f.Fix != "" {
 		writeWrapped(w, "  fix: ", "       ", f.Fix)
 	}
+	if f.ORMFix != "" {
+		writeWrapped(w, "  ", "       ", f.ORMFix)
+	}
 	if f.Reason != "" {
 		writeWrapped(w, "  reason: ", "          ", f.Reason)
 	}

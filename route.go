@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // A request's trace is named by its route, so that reports, warnings and
@@ -83,7 +85,7 @@ func maskMethod(method string) string {
 	return method
 }
 
-// maxRoute bounds the length of a route taken from a path.
+// maxRoute bounds the length of a route taken from a path, in runes.
 const maxRoute = 256
 
 // maskPath returns path with each segment that looks like an identifier
@@ -117,10 +119,7 @@ func maskPath(path string) string {
 	if masked {
 		out = b.String()
 	}
-	if len(out) > maxRoute {
-		out = out[:maxRoute] + "…"
-	}
-	return out
+	return human.Clip(out, maxRoute+1)
 }
 
 // idLike reports whether a path segment looks like an identifier or a

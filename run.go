@@ -5,7 +5,7 @@ import (
 	"net/http"
 )
 
-// Run runs work as one unit of work of h's named name, for a server that
+// Run runs work as one of h's units of work, named name, for a server that
 // does not serve through ServeHTTP, such as the gRPC interceptors of
 // package github.com/querytrace/querytrace/grpcquerytrace. It puts a trace
 // named name, classified by h's Detector, on r's context, calls work with

@@ -120,6 +120,12 @@ type group struct {
 	paused      string
 	pausedCount int
 	keys        int // IN items or VALUES rows of its first execution
+	keysMin     int // ... and the fewest and most of any execution
+	keysMax     int
+
+	// argsMin and argsMax are the fewest and most arguments of an
+	// execution: one shape takes more where its lists are longer.
+	argsMin, argsMax int32
 
 	// arrayMax is the most keys an array argument carried ("= any($1)").
 	arrayMax int32
@@ -479,6 +485,8 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 	}
 	g.epochLast = epoch
 	g.arrayMax = max(g.arrayMax, r.args.keys)
+	g.keysMin, g.keysMax = min(g.keysMin, in.Keys), max(g.keysMax, in.Keys)
+	g.argsMin, g.argsMax = min(g.argsMin, r.args.count), max(g.argsMax, r.args.count)
 	g.noteValues(in, &r.args)
 	if paused != "" {
 		g.paused = paused
@@ -509,6 +517,10 @@ func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
 		firstSeq:    t.seq,
 		info:        in,
 		keys:        in.Keys,
+		keysMin:     in.Keys,
+		keysMax:     in.Keys,
+		argsMin:     r.args.count,
+		argsMax:     r.args.count,
 	}
 	g.write = writes(in)
 	if t.writes != nil {

@@ -26,9 +26,12 @@ func TestArchive(t *testing.T) {
 		t.Fatalf("%d files, want 3", len(files))
 	}
 	rec := &Recorder{}
-	n, err := rec.LoadDir(arch.Dir)
-	if n != 3 || err == nil || !strings.Contains(err.Error(), "notes.json") {
-		t.Fatalf("LoadDir: %d, %v; want 3 and an error naming notes.json", n, err)
+	ld, err := rec.LoadDir(arch.Dir, DirLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ld.Files != 3 || len(ld.Skipped) != 1 || ld.Skipped[0].Reason != "not a querytrace report" || ld.Skipped[0].Names[0] != "notes.json" {
+		t.Fatalf("LoadDir: %d files, skipped %+v; want 3 and notes.json, not a report", ld.Files, ld.Skipped)
 	}
 	var names []string
 	for _, e := range rec.recent(classAll) {

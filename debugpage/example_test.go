@@ -114,6 +114,40 @@ func ExampleArchive() {
 	// GET /loop: 3 statements, 1 N+1
 }
 
+// LoadDir reads a directory of saved reports, copied from a server, for
+// the pages to show: only its regular *.json files, within bounds, each
+// file it skips counted by reason.
+func ExampleRecorder_LoadDir() {
+	dir, err := os.MkdirTemp("", "reports")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	arch := &debugpage.Archive{Dir: dir}
+	for _, name := range []string{"GET /a", "GET /b"} {
+		_, tr := querytrace.Start(context.Background(), name)
+		arch.Save(tr.Finish())
+	}
+	os.WriteFile(filepath.Join(dir, "notes.json"), []byte(`{"todo": 1}`), 0o644)
+	os.Mkdir(filepath.Join(dir, "old.json"), 0o755)
+
+	rec := &debugpage.Recorder{}
+	loaded, err := rec.LoadDir(dir, debugpage.DirLimits{MaxFileBytes: 1 << 20})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(loaded.Files, "reports loaded")
+	for _, s := range loaded.Skipped {
+		fmt.Println("skipped", s.Count, "file:", s.Reason, s.Names)
+	}
+	// The pages, served by a Handler over rec, say which files they show.
+
+	// Output:
+	// 2 reports loaded
+	// skipped 1 file: a directory [old.json]
+	// skipped 1 file: not a querytrace report [notes.json]
+}
+
 // Behind a reverse proxy every client looks local, and on a shared host
 // every local user is one: decide who may look.
 func ExampleHandler_authorize() {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/querytrace/querytrace/internal/human"
 )
 
 // A Handler serves the debug pages of a Recorder: the recent requests per
@@ -210,7 +212,8 @@ func (h *Handler) render(w http.ResponseWriter, name, title string, data any) {
 		nav = "stats"
 	}
 	var b bytes.Buffer
-	if err := pages.ExecuteTemplate(&b, name, &page{Title: title, Nav: nav, Prefix: h.prefix(), Explain: h.Explain != nil, Data: data}); err != nil {
+	pg := &page{Title: human.Clip(title, clipName), Nav: nav, Prefix: h.prefix(), Explain: h.Explain != nil, Loaded: h.recorder().loadedDir(), Data: data}
+	if err := pages.ExecuteTemplate(&b, name, pg); err != nil {
 		http.Error(w, "querytrace: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -218,12 +221,14 @@ func (h *Handler) render(w http.ResponseWriter, name, title string, data any) {
 	w.Write(b.Bytes())
 }
 
-// page is what every template gets.
+// page is what every template gets. Loaded is set for a recorder of
+// loaded files.
 type page struct {
 	Title   string
 	Nav     string
 	Prefix  string
 	Explain bool
+	Loaded  *Loaded
 	Data    any
 }
 
@@ -249,7 +254,11 @@ func (h *Handler) entry(w http.ResponseWriter, r *http.Request, param string) *e
 		e = h.Recorder.lookup(id)
 	}
 	if e == nil {
-		http.Error(w, "querytrace: no such request (the recorder keeps only the last few of each class)", http.StatusNotFound)
+		why := "the recorder keeps only the last few of each class"
+		if h.Recorder != nil && h.Recorder.loadedDir() != nil {
+			why = "not one of the files loaded"
+		}
+		http.Error(w, "querytrace: no such request ("+why+")", http.StatusNotFound)
 	}
 	return e
 }

@@ -5,11 +5,13 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -262,8 +264,9 @@ func TestRequestShowsFindings(t *testing.T) {
 
 // TestSavedReportShowsAsLive serves a request's page from the live report
 // and from the file an Archive saved of it: the same page, byte for byte,
-// since the file is the report's own JSON. A file whose findings name
-// groups it does not hold still shows.
+// since the file is the report's own JSON, but for what says where the
+// report came from. A file whose findings name groups it does not hold
+// still shows.
 func TestSavedReportShowsAsLive(t *testing.T) {
 	live := &Recorder{}
 	srv := newSite(t, live, &Handler{})
@@ -277,8 +280,8 @@ func TestSavedReportShowsAsLive(t *testing.T) {
 		"slow": [{"kind": "slow", "group": 7, "source": {"group": 9}}]}`
 	os.WriteFile(filepath.Join(dir, "odd.json"), []byte(odd), 0o644)
 	saved := &Recorder{}
-	if n, err := saved.LoadDir(dir); n != 2 || err != nil {
-		t.Fatalf("LoadDir: %d, %v; want 2 reports", n, err)
+	if ld, err := saved.LoadDir(dir, DirLimits{}); err != nil || ld.Files != 2 || ld.SkippedFiles() != 0 {
+		t.Fatalf("LoadDir: %+v, %v; want 2 reports", ld, err)
 	}
 	page := func(rec *Recorder, path string) (int, string) {
 		w := httptest.NewRecorder()
@@ -287,9 +290,16 @@ func TestSavedReportShowsAsLive(t *testing.T) {
 		(&Handler{Recorder: rec}).ServeHTTP(w, r)
 		return w.Code, w.Body.String()
 	}
+	// What says that the pages are of files: the banner, and the file
+	// under the request's title.
+	origin := regexp.MustCompile(`(?s)<div class="loaded">.*?</div>\n| · from <code>querytrace-[^<]*\.json</code>`)
 	for _, path := range []string{"/requests/1", "/requests/1?sort=count", "/requests/1/json", "/compare?a=1&b=1"} {
 		_, want := page(live, path)
-		if code, got := page(saved, path); code != 200 || got != want {
+		code, got := page(saved, path)
+		if n := len(origin.FindAllString(got, -1)); strings.HasPrefix(path, "/requests/1") && !strings.HasSuffix(path, "json") && n != 2 {
+			t.Errorf("GET %s of the saved report: %d of the banner and the file name, want both", path, n)
+		}
+		if got = origin.ReplaceAllString(got, ""); code != 200 || got != want {
 			t.Errorf("GET %s of the saved report: %d, and differs from the live page:\n%s\nwant\n%s", path, code, got, want)
 		}
 	}
@@ -363,4 +373,45 @@ func TestConnErrorsShown(t *testing.T) {
 	contains(t, "the requests with an error", body, "GET /down", "1 conn err")
 	_, body = get(t, srv.URL+"/debug/querytrace/requests/1")
 	contains(t, "the request", body, "<dt>connection errors</dt><dd>1</dd>")
+}
+
+// TestStatsColumnsAndExamples checks the statistics' columns of requests,
+// calls and calls per request, and that each row links a request that is
+// still held: the last where the statement was a finding, at the finding
+// and its fix, or else the last that ran it.
+func TestStatsColumnsAndExamples(t *testing.T) {
+	rec := &Recorder{Keep: 1}
+	srv := newSite(t, rec, &Handler{})
+	visit(t, srv, "/loop", "/one", "/loop", "/one", "/probe")
+	// Held: 3 (the last N+1) and 5 (the last of all). The N+1's row
+	// links 3, at its finding.
+	var loop *Stat
+	st := rec.Statistics(0)
+	for i, s := range st.Stats {
+		if strings.HasPrefix(s.Shape, "select name from items") {
+			loop = &st.Stats[i]
+		}
+	}
+	if loop == nil || loop.Requests != 2 || loop.Calls != 20 || loop.CallsPerRequest() != 10 || loop.NPlusOne != 2 {
+		t.Fatalf("the N+1's statistics: %+v; want 2 requests, 20 calls, 10 per request, 2 N+1s", loop)
+	}
+	g := rec.lookup(3).NPlusOne[0].Group
+	_, body := get(t, srv.URL+"/debug/querytrace/stats")
+	contains(t, "statistics", body,
+		`<th class="num"><a href="?sort=requests" title="requests that ran the statement">requests</a></th>`,
+		`<a href="?sort=per_request" title="executions per request that ran the statement: the loop&#39;s length for an N&#43;1">calls/request</a>`,
+		`min mean</a>`,
+		`<td class="num">2</td>
+<td class="num">20</td>
+<td class="num">10.0</td>`,
+		fmt.Sprintf(`<a class="example" href="/debug/querytrace/requests/3#nplus1-%d">example: request 3, where it is an N&#43;1</a>`, g.ID),
+		`<a class="example" href="/debug/querytrace/requests/5#g1">example: request 5</a>`,
+	)
+	// /loop's first query last ran in request 3, held as an N+1's;
+	// /one's in request 4, no longer held.
+	if n := strings.Count(body, `class="example"`); n != 3 {
+		t.Errorf("%d rows link an example, want the three of /loop and /probe", n)
+	}
+	_, body = get(t, srv.URL+"/debug/querytrace/requests/3")
+	contains(t, "the example", body, fmt.Sprintf(`<article class="finding nplus1" id="nplus1-%d">`, g.ID), `class="fix"`)
 }

@@ -139,7 +139,7 @@ type jsonStat struct {
 	Requests    int    `json:"requests"`
 	TotalNS     int64  `json:"total_ns"`
 	MeanNS      int64  `json:"mean_ns"`
-	MinNS       int64  `json:"min_ns"`
+	MinMeanNS   int64  `json:"min_mean_ns"`
 	MaxNS       int64  `json:"max_ns"`
 	Rows        int64  `json:"rows"`
 	Errors      int    `json:"errors"`
@@ -150,18 +150,18 @@ type jsonStat struct {
 
 func (s *Stat) json() *jsonStat {
 	j := &jsonStat{
-		Route:    s.Route,
-		Shape:    s.Shape,
-		CallSite: s.CallSite(),
-		Calls:    s.Calls,
-		Requests: s.Requests,
-		TotalNS:  int64(s.Total),
-		MeanNS:   int64(s.Mean()),
-		MinNS:    int64(s.Min),
-		MaxNS:    int64(s.Max),
-		Rows:     s.Rows,
-		Errors:   s.Errors,
-		NPlusOne: s.NPlusOne,
+		Route:     s.Route,
+		Shape:     s.Shape,
+		CallSite:  s.CallSite(),
+		Calls:     s.Calls,
+		Requests:  s.Requests,
+		TotalNS:   int64(s.Total),
+		MeanNS:    int64(s.Mean()),
+		MinMeanNS: int64(s.MinMean),
+		MaxNS:     int64(s.Max),
+		Rows:      s.Rows,
+		Errors:    s.Errors,
+		NPlusOne:  s.NPlusOne,
 	}
 	if s.Fingerprint != 0 {
 		j.Fingerprint = fmtFingerprint(s.Fingerprint)
@@ -183,8 +183,8 @@ func (st *Statistics) json() *jsonStatistics {
 
 // MarshalJSON encodes the statistics with stable keys: since, requests,
 // evicted, stats and other, each stat with route, shape, fingerprint (16
-// hex digits), call_site, calls, requests, total_ns, mean_ns, min_ns,
-// max_ns, rows, errors, n_plus_one, first_seen and last_seen (RFC 3339).
+// hex digits), call_site, calls, requests, total_ns, mean_ns,
+// min_mean_ns (see Stat.MinMean), max_ns, rows, errors, n_plus_one, first_seen and last_seen (RFC 3339).
 func (st *Statistics) MarshalJSON() ([]byte, error) { return json.Marshal(st.json()) }
 
 func fmtFingerprint(fp uint64) string {

@@ -1,11 +1,7 @@
 package debugpage
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -55,6 +51,8 @@ type Recorder struct {
 	links map[*querytrace.Trace]uint64 // numbers Handler.Link gave out, until Observe
 	rings [numClasses]ring
 	stats statsTable
+
+	loaded *Loaded // what LoadDir read, if it did
 }
 
 // A class is a ring of recent requests.
@@ -83,10 +81,11 @@ func parseClass(s string) (class, bool) {
 }
 
 // An entry is one recorded request: its report, live or read from a file,
-// and its number.
+// its number and, when read from a file, the file's name.
 type entry struct {
 	id uint64
 	*querytrace.Report
+	file string
 }
 
 // ID returns the entry's number, for its URL.
@@ -153,50 +152,20 @@ func (r *Recorder) Observe(req *http.Request, rep *querytrace.Report) {
 }
 
 // add puts rep in its rings, numbered id (0: the next number), and its
-// statistics. The caller holds r.mu.
-func (r *Recorder) add(rep *querytrace.Report, id uint64) {
+// statistics, and returns its entry. The caller holds r.mu.
+func (r *Recorder) add(rep *querytrace.Report, id uint64) *entry {
 	if id == 0 {
 		r.seq++
 		id = r.seq
 	}
-	e := &entry{id, rep}
+	e := &entry{id: id, Report: rep}
 	for c := range numClasses {
 		if e.in(c, r.Slow) {
 			r.rings[c].push(e, r.keep())
 		}
 	}
-	r.stats.add(rep, r.MaxStats)
-}
-
-// LoadDir records the reports saved in dir (as by Archive), the oldest
-// first by their start time. Files it cannot read (of a newer format
-// version, say) are skipped, and the error returned says which and why;
-// the others are recorded.
-func (r *Recorder) LoadDir(dir string) (n int, err error) {
-	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil {
-		return 0, err
-	}
-	var reps []*querytrace.Report
-	var errs []error
-	for _, name := range names {
-		data, err := os.ReadFile(name)
-		if err == nil {
-			var rep *querytrace.Report
-			if rep, err = querytrace.UnmarshalFile(data); err == nil {
-				reps = append(reps, rep)
-				continue
-			}
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", name, err))
-	}
-	slices.SortStableFunc(reps, func(a, b *querytrace.Report) int { return a.Start.Compare(b.Start) })
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, rep := range reps {
-		r.add(rep, 0)
-	}
-	return len(reps), errors.Join(errs...)
+	r.stats.add(e, r.MaxStats)
+	return e
 }
 
 // recent returns the entries of class c, the latest started first.
@@ -254,4 +223,24 @@ func (r *Recorder) shape(fp string) string {
 		}
 	}
 	return ""
+}
+
+// held returns the numbers of the entries that some ring holds.
+func (r *Recorder) held() map[uint64]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := make(map[uint64]bool, len(r.rings[classAll].buf))
+	for c := range numClasses {
+		for _, e := range r.rings[c].buf {
+			ids[e.id] = true
+		}
+	}
+	return ids
+}
+
+// loadedDir returns what LoadDir read, or nil for a live recorder.
+func (r *Recorder) loadedDir() *Loaded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.loaded
 }

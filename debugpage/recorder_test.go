@@ -135,8 +135,8 @@ func TestStatisticsFold(t *testing.T) {
 		if s.Calls != wantCalls || s.Requests != 3 || s.NPlusOne != wantN1 || s.Route != "GET /loop" || s.CallSite() == "" {
 			t.Errorf("%q: %d calls in %d requests, %d N+1, route %q, site %q; want %d in 3, %d N+1", s.Shape, s.Calls, s.Requests, s.NPlusOne, s.Route, s.CallSite(), wantCalls, wantN1)
 		}
-		if s.Min > s.Mean() || s.Mean() > s.Max || s.First.After(s.Last) {
-			t.Errorf("%q: min %v, mean %v, max %v, first %v, last %v out of order", s.Shape, s.Min, s.Mean(), s.Max, s.First, s.Last)
+		if s.MinMean > s.Mean() || s.Mean() > s.Max || s.First.After(s.Last) {
+			t.Errorf("%q: min mean %v, mean %v, max %v, first %v, last %v out of order", s.Shape, s.MinMean, s.Mean(), s.Max, s.First, s.Last)
 		}
 	}
 }

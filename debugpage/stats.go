@@ -10,7 +10,7 @@ import (
 
 // A Stat is what the statistics know of one statement, identified by the
 // route that ran it, its shape and its call site, across every request
-// since the last reset.
+// since the last reset (or every report loaded).
 type Stat struct {
 	Route       string
 	Shape       string
@@ -23,11 +23,11 @@ type Stat struct {
 	Requests int
 
 	// Total is the time of all executions. Max is the longest single
-	// execution. Min is the least mean time of one execution within a
-	// request: traces keep each group's maximum, not its minimum, so for
-	// a statement run several times per request it is an upper bound of
-	// the fastest execution.
-	Total, Min, Max time.Duration
+	// execution. MinMean is the least of the requests' mean times of one
+	// execution: the best a request did. (Traces keep each statement's
+	// longest execution, not its shortest, so no Stat knows the fastest
+	// one.)
+	Total, MinMean, Max time.Duration
 
 	Rows   int64
 	Errors int
@@ -38,6 +38,27 @@ type Stat struct {
 	// First and Last are the start times of the first and the last
 	// request that ran the statement.
 	First, Last time.Time
+
+	// last and lastFinding are the last request that ran the statement
+	// and the last in which it was a finding, for the page to link.
+	last, lastFinding example
+}
+
+// An example is a recorded request that ran a statement.
+type example struct {
+	id    uint64                 // the request's entry
+	group int                    // the statement's group in its report
+	kind  querytrace.FindingKind // its finding there (N+1, duplicate, slow), or ""
+}
+
+// CallsPerRequest returns the mean executions per request that ran the
+// statement: 1 for a statement run once per request, the loop's length
+// for an N+1.
+func (s *Stat) CallsPerRequest() float64 {
+	if s.Requests == 0 {
+		return 0
+	}
+	return float64(s.Calls) / float64(s.Requests)
 }
 
 // Mean returns the mean time of one execution.
@@ -95,14 +116,18 @@ type statsTable struct {
 	evicted  int
 }
 
-func (t *statsTable) add(rep *querytrace.Report, limit int) {
-	t.begin(rep.Start)
-	nPlusOne := make(map[*querytrace.Group]bool, len(rep.NPlusOne))
-	for _, f := range rep.NPlusOne {
-		nPlusOne[f.Group] = true
+func (t *statsTable) add(e *entry, limit int) {
+	t.begin(e.Start)
+	// A statement's finding in the request, the one an example is
+	// best for first.
+	kinds := make(map[*querytrace.Group]querytrace.FindingKind)
+	for _, l := range [][]querytrace.Finding{e.Slow, e.Duplicates, e.NPlusOne} {
+		for _, f := range l {
+			kinds[f.Group] = f.Kind
+		}
 	}
-	for _, g := range rep.Groups {
-		t.addGroup(rep.Name, rep.Start, limit, g, nPlusOne[g])
+	for _, g := range e.Groups {
+		t.addGroup(e.Name, e.Start, limit, g, example{e.id, g.ID, kinds[g]})
 	}
 }
 
@@ -119,7 +144,7 @@ func (t *statsTable) begin(start time.Time) {
 // gives the randomness; the few keep an eviction O(1).
 const evictSample = 8
 
-func (t *statsTable) addGroup(route string, at time.Time, limit int, g *querytrace.Group, nPlusOne bool) {
+func (t *statsTable) addGroup(route string, at time.Time, limit int, g *querytrace.Group, ex example) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -132,10 +157,10 @@ func (t *statsTable) addGroup(route string, at time.Time, limit int, g *querytra
 		if len(t.entries) >= limit {
 			t.evict()
 		}
-		s = &Stat{Route: route, Shape: g.Shape, Fingerprint: g.Fingerprint, Stack: g.Stack, Min: g.Mean(), First: at}
+		s = &Stat{Route: route, Shape: g.Shape, Fingerprint: g.Fingerprint, Stack: g.Stack, MinMean: g.Mean(), First: at}
 		t.entries[k] = s
 	}
-	s.fold(g, nPlusOne, at)
+	s.fold(g, ex, at)
 }
 
 func (t *statsTable) evict() {
@@ -158,16 +183,20 @@ func (t *statsTable) evict() {
 	t.evicted++
 }
 
-func (s *Stat) fold(g *querytrace.Group, nPlusOne bool, at time.Time) {
+func (s *Stat) fold(g *querytrace.Group, ex example, at time.Time) {
 	s.Calls += g.Count
 	s.Requests++
 	s.Total += g.Total
 	s.Max = max(s.Max, g.Max)
-	s.Min = min(s.Min, g.Mean())
+	s.MinMean = min(s.MinMean, g.Mean())
 	s.Rows += g.Rows
 	s.Errors += g.Errors
-	if nPlusOne {
+	if ex.kind == querytrace.FindingNPlusOne {
 		s.NPlusOne++
+	}
+	s.last = ex
+	if ex.kind != "" {
+		s.lastFinding = ex
 	}
 	if at.Before(s.First) {
 		s.First = at
@@ -179,8 +208,8 @@ func (s *Stat) fold(g *querytrace.Group, nPlusOne bool, at time.Time) {
 
 // merge folds o into s, for the "other" row.
 func (s *Stat) merge(o *Stat) {
-	if s.Calls == 0 || o.Min < s.Min {
-		s.Min = o.Min
+	if s.Calls == 0 || o.MinMean < s.MinMean {
+		s.MinMean = o.MinMean
 	}
 	if s.First.IsZero() || o.First.Before(s.First) {
 		s.First = o.First

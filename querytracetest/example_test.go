@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/querytrace/querytrace"
@@ -14,13 +13,15 @@ import (
 	"github.com/querytrace/querytrace/querytracetest"
 )
 
-// In the examples, each test body runs under runTest, which stands in for
-// go test: it prints whether the test passed and the headlines of its
-// failures, without timings. In a real test, t is the test's *testing.T.
-
-func ExampleBudget() {
+// The example runs tests of the demo's inventory page
+// (examples/inventory/store), which runs two statements per entry, and
+// of a cache of its names. Each test body is what a real test holds,
+// with t the test's *testing.T; runTest, below, stands in for go test:
+// it prints whether the test passed and the headline of each failure,
+// without the timings that go test would print.
+func Example() {
 	runTest("TestInventoryPage", func(t testing.TB) {
-		db := openInventory(t, 30) // setup, with an untraced context: not measured
+		db := openInventory(t, "budget", 30) // setup, with an untraced context: not measured
 
 		ctx := querytracetest.Budget(t, t.Context(),
 			querytracetest.AtMost(3),
@@ -28,14 +29,9 @@ func ExampleBudget() {
 		)
 		store.SlowInventory(ctx, db) // measured
 	})
-	// Output:
-	// --- FAIL: TestInventoryPage
-	// querytrace: 61 statements, budget at most 3
-}
 
-func ExampleLimit() {
 	runTest("TestLimits", func(t testing.TB) {
-		db := openInventory(t, 30)
+		db := openInventory(t, "limits", 30)
 		ctx := querytracetest.Budget(t, t.Context(),
 			querytracetest.Exactly(1).Selects().Table("entries"),
 			querytracetest.AtMost(1).Shape("count(*) FROM items"),
@@ -43,15 +39,15 @@ func ExampleLimit() {
 		)
 		store.SlowInventory(ctx, db)
 	})
-	// Output:
-	// --- FAIL: TestLimits
-	// querytrace: 30 statements with shape "count(*) from items", budget at most 1
-}
 
-func ExampleForbid() {
+	runTest("TestNoNPlusOne", func(t testing.TB) {
+		db := openInventory(t, "nplusone", 3)
+		ctx := querytracetest.NoNPlusOne(t, t.Context())
+		store.SlowInventory(ctx, db)
+	})
+
 	runTest("TestCachedNames", func(t testing.TB) {
-		db := openInventory(t, 3)
-		cache := &nameCache{db: db}
+		cache := &nameCache{db: openInventory(t, "cache", 3)}
 		cache.load(t.Context()) // fill the cache: not measured
 
 		ctx := querytracetest.Forbid(t, t.Context())
@@ -60,24 +56,9 @@ func ExampleForbid() {
 		// The escape hatch, for the one intended statement.
 		cache.load(querytrace.Pause(ctx, "reload after an update"))
 	})
-	// Output:
-	// --- PASS: TestCachedNames
-}
 
-func ExampleNoNPlusOne() {
-	runTest("TestInventoryPage", func(t testing.TB) {
-		db := openInventory(t, 3)
-		ctx := querytracetest.NoNPlusOne(t, t.Context())
-		store.SlowInventory(ctx, db)
-	})
-	// Output:
-	// --- FAIL: TestInventoryPage
-	// querytrace: 2 N+1 patterns in 7 statements
-}
-
-func ExampleScale() {
 	runTest("TestInventoryScales", func(t testing.TB) {
-		db := openInventory(t, 0)
+		db := openInventory(t, "scale", 0)
 		querytracetest.Scale(t, querytracetest.ScaleTest{
 			// Setup runs untraced, once per size: 2 entries, then 3.
 			Setup: func(t testing.TB, n int) { store.Grow(context.Background(), db, n) },
@@ -85,14 +66,9 @@ func ExampleScale() {
 			Act: func(t testing.TB, ctx context.Context) { store.SlowInventory(ctx, db) },
 		})
 	})
-	// Output:
-	// --- FAIL: TestInventoryScales
-	// querytrace: statements grow with the data: 5 at size 2, 7 at size 3 (+2 per item); want the same count at every size
-}
 
-func ExampleScale_linear() {
 	runTest("TestImportScales", func(t testing.TB) {
-		db := openInventory(t, 0)
+		db := openInventory(t, "import", 0)
 		var names []string
 		querytracetest.Scale(t, querytracetest.ScaleTest{
 			Sizes:   []int{1, 10, 100},
@@ -112,17 +88,68 @@ func ExampleScale_linear() {
 			},
 		})
 	})
+
+	// Golden compares with testdata/querytrace/TestInventoryGolden.golden;
+	// go test -querytrace.update rewrites it.
+	runTest("TestInventoryGolden", func(t testing.TB) {
+		db := openInventory(t, "golden", 3)
+		ctx := querytracetest.Golden(t, t.Context())
+		store.SlowInventory(ctx, db)
+	})
+
 	// Output:
+	// --- FAIL: TestInventoryPage
+	// querytrace: 61 statements, budget at most 3
+	// --- FAIL: TestLimits
+	// querytrace: 30 statements with shape "count(*) from items", budget at most 1
+	// --- FAIL: TestNoNPlusOne
+	// querytrace: 2 N+1 patterns in 7 statements
+	// --- PASS: TestCachedNames
+	// --- FAIL: TestInventoryScales
+	// querytrace: statements grow with the data: 5 at size 2, 7 at size 3 (+2 per item); want the same count at every size
 	// --- PASS: TestImportScales
+	// --- PASS: TestInventoryGolden
 }
 
-// Golden keeps testdata/querytrace/TestInventoryPage.golden; run
-// go test -querytrace.update to rewrite it.
-func ExampleGolden() {
-	var t *testing.T // the test's
-	db := openInventory(t, 3)
-	ctx := querytracetest.Golden(t, t.Context())
-	store.SlowInventory(ctx, db)
+// openInventory opens a traced in-memory database of the given name
+// holding the given number of entries, closed when the test ends.
+func openInventory(t testing.TB, name string, entries int) *sql.DB {
+	db, err := querytrace.Open("sqlite3", store.MemoryDSN("example-"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := store.Create(context.Background(), db, entries); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// nameCache serves the names of the entries from memory once loaded.
+type nameCache struct {
+	db   *sql.DB
+	list []string
+}
+
+func (c *nameCache) load(ctx context.Context) {
+	rows, err := c.db.QueryContext(ctx, `SELECT name FROM entries`)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	c.list = c.list[:0]
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		c.list = append(c.list, s)
+	}
+}
+
+func (c *nameCache) names(ctx context.Context) []string {
+	if c.list == nil {
+		c.load(ctx)
+	}
+	return c.list
 }
 
 // runTest runs body as a test named name would run, then its cleanups,
@@ -160,6 +187,8 @@ var (
 	timings    = regexp.MustCompile(` \((db time|if the change)[^)]*\)`)
 )
 
+// exampleT is the *testing.T of runTest's tests: it keeps their failures
+// and cleanups, and t.Fatal ends the test body.
 type exampleT struct {
 	testing.TB
 	name     string
@@ -178,49 +207,3 @@ func (t *exampleT) Error(args ...any)                 { t.failures = append(t.fa
 func (t *exampleT) Errorf(format string, args ...any) { t.Error(fmt.Sprintf(format, args...)) }
 func (t *exampleT) Fatal(args ...any)                 { t.Error(args...); panic(errFailNow) }
 func (t *exampleT) Fatalf(format string, args ...any) { t.Fatal(fmt.Sprintf(format, args...)) }
-
-// The code under test of the examples is the demo's inventory page
-// (examples/inventory/store), with two statements per entry.
-
-var exampleDBs atomic.Int64
-
-// openInventory opens a traced in-memory database holding the given
-// number of entries.
-func openInventory(t testing.TB, entries int) *sql.DB {
-	db, err := querytrace.Open("sqlite3", store.MemoryDSN(fmt.Sprint("example-", exampleDBs.Add(1))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := store.Create(context.Background(), db, entries); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-// nameCache serves the names of the entries from memory once loaded.
-type nameCache struct {
-	db   *sql.DB
-	list []string
-}
-
-func (c *nameCache) load(ctx context.Context) {
-	rows, err := c.db.QueryContext(ctx, `SELECT name FROM entries`)
-	if err != nil {
-		return
-	}
-	defer rows.Close()
-	c.list = c.list[:0]
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		c.list = append(c.list, s)
-	}
-}
-
-func (c *nameCache) names(ctx context.Context) []string {
-	if c.list == nil {
-		c.load(ctx)
-	}
-	return c.list
-}

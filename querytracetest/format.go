@@ -96,6 +96,9 @@ func writeFindings(b *strings.Builder, r *querytrace.Report) {
 		if f.Fix != "" {
 			fmt.Fprintf(b, "       fix: %s\n", f.Fix)
 		}
+		if f.ORMFix != "" {
+			fmt.Fprintf(b, "       %s\n", f.ORMFix)
+		}
 	}
 	for _, f := range r.Duplicates {
 		fmt.Fprintf(b, "  duplicate: %s\n", findingLine(f))

@@ -141,9 +141,9 @@ func TestBareReport(t *testing.T) {
 
 func TestServe(t *testing.T) {
 	dir, _, _ := archive(t)
-	h, n, err := newServer(dir)
-	if err != nil || n != 2 {
-		t.Fatalf("newServer: %d reports, %v", n, err)
+	h, ld, err := newServer(dir, debugpage.DirLimits{})
+	if err != nil || ld.Files != 2 {
+		t.Fatalf("newServer: %+v, %v", ld, err)
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()

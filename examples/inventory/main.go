@@ -15,6 +15,11 @@
 //	inventory -db DSN               the summary (or -json, -serve) on PostgreSQL
 //	                                (postgres://...) or MySQL and MariaDB
 //	                                (user:password@tcp(host:port)/name)
+//
+// The servers' drivers are built in with -tags pgx, -tags mysql or both
+// (go run -tags pgx,mysql ./examples/inventory -db DSN); without them the
+// demo runs on SQLite alone, and a -db names the command that adds its
+// driver.
 package main
 
 import (
@@ -43,7 +48,7 @@ func main() {
 	load := flag.Duration("load", 0, "load-test the fast page for this `duration` per run (e.g. 5s) and exit")
 	clients := flag.Int("clients", 20, "concurrent clients of the load test")
 	asJSON := flag.Bool("json", false, "print both reports as JSON, one object a line")
-	dsn := flag.String("db", "", "run the pages on the database of this `DSN`: postgres://... for PostgreSQL, user:password@tcp(host:port)/name for MySQL or MariaDB; SQLite in memory by default")
+	dsn := flag.String("db", "", "run the pages on the database of this `DSN`: postgres://... for PostgreSQL, user:password@tcp(host:port)/name for MySQL or MariaDB; SQLite in memory by default (a server's driver is built in with -tags pgx or -tags mysql)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("inventory: ")
@@ -56,6 +61,9 @@ func main() {
 		return
 	}
 
+	if err := checkDriver(*dsn, os.Args[1:]); err != nil {
+		log.Fatal(err)
+	}
 	// The one change an application makes: open the database through
 	// querytrace, and put its middleware in front of the handlers.
 	db, err := store.Open(ctx, openTraced, "inventory", *dsn, *entries)

@@ -160,7 +160,7 @@ func Value(h uint64, v any) uint64 {
 	case string:
 		h = mixString(h, v)
 	case time.Time:
-		h = Mix(Mix(h, 8), uint64(v.UnixNano()))
+		h = mixTime(h, v)
 	case int:
 		h = mixInt(h, uint64(v))
 	case int32:
@@ -168,9 +168,80 @@ func Value(h uint64, v any) uint64 {
 	case uint64:
 		h = mixInt(h, v)
 	default:
-		h = elems(h, v)
+		h = reflected(h, reflect.ValueOf(v), 0)
 	}
 	return h
+}
+
+// maxDepth bounds how far reflected follows pointers and struct fields,
+// and maxFields how many fields of one struct it reads.
+const (
+	maxDepth  = 4
+	maxFields = 16
+)
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// reflected folds a value of none of Value's own types into h by what it
+// holds, as database/sql's conversion would have read it: a named
+// integer, float, bool or text (type UserID int64) as its value, a
+// pointer (GORM's *int foreign keys) as what it points to and a nil one as
+// nil, a struct (sql.NullInt64, pgtype.Int8) by its fields, an array or a
+// slice by its elements (see elems). A driver that checks its arguments
+// itself gets them as the application wrote them (pgx's stdlib takes
+// every one unconverted), and a loop over keys held in such values is
+// still a loop over other keys. A map, a channel or a function is one
+// constant: such arguments read alike. It reads through reflect without
+// allocating, but for a time.Time held by value in a struct.
+func reflected(h uint64, rv reflect.Value, depth int) uint64 {
+	switch rv.Kind() {
+	case reflect.Invalid:
+		return Mix(h, 1)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return mixInt(h, uint64(rv.Int()))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return mixInt(h, rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		return Mix(Mix(h, 3), math.Float64bits(rv.Float()))
+	case reflect.Bool:
+		return Value(h, rv.Bool())
+	case reflect.String:
+		return mixString(h, rv.String())
+	case reflect.Slice, reflect.Array:
+		return elems(h, rv)
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return Mix(h, 1)
+		}
+		if depth < maxDepth {
+			return reflected(h, rv.Elem(), depth+1)
+		}
+	case reflect.Struct:
+		if t, ok := timeOf(rv); ok {
+			return mixTime(h, t)
+		}
+		if depth < maxDepth {
+			h = Mix(h, 10)
+			for i := 0; i < rv.NumField() && i < maxFields; i++ {
+				h = reflected(h, rv.Field(i), depth+1)
+			}
+			return h
+		}
+	}
+	return Mix(h, 9)
+}
+
+// timeOf returns the time.Time that rv holds, when it holds one that can
+// be read whole: one pointed to, or an exported field.
+func timeOf(rv reflect.Value) (time.Time, bool) {
+	switch {
+	case rv.Type() != timeType:
+	case rv.CanAddr():
+		return *(*time.Time)(rv.Addr().UnsafePointer()), true
+	case rv.CanInterface():
+		return rv.Interface().(time.Time), true
+	}
+	return time.Time{}, false
 }
 
 // maxElems bounds how many elements of one array argument are hashed.
@@ -179,14 +250,8 @@ const maxElems = 1024
 // elems folds an array argument (a slice or an array of scalars, as pgx
 // takes for "= any($1)") into h as its length and elements, the way
 // pgxtrace does, so that two arrays of other keys tell an N+1 from a
-// duplicate. Anything else is hashed as one constant, whatever it holds:
-// such arguments tell no N+1 from a duplicate, which errs towards
-// reporting an N+1. It reads through reflect without allocating.
-func elems(h uint64, v any) uint64 {
-	rv := reflect.ValueOf(v)
-	if k := rv.Kind(); k != reflect.Slice && k != reflect.Array {
-		return Mix(h, 9)
-	}
+// duplicate. Elements that are no scalars hash alike.
+func elems(h uint64, rv reflect.Value) uint64 {
 	n := rv.Len()
 	h = mixString(h, "elems")
 	h = mixInt(h, uint64(n))
@@ -210,7 +275,8 @@ func elems(h uint64, v any) uint64 {
 	return h
 }
 
-// mixInt and mixString fold an integer and a text as Value does, without
-// putting them in an interface.
-func mixInt(h, v uint64) uint64           { return Mix(Mix(h, 2), v) }
-func mixString(h uint64, v string) uint64 { return Mix(Mix(h, 7), maphash.String(seed, v)) }
+// mixInt, mixString and mixTime fold an integer, a text and a time as
+// Value does, without putting them in an interface.
+func mixInt(h, v uint64) uint64            { return Mix(Mix(h, 2), v) }
+func mixString(h uint64, v string) uint64  { return Mix(Mix(h, 7), maphash.String(seed, v)) }
+func mixTime(h uint64, t time.Time) uint64 { return Mix(Mix(h, 8), uint64(t.UnixNano())) }

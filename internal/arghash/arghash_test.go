@@ -121,3 +121,49 @@ func TestArgsEach(t *testing.T) {
 		t.Errorf("ArgsEach allocates %v times, want 0", got)
 	}
 }
+
+// TestHeldValues checks the values that reach a driver unconverted when
+// it checks its arguments itself (pgx's stdlib): pointers, named scalars
+// and structs hash by what they hold, as database/sql's conversion would
+// have read them, so that other keys hash apart and the same key alike.
+func TestHeldValues(t *testing.T) {
+	type userID int64
+	type null struct {
+		Int64 int64
+		Valid bool
+	}
+	type stamped struct{ At time.Time }
+	type hidden struct{ at time.Time }
+	one := func(v any) Sum { return Args([]driver.NamedValue{{Ordinal: 1, Value: v}}) }
+	ptr := func(v int) *int { return &v }
+	at := time.Unix(1700000000, 0)
+	for _, c := range []struct {
+		name string
+		a, b any
+		same bool
+	}{
+		{"pointers to other ints", ptr(1), ptr(2), false},
+		{"pointers to one int", ptr(1), ptr(1), true},
+		{"a pointer and its int", ptr(7), int64(7), true},
+		{"a nil pointer and nil", (*int)(nil), nil, true},
+		{"a nil pointer and zero", (*int)(nil), ptr(0), false},
+		{"named integers", userID(1), userID(2), false},
+		{"a named integer and its int", userID(3), int64(3), true},
+		{"pointers to named integers", func() any { v := userID(4); return &v }(), func() any { v := userID(5); return &v }(), false},
+		{"structs of other values", null{1, true}, null{2, true}, false},
+		{"structs of one value", null{1, true}, null{1, true}, true},
+		{"valid and null", null{0, true}, null{0, false}, false},
+		{"a pointer to a time and the time", &at, at, true},
+		{"times in structs", stamped{at}, stamped{at.Add(time.Second)}, false},
+		{"unexported times", hidden{at}, hidden{at.Add(time.Second)}, false},
+		{"maps", map[string]int{"a": 1}, map[string]int{"a": 2}, true}, // read alike
+	} {
+		if got := one(c.a).Hash == one(c.b).Hash; got != c.same {
+			t.Errorf("%s: equal hashes %v, want %v", c.name, got, c.same)
+		}
+	}
+	args := []driver.NamedValue{{Ordinal: 1, Value: ptr(1)}, {Ordinal: 2, Value: userID(2)}, {Ordinal: 3, Value: null{3, true}}, {Ordinal: 4, Value: &at}}
+	if got := testing.AllocsPerRun(100, func() { Args(args) }); got != 0 {
+		t.Errorf("Args allocates %v times for held values, want 0", got)
+	}
+}

@@ -140,22 +140,41 @@ func classify(fn, file string, rs []rule, ms []module) bool {
 			return false
 		}
 	}
+	// Code that ent, sqlc, sqlboiler or protoc wrote into the
+	// application's module is no line to fix either.
+	return appModule(fn, file, ms) && !generated(file)
+}
+
+// appModule reports whether the frame of function fn in file is code of
+// the application's modules, generated or not.
+func appModule(fn, file string, ms []module) bool {
 	// A frame is the application's by its file too: where the compiler
 	// inlines a library's function literal into the application's
 	// function, the literal takes the application's name and keeps the
 	// library's file.
 	if app, ok := fileModule(file, ms); ok {
-		return app && !generated(file)
+		return app
 	}
 	if gorootSrc() != "" && strings.HasPrefix(file, gorootSrc()) {
 		return false
 	}
-	if !byModule(pkgPath(fn), file, ms) {
-		return false
+	return byModule(pkgPath(fn), file, ms)
+}
+
+// GeneratedBy returns the tool that generated the code of a frame in the
+// application's module, as its file's header names it ("sqlc", "ent"),
+// and whether the file carries that header. Frames of other modules and
+// files that are absent are not read: ok is false.
+func GeneratedBy(f Frame) (by string, ok bool) {
+	for _, p := range own {
+		if strings.HasPrefix(f.Function, p) {
+			return "", false
+		}
 	}
-	// Code that ent, sqlc, sqlboiler or protoc wrote into the
-	// application's module is no line to fix either.
-	return !generated(file)
+	if !appModule(f.Function, f.File, buildModules()) {
+		return "", false
+	}
+	return generator(f.File)
 }
 
 // byModule reports whether package pkg, of a frame in file, belongs to

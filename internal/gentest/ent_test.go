@@ -62,7 +62,8 @@ func tagNames(ctx context.Context, client *ent.Client, ids []int) ([]string, err
 // application's own module, is skipped like a dependency: each N+1 names
 // the hand-written repository function and the loop that calls it, while
 // the generated frames (ent/tx.go, ent/tag_create.go, ...) stay in the
-// full stack.
+// full stack, which tell ent's ways: CreateBulk, and one query with
+// tag.IDIn.
 func TestEntGenerated(t *testing.T) {
 	db := openDB(t, `CREATE TABLE tags (id integer PRIMARY KEY AUTOINCREMENT, name text NOT NULL UNIQUE)`)
 	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.SQLite, db)))
@@ -81,9 +82,14 @@ func TestEntGenerated(t *testing.T) {
 	for _, f := range r.NPlusOne {
 		site, loop := getTagLine, tagNamesLoop
 		fn, loopFn := ".getTag", ".tagNames"
+		way := "ent: one client.Tag.Query().Where(tag.IDIn(ids...)).All(ctx)"
 		if strings.HasPrefix(f.Group.Shape, "insert") {
 			site, loop = createTagLine, saveTagsLoop
 			fn, loopFn = ".createTag", ".saveTags"
+			way = "ent: client.Tag.CreateBulk(builders...).Save(ctx): one INSERT of every row"
+		}
+		if !strings.HasPrefix(f.ORMFix, way) {
+			t.Errorf("%s: the fix in ent's words is %q, want it to start %q (see TestEntBulkAndIn)", f.Group.Shape, f.ORMFix, way)
 		}
 		s := f.Group.Stack
 		if len(s) < 2 || !strings.HasSuffix(s[0].Function, fn) || s[0].Line != site {

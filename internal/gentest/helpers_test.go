@@ -1,6 +1,7 @@
 package gentest
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/querytracetest"
 )
 
 var dbs atomic.Int64
@@ -44,4 +46,22 @@ func line() int {
 func inDir(f querytrace.Frame, dir string) bool {
 	_, me, _, _ := runtime.Caller(0)
 	return strings.HasPrefix(f.File, filepath.Join(filepath.Dir(me), dir)+string(filepath.Separator))
+}
+
+// constant runs act, the fixed code, at 5 and at 50 rows of data that
+// setup makes, and fails when its statements grow with them, when it runs
+// none or when it runs an N+1.
+func constant(t *testing.T, setup func(t testing.TB, n int), act func(t testing.TB, ctx context.Context)) {
+	t.Helper()
+	querytracetest.Scale(t, querytracetest.ScaleTest{
+		Sizes: []int{5, 50},
+		Setup: setup,
+		Act: func(t testing.TB, ctx context.Context) {
+			ctx, tr := querytrace.Start(ctx, "fixed")
+			act(t, ctx)
+			if r := tr.Finish(); r.Statements == 0 || len(r.NPlusOne) > 0 {
+				t.Errorf("the fixed code ran %d statements, %d N+1:\n%s", r.Statements, len(r.NPlusOne), r)
+			}
+		},
+	})
 }

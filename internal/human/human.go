@@ -78,3 +78,59 @@ func Clip(s string, n int) string {
 	}
 	return s
 }
+
+// Printable returns s with everything a terminal would act on rather than
+// show written as an escape: C0 controls (ESC, BEL, CR, tab and newline
+// among them), DEL, C1 controls, the Unicode controls that reorder or
+// break lines (bidirectional overrides and isolates, the line and
+// paragraph separators), and bytes that are not UTF-8. "\x1b]52;c;…\x07"
+// (an OSC 52 write to the clipboard) prints as `\x1b]52;c;…\x07`. Text read
+// from a file goes through it before it reaches a terminal or a log.
+func Printable(s string) string {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !printable(r, n) {
+			break
+		}
+		i += n
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s[:i])
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case printable(r, n):
+			b = append(b, s[i:i+n]...)
+		case r == utf8.RuneError || r < 0x100:
+			// A byte that is not UTF-8, or a C0 or C1 control: one
+			// escape per byte of it, as a Go string literal writes it.
+			for _, c := range []byte(s[i : i+n]) {
+				b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
+			}
+		default:
+			b = append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+		}
+		i += n
+	}
+	return string(b)
+}
+
+const hex = "0123456789abcdef"
+
+// printable reports whether the rune r, n bytes of UTF-8, prints as itself.
+func printable(r rune, n int) bool {
+	switch {
+	case r == utf8.RuneError && n == 1:
+		return false
+	case r < 0x20, r >= 0x7f && r < 0xa0:
+		return false
+	case r == 0x61c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return false // bidirectional marks, embeddings, overrides and isolates
+	case r == 0x2028, r == 0x2029:
+		return false // line and paragraph separators
+	}
+	return true
+}

@@ -66,3 +66,25 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"select * from items where id = ?", "select * from items where id = ?"},
+		{"café ← ok", "café ← ok"},
+		{"\x1b]0;pwned\x07", `\x1b]0;pwned\x07`},                     // a window title
+		{"\x1b]52;c;cm0gLXJmIH4K\x07", `\x1b]52;c;cm0gLXJmIH4K\x07`}, // OSC 52: the clipboard
+		{"\x1b[2J\x1b[H", `\x1b[2J\x1b[H`},                           // clear the screen
+		{"done\rFAIL", `done\x0dFAIL`},
+		{"a\tb\nc", `a\x09b\x0ac`},
+		{"del\x7f", `del\x7f`},
+		{"c1 \u009b2J", `c1 \xc2\x9b2J`}, // CSI as one C1 code point
+		{"bad \xff\xfe utf-8", `bad \xff\xfe utf-8`},
+		{"admin\u202e\u2066txt.exe", `admin\u202e\u2066txt.exe`},
+		{"line\u2028sep", `line\u2028sep`},
+		{"", ""},
+	} {
+		if got := Printable(c.in); got != c.want {
+			t.Errorf("Printable(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/querytrace/querytrace"
+	"github.com/querytrace/querytrace/internal/fixcheck"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 )
 
@@ -56,8 +58,9 @@ func openGORM(t *testing.T, b backend, db *sql.DB) *gorm.DB {
 }
 
 // TestGORMFirstInLoop: a First per post to load its author is an N+1 at
-// the loop's line whose fix, run, returns every author; Preload is the
-// fix and raises nothing.
+// the loop's line whose fix, run, returns every author, and whose fix in
+// GORM's words is Preload("User") or Joins("User"): each raises nothing
+// and runs as many statements for 50 posts as for 5.
 func TestGORMFirstInLoop(t *testing.T) {
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		g := openGORM(t, b, db)
@@ -80,6 +83,7 @@ func TestGORMFirstInLoop(t *testing.T) {
 			t.Errorf("source %v per row %d, want the posts query once per row", f.Source, f.PerRow)
 		}
 		readsLike(t, db, f, execs, "id", w)
+		names(t, f, `GORM: Preload("User") on the query of posts`, `Joins("User")`)
 
 		r = trace("GET /posts, preloaded", func(ctx context.Context) {
 			if err := g.WithContext(ctx).Preload("User").Order("id").Find(&posts).Error; err != nil {
@@ -90,11 +94,27 @@ func TestGORMFirstInLoop(t *testing.T) {
 		if posts[0].User == nil {
 			t.Fatal("Preload loaded no author")
 		}
+		for _, load := range []func(*gorm.DB) *gorm.DB{
+			func(g *gorm.DB) *gorm.DB { return g.Preload("User") },
+			func(g *gorm.DB) *gorm.DB { return g.Joins("User") },
+		} {
+			constant(t, db, b, nil, func(t testing.TB, ctx context.Context) {
+				var posts []Post
+				if err := load(g.WithContext(ctx)).Find(&posts).Error; err != nil {
+					t.Fatal(err)
+				}
+				if len(posts) == 0 || posts[len(posts)-1].User == nil {
+					t.Fatalf("no author loaded with %d posts", len(posts))
+				}
+			})
+		}
 	})
 }
 
 // TestGORMFindInLoop: a Find of each user's posts is an N+1 whose fix
-// returns each user's posts; Preload("Posts") raises nothing.
+// returns each user's posts and whose fix in GORM's words is
+// Preload("Posts"), which raises nothing and runs as many statements for
+// 50 users as for 5.
 func TestGORMFindInLoop(t *testing.T) {
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		g := openGORM(t, b, db)
@@ -118,17 +138,28 @@ func TestGORMFindInLoop(t *testing.T) {
 		})
 		f := finding(t, r, querytrace.FindingNPlusOne, len(users), file, at)
 		readsLike(t, db, f, execs, "user_id", w)
+		names(t, f, `GORM: Preload("Posts") on the query of users`)
 
 		r = trace("GET /users, preloaded", func(ctx context.Context) {
 			g.WithContext(ctx).Preload("Posts").Find(&users)
 		})
 		none(t, r)
+		constant(t, db, b, nil, func(t testing.TB, ctx context.Context) {
+			var users []User
+			if err := g.WithContext(ctx).Preload("Posts").Find(&users).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(users) == 0 || len(users[0].Posts) != 2 {
+				t.Fatalf("posts not loaded: %d users", len(users))
+			}
+		})
 	})
 }
 
 // TestGORMCountInLoop: a Count per user becomes one grouped query that
 // returns each user's count; users without posts get no row, and counted
-// 0 in the loop.
+// 0 in the loop. In GORM's words it is that statement through Raw, its
+// list of keys written "IN ?": as many statements for 50 users as for 5.
 func TestGORMCountInLoop(t *testing.T) {
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		g := openGORM(t, b, db)
@@ -154,6 +185,28 @@ func TestGORMCountInLoop(t *testing.T) {
 		})
 		f := finding(t, r, querytrace.FindingNPlusOne, len(users), file, at)
 		readsLike(t, db, f, execs, "user_id", w)
+		names(t, f, "GORM: Raw(the statement written with IN ? for its list, user_ids).Scan(&rows)")
+
+		q := inList(t, f, "?")
+		constant(t, db, b, nil, func(t testing.TB, ctx context.Context) {
+			g := g.WithContext(ctx)
+			var users []User
+			g.Find(&users)
+			userIDs := make([]int, len(users))
+			for i, u := range users {
+				userIDs[i] = u.ID
+			}
+			var counts []struct {
+				UserID int
+				N      int
+			}
+			if err := g.Raw(q, userIDs).Scan(&counts).Error; err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			if len(counts) != len(users) {
+				t.Fatalf("%d counts for %d users", len(counts), len(users))
+			}
+		})
 	})
 }
 
@@ -196,7 +249,8 @@ func TestGORMLatestInLoop(t *testing.T) {
 // TestGORMCreateInLoop: a Create per tag is an N+1 insert whose fix is one
 // multi-row insert (with RETURNING, no COPY) that inserts the same rows;
 // Create of the slice raises nothing, and CreateInBatches of 250 tags in
-// chunks of 100 is batched, not an N+1.
+// chunks of 100 is batched, not an N+1. Both are the fix in GORM's words,
+// and run as many statements for 50 tags as for 5.
 func TestGORMCreateInLoop(t *testing.T) {
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		g := openGORM(t, b, db)
@@ -223,6 +277,23 @@ func TestGORMCreateInLoop(t *testing.T) {
 			many[i].Slug = "s" + strconv.Itoa(i)
 		}
 		none(t, trace("POST /tags, at once", func(ctx context.Context) { g.WithContext(ctx).Create(&many) }))
+		names(t, f, "GORM: Create(&rows) with a slice of every row", "CreateInBatches(&rows, n)")
+
+		var tags []Tag
+		ready := func(n int) { tags = newTags(n) }
+		constant(t, db, b, ready, func(t testing.TB, ctx context.Context) {
+			if err := g.WithContext(ctx).Create(&tags).Error; err != nil {
+				t.Fatal(err)
+			}
+		})
+		constant(t, db, b, ready, func(t testing.TB, ctx context.Context) {
+			if err := g.WithContext(ctx).CreateInBatches(&tags, 100).Error; err != nil {
+				t.Fatal(err)
+			}
+		})
+		if tags[49].ID == 0 {
+			t.Error("the tags created at once have no ids")
+		}
 	})
 }
 
@@ -244,7 +315,10 @@ func TestGORMCreateInBatches(t *testing.T) {
 }
 
 // TestGORMUpdateInLoop: an Update per post is an N+1 whose fix, one
-// UPDATE from the rows, leaves the table as the loop did.
+// UPDATE from the rows, leaves the table as the loop did. In GORM's words
+// it is an upsert of the rows, which sets each post's score as the loop
+// did, inserts nothing, and runs as many statements for 100 posts as for
+// 10.
 func TestGORMUpdateInLoop(t *testing.T) {
 	each(t, func(t *testing.T, b backend, db *sql.DB) {
 		g := openGORM(t, b, db)
@@ -269,6 +343,28 @@ func TestGORMUpdateInLoop(t *testing.T) {
 				}
 			}
 		})
+		names(t, f, `GORM: one upsert of every row, Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"score"})}).Create(&rows)`)
+
+		var want fixcheck.Table
+		ready := func(int) {
+			g.Order("id").Find(&posts)
+			for i := range posts {
+				posts[i].Score += 10
+			}
+			want = snapshot(t, db, `select id, score + 10 from posts`)
+		}
+		constant(t, db, b, ready, func(t testing.TB, ctx context.Context) {
+			err := g.WithContext(ctx).Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "id"}},
+				DoUpdates: clause.AssignmentColumns([]string{"score"}),
+			}).Create(&posts).Error
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		if err := fixcheck.Same(want, snapshot(t, db, `select id, score from posts`)); err != nil {
+			t.Errorf("the upsert did not set the scores as the loop would: %v", err)
+		}
 	})
 }
 
@@ -337,5 +433,6 @@ func TestGORMDecrementInLoop(t *testing.T) {
 				}
 			}
 		})
+		names(t, f, "GORM: Exec(the statement, its values): GORM has no batch form of it")
 	})
 }

@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/querytrace/querytrace"
 	"github.com/querytrace/querytrace/internal/fixcheck"
+	"github.com/querytrace/querytrace/querytracetest"
 
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -347,4 +350,125 @@ func writesLike(t *testing.T, db *sql.DB, f *querytrace.Finding, execs [][]any, 
 	if err := fixcheck.Same(loop, snapshot(t, db, after)); err != nil {
 		t.Errorf("%s\n%s", q, err)
 	}
+}
+
+// names fails unless the finding's fix in the words of the ORM that ran
+// the loop holds each of ways.
+func names(t *testing.T, f *querytrace.Finding, ways ...string) {
+	t.Helper()
+	for _, w := range ways {
+		if !strings.Contains(f.ORMFix, w) {
+			t.Errorf("the fix in the ORM's words does not name %s:\n%s", w, f.ORMFix)
+		}
+	}
+}
+
+// constant runs act, the fixed code, at 5 and at 50 users (each with two
+// posts, and no tags), and fails when its statements grow with the rows
+// (querytracetest.Scale), when it runs none (a context lost on the way)
+// and when it runs an N+1. ready, when not nil, sees the size of each
+// run's data first.
+func constant(t *testing.T, db *sql.DB, b backend, ready func(n int), act func(t testing.TB, ctx context.Context)) {
+	t.Helper()
+	querytracetest.Scale(t, querytracetest.ScaleTest{
+		Sizes: []int{5, 50},
+		Setup: func(t testing.TB, n int) {
+			grow(t, db, b, n)
+			if ready != nil {
+				ready(n)
+			}
+		},
+		Act: func(t testing.TB, ctx context.Context) {
+			ctx, tr := querytrace.Start(ctx, "fixed")
+			act(t, ctx)
+			r := tr.Finish()
+			if r.Statements == 0 || len(r.NPlusOne) > 0 {
+				t.Errorf("the fixed code ran %d statements, %d N+1:\n%s", r.Statements, len(r.NPlusOne), r)
+			}
+		},
+	})
+}
+
+// grow replaces the rows with n users and two posts for each, and
+// removes the tags, outside any trace.
+func grow(t testing.TB, db *sql.DB, b backend, n int) {
+	t.Helper()
+	for _, q := range []string{`delete from posts`, `delete from users`, `delete from tags`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for u := 1; u <= n; u++ {
+		if _, err := db.Exec(rebind(b.pg, `insert into users values (?, ?, ?)`), u, fmt.Sprintf("user%d", u), u%3); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			p := 2*u - i
+			if _, err := db.Exec(rebind(b.pg, `insert into posts values (?, ?, ?, ?, ?)`), p, u,
+				fmt.Sprintf("post%d", p), p*7%10, fmt.Sprintf("2024-01-%02d", p%28+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// userIDs returns the ids of every user, outside any trace.
+func userIDs(t testing.TB, db *sql.DB) []int {
+	t.Helper()
+	rows, err := db.Query(`select id from users order by id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// inList rewrites the fix's statement with its list of keys as an ORM
+// takes it: with "in ?" (GORM) or "in (?)" (bun, sqlx) for "in (...)"
+// or PostgreSQL's "= any($1)", and "?" for PostgreSQL's other
+// placeholders, which the ORM numbers itself.
+func inList(t *testing.T, f *querytrace.Finding, list string) string {
+	t.Helper()
+	stmt := fixcheck.Statement(f.Fix)
+	if stmt == "" {
+		t.Fatalf("the fix is prose, want a statement: %s", f.Fix)
+	}
+	stmt = strings.NewReplacer(" in (...)", " in "+list, " = any($1)", " in "+list).Replace(stmt)
+	return regexp.MustCompile(`\$[0-9]+`).ReplaceAllString(stmt, "?")
+}
+
+// goString returns the Go string literal that follows call in the fix in
+// the ORM's words, unquoted: the statement it gives.
+func goString(t *testing.T, f *querytrace.Finding, call string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(f.ORMFix, call)
+	if !ok {
+		t.Fatalf("no %s in the fix in the ORM's words:\n%s", call, f.ORMFix)
+	}
+	lit, err := strconv.QuotedPrefix(rest)
+	if err != nil {
+		t.Fatalf("no Go string after %s: %v\n%s", call, err, f.ORMFix)
+	}
+	s, err := strconv.Unquote(lit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newTags returns n tags to insert, their slugs t0, t1, ...
+func newTags(n int) []Tag {
+	tags := make([]Tag, n)
+	for i := range tags {
+		tags[i].Slug = "t" + strconv.Itoa(i)
+	}
+	return tags
 }

@@ -18,6 +18,8 @@ const cacheEntries = 512
 type cacheKey struct {
 	shape   string
 	dialect sqlnorm.Dialect
+	library Library
+	source  string
 	n       int
 	values  [sqlnorm.MaxValues]Value
 }
@@ -59,7 +61,7 @@ func Cached(l Loop) Fix {
 // key returns the key of l, and false for a loop with a value past
 // sqlnorm.MaxValues other than Unknown, which the cache leaves out.
 func key(l Loop) (cacheKey, bool) {
-	k := cacheKey{shape: l.Shape, dialect: l.Dialect, n: len(l.Values)}
+	k := cacheKey{shape: l.Shape, dialect: l.Dialect, library: l.Library, source: l.Source, n: len(l.Values)}
 	for i, v := range l.Values {
 		if i >= len(k.values) {
 			if v != Unknown {

@@ -25,6 +25,9 @@ func TestCached(t *testing.T) {
 		{Shape: "update items set qty = ? where id = ?", Dialect: lite, Values: values("K K")},
 		{Shape: "update items set qty = ? where id = ?", Dialect: lite, Values: values("S K")},
 		{Shape: "insert into t (a, b) values (?, ?)", Dialect: mysql, Values: values("K C")},
+		{Shape: "select * from pets where owner_id = ?", Dialect: pg, Values: values("K")},
+		{Shape: "select * from pets where owner_id = ?", Dialect: pg, Values: values("K"), Library: GORM},
+		{Shape: "select * from pets where owner_id = ?", Dialect: pg, Values: values("K"), Library: GORM, Source: "select * from owners"},
 		{Shape: "select * from t where " + strings.Repeat("a = ? and ", sqlnorm.MaxValues+2) + "id = ?", Dialect: gen, Values: many},
 		{Shape: "select * from t where " + strings.Repeat("a = ? and ", sqlnorm.MaxValues+2) + "id = ?", Dialect: gen, Values: manyKnown},
 	}
@@ -59,7 +62,7 @@ func TestCacheKeyCoversLoop(t *testing.T) {
 	for i := range lt.NumField() {
 		fields = append(fields, lt.Field(i).Name)
 	}
-	if want := []string{"Shape", "Dialect", "Values"}; !slices.Equal(fields, want) {
+	if want := []string{"Shape", "Dialect", "Values", "Library", "Source"}; !slices.Equal(fields, want) {
 		t.Errorf("Loop has fields %v, the cache keys %v: add the new ones to cacheKey and key", fields, want)
 	}
 }

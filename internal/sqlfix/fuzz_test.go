@@ -1,6 +1,7 @@
 package sqlfix
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -8,8 +9,9 @@ import (
 )
 
 // FuzzFor writes the fix of arbitrary statements, with arbitrary values,
-// and checks that it never panics (it runs when a report is made) and
-// that its statement holds no quote, the sign of a literal come through.
+// in the words of each library, over a source query of users, and checks
+// that it never panics (it runs when a report is made) and that its
+// statement holds no quote, the sign of a literal come through.
 func FuzzFor(f *testing.F) {
 	for _, s := range []string{
 		"select count(*) from items where entry_id = 1 and user_id is null",
@@ -23,7 +25,7 @@ func FuzzFor(f *testing.F) {
 		"select * from (select 1) x where a = ? and (b = ? or c in (?, ?))",
 		"with x as (select 1) select * from x where id = ?",
 	} {
-		for d := range 4 {
+		for d := range 24 {
 			f.Add(s, uint8(d), []byte{1, 2, 3, 0, 1})
 		}
 	}
@@ -37,12 +39,19 @@ func FuzzFor(f *testing.F) {
 				values[i] = Value(vals[i%len(vals)] % 4)
 			}
 		}
-		fix := For(Loop{Shape: in.Shape, Dialect: dialect, Values: values})
+		lib := Library(d / 4 % 6)
+		fix := For(Loop{Shape: in.Shape, Dialect: dialect, Values: values, Library: lib, Source: "select id, name from users"})
 		if fix.Do == "" {
 			t.Fatalf("no fix for %q", in.Shape)
 		}
 		if strings.ContainsAny(fix.SQL, "'") {
 			t.Fatalf("a quote in the fix of %q: %s", in.Shape, fix.SQL)
 		}
+		// The words' own quotes: possessives and sqlc.slice('keys').
+		if words := ownQuotes.ReplaceAllString(fix.ORM, ""); strings.ContainsAny(words, "'") {
+			t.Fatalf("a quote in the %s words of the fix of %q: %s", lib, in.Shape, fix.ORM)
+		}
 	})
 }
+
+var ownQuotes = regexp.MustCompile(`[a-zA-Z]'s\b|sqlc\.slice\('[^']*'\)`)

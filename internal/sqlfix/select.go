@@ -32,7 +32,13 @@ func (p *parsed) selectList() (first int, items []span, from int, ok bool) {
 	if first >= from {
 		return 0, nil, 0, false
 	}
-	return first, p.split(span{first, from}, ","), from, true
+	items = p.split(span{first, from}, ",")
+	for _, it := range items {
+		if it.from >= it.to {
+			return 0, nil, 0, false // "select , from": no statement to rewrite
+		}
+	}
+	return first, items, from, true
 }
 
 // itemName returns the name a select item's column goes by, or "".
@@ -107,8 +113,8 @@ func (p *parsed) selectFix() (Fix, bool) {
 		}
 	}
 	pred, ok := p.key()
-	if !ok {
-		return Fix{}, false
+	if !ok || pred.c.from < from {
+		return Fix{}, false // a WHERE before FROM: no query to rewrite
 	}
 	col := p.text(pred.col)
 	limit := p.find("limit", 0)

@@ -1,6 +1,7 @@
 package sqlfix
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/querytrace/querytrace/internal/sqlnorm"
@@ -267,6 +268,10 @@ func (p *parsed) keyOf(c span) (keyPred, bool) {
 // value of the statement must have stayed the same.
 func (p *parsed) key() (keyPred, bool) {
 	conj, ok := p.where()
+	if len(p.toks) > 0 && p.toks[0].t == "select" {
+		on := p.joinOn()
+		conj, ok = append(conj, on...), ok || len(on) > 0
+	}
 	if !ok {
 		return keyPred{}, false
 	}
@@ -294,6 +299,53 @@ func (p *parsed) key() (keyPred, bool) {
 	}
 	return *first, true
 }
+
+// joinOn returns the conjuncts of the ON conditions of a query's
+// top-level inner joins: a key there (GORM's many2many "join user_albums
+// on user_albums.user_id = users.id and user_albums.album_id = ?")
+// filters the rows as a WHERE conjunct does. An outer join's condition
+// filters nothing: its rows stay, with NULLs. A condition with a
+// top-level OR is left out, as the WHERE clause's is.
+func (p *parsed) joinOn() []span {
+	var out []span
+	for i, t := range p.toks {
+		if t.depth != 0 || t.t != "join" || i > 0 && slices.Contains(outerJoin, p.toks[i-1].t) {
+			continue
+		}
+		on := -1
+		for j := i + 1; j < len(p.toks) && on < 0; j++ {
+			if p.toks[j].depth != 0 {
+				continue
+			}
+			if p.toks[j].t == "on" {
+				on = j
+			} else if slices.Contains(joinEnds, p.toks[j].t) {
+				break
+			}
+		}
+		if on < 0 {
+			continue
+		}
+		end := p.clauseEnd(on + 1)
+		for j := on + 1; j < end; j++ {
+			if p.toks[j].depth == 0 && slices.Contains(joinEnds, p.toks[j].t) {
+				end = j
+			}
+		}
+		if or := p.find("or", on+1); or >= 0 && or < end {
+			continue
+		}
+		out = append(out, p.split(span{on + 1, end}, "and")...)
+	}
+	return out
+}
+
+// outerJoin holds the words before "join" that make it no inner join,
+// and joinEnds those that end a join's condition.
+var (
+	outerJoin = []string{"left", "right", "full", "outer", "cross", "natural"}
+	joinEnds  = []string{"join", "inner", "left", "right", "full", "cross", "natural", "where", "using"}
+)
 
 func isName(t string) bool {
 	if t == "" || t == "and" || t == "or" || t == "not" || t == constant {

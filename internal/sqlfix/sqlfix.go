@@ -29,6 +29,16 @@
 //
 // On PostgreSQL placeholders are numbered $1, $2, ... in order of
 // appearance.
+//
+// # In an ORM's words
+//
+// For a loop whose statements an ORM or a generator issued (Loop.Library),
+// Fix.ORM tells the fix in that library's API: GORM's Preload or Joins,
+// bun's Relation and ent's With<Edge> where the shapes name the
+// association by the library's conventions (see orm.go), sqlx.In, a query
+// for sqlc with sqlc.slice or "= any(@ids::bigint[])", and each one's
+// batch forms of writes (GORM's Create of a slice and upsert, bun's Bulk,
+// ent's CreateBulk, sqlx's NamedExec of a slice).
 package sqlfix
 
 import (
@@ -45,6 +55,13 @@ type Loop struct {
 	// Values says what the executions had at each "?" of Shape, in order,
 	// one for each; nil when none was compared, which is all Unknown.
 	Values []Value
+	// Library is the ORM or generator that issued the statements, whose
+	// API Fix.ORM tells the fix in; NoLibrary for none.
+	Library Library
+	// Source is the shape of the query whose rows the loop went over, or
+	// "": with the loop's shape it may name the association the loop
+	// loads.
+	Source string
 }
 
 // A Value says what a loop's executions had at one "?" of its shape.
@@ -77,9 +94,14 @@ type Fix struct {
 	// Join names the table the statement reads, when a join to it in the
 	// query whose rows the loop went over would do as well; else "".
 	Join string
+	// ORM is, for a loop of a Library, the fix in that library's API,
+	// after its name: "GORM: Preload(\"Posts\") on the query of users...";
+	// "" where it has no way of its own. String leaves it out.
+	ORM string
 }
 
-// String returns the fix as one line: "do: statement; note; note".
+// String returns the fix as one line: "do: statement; note; note", without
+// ORM.
 func (f Fix) String() string {
 	var b strings.Builder
 	b.WriteString(f.Do)
@@ -95,29 +117,37 @@ func (f Fix) String() string {
 }
 
 // For returns the fix of loop l: a statement where the shape tells one,
-// else advice in words.
+// else advice in words; and, for a loop of a Library, the library's way.
 func For(l Loop) Fix {
-	if p := parse(l); p != nil {
-		var f Fix
-		ok := false
-		switch p.toks[0].t {
-		case "select":
-			f, ok = p.selectFix()
-		case "delete":
-			f, ok = p.deleteFix()
-		case "insert", "replace":
-			f, ok = p.insertFix()
-		case "update":
-			f, ok = p.updateFix()
-		}
-		if ok {
-			if l.Dialect == sqlnorm.Postgres {
-				f.SQL = numbered(f.SQL)
-			}
-			return f
-		}
+	p := parse(l)
+	f, ok := statement(p)
+	if !ok {
+		f = prose(l)
 	}
-	return prose(l)
+	f.ORM = orm(l, p, f)
+	if ok && l.Dialect == sqlnorm.Postgres {
+		f.SQL = numbered(f.SQL)
+	}
+	return f
+}
+
+// statement returns the fix of the loop whose shape is p as one
+// statement, with "?" placeholders, if the shape tells one.
+func statement(p *parsed) (Fix, bool) {
+	if p == nil {
+		return Fix{}, false
+	}
+	switch p.toks[0].t {
+	case "select":
+		return p.selectFix()
+	case "delete":
+		return p.deleteFix()
+	case "insert", "replace":
+		return p.insertFix()
+	case "update":
+		return p.updateFix()
+	}
+	return Fix{}, false
 }
 
 // prose returns the fix in words of a loop whose shape tells no statement.

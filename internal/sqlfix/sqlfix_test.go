@@ -136,6 +136,13 @@ func TestFor(t *testing.T) {
 		{"update items set n = (select max(n) from items) where id = ?", gen, "K",
 			"update all rows in one statement: join the table to the rows' values on the key (UPDATE ... FROM)"},
 
+		// A key in an inner join's ON filters as a WHERE conjunct does; in
+		// an outer join's it filters nothing.
+		{`select count(*) from "users" join "user_albums" on "user_albums"."user_id" = "users"."id" and "user_albums"."album_id" = ?`, pg, "K",
+			`one query for all rows: select "user_albums"."album_id", count(*) from "users" join "user_albums" on "user_albums"."user_id" = "users"."id" and "user_albums"."album_id" = any($1) group by "user_albums"."album_id"`},
+		{"select count(*) from users left join user_albums on user_albums.user_id = users.id and user_albums.album_id = ?", gen, "K",
+			"fetch all rows in one statement: in (...) over the keys, or a join to the source query"},
+
 		// Prose where no statement is certain.
 		{"select name from users where id = ? and note = ? …", gen, "", "fetch all rows in one statement: in (...) over the keys, or a join to the source query"},
 		{"select * from t where a > ?", gen, "", "fetch all rows in one statement: in (...) over the keys, or a join to the source query"},

@@ -7,20 +7,21 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-
-	_ "github.com/go-sql-driver/mysql" // "mysql", for MySQL and MariaDB
-	_ "github.com/jackc/pgx/v5/stdlib" // "pgx", for PostgreSQL
 )
 
 // Open opens the inventory on the database dsn names, with open (sql.Open,
 // or a function calling querytrace.Open to trace it), and creates it there
 // with the given number of entries: SQLite in memory, on MemoryDSN(name),
-// when dsn is empty; PostgreSQL through pgx for a postgres:// URL; MySQL
-// or MariaDB through go-sql-driver/mysql for any other DSN, such as
-// user:password@tcp(127.0.0.1:3306)/demo. On a server it first drops the
+// when dsn is empty; PostgreSQL or MySQL and MariaDB on a server, through
+// the driver Driver names, otherwise. On a server it first drops the
 // inventory's tables that a run before left, as Drop does.
+//
+// The program registers the server's driver: this package imports only
+// go-sqlite3, so that a program that runs on SQLite alone does not carry
+// the server drivers' code.
 func Open(ctx context.Context, open func(driver, dsn string) (*sql.DB, error), name, dsn string, entries int) (*sql.DB, error) {
-	if dsn == "" {
+	driver := Driver(dsn)
+	if driver == "sqlite3" {
 		db, err := open("sqlite3", MemoryDSN(name))
 		if err != nil {
 			return nil, err
@@ -31,10 +32,9 @@ func Open(ctx context.Context, open func(driver, dsn string) (*sql.DB, error), n
 		}
 		return db, nil
 	}
-	driver, id := "mysql", "${1}INTEGER PRIMARY KEY AUTO_INCREMENT"
-	pg := strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	id, pg := "${1}INTEGER PRIMARY KEY AUTO_INCREMENT", driver == "pgx"
 	if pg {
-		driver, id = "pgx", "${1}SERIAL PRIMARY KEY"
+		id = "${1}SERIAL PRIMARY KEY"
 	}
 	db, err := open(driver, dsn)
 	if err != nil {
@@ -58,6 +58,21 @@ func Open(ctx context.Context, open func(driver, dsn string) (*sql.DB, error), n
 		return nil, fmt.Errorf("%s: %w", driver, err)
 	}
 	return db, nil
+}
+
+// Driver returns the name of the database/sql driver Open uses for dsn:
+// "sqlite3" (go-sqlite3) for none, "pgx" (github.com/jackc/pgx/v5/stdlib)
+// for a postgres:// or postgresql:// URL, and "mysql"
+// (github.com/go-sql-driver/mysql) for any other DSN, such as
+// user:password@tcp(127.0.0.1:3306)/demo.
+func Driver(dsn string) string {
+	switch {
+	case dsn == "":
+		return "sqlite3"
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "pgx"
+	}
+	return "mysql"
 }
 
 // Drop drops the inventory's tables from db.

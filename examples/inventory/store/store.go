@@ -6,8 +6,9 @@
 // is one such inventory to keep up to date.
 //
 // It needs only database/sql: open the database through querytrace or
-// without it. Importing the package registers go-sqlite3 as "sqlite3", and
-// the drivers Open uses for PostgreSQL and MySQL as "pgx" and "mysql".
+// without it. Importing the package registers go-sqlite3 as "sqlite3"; a
+// program that opens the inventory on a server registers that server's
+// driver itself (see Open).
 package store
 
 import (

@@ -7,6 +7,7 @@ package sqlcdb
 
 import (
 	"context"
+	"strings"
 )
 
 const getAuthor = `-- name: GetAuthor :one
@@ -26,6 +27,43 @@ SELECT id, name FROM authors ORDER BY id
 
 func (q *Queries) ListAuthors(ctx context.Context) ([]Author, error) {
 	rows, err := q.db.QueryContext(ctx, listAuthors)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Author
+	for rows.Next() {
+		var i Author
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAuthorsByIDs = `-- name: ListAuthorsByIDs :many
+SELECT id, name FROM authors WHERE id IN (/*SLICE:ids*/?)
+`
+
+func (q *Queries) ListAuthorsByIDs(ctx context.Context, ids []int64) ([]Author, error) {
+	query := listAuthorsByIDs
+	var queryParams []interface{}
+	if len(ids) > 0 {
+		for _, v := range ids {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:ids*/?", strings.Repeat(",?", len(ids))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,5 +6,11 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// Pet is the predicate function for pet builders.
+type Pet func(*sql.Selector)
+
 // Tag is the predicate function for tag builders.
 type Tag func(*sql.Selector)
+
+// User is the predicate function for user builders.
+type User func(*sql.Selector)

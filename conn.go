@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/querytrace/querytrace/internal/clock"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 	"github.com/querytrace/querytrace/internal/wrapmark"
 )
 
@@ -21,6 +22,12 @@ import (
 type conn struct {
 	c   driver.Conn
 	drv *tdriver
+
+	// checker is c's driver.NamedValueChecker, or nil: asked once, as
+	// database/sql asks for every argument; resetter is its
+	// driver.SessionResetter, asked at every checkout.
+	checker  driver.NamedValueChecker
+	resetter driver.SessionResetter
 
 	// spare is the wrapper of this connection's last closed rows, which
 	// its next query reuses: see rowsState.
@@ -37,6 +44,8 @@ type (
 
 func (d *tdriver) wrapConn(dc driver.Conn) driver.Conn {
 	c := &conn{c: dc, drv: d}
+	c.checker, _ = dc.(driver.NamedValueChecker)
+	c.resetter, _ = dc.(driver.SessionResetter)
 	shape := 0
 	if _, ok := dc.(driver.ExecerContext); ok {
 		shape |= 1
@@ -163,14 +172,16 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 	return ctx
 }
 
-// fill sets r to the record of a call that started at start and has just
-// returned, with its call site: the interned stack, or for a driver wrapped
-// WithoutStacks the empty one.
-func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args argSum, err error) {
-	*r = rec{kind: kind, sql: query, start: start, dur: clock.Since(start), args: args, err: err, dialect: c.drv.cfg.dialect}
-	if c.drv.cfg.noStacks {
+// fill sets r to the record of a call of query (which in describes, when
+// not nil) that started at start and took dur, with its call site: the
+// interned stack, or the empty one for a driver wrapped WithoutStacks and
+// for a transaction's boundaries, which a trace counts but does not group.
+func (c *conn) fill(r *rec, kind Kind, query string, in *sqlnorm.Info, start, dur time.Duration, args *argSum, err error) {
+	*r = rec{kind: kind, sql: query, info: in, start: start, dur: dur, args: *args, err: err, dialect: c.drv.cfg.dialect}
+	switch {
+	case c.drv.cfg.noStacks, kind == KindBegin, kind == KindCommit, kind == KindRollback:
 		r.stack, r.site = &emptyStack, emptyStackHash
-	} else {
+	default:
 		r.stack, r.site = siteOf()
 	}
 }
@@ -180,13 +191,14 @@ func (c *conn) fill(r *rec, kind Kind, query string, start time.Duration, args a
 // contract nothing ran, and database/sql may try again. It is counted as
 // a connection error, for the application may get it (see
 // Report.ConnErrors).
-func (c *conn) event(t *Trace, kind Kind, query string, start time.Duration, args argSum, err error) {
+func (c *conn) event(t *Trace, kind Kind, query string, in *sqlnorm.Info, start time.Duration, args *argSum, err error) {
+	dur := clock.Since(start)
 	if err != nil && kind != KindCommit && kind != KindRollback && errors.Is(err, driver.ErrBadConn) {
 		t.connError()
 		return
 	}
 	var r rec
-	c.fill(&r, kind, query, start, args, err)
+	c.fill(&r, kind, query, in, start, dur, args, err)
 	t.record(&r)
 }
 
@@ -206,11 +218,12 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 
 // prepared records a prepare and wraps the statement it made.
 func (c *conn) prepared(t *Trace, query string, start time.Duration, s driver.Stmt, err error) (driver.Stmt, error) {
-	c.event(t, KindPrepare, query, start, argSum{}, err)
+	in := shapeOf(query, c.drv.cfg.dialect)
+	c.event(t, KindPrepare, query, in, start, &argSum{}, err)
 	if err != nil {
 		return s, err
 	}
-	return c.wrapStmt(s, query), nil
+	return c.wrapStmt(s, query, in), nil
 }
 
 // driverPrepare is database/sql's ctxDriverPrepare.
@@ -249,7 +262,7 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 
 // begun records a begin and wraps the transaction it began.
 func (c *conn) begun(t *Trace, start time.Duration, tx driver.Tx, err error) (driver.Tx, error) {
-	c.event(t, KindBegin, "", start, argSum{}, err)
+	c.event(t, KindBegin, "", nil, start, &argSum{}, err)
 	if err != nil {
 		return tx, err
 	}
@@ -295,8 +308,8 @@ func (c *conn) Ping(ctx context.Context) error {
 // driver.NamedValueChecker it answers driver.ErrSkip, on which database/sql
 // goes on to the checker it would have used first.
 func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
-	if nc, ok := c.c.(driver.NamedValueChecker); ok {
-		return nc.CheckNamedValue(nv)
+	if c.checker != nil {
+		return c.checker.CheckNamedValue(nv)
 	}
 	return driver.ErrSkip
 }
@@ -306,7 +319,7 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 // counts driver.ErrBadConn from it as one of the caller's tries: it is a
 // connection error of the caller's trace.
 func (x connReset) ResetSession(ctx context.Context) error {
-	if r, ok := x.c.c.(driver.SessionResetter); ok {
+	if r := x.c.resetter; r != nil {
 		err := r.ResetSession(ctx)
 		if err != nil && errors.Is(err, driver.ErrBadConn) {
 			x.c.trace(ctx).connError()
@@ -337,7 +350,8 @@ func (x connExec) ExecContext(ctx context.Context, query string, args []driver.N
 		}
 	}
 	if err != driver.ErrSkip {
-		c.event(c.trace(ctx), KindExec, query, start, sumArgs(args), err)
+		a := sumArgs(args)
+		c.event(c.trace(ctx), KindExec, query, nil, start, &a, err)
 	}
 	return res, err
 }
@@ -360,7 +374,8 @@ func (x connQuery) QueryContext(ctx context.Context, query string, args []driver
 	if err == driver.ErrSkip {
 		return rows, err
 	}
-	return c.queried(ctx, c.trace(ctx), KindQuery, query, start, sumArgs(args), rows, err)
+	a := sumArgs(args)
+	return c.queried(ctx, c.trace(ctx), KindQuery, query, nil, start, &a, rows, err)
 }
 
 // valuesCtx is what database/sql does before a context-less driver call:
@@ -382,10 +397,12 @@ func valuesCtx(ctx context.Context, args []driver.NamedValue) ([]driver.Value, e
 }
 
 // queried records a failed query at once and wraps the rows of one that
-// ran, to record it when they are closed.
-func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, start time.Duration, args argSum, rows driver.Rows, err error) (driver.Rows, error) {
+// ran, to record it when they are closed. The clock is not read as the
+// call returns: a query's time on the database runs until its rows close,
+// and rowsState.Close reads it then.
+func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, in *sqlnorm.Info, start time.Duration, args *argSum, rows driver.Rows, err error) (driver.Rows, error) {
 	if err != nil || rows == nil {
-		c.event(t, kind, query, start, args, err)
+		c.event(t, kind, query, in, start, args, err)
 		return rows, err
 	}
 	r := c.spare
@@ -394,6 +411,6 @@ func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, s
 	}
 	c.spare = nil
 	*r = rowsState{r: rows, conn: c, t: t, ctx: ctx}
-	c.fill(&r.rec, kind, query, start, args, nil)
+	c.fill(&r.rec, kind, query, in, start, 0, args, nil)
 	return r, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"testing"
 
+	"github.com/querytrace/querytrace/internal/clock"
 	"github.com/querytrace/querytrace/internal/interleave"
 )
 
@@ -188,7 +189,11 @@ func BenchmarkDriverParallel(b *testing.B) {
 // its report, every 100 statements, as requests would, and that time is
 // the traced side's. "nostacks" is record-only without call sites, and
 // "raw" runs both sides raw: the harness's own bias, which should read 1.
+// With -v it logs whether the statement clock reads the time-stamp
+// counter; QUERYTRACE_CLOCKSOURCE=kvm-clock measures the monotonic clock's
+// path, as on a kvm-clock VM.
 func BenchmarkOverhead(b *testing.B) {
+	b.Logf("statement clock reads the time-stamp counter: %v", clock.Counter())
 	workloads := []struct {
 		name string
 		run  func(b *testing.B, ctx context.Context, db *sql.DB, i int)

@@ -10,6 +10,7 @@ import (
 	"github.com/querytrace/querytrace/internal/arghash"
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
 // Kind tells what a driver call was.
@@ -113,6 +114,7 @@ type Event struct {
 // wrapper fills one directly; Record turns an Event into one.
 type rec struct {
 	sql     string
+	info    *sqlnorm.Info // what the normalizer read of sql; nil: not looked up yet
 	err     error
 	stack   *callstack.Stack // interned: shared and never written
 	site    uint64           // stack.hash()
@@ -157,9 +159,10 @@ type argSum struct {
 
 // sumArgs returns the argSum of args.
 func sumArgs(args []driver.NamedValue) argSum {
-	a := arghash.Args(args)
-	s := argSum{hash: a.Hash, keys: int32(min(a.Keys, math.MaxInt32)), count: int32(min(len(args), math.MaxInt32))}
-	s.n = uint8(arghash.Each(args, &s.each))
+	var s argSum
+	a, n := arghash.ArgsEach(args, &s.each)
+	s.hash, s.keys, s.n = a.Hash, int32(min(a.Keys, math.MaxInt32)), uint8(n)
+	s.count = int32(min(len(args), math.MaxInt32))
 	return s
 }
 

@@ -70,7 +70,7 @@ func loopFix(g *Group, source *Group, d Dialect) (fix, orm string) {
 	if source != nil {
 		l.Source = source.Shape
 	}
-	f := sqlfix.For(l)
+	f := sqlfix.Cached(l)
 	s := f.String()
 	if f.Join != "" && source != nil {
 		s += "; or a join to " + f.Join + " in the source query"

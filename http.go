@@ -123,7 +123,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tw := &timingWriter{w: w}
 	tw.snapshot = func() *Report {
 		tr.rename(h.name(r2, rn, tw.status))
-		return tr.Snapshot()
+		// Read only here, before Finish: Finish may return this report.
+		return tr.snapshot(true)
 	}
 	if h.OnHeader != nil {
 		tw.onHeader = func(hdr http.Header, rep *Report) {

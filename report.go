@@ -317,6 +317,17 @@ const stackFrames = 5
 // report builds the report of a raw trace: symbolizes the groups' stacks,
 // sorts them, and classifies them with the trace's detector.
 func (raw *rawTrace) report() *Report {
+	r := raw.extract()
+	r.complete(raw.detector)
+	return r
+}
+
+// extract returns the report's counts and groups as raw holds them, and
+// nothing that the trace goes on writing: a trace still recording (see
+// Snapshot) holds its lock while extract reads its groups, and no longer.
+// A group's argument hashes are shared: the trace only appends past the
+// ones it had.
+func (raw *rawTrace) extract() *Report {
 	tt := raw.totals
 	r := &Report{
 		Name:         raw.name,
@@ -336,12 +347,15 @@ func (raw *rawTrace) report() *Report {
 		EventsMissed: raw.dropped,
 		Groups:       make([]*Group, len(raw.groups)),
 	}
+	// One allocation for every group of the report.
+	groups := make([]Group, len(raw.groups))
 	for i, g := range raw.groups {
-		r.Groups[i] = &Group{
+		r.Groups[i] = &groups[i]
+		groups[i] = Group{
 			ID:          g.id,
 			Shape:       g.shape,
 			Fingerprint: g.fingerprint,
-			Verb:        verbOf(g.shape),
+			Verb:        g.verb(),
 			Kind:        g.kind,
 			Dialect:     g.dialect,
 			Count:       g.count,
@@ -360,7 +374,6 @@ func (raw *rawTrace) report() *Report {
 			FirstSeq:    g.firstSeq,
 			LastSeq:     g.lastSeq,
 			Overlapped:  g.overlapped,
-			Stack:       framesOf(g.stack.AppFrames(stackFrames)),
 			Paused:      g.paused,
 			PausedCount: g.pausedCount,
 			Keys:        max(g.keys, int(g.arrayMax)),
@@ -378,8 +391,17 @@ func (raw *rawTrace) report() *Report {
 			unknown:     g.unknown,
 		}
 	}
+	// The trace only appends past the events it had.
 	r.sample, r.at = raw.sample, raw.at
-	d := raw.detector
+	return r
+}
+
+// complete gives r's groups their application frames, and classifies and
+// sorts them with d (nil: the zero Detector).
+func (r *Report) complete(d *Detector) {
+	for _, g := range r.Groups {
+		g.Stack = framesOf(g.stack.AppFrames(stackFrames))
+	}
 	if d == nil {
 		d = &Detector{}
 	}
@@ -388,7 +410,6 @@ func (raw *rawTrace) report() *Report {
 	if reportBuilt != nil {
 		reportBuilt(r)
 	}
-	return r
 }
 
 // reportBuilt, when set, sees every report as it is built: the package's

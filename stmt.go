@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 
 	"github.com/querytrace/querytrace/internal/clock"
+	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
 
 // stmt wraps a prepared driver.Stmt. Of a statement's optional interfaces
@@ -15,13 +16,17 @@ type stmt struct {
 	s     driver.Stmt
 	conn  *conn
 	query string
+	info  *sqlnorm.Info // what the normalizer read of query, once
+
+	checker driver.NamedValueChecker // s's, or nil
 }
 
 // stmtConverter adds driver.ColumnConverter to a stmt.
 type stmtConverter struct{ *stmt }
 
-func (c *conn) wrapStmt(s driver.Stmt, query string) driver.Stmt {
-	w := &stmt{s: s, conn: c, query: query}
+func (c *conn) wrapStmt(s driver.Stmt, query string, in *sqlnorm.Info) driver.Stmt {
+	w := &stmt{s: s, conn: c, query: query, info: in}
+	w.checker, _ = s.(driver.NamedValueChecker)
 	if _, ok := s.(driver.ColumnConverter); ok { //nolint:staticcheck // forwarded as the driver has it
 		return stmtConverter{w}
 	}
@@ -40,7 +45,8 @@ func (s *stmt) NumInput() int { return s.s.NumInput() }
 func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 	start := clock.Now()
 	res, err := s.s.Exec(args) //nolint:staticcheck // forwarded as the driver has it
-	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, start, sumValues(args), err)
+	a := sumValues(args)
+	s.conn.event(s.conn.drv.untraced, KindStmtExec, s.query, s.info, start, &a, err)
 	return res, err
 }
 
@@ -49,7 +55,8 @@ func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
 func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 	start := clock.Now()
 	rows, err := s.s.Query(args) //nolint:staticcheck // forwarded as the driver has it
-	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, start, sumValues(args), rows, err)
+	a := sumValues(args)
+	return s.conn.queried(context.Background(), s.conn.drv.untraced, KindStmtQuery, s.query, s.info, start, &a, rows, err)
 }
 
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
@@ -75,7 +82,8 @@ func (s *stmt) execCtx(ctx context.Context, t *Trace, args []driver.NamedValue) 
 			res, err = s.s.Exec(vals) //nolint:staticcheck // the driver has nothing newer
 		}
 	}
-	s.conn.event(t, KindStmtExec, s.query, start, sumArgs(args), err)
+	a := sumArgs(args)
+	s.conn.event(t, KindStmtExec, s.query, s.info, start, &a, err)
 	return res, err
 }
 
@@ -92,7 +100,8 @@ func (s *stmt) queryCtx(ctx context.Context, t *Trace, args []driver.NamedValue)
 			rows, err = s.s.Query(vals) //nolint:staticcheck // the driver has nothing newer
 		}
 	}
-	return s.conn.queried(ctx, t, KindStmtQuery, s.query, start, sumArgs(args), rows, err)
+	a := sumArgs(args)
+	return s.conn.queried(ctx, t, KindStmtQuery, s.query, s.info, start, &a, rows, err)
 }
 
 // CheckNamedValue asks the wrapped statement's driver.NamedValueChecker
@@ -100,8 +109,8 @@ func (s *stmt) queryCtx(ctx context.Context, t *Trace, args []driver.NamedValue)
 // it answers driver.ErrSkip, on which database/sql goes on to the checker
 // it would have used first.
 func (s *stmt) CheckNamedValue(nv *driver.NamedValue) error {
-	if nc, ok := s.s.(driver.NamedValueChecker); ok {
-		return nc.CheckNamedValue(nv)
+	if s.checker != nil {
+		return s.checker.CheckNamedValue(nv)
 	}
 	return s.conn.CheckNamedValue(nv)
 }

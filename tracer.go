@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,7 +51,7 @@ type Trace struct {
 	detector *Detector
 	finished bool
 	totals   totals
-	groups   map[groupKey]*group
+	groups   map[groupKey]*group // by key, once the trace has more than fewGroups
 	order    []*group
 	other    *group // where statements go once maxGroups is reached
 	last     *group // the group folded into last: a loop hits it again
@@ -58,7 +59,16 @@ type Trace struct {
 	sample   []sampled
 	dropped  int
 	seq      int
+
+	// The first groups and events go here, which spares most requests
+	// two allocations.
+	orderBuf  [fewGroups]*group
+	sampleBuf [16]sampled
 }
+
+// fewGroups is how many groups a trace finds by looking through them all,
+// before it keeps a map: most requests run a handful of statements.
+const fewGroups = 8
 
 // maxGroups bounds the groups of one trace; a trace that sees more shapes
 // and call sites than this (a long-lived fallback, a generated query per
@@ -166,12 +176,12 @@ type tableWrites struct {
 	count [maxTables]uint32
 }
 
-// mask returns the bits of the tables that shape names, without their
-// schema: a write to a.t counts as one to b.t, which errs on the side of
-// fresh work.
-func (w *tableWrites) mask(shape string) uint64 {
+// mask returns the bits of the tables that the shape of in names, without
+// their schema: a write to a.t counts as one to b.t, which errs on the
+// side of fresh work.
+func (w *tableWrites) mask(in *sqlnorm.Info) uint64 {
 	var m uint64
-	for _, name := range tablesOf(shape) {
+	for _, name := range in.Tables() {
 		if i := strings.LastIndexByte(name, '.'); i >= 0 {
 			name = name[i+1:]
 		}
@@ -208,18 +218,19 @@ func (t *Trace) trackWrites() {
 	t.writes = new(tableWrites)
 	for _, g := range t.order {
 		if g != t.other {
-			g.tables = t.writes.mask(g.shape)
+			g.tables = t.writes.mask(g.info)
 		}
 	}
 }
 
-// writes reports whether a statement of shape changes the tables it names.
-func writes(shape string) bool {
-	switch verbOf(shape) {
+// writes reports whether a statement that in describes changes the tables
+// its shape names.
+func writes(in *sqlnorm.Info) bool {
+	switch in.Verb {
 	case "insert", "update", "delete":
 		return true
 	}
-	switch tok, _ := shapeToken(shape, 0); tok {
+	switch tok, _ := shapeToken(in.Shape, 0); tok {
 	case "merge", "truncate", "copy":
 		return true
 	}
@@ -352,7 +363,9 @@ func (t *Trace) record(r *rec) {
 	}
 	in := &noText
 	if r.sql != "" || r.kind.IsStatement() || r.kind == KindPrepare {
-		in = shapeOf(r.sql, r.dialect)
+		if in = r.info; in == nil {
+			in = shapeOf(r.sql, r.dialect)
+		}
 		// A text of several statements (MySQL's multiStatements, SQLite's
 		// and PostgreSQL's simple protocol) runs each of them.
 		if r.stmts == 0 && r.kind.IsStatement() && in.Statements > 1 {
@@ -417,7 +430,7 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 	g := t.last
 	if g == nil || g.fingerprint != fp || g.site != r.site {
 		key := groupKey{fp, r.site}
-		g = t.groups[key]
+		g = t.group(key)
 		if g == nil {
 			g = t.newGroup(key, r, in)
 		}
@@ -491,9 +504,6 @@ func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
 		}
 		return t.other
 	}
-	if t.groups == nil {
-		t.groups = make(map[groupKey]*group)
-	}
 	g := &group{
 		id:          len(t.order) + 1,
 		shape:       shape,
@@ -512,13 +522,45 @@ func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
 		argsMin:     r.args.count,
 		argsMax:     r.args.count,
 	}
-	g.write = writes(shape)
+	g.write = writes(in)
 	if t.writes != nil {
-		g.tables = t.writes.mask(shape)
+		g.tables = t.writes.mask(in)
 	}
-	t.groups[key] = g
+	if t.order == nil {
+		t.order = t.orderBuf[:0]
+	}
 	t.order = append(t.order, g)
+	switch {
+	case t.groups != nil:
+		t.groups[key] = g
+	case len(t.order) > fewGroups:
+		t.groups = make(map[groupKey]*group, 2*fewGroups)
+		for _, g := range t.order {
+			t.groups[groupKey{g.fingerprint, g.site}] = g
+		}
+	}
 	return g
+}
+
+// group returns t's group of key, or nil.
+func (t *Trace) group(key groupKey) *group {
+	if t.groups != nil {
+		return t.groups[key]
+	}
+	for _, g := range t.order {
+		if g.fingerprint == key.fingerprint && g.site == key.site {
+			return g
+		}
+	}
+	return nil
+}
+
+// verb returns the verb of g's shape, which its first text's Info holds.
+func (g *group) verb() string {
+	if g.info != nil {
+		return g.info.Verb
+	}
+	return verbOf(g.shape)
 }
 
 // noteValues notes which of the values of one execution, whose text in
@@ -590,7 +632,7 @@ func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {
 		return
 	}
 	if t.sample == nil {
-		t.sample = make([]sampled, 0, 16)
+		t.sample = t.sampleBuf[:0]
 	}
 	s := sampled{start: r.start, dur: dur, rows: int32(min(r.rows, math.MaxInt32)), kind: r.kind, err: r.err != nil}
 	if g != nil {
@@ -637,7 +679,7 @@ func (t *Trace) Finish() *Report {
 		}
 		// Nothing changes a finished trace: the report is built from
 		// its groups and sample in place.
-		raw := t.rawLocked(end, false)
+		raw := t.rawLocked(end)
 		t.mu.Unlock()
 		t.report = raw.report()
 		t.report.Unattributed = t.unattributed()
@@ -649,21 +691,37 @@ func (t *Trace) Finish() *Report {
 // finishing it: for long-lived traces such as the database-wide fallback.
 // After Finish it returns a copy of the finished report. Each report it
 // returns is its caller's: changing one changes no other report.
-func (t *Trace) Snapshot() *Report {
+func (t *Trace) Snapshot() *Report { return t.snapshot(false) }
+
+// snapshot is Snapshot. With shared set, the report it returns is also
+// the one Finish returns if nothing changes meanwhile, rather than a copy
+// of it: for a caller, such as the Handler's Server-Timing, that reads it
+// before Finish and never changes it.
+func (t *Trace) snapshot(shared bool) *Report {
 	t.mu.Lock()
 	if t.finished {
 		t.mu.Unlock()
+		if shared {
+			return t.Finish()
+		}
 		return t.Finish().clone()
 	}
 	seq, name, det := t.seq, t.name, t.detector
-	raw := t.rawLocked(time.Now(), true)
+	raw := t.rawLocked(time.Now())
+	r := raw.extract()
 	t.mu.Unlock()
-	r := raw.report()
+	// A report built afresh by Finish has the trace's own events; this
+	// one, a copy.
+	r.sample = slices.Clone(r.sample)
+	r.complete(det)
 	r.Unattributed = t.unattributed()
 	// When nothing changed while r was built, Finish reuses it: a copy,
 	// since r is the caller's to change, made outside the lock that the
 	// statements still running need.
-	c := r.clone()
+	c := r
+	if !shared {
+		c = r.clone()
+	}
 	t.mu.Lock()
 	if !t.finished && t.seq == seq && t.name == name && t.detector == det {
 		t.snap = c
@@ -684,9 +742,10 @@ func (t *Trace) rename(name string) {
 	t.mu.Unlock()
 }
 
-// rawTrace is a trace's state as a report is built from it, outside the
-// trace's lock, so that symbolizing stacks and classifying groups never
-// hold up the statements still being recorded.
+// rawTrace is a trace's state as a report is built from it: its groups
+// are read under the trace's lock (extract), and the rest of the report
+// is built outside it, so that symbolizing stacks and classifying groups
+// never hold up the statements still being recorded.
 type rawTrace struct {
 	name     string
 	start    time.Time
@@ -699,10 +758,9 @@ type rawTrace struct {
 	dropped  int
 }
 
-// rawLocked returns t's state; with copy set, a copy of it, for a trace
-// that goes on recording. The caller holds t.mu.
-func (t *Trace) rawLocked(end time.Time, copy bool) *rawTrace {
-	raw := &rawTrace{
+// rawLocked returns t's state. The caller holds t.mu.
+func (t *Trace) rawLocked(end time.Time) rawTrace {
+	return rawTrace{
 		name:     t.name,
 		start:    t.start,
 		at:       t.at,
@@ -713,14 +771,4 @@ func (t *Trace) rawLocked(end time.Time, copy bool) *rawTrace {
 		sample:   t.sample,
 		dropped:  t.dropped,
 	}
-	if copy {
-		groups := make([]group, len(t.order))
-		raw.groups = make([]*group, len(t.order))
-		for i, g := range t.order {
-			groups[i] = *g
-			raw.groups[i] = &groups[i]
-		}
-		raw.sample = append([]sampled(nil), t.sample...)
-	}
-	return raw
 }

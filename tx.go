@@ -28,13 +28,13 @@ func (t *ttx) Commit() error {
 	if err != nil {
 		kind = KindRollback
 	}
-	t.conn.event(t.t, kind, "", start, argSum{}, err)
+	t.conn.event(t.t, kind, "", nil, start, &argSum{}, err)
 	return err
 }
 
 func (t *ttx) Rollback() error {
 	start := clock.Now()
 	err := t.tx.Rollback()
-	t.conn.event(t.t, KindRollback, "", start, argSum{}, err)
+	t.conn.event(t.t, KindRollback, "", nil, start, &argSum{}, err)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -33,8 +34,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "compare: QUERYTRACE_POSTGRES_DSN is not set: PostgreSQL skipped (e.g. QUERYTRACE_POSTGRES_DSN='postgres://postgres@127.0.0.1:5432/test?sslmode=disable')")
 	}
 	code := m.Run()
-	for _, db := range opened {
-		db.Close()
+	for _, t := range opened {
+		t.db.Close()
 	}
 	if pgDSN != "" && pgReady {
 		if db, err := sql.Open("pgx", pgDSN); err == nil {
@@ -45,9 +46,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// opened keeps one *sql.DB per db and wrapper for the whole run, so that
+// A target is one database opened through one wrapper, with the
+// statements of the workloads in its dialect.
+type target struct {
+	db                      *sql.DB
+	queryRow, exec, rows100 string
+	stmt                    *sql.Stmt // queryRow prepared, for Prepared
+}
+
+// opened keeps one target per db and wrapper for the whole run, so that
 // the b.N rounds and -count repeats reuse a warm connection.
-var opened = map[string]*sql.DB{}
+var opened = map[string]*target{}
 
 var pgReady bool
 
@@ -75,21 +84,41 @@ func setupPostgres() error {
 	return nil
 }
 
-// dbFor returns the database db opened through wrapper, set up, from the
-// cache of the run.
-func dbFor(tb testing.TB, db, wrapper string) *sql.DB {
+// targetFor returns the database db opened through wrapper, set up, from
+// the cache of the run.
+func targetFor(tb testing.TB, db, wrapper string) *target {
 	key := db + "/" + wrapper
-	if d := opened[key]; d != nil {
-		return d
+	if t := opened[key]; t != nil {
+		return t
 	}
-	d := openDB(tb, db, wrapper, "compare_"+wrapper)
-	opened[key] = d
-	return d
+	t := openTarget(tb, db, wrapper, "compare_"+wrapper)
+	opened[key] = t
+	return t
 }
 
-// openDB opens db through wrapper and sets it up; for SQLite, memName
+// The statements of the workloads, in SQLite's form; statements writes
+// them for PostgreSQL.
+const (
+	queryRowSQL = "SELECT id, name, value FROM items WHERE id = ?"
+	execSQL     = "UPDATE items SET value = value + 1 WHERE id = ?"
+	rows100SQL  = "SELECT id, name, value FROM items WHERE id > ? ORDER BY id LIMIT 100"
+)
+
+// statements returns the statements of the workloads on db: QueryRow's
+// (Prepared's too), Exec's (Tx5's too) and Rows100's.
+func statements(db string) (queryRow, exec, rows100 string) {
+	if db == "sqlite" {
+		return queryRowSQL, execSQL, rows100SQL
+	}
+	pg := func(q string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(q, " items ", " "+pgTable+" "), "?", "$1")
+	}
+	return pg(queryRowSQL), pg(execSQL), pg(rows100SQL)
+}
+
+// openTarget opens db through wrapper and sets it up; for SQLite, memName
 // names the in-memory database.
-func openDB(tb testing.TB, db, wrapper, memName string) *sql.DB {
+func openTarget(tb testing.TB, db, wrapper, memName string) *target {
 	var dsn string
 	switch db {
 	case "sqlite":
@@ -121,94 +150,170 @@ func openDB(tb testing.TB, db, wrapper, memName string) *sql.DB {
 			}
 		}
 	}
+	t := &target{db: d}
+	t.queryRow, t.exec, t.rows100 = statements(db)
+	// Prepared once, as an application prepares at start-up.
+	if t.stmt, err = d.Prepare(t.queryRow); err != nil {
+		d.Close()
+		tb.Fatalf("%s/%s: prepare: %v", db, wrapper, err)
+	}
 	// Warm the connection up (pgx's statement cache, the driver's and the
-	// wrapper's first-use costs) before anything is measured.
-	ctx := context.Background()
-	for _, w := range []workload{queryRowWorkload(db), execWorkload(db)} {
-		for i := range warmup {
-			if err := w(ctx, d, int64(i%rowsInTable+1)); err != nil {
-				d.Close()
-				tb.Fatalf("%s/%s: warm-up: %v", db, wrapper, err)
-			}
+	// wrapper's first-use costs, querytrace's first report of each call
+	// site) before anything is measured: requests as the benchmarks run
+	// them.
+	for _, w := range workloads {
+		for i := 0; i < warmup; i += w.perRequest {
+			runRequest(tb, t, wrapper, w, i, w.perRequest)
 		}
 	}
-	return d
+	return t
 }
 
 // warmup is how many statements of each workload a database runs when
 // opened.
 const warmup = 200
 
-// workload is one statement: run it with ctx on row id.
-type workload func(ctx context.Context, db *sql.DB, id int64) error
-
-func queries(db string) (queryRow, exec string) {
-	if db == "sqlite" {
-		return "SELECT id, name, value FROM items WHERE id = ?",
-			"UPDATE items SET value = value + 1 WHERE id = ?"
-	}
-	return "SELECT id, name, value FROM " + pgTable + " WHERE id = $1",
-		"UPDATE " + pgTable + " SET value = value + 1 WHERE id = $1"
+// A workload is what one op of a benchmark runs on t, with ctx, around
+// row id: one statement, or for Tx5 one transaction.
+type workload struct {
+	name string
+	// perRequest is how many ops a request runs: stmtsPerRequest
+	// statements.
+	perRequest int
+	run        func(ctx context.Context, t *target, id int64) error
 }
 
-func queryRowWorkload(dbName string) workload {
-	q, _ := queries(dbName)
-	return func(ctx context.Context, db *sql.DB, id int64) error {
-		var (
-			gotID, value int64
-			name         string
-		)
-		if err := db.QueryRowContext(ctx, q, id).Scan(&gotID, &name, &value); err != nil {
-			return err
-		}
-		if gotID != id {
-			return fmt.Errorf("got row %d, want %d", gotID, id)
-		}
-		return nil
-	}
+// workloads are the workloads compared, in the order of the tables.
+var workloads = []workload{
+	{"QueryRow", stmtsPerRequest, queryRow},
+	{"Exec", stmtsPerRequest, exec},
+	{"Prepared", stmtsPerRequest, prepared},
+	{"Tx5", stmtsPerRequest / 5, tx5},
+	{"Rows100", stmtsPerRequest, rows100},
 }
 
-func execWorkload(dbName string) workload {
-	_, q := queries(dbName)
-	return func(ctx context.Context, db *sql.DB, id int64) error {
-		_, err := db.ExecContext(ctx, q, id)
+// scanRow reads row id with row and checks it is the one asked for.
+func scanRow(row *sql.Row, id int64) error {
+	var (
+		gotID, value int64
+		name         string
+	)
+	if err := row.Scan(&gotID, &name, &value); err != nil {
 		return err
 	}
-}
-
-// runRequests runs b.N statements of w, stmtsPerRequest to a request.
-func runRequests(b *testing.B, db *sql.DB, wrapper string, w workload) {
-	base := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; {
-		r := begin(base, wrapper)
-		n := min(stmtsPerRequest, b.N-i)
-		for j := range n {
-			if err := w(r.ctx, db, int64((i+j)%rowsInTable+1)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		sink += r.end()
-		i += n
+	if gotID != id {
+		return fmt.Errorf("got row %d, want %d", gotID, id)
 	}
+	return nil
 }
 
-func bench(b *testing.B, mk func(db string) workload) {
+// queryRow reads one row by primary key.
+func queryRow(ctx context.Context, t *target, id int64) error {
+	return scanRow(t.db.QueryRowContext(ctx, t.queryRow, id), id)
+}
+
+// exec updates one row by primary key.
+func exec(ctx context.Context, t *target, id int64) error {
+	_, err := t.db.ExecContext(ctx, t.exec, id)
+	return err
+}
+
+// prepared reads one row by primary key through the prepared statement.
+func prepared(ctx context.Context, t *target, id int64) error {
+	return scanRow(t.stmt.QueryRowContext(ctx, id), id)
+}
+
+// tx5 updates five rows in one transaction.
+func tx5(ctx context.Context, t *target, id int64) error {
+	tx, err := t.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for i := range int64(5) {
+		if _, err := tx.ExecContext(ctx, t.exec, (id+i)%rowsInTable+1); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// rows100 reads the 100 rows after id, in order.
+func rows100(ctx context.Context, t *target, id int64) error {
+	rows, err := t.db.QueryContext(ctx, t.rows100, id%(rowsInTable-100))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var (
+		gotID, value int64
+		name         string
+		n            int
+	)
+	for rows.Next() {
+		if err := rows.Scan(&gotID, &name, &value); err != nil {
+			return err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n != 100 {
+		return fmt.Errorf("read %d rows, want 100", n)
+	}
+	return rows.Close()
+}
+
+// runRequest runs ops i to i+n of w on t, through wrapper, in one
+// request.
+func runRequest(tb testing.TB, t *target, wrapper string, w workload, i, n int) {
+	r := begin(context.Background(), wrapper)
+	for j := range n {
+		if err := w.run(r.ctx, t, int64((i+j)%rowsInTable+1)); err != nil {
+			tb.Fatalf("%s through %s: %v", w.name, wrapper, err)
+		}
+	}
+	sink += r.end()
+}
+
+// bench runs b.N ops of w through each wrapper in turn, w.perRequest to a
+// request.
+func bench(b *testing.B, w workload) {
 	for _, dbName := range dbs() {
-		w := mk(dbName)
 		b.Run("db="+dbName, func(b *testing.B) {
 			for _, wrapper := range wrappers {
 				b.Run("wrapper="+wrapper, func(b *testing.B) {
-					runRequests(b, dbFor(b, dbName, wrapper), wrapper, w)
+					t := targetFor(b, dbName, wrapper)
+					b.ReportAllocs()
+					b.ResetTimer()
+					for i := 0; i < b.N; i += w.perRequest {
+						runRequest(b, t, wrapper, w, i, min(w.perRequest, b.N-i))
+					}
 				})
 			}
 		})
 	}
 }
 
+// The benchmarks below run one wrapper after the other, for -benchmem's
+// allocations; BenchmarkInterleaved runs the same workloads with the
+// wrappers in turn, for the times. ns/op is per statement, and per
+// transaction for Tx5.
+
 // BenchmarkQueryRow reads one row by primary key.
-func BenchmarkQueryRow(b *testing.B) { bench(b, queryRowWorkload) }
+func BenchmarkQueryRow(b *testing.B) { bench(b, workloads[0]) }
 
 // BenchmarkExec updates one row by primary key.
-func BenchmarkExec(b *testing.B) { bench(b, execWorkload) }
+func BenchmarkExec(b *testing.B) { bench(b, workloads[1]) }
+
+// BenchmarkPrepared reads one row by primary key with a statement
+// prepared once.
+func BenchmarkPrepared(b *testing.B) { bench(b, workloads[2]) }
+
+// BenchmarkTx5 updates five rows in a transaction: an op is the
+// transaction, and a request runs two.
+func BenchmarkTx5(b *testing.B) { bench(b, workloads[3]) }
+
+// BenchmarkRows100 reads 100 rows with one query.
+func BenchmarkRows100(b *testing.B) { bench(b, workloads[4]) }

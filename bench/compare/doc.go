@@ -2,7 +2,8 @@
 // driver and the wrappers users would pick instead, each recording every
 // statement's text and duration per request:
 //
-//   - raw: the driver, no wrapper;
+//   - raw: the driver, no wrapper (raw-control: the same again, on a
+//     database of its own, in BenchmarkInterleaved);
 //   - querytrace: querytrace.Open, querytrace.Start per request and Finish
 //     at its end (the report built), with call sites;
 //   - querytrace-nostacks: the same with querytrace.WithoutStacks();
@@ -15,17 +16,27 @@
 //   - otelsql: github.com/XSAM/otelsql with OpenTelemetry's no-op tracer
 //     and meter providers, its defaults otherwise (a span per statement
 //     with the query text as an attribute, and one for the rows of a
-//     query), and a request span from the same provider.
+//     query), and a request span from the same provider;
+//   - otelsql-sdk: the same with the SDK's tracer, sampling every span.
 //
-// A request is stmtsPerRequest statements, so the per-request setup is
-// spread the same way for all; ns/op and allocs/op are per statement.
-// Every wrapper runs on a pool of one connection.
+// The workloads: QueryRow (a row by primary key), Exec (an UPDATE by
+// primary key), Prepared (QueryRow through a statement prepared once),
+// Tx5 (a transaction of five UPDATEs; an op is the transaction) and
+// Rows100 (a query that reads 100 rows). A request is stmtsPerRequest
+// statements (two transactions for Tx5), so the per-request setup is
+// spread the same way for all; times are per op. Every wrapper runs on a
+// pool of one connection, warmed up with requests before it is measured.
+//
+// BenchmarkInterleaved runs every wrapper in turn, a request at a time,
+// and reports each one's time over raw's in the same run: the figures to
+// quote. BenchmarkQueryRow, Exec, Prepared, Tx5 and Rows100 run one
+// wrapper after the other, for -benchmem's allocations per op.
 //
 // SQLite is go-sqlite3 on an in-memory shared-cache database of its own
 // per wrapper; PostgreSQL is pgx's stdlib driver on the database named by
 // QUERYTRACE_POSTGRES_DSN (skipped when unset), table qt_compare_items,
 // unlogged so that an UPDATE costs no WAL flush.
 //
-// Run it with run.sh, which prints benchstat's comparison and a table of
-// ratios over raw (cmd/ratios).
+// Run it with run.sh, which prints tables of ratios over raw
+// (cmd/ratios); ../ab.sh runs it beside another commit's build.
 package compare

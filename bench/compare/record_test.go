@@ -7,6 +7,8 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/querytrace/querytrace"
 )
 
 // countingProvider is a no-op tracer provider that keeps the name and
@@ -49,20 +51,19 @@ func TestWrappersRecord(t *testing.T) {
 	defer func() { otelTracerProvider = saved }()
 
 	for _, dbName := range dbs() {
-		q, x := queries(dbName)
+		q, x, _ := statements(dbName)
 		for _, wrapper := range wrappers {
 			t.Run(dbName+"/"+wrapper, func(t *testing.T) {
-				db := openDB(t, dbName, wrapper, "record_"+wrapper)
-				defer db.Close()
+				tg := openTarget(t, dbName, wrapper, "record_"+wrapper)
+				defer tg.db.Close()
 				spans = spans[:0]
 				statementProcessor.take()
-				qr, ex := queryRowWorkload(dbName), execWorkload(dbName)
 				r := begin(context.Background(), wrapper)
 				for i := range stmtsPerRequest {
-					if err := qr(r.ctx, db, int64(i+1)); err != nil {
+					if err := queryRow(r.ctx, tg, int64(i+1)); err != nil {
 						t.Fatal(err)
 					}
-					if err := ex(r.ctx, db, int64(i+1)); err != nil {
+					if err := exec(r.ctx, tg, int64(i+1)); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -120,5 +121,45 @@ func TestWrappersRecord(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestWorkloads checks that querytrace sees each workload as it is meant:
+// a request of stmtsPerRequest statements (with a begin and a commit per
+// transaction for Tx5), reading the rows it says.
+func TestWorkloads(t *testing.T) {
+	want := map[string]struct {
+		commits   int
+		prepared  bool
+		rowsPerOp int64
+	}{
+		"QueryRow": {rowsPerOp: 1},
+		"Exec":     {},
+		"Prepared": {rowsPerOp: 1, prepared: true},
+		"Tx5":      {commits: stmtsPerRequest / 5},
+		"Rows100":  {rowsPerOp: 100},
+	}
+	for _, dbName := range dbs() {
+		tg := openTarget(t, dbName, "querytrace", "workloads")
+		for _, w := range workloads {
+			r := begin(context.Background(), "querytrace")
+			for i := range w.perRequest {
+				if err := w.run(r.ctx, tg, int64(i+1)); err != nil {
+					t.Fatalf("%s/%s: %v", dbName, w.name, err)
+				}
+			}
+			rep := r.qt.Finish()
+			wt := want[w.name]
+			if rep.Statements != stmtsPerRequest || rep.Commits != wt.commits {
+				t.Errorf("%s/%s: %d statements, %d commits; want %d and %d", dbName, w.name, rep.Statements, rep.Commits, stmtsPerRequest, wt.commits)
+			}
+			if got, want := rep.Rows, wt.rowsPerOp*int64(w.perRequest); w.name != "Exec" && w.name != "Tx5" && got != want {
+				t.Errorf("%s/%s: %d rows read, want %d", dbName, w.name, got, want)
+			}
+			if len(rep.Groups) != 1 || (rep.Groups[0].Kind == querytrace.KindStmtQuery) != wt.prepared {
+				t.Errorf("%s/%s: groups %v", dbName, w.name, rep.Groups)
+			}
+		}
+		tg.db.Close()
 	}
 }

@@ -202,7 +202,7 @@ func open(wrapper, db, dsn string) (*sql.DB, error) {
 	register()
 	name := driverName(db)
 	switch wrapper {
-	case "raw":
+	case "raw", "raw-control":
 		return sql.Open(name, dsn)
 	case "querytrace":
 		return querytrace.Open(name, dsn)

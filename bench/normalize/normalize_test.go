@@ -59,21 +59,7 @@ func dbms(d querytrace.Dialect) sqllexer.DBMSType {
 // which, like querytrace, replaces literals and rewrites the statement in
 // one pass; table collection and other metadata are turned off.
 func BenchmarkNormalize(b *testing.B) {
-	obf := sqllexer.NewObfuscator(
-		sqllexer.WithReplaceDigits(true),
-		sqllexer.WithReplaceBoolean(true),
-		sqllexer.WithReplaceNull(true),
-		sqllexer.WithReplacePositionalParameter(true),
-		sqllexer.WithReplaceBindParameter(true),
-		sqllexer.WithDollarQuotedFunc(false),
-	)
-	norm := sqllexer.NewNormalizer(
-		sqllexer.WithCollectTables(false),
-		sqllexer.WithCollectCommands(false),
-		sqllexer.WithCollectComments(false),
-		sqllexer.WithCollectProcedures(false),
-		sqllexer.WithKeepIdentifierQuotation(true),
-	)
+	obf, norm := sqllexerNormalizers()
 	for _, q := range queries {
 		b.Run("q="+q.name+"/impl=sqllexer", func(b *testing.B) {
 			b.SetBytes(int64(len(q.text)))
@@ -115,14 +101,25 @@ func TestOutputs(t *testing.T) {
 // variety that no one statement's quirks decide the ratio.
 const corpusSize = 600
 
-// BenchmarkCorpus compares the cold paths on a generated corpus of
-// corpusSize varied statements (see corpus). Each iteration normalizes the
-// whole corpus with both normalizers, in alternating order, so that a slow
-// spell of a shared machine hits both alike; it reports each one's mean
-// time per statement and the speed-up, go-sqllexer's time over
-// querytrace's.
-func BenchmarkCorpus(b *testing.B) {
-	qs := corpus(corpusSize)
+// corpora are the generated corpora BenchmarkCorpus compares the
+// normalizers on: templates (corpus) and orm (ormCorpus).
+func corpora() []struct {
+	name string
+	qs   []query
+} {
+	return []struct {
+		name string
+		qs   []query
+	}{
+		{"templates", corpus(corpusSize)},
+		{"orm", ormCorpus(corpusSize)},
+	}
+}
+
+// sqllexerNormalizers returns go-sqllexer's obfuscator and normalizer set
+// up to do what querytrace's normalizer does: literals replaced, the
+// statement rewritten, no metadata collected.
+func sqllexerNormalizers() (*sqllexer.Obfuscator, *sqllexer.Normalizer) {
 	obf := sqllexer.NewObfuscator(
 		sqllexer.WithReplaceDigits(true),
 		sqllexer.WithReplaceBoolean(true),
@@ -138,6 +135,23 @@ func BenchmarkCorpus(b *testing.B) {
 		sqllexer.WithCollectProcedures(false),
 		sqllexer.WithKeepIdentifierQuotation(true),
 	)
+	return obf, norm
+}
+
+// BenchmarkCorpus compares the cold paths on each corpus of corpusSize
+// varied statements (see corpora), every one new to both normalizers.
+// Each iteration normalizes the whole corpus with both, in alternating
+// order, so that a slow spell of a shared machine hits both alike; it
+// reports each one's mean time per statement and the speed-up,
+// go-sqllexer's time over querytrace's.
+func BenchmarkCorpus(b *testing.B) {
+	for _, c := range corpora() {
+		b.Run("corpus="+c.name, func(b *testing.B) { benchCorpus(b, c.qs) })
+	}
+}
+
+func benchCorpus(b *testing.B, qs []query) {
+	obf, norm := sqllexerNormalizers()
 	theirs := func() {
 		for _, q := range qs {
 			sqllexer.ObfuscateAndNormalize(q.text, obf, norm, sqllexer.WithDBMS(dbms(q.d)))
@@ -169,20 +183,57 @@ func BenchmarkCorpus(b *testing.B) {
 	b.ReportMetric(float64(theirTime)/float64(ourTime), "speedup")
 }
 
-// TestCorpus checks the generated corpus: varied, and no literal left in
-// querytrace's shapes.
+// BenchmarkCorpusEach normalizes each corpus with one normalizer at a
+// time, an op being the whole corpus: for counting instructions (the
+// speed-up is their ratio), which needs no quiet machine:
+//
+//	go test -c -o n.test && for impl in sqllexer querytrace; do
+//		valgrind --tool=callgrind --callgrind-out-file=/dev/null ./n.test \
+//			-test.run '^$' -test.bench "CorpusEach/corpus=orm/impl=$impl" -test.benchtime 20x
+//	done
+//
+// (with GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1, which valgrind needs);
+// the difference between two -test.benchtime counts, over their
+// difference, is the instructions a corpus takes.
+func BenchmarkCorpusEach(b *testing.B) {
+	for _, c := range corpora() {
+		b.Run("corpus="+c.name+"/impl=sqllexer", func(b *testing.B) {
+			obf, norm := sqllexerNormalizers()
+			for b.Loop() {
+				for _, q := range c.qs {
+					sqllexer.ObfuscateAndNormalize(q.text, obf, norm, sqllexer.WithDBMS(dbms(q.d)))
+				}
+			}
+		})
+		b.Run("corpus="+c.name+"/impl=querytrace", func(b *testing.B) {
+			for b.Loop() {
+				for _, q := range c.qs {
+					querytrace.NormalizeDialect(q.text, q.d)
+				}
+			}
+		})
+	}
+}
+
+// TestCorpus checks the generated corpora: every text unique, varied
+// shapes, and no literal left in querytrace's shapes.
 func TestCorpus(t *testing.T) {
-	qs := corpus(corpusSize)
-	shapes := map[string]bool{}
-	for _, q := range qs {
-		s := querytrace.NormalizeDialect(q.text, q.d)
-		if strings.ContainsAny(s, "'") || strings.Contains(s, "alice") || strings.Contains(s, "traceparent") {
-			t.Errorf("%s: literal left in %q", q.name, s)
+	for _, c := range corpora() {
+		texts, shapes := map[string]bool{}, map[string]bool{}
+		for _, q := range c.qs {
+			s := querytrace.NormalizeDialect(q.text, q.d)
+			if strings.ContainsAny(s, "'") || strings.Contains(s, "alice") || strings.Contains(s, "traceparent") || strings.Contains(s, "@example.com") {
+				t.Errorf("%s/%s: literal left in %q", c.name, q.name, s)
+			}
+			texts[q.text] = true
+			shapes[s] = true
 		}
-		shapes[s] = true
+		if c.name == "orm" && len(texts) != len(c.qs) {
+			t.Errorf("%s: %d statements, %d texts: some repeat", c.name, len(c.qs), len(texts))
+		}
+		if len(shapes) < len(c.qs)/5 {
+			t.Errorf("%s: %d statements, only %d shapes", c.name, len(c.qs), len(shapes))
+		}
+		t.Logf("%s: %d statements, %d shapes; e.g.\n%s\n%s", c.name, len(c.qs), len(shapes), c.qs[0].text, c.qs[len(c.qs)/2].text)
 	}
-	if len(shapes) < corpusSize/3 {
-		t.Errorf("%d statements, only %d shapes", len(qs), len(shapes))
-	}
-	t.Logf("%d statements, %d shapes; e.g.\n%s\n%s", len(qs), len(shapes), qs[0].text, qs[len(qs)/2].text)
 }

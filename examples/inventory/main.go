@@ -150,7 +150,11 @@ func demo(w io.Writer, db *sql.DB, entries int) (slow, fast *querytrace.Report, 
 }
 
 // loadTest compares configurations of the fast page under load, each over
-// its own database so that they do not queue on each other's connection.
+// its own database so that they do not queue on each other's connection:
+// raw, querytrace's driver and Handler, the production setup (the
+// Handler with the debug page's Recorder, as the README's "In production"
+// has it; the OpenTelemetry bridge is measured in its own module), and a
+// second raw app as the control.
 func loadTest(ctx context.Context, duration time.Duration, clients, entries int) error {
 	a, err := sql.Open("sqlite3", store.MemoryDSN("load-a"))
 	if err != nil {
@@ -173,6 +177,30 @@ func loadTest(ctx context.Context, duration time.Duration, clients, entries int)
 		return err
 	}
 
+	// The same app set up as the README's "In production" has it: the
+	// staging detector, warnings logged (nowhere here), the debug page's
+	// Recorder fed from OnFinish, its Link on every response and the page
+	// mounted beside the routes.
+	p, err := querytrace.Open("sqlite3", store.MemoryDSN("load-p"))
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if err := store.Create(ctx, p, entries); err != nil {
+		return err
+	}
+	rec := &debugpage.Recorder{}
+	page := &debugpage.Handler{Recorder: rec}
+	production := http.NewServeMux()
+	production.Handle("/", &querytrace.Handler{
+		Next:     newMux(p),
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Detector: querytrace.StagingDetector(),
+		OnFinish: rec.Observe,
+		OnHeader: page.Link,
+	})
+	production.Handle("/debug/querytrace/", page)
+
 	// A second raw app is the control: its ratio to the first is the
 	// measure's own noise on this machine.
 	c, err := sql.Open("sqlite3", store.MemoryDSN("load-c"))
@@ -187,6 +215,7 @@ func loadTest(ctx context.Context, duration time.Duration, clients, entries int)
 	results, err := runLoad(ctx, duration, clients, []loadConfig{
 		{Name: "raw", Handler: newMux(a)},
 		{Name: "querytrace", Handler: &querytrace.Handler{Next: newMux(b), Logger: slog.New(slog.DiscardHandler)}},
+		{Name: "production", Handler: production},
 		{Name: "raw-control", Handler: newMux(c)},
 	})
 	if err != nil {

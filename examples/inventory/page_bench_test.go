@@ -117,3 +117,63 @@ func BenchmarkFastPageDebug(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFastPageParts serves the fast page in process through each
+// part of querytrace in turn, added one at a time: the raw page, the
+// driver, the Handler, the debug page's Recorder fed from OnFinish and
+// its Link naming each request's page (the production setup the README
+// describes, with StagingDetector). Run one part after the other, its
+// times need a quiet machine; its allocations per request (-benchmem) are
+// what each part costs anywhere, and do not vary between runs:
+//
+//	go test -run '^$' -bench FastPageParts -benchmem ./examples/inventory
+func BenchmarkFastPageParts(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		driver  bool
+		handler func(db *sql.DB) http.Handler
+	}{
+		{"raw", false, func(db *sql.DB) http.Handler { return newMux(db) }},
+		{"driver", true, func(db *sql.DB) http.Handler { return newMux(db) }},
+		{"handler", true, func(db *sql.DB) http.Handler {
+			return &querytrace.Handler{Next: newMux(db), Logger: slog.New(slog.DiscardHandler), Detector: querytrace.StagingDetector()}
+		}},
+		{"handler+recorder", true, func(db *sql.DB) http.Handler {
+			rec := &debugpage.Recorder{}
+			page := &debugpage.Handler{Recorder: rec}
+			return &querytrace.Handler{Next: newMux(db), Logger: slog.New(slog.DiscardHandler), Detector: querytrace.StagingDetector(), OnFinish: rec.Observe, OnHeader: page.Link}
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var db *sql.DB
+			var err error
+			if c.driver {
+				db, err = querytrace.Open("sqlite3", store.MemoryDSN(b.Name()))
+			} else {
+				db, err = sql.Open("sqlite3", store.MemoryDSN(b.Name()))
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { db.Close() })
+			if err := store.Create(context.Background(), db, 300); err != nil {
+				b.Fatal(err)
+			}
+			h := c.handler(db)
+			serve := func() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, loadPath, nil))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("GET %s: %d", loadPath, rec.Code)
+				}
+			}
+			for range 20 { // warm up: first reports, caches
+				serve()
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				serve()
+			}
+		})
+	}
+}

@@ -36,24 +36,44 @@ type Sum struct {
 
 // Args returns the sum of a statement's arguments; the hash is 0 for none.
 func Args(args []driver.NamedValue) Sum {
+	s, _ := ArgsEach(args, nil)
+	return s
+}
+
+// MaxEach is how many arguments, from the first, ArgsEach hashes one by
+// one.
+const MaxEach = 16
+
+// ArgsEach returns the sum of a statement's arguments, as Args does, and
+// when each is not nil also writes a hash of each of the first MaxEach
+// arguments on its own to each, returning how many it wrote. Where the sum
+// tells whether two executions had the same arguments, those tell which
+// of them differed: the key a loop went over, or the values each of its
+// rows set. Each argument is hashed once, for both.
+func ArgsEach(args []driver.NamedValue, each *[MaxEach]uint32) (Sum, int) {
 	if len(args) == 0 {
-		return Sum{}
+		return Sum{}, 0
 	}
 	h := uint64(fnv1a.Offset)
-	keys := 0
+	keys, n := 0, 0
 	for i := range args {
 		a := &args[i]
 		h = Mix(h, uint64(a.Ordinal))
 		if a.Name != "" {
 			h = Mix(h, maphash.String(seed, a.Name))
 		}
-		h = Value(h, a.Value)
-		keys = max(keys, Keys(a.Value))
+		v, k := value(a.Value)
+		h = Mix(h, v)
+		keys = max(keys, k)
+		if each != nil && i < MaxEach {
+			each[i] = fold32(v)
+			n++
+		}
 	}
 	if h == 0 {
 		h = 1
 	}
-	return Sum{h, keys}
+	return Sum{h, keys}, n
 }
 
 // Values returns the sum of the arguments of a context-less driver call:
@@ -64,16 +84,35 @@ func Values(args []driver.Value) Sum {
 	}
 	h := uint64(fnv1a.Offset)
 	keys := 0
-	for i, v := range args {
+	for i, a := range args {
 		h = Mix(h, uint64(i+1))
-		h = Value(h, v)
-		keys = max(keys, Keys(v))
+		v, k := value(a)
+		h = Mix(h, v)
+		keys = max(keys, k)
 	}
 	if h == 0 {
 		h = 1
 	}
 	return Sum{h, keys}
 }
+
+// value returns the hash of one argument on its own, and the keys it
+// carries (see Keys): the types database/sql passes are told by the type
+// switch alone.
+func value(v any) (h uint64, keys int) {
+	switch v := v.(type) {
+	case int64:
+		return mixInt(fnv1a.Offset, uint64(v)), 0
+	case string:
+		return mixString(fnv1a.Offset, v), 0
+	case nil, float64, bool, []byte, time.Time:
+		return Value(fnv1a.Offset, v), 0
+	}
+	return Value(fnv1a.Offset, v), Keys(v)
+}
+
+// fold32 folds a value's hash to the 32 bits Each keeps.
+func fold32(h uint64) uint32 { return uint32(h ^ h>>32) }
 
 // Keys returns how many elements v holds when it is an array argument (a
 // slice or an array, but not bytes, which are one value), else 0.
@@ -241,19 +280,3 @@ func elems(h uint64, rv reflect.Value) uint64 {
 func mixInt(h, v uint64) uint64            { return Mix(Mix(h, 2), v) }
 func mixString(h uint64, v string) uint64  { return Mix(Mix(h, 7), maphash.String(seed, v)) }
 func mixTime(h uint64, t time.Time) uint64 { return Mix(Mix(h, 8), uint64(t.UnixNano())) }
-
-// MaxEach is how many arguments, from the first, Each hashes one by one.
-const MaxEach = 16
-
-// Each writes a hash of each of the first MaxEach arguments, each on its
-// own, to out, and returns how many it wrote. Where Args tells whether two
-// executions had the same arguments, Each tells which of them differed:
-// the key a loop went over, or the values each of its rows set.
-func Each(args []driver.NamedValue, out *[MaxEach]uint32) int {
-	n := min(len(args), MaxEach)
-	for i := range n {
-		h := Value(fnv1a.Offset, args[i].Value)
-		out[i] = uint32(h ^ h>>32)
-	}
-	return n
-}

@@ -90,20 +90,35 @@ func TestArrays(t *testing.T) {
 	}
 }
 
-// TestEach checks that Each tells which arguments differ.
-func TestEach(t *testing.T) {
+// TestArgsEach checks that ArgsEach tells which arguments differ, and that
+// its sum is Args'.
+func TestArgsEach(t *testing.T) {
 	var a, b [MaxEach]uint32
-	na := Each([]driver.NamedValue{{Ordinal: 1, Value: int64(17)}, {Ordinal: 2, Value: "x"}, {Ordinal: 3, Value: nil}}, &a)
-	nb := Each([]driver.NamedValue{{Ordinal: 1, Value: int64(18)}, {Ordinal: 2, Value: "x"}, {Ordinal: 3, Value: nil}}, &b)
+	x := []driver.NamedValue{{Ordinal: 1, Value: int64(17)}, {Ordinal: 2, Value: "x"}, {Ordinal: 3, Value: nil}}
+	y := []driver.NamedValue{{Ordinal: 1, Value: int64(18)}, {Ordinal: 2, Value: "x"}, {Ordinal: 3, Value: nil}}
+	sa, na := ArgsEach(x, &a)
+	sb, nb := ArgsEach(y, &b)
 	if na != 3 || nb != 3 || a[0] == b[0] || a[1] != b[1] || a[2] != b[2] {
-		t.Errorf("Each: %d %x, %d %x", na, a[:na], nb, b[:nb])
+		t.Errorf("ArgsEach: %d %x, %d %x", na, a[:na], nb, b[:nb])
+	}
+	if sa != Args(x) || sb != Args(y) || sa == sb {
+		t.Errorf("ArgsEach sums %v and %v, Args %v and %v", sa, sb, Args(x), Args(y))
 	}
 	many := make([]driver.NamedValue, MaxEach+3)
 	for i := range many {
 		many[i] = driver.NamedValue{Ordinal: i + 1, Value: int64(i)}
 	}
-	if n := Each(many, &a); n != MaxEach {
-		t.Errorf("Each of %d arguments wrote %d", len(many), n)
+	if _, n := ArgsEach(many, &a); n != MaxEach {
+		t.Errorf("ArgsEach of %d arguments wrote %d", len(many), n)
+	}
+	// The last argument counts in the sum though it has no hash of its own.
+	other := append([]driver.NamedValue(nil), many...)
+	other[len(other)-1].Value = int64(-1)
+	if Args(many) == Args(other) {
+		t.Error("an argument past MaxEach does not change the sum")
+	}
+	if got := testing.AllocsPerRun(100, func() { ArgsEach(many, &a) }); got != 0 {
+		t.Errorf("ArgsEach allocates %v times, want 0", got)
 	}
 }
 

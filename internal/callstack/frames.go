@@ -3,6 +3,7 @@ package callstack
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // A Frame is one symbolized frame of a stack.
@@ -18,6 +19,32 @@ type Frame struct {
 type symbolized struct {
 	frames []Frame
 	app    []bool
+
+	// loops holds what loopAt says of each of the application's frames,
+	// once SourceLoop asked: every report of a loop asks again.
+	loops atomic.Pointer[[]loopResult]
+}
+
+// loopResult is what loopAt returns.
+type loopResult struct {
+	loop        Frame
+	present, ok bool
+}
+
+// loopAt returns loopAt of frame i, an application frame of s.
+func (s *symbolized) loopAt(i int) loopResult {
+	if ls := s.loops.Load(); ls != nil {
+		return (*ls)[i]
+	}
+	ls := make([]loopResult, len(s.frames))
+	for j, f := range s.frames {
+		if s.app[j] {
+			r := &ls[j]
+			r.loop, r.present, r.ok = loopAt(f)
+		}
+	}
+	s.loops.Store(&ls)
+	return ls[i]
 }
 
 // frameCache maps a return address to its *symbolized. Addresses are few
@@ -48,33 +75,63 @@ func symbolize(pc uintptr) *symbolized {
 	return s
 }
 
-// AppFrames returns up to max of the application's own frames of s, the
-// innermost first.
-func (s *Stack) AppFrames(max int) []Frame {
-	return appFrames(s.pcs[:s.n], max)
+// The stack table keeps the symbolized addresses of the stacks read
+// lately: a report reads each of its groups' stacks several times (their
+// frames, their loop, where they part), and every request of a route the
+// same stacks, so that reading one again costs a lookup, not one for each
+// of its addresses. A slot holds the last stack read that hashed to it;
+// an entry made under other rules than the current ones is stale.
+const stackSlots = 1 << 10
+
+type stackEntry struct {
+	hash  uint64
+	rules *[]rule // rules.Load() before it was made
+	syms  []*symbolized
+	app   []Frame // the application's frames, the innermost first
 }
 
-func appFrames(pcs []uintptr, max int) []Frame {
-	var out []Frame
-	for _, pc := range pcs {
+var stackTable [stackSlots]atomic.Pointer[stackEntry]
+
+// symbols returns the symbolized form of each of s's addresses.
+func (s *Stack) symbols() []*symbolized { return s.entry().syms }
+
+// entry returns s's entry of the stack table, made now if it has none.
+func (s *Stack) entry() *stackEntry {
+	h := s.Hash()
+	slot := &stackTable[h%stackSlots]
+	rs := rules.Load()
+	if e := slot.Load(); e != nil && e.hash == h && e.rules == rs && len(e.syms) == s.n {
+		return e
+	}
+	e := &stackEntry{hash: h, rules: rs, syms: make([]*symbolized, s.n)}
+	for i, pc := range s.pcs[:s.n] {
 		sym := symbolize(pc)
-		for i, f := range sym.frames {
-			if sym.app[i] {
-				out = append(out, f)
-				if len(out) == max {
-					return out
-				}
+		e.syms[i] = sym
+		for j, f := range sym.frames {
+			if sym.app[j] {
+				e.app = append(e.app, f)
 			}
 		}
 	}
-	return out
+	slot.Store(e)
+	return e
+}
+
+// AppFrames returns up to max of the application's own frames of s, the
+// innermost first, or nil when it has none. The slice is shared: it must
+// not be changed.
+func (s *Stack) AppFrames(max int) []Frame {
+	app := s.entry().app
+	if len(app) == 0 {
+		return nil
+	}
+	return app[:min(max, len(app)):min(max, len(app))]
 }
 
 // Frames returns every frame of s, the innermost first, with whether
 // each is the application's own.
 func (s *Stack) Frames() (frames []Frame, app []bool) {
-	for _, pc := range s.pcs[:s.n] {
-		sym := symbolize(pc)
+	for _, sym := range s.symbols() {
 		frames = append(frames, sym.frames...)
 		app = append(app, sym.app...)
 	}
@@ -88,8 +145,7 @@ func (s *Stack) Frames() (frames []Frame, app []bool) {
 func (s *Stack) Called(match func(Frame) bool) (Frame, bool) {
 	var found Frame
 	ok := false
-	for _, pc := range s.pcs[:s.n] {
-		sym := symbolize(pc)
+	for _, sym := range s.symbols() {
 		for i, f := range sym.frames {
 			if sym.app[i] {
 				return found, ok
@@ -105,8 +161,9 @@ func (s *Stack) Called(match func(Frame) bool) (Frame, bool) {
 // Outermost returns the outermost application frame of s: for a request,
 // the handler (or the application's middleware), for a test, the test.
 func (s *Stack) Outermost() (Frame, bool) {
-	for i := s.n - 1; i >= 0; i-- {
-		sym := symbolize(s.pcs[i])
+	syms := s.symbols()
+	for i := len(syms) - 1; i >= 0; i-- {
+		sym := syms[i]
 		for j := len(sym.frames) - 1; j >= 0; j-- {
 			if sym.app[j] {
 				return sym.frames[j], true
@@ -160,10 +217,11 @@ func (s *Stack) Fork(other *Stack) (f Frame, depth int, ok bool) {
 	// s.pcs[i-1] is where s leaves other. Where calls were inlined, one
 	// address stands for several frames: the fork is the outermost of them
 	// that differs from other's.
-	fork := symbolize(s.pcs[i-1])
+	syms := s.symbols()
+	fork := syms[i-1]
 	var theirs []Frame
 	if j > 0 {
-		theirs = symbolize(other.pcs[j-1]).frames
+		theirs = other.symbols()[j-1].frames
 	}
 	k := len(fork.frames) - 1
 	for m := len(theirs) - 1; k > 0 && m >= 0 && fork.frames[k] == theirs[m]; m-- {
@@ -171,7 +229,7 @@ func (s *Stack) Fork(other *Stack) (f Frame, depth int, ok bool) {
 	}
 	// The application's frame at the fork or nearest above it.
 	for a := i - 1; a < s.n; a++ {
-		sym := symbolize(s.pcs[a])
+		sym := syms[a]
 		from := 0
 		if a == i-1 {
 			from = k
@@ -196,17 +254,16 @@ func (s *Stack) Fork(other *Stack) (f Frame, depth int, ok bool) {
 // whether the source of every frame searched was present.
 func (s *Stack) SourceLoop(stop *Frame) (loop Frame, found, complete bool) {
 	complete = true
-	for _, pc := range s.pcs[:s.n] {
-		sym := symbolize(pc)
+	for _, sym := range s.symbols() {
 		for i, f := range sym.frames {
 			if !sym.app[i] {
 				continue
 			}
-			l, present, ok := loopAt(f)
-			if ok {
-				return l, true, true
+			r := sym.loopAt(i)
+			if r.ok {
+				return r.loop, true, true
 			}
-			complete = complete && present
+			complete = complete && r.present
 			if stop != nil && f == *stop {
 				return Frame{}, false, complete
 			}
@@ -229,8 +286,9 @@ func (s *Stack) LoopingCallback() (caller Frame, ok bool) {
 	if !ok {
 		return Frame{}, false
 	}
+	syms := s.symbols()
 	for a := from.pc; a <= to.pc; a++ {
-		sym := symbolize(s.pcs[a])
+		sym := syms[a]
 		for b := range sym.frames {
 			if a == from.pc && b < from.frame || a == to.pc && b > to.frame {
 				continue
@@ -254,8 +312,7 @@ type place struct{ pc, frame int }
 func (s *Stack) callback() (caller Frame, from, to place, ok bool) {
 	stretches, seenApp, inLib := 0, false, false
 	var first, last place
-	for a, pc := range s.pcs[:s.n] {
-		sym := symbolize(pc)
+	for a, sym := range s.symbols() {
 		for i, f := range sym.frames {
 			switch {
 			case sym.app[i]:

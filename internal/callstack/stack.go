@@ -31,13 +31,14 @@ func (s *Stack) Capture() {
 }
 
 // Site returns the interned stack of its caller and the stack's hash.
-// Not being inlined, it is always walk's caller, whose frame walk leaves out.
+// Not being inlined, it is always the caller of walk and walkHash, whose
+// frame they leave out.
 // Once a call site has been seen, that costs a walk that stores nothing
 // and a table lookup; the first time, a second walk keeps the addresses.
 //
 //go:noinline
 func Site() (*Stack, uint64) {
-	_, h := walk(nil)
+	h := walkHash()
 	if p := lookup(h); p != nil {
 		return p, h
 	}

@@ -115,3 +115,47 @@ func TestFork(t *testing.T) {
 		t.Errorf("Outermost = %v, %v, want TestFork", f, ok)
 	}
 }
+
+//go:noinline
+func rulesLater(s *Stack) { s.Capture() }
+
+// TestRulesAfterRead checks that a rule added after a stack was read
+// applies when it is read again: the stack table's entry for it is stale.
+func TestRulesAfterRead(t *testing.T) {
+	var s Stack
+	rulesLater(&s)
+	const helper = "github.com/querytrace/querytrace/internal/callstack.rulesLater"
+	if f := s.AppFrames(1); len(f) != 1 || f[0].Function != helper {
+		t.Fatalf("first application frame %v, want %s", f, helper)
+	}
+	Library(helper)
+	if f := s.AppFrames(1); len(f) != 1 || f[0].Function != "github.com/querytrace/querytrace/internal/callstack.TestRulesAfterRead" {
+		t.Errorf("after Library(%s), the first application frame is %v", helper, f)
+	}
+}
+
+// bothWalks returns the hashes walk and walkHash find from one frame.
+//
+//go:noinline
+func bothWalks() (uint64, uint64) {
+	_, h := walk(nil)
+	return h, walkHash()
+}
+
+//go:noinline
+func walksAt(depth int) (uint64, uint64) {
+	if depth > 0 {
+		return walksAt(depth - 1)
+	}
+	return bothWalks()
+}
+
+// TestWalkHash checks that walkHash hashes what walk does, on stacks
+// shorter and longer than Depth.
+func TestWalkHash(t *testing.T) {
+	for _, d := range []int{0, 5, Depth - 10, Depth, 2 * Depth} {
+		if a, b := walksAt(d); a != b {
+			t.Errorf("at depth %d: walk hashed %x, walkHash %x", d, a, b)
+		}
+	}
+}

@@ -56,3 +56,29 @@ func next(fp unsafe.Pointer) unsafe.Pointer {
 	}
 	return up
 }
+
+// walkHash is walk without the addresses: the hash alone, which is all a
+// call site seen before needs, in a loop of its own that does no more
+// than each frame needs.
+//
+//go:nosplit
+func walkHash() uint64 {
+	h := uint64(fnv1a.Offset)
+	fp := next(framePointer())
+	if fp == nil {
+		return hashEnd(h, 0)
+	}
+	n := 0
+	for {
+		h = hashPC(h, *(*uintptr)(unsafe.Add(fp, unsafe.Sizeof(uintptr(0)))))
+		if n++; n == Depth {
+			break
+		}
+		up := *(*unsafe.Pointer)(fp)
+		if uintptr(up) <= uintptr(fp) || uintptr(up)-uintptr(fp) > maxFrameGap {
+			break
+		}
+		fp = up
+	}
+	return hashEnd(h, n)
+}

@@ -15,3 +15,10 @@ func walk(pcs *[Depth]uintptr) (n int, h uint64) {
 	}
 	return n, hashPCs(buf[:n])
 }
+
+// walkHash is the hash walk returns.
+func walkHash() uint64 {
+	var buf [Depth]uintptr
+	n := runtime.Callers(3, buf[:])
+	return hashPCs(buf[:n])
+}

@@ -2,7 +2,10 @@ package clock
 
 import (
 	"math"
+	"os"
+	"os/exec"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,6 +63,49 @@ func TestTrustTSC(t *testing.T) {
 		if got := trustTSC(c.invariant, c.clocksource); got != c.want {
 			t.Errorf("trustTSC(%v, %q) = %v, want %v", c.invariant, c.clocksource, got, c.want)
 		}
+	}
+}
+
+// TestClocksourceEnv checks that QUERYTRACE_CLOCKSOURCE stands for the
+// kernel's clocksource at start-up, whatever this machine's kernel keeps
+// time with: the test binary, run again with it set to kvm-clock, reads
+// the monotonic clock (TestMonotonicClock, which runs only then).
+func TestClocksourceEnv(t *testing.T) {
+	if os.Getenv(clocksourceEnv) != "" {
+		t.Skipf("%s is set: this is the run the test makes", clocksourceEnv)
+	}
+	t.Setenv(clocksourceEnv, "hpet")
+	if got := clocksource(); got != "hpet" {
+		t.Errorf("clocksource() = %q with %s=hpet", got, clocksourceEnv)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMonotonicClock$", "-test.v")
+	cmd.Env = append(os.Environ(), clocksourceEnv+"=kvm-clock")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestMonotonicClock") {
+		t.Fatalf("with %s=kvm-clock: %v\n%s", clocksourceEnv, err, out)
+	}
+}
+
+// TestMonotonicClock checks, in the run that TestClocksourceEnv makes,
+// that the clock reads the monotonic clock and nothing else: no reading
+// falls outside the two monotonic readings around it, well past the time
+// the counter's rate would have been measured.
+func TestMonotonicClock(t *testing.T) {
+	if cs := os.Getenv(clocksourceEnv); cs != "kvm-clock" {
+		t.Skipf("runs with %s=kvm-clock (TestClocksourceEnv runs it)", clocksourceEnv)
+	}
+	if d := firstCalibration + 10*time.Millisecond - time.Since(epoch); d > 0 {
+		time.Sleep(d)
+	}
+	for i := range 10_000 {
+		m1 := time.Since(epoch)
+		n := Now()
+		if m2 := time.Since(epoch); n < m1 || n > m2 {
+			t.Fatalf("reading %d: %v, not between the monotonic clock's %v and %v", i, n, m1, m2)
+		}
+	}
+	if Counter() || tscScale.Load() != 0 {
+		t.Errorf("the counter is read with the kernel's clocksource kvm-clock")
 	}
 }
 

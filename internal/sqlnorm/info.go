@@ -1,5 +1,7 @@
 package sqlnorm
 
+import "sync/atomic"
+
 // Info is what Shape reads from a statement's text: its shape, and what
 // the shape no longer tells but a report and a fix need, read in the same
 // pass. An Info is shared by every caller that asks for the same text and
@@ -29,6 +31,24 @@ type Info struct {
 	// says how many there are.
 	Values  []Value
 	NValues int
+
+	// Verb is Verb(Shape).
+	Verb string
+
+	// tables holds Tables(Shape) once asked for.
+	tables atomic.Pointer[[]string]
+}
+
+// Tables returns Tables(in.Shape), read from the shape the first time: a
+// trace that writes asks for the tables of each of its shapes, request
+// after request. The slice is shared: it must not be changed.
+func (in *Info) Tables() []string {
+	if t := in.tables.Load(); t != nil {
+		return *t
+	}
+	t := Tables(in.Shape)
+	in.tables.Store(&t)
+	return t
 }
 
 // MaxValues is how many of a shape's "?" an Info describes.
@@ -105,6 +125,7 @@ func (n *normalizer) collapse(keepFrom, keepTo, from, to int) {
 func (n *normalizer) info(in *Info) {
 	in.Keys = n.keys
 	in.Statements = Statements(in.Shape)
+	in.Verb = Verb(in.Shape)
 	in.NValues = len(n.slots)
 	if len(n.slots) == 0 {
 		return

@@ -2,6 +2,7 @@ package sqlnorm
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -88,5 +89,28 @@ func TestValues(t *testing.T) {
 	many := Shape("select * from t where b = ?"+strings.Repeat(" and c = ?", 40), MySQL)
 	if many.NValues != 41 || len(many.Values) != MaxValues || many.Values[MaxValues-1].Arg != MaxValues {
 		t.Errorf("%d values, %d described", many.NValues, len(many.Values))
+	}
+}
+
+// TestInfoVerbTables checks that an Info's verb and tables are those of
+// its shape, the tables read once and then shared.
+func TestInfoVerbTables(t *testing.T) {
+	for _, q := range []string{
+		"SELECT a FROM t JOIN u ON u.id = t.u WHERE x = 1",
+		"with c as (select 1) update s.t set a = 2",
+		"INSERT INTO items (id) VALUES (1), (2)",
+		"BEGIN",
+	} {
+		in := Shape(q, Postgres)
+		if want := Verb(in.Shape); in.Verb != want {
+			t.Errorf("%q: Verb %q, want %q", q, in.Verb, want)
+		}
+		got, want := in.Tables(), Tables(in.Shape)
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: Tables() %q, want %q", q, got, want)
+		}
+		if again := in.Tables(); len(got) > 0 && &again[0] != &got[0] {
+			t.Errorf("%q: Tables() read the shape again", q)
+		}
 	}
 }

@@ -304,11 +304,28 @@ func isHexDigit(c byte) bool {
 	return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f'
 }
 
-func isIdentStart(c byte) bool {
-	return 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_' || c >= 0x80
-}
+// charClass holds the classes of each byte below, so that the loops that
+// scan words, most of a statement's bytes, test one a lookup each.
+var charClass = func() (t [256]uint8) {
+	for i := range t {
+		c := byte(i)
+		if 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_' || c >= 0x80 {
+			t[i] |= cIdentStart | cIdentChar
+		}
+		if isDigit(c) || c == '$' {
+			t[i] |= cIdentChar
+		}
+	}
+	return t
+}()
 
-func isIdentChar(c byte) bool { return isIdentStart(c) || isDigit(c) || c == '$' }
+const (
+	cIdentStart = 1 << iota // a letter, "_", or a byte of a UTF-8 sequence
+	cIdentChar              // those, a digit or "$"
+)
+
+func isIdentStart(c byte) bool { return charClass[c]&cIdentStart != 0 }
+func isIdentChar(c byte) bool  { return charClass[c]&cIdentChar != 0 }
 
 func isOpChar(c byte) bool {
 	switch c {
@@ -325,94 +342,140 @@ func (n *normalizer) peek(k int) byte {
 	return 0
 }
 
+// The bytes that start the commonest tokens, each read one way in every
+// dialect, which run tells by one lookup; the others go through token.
+const (
+	startOther = iota
+	startSpace
+	startWord
+	startDigit
+	startComma
+	startOpen  // (
+	startClose // )
+	startQuote // '
+)
+
+var tokenStart = func() (t [256]uint8) {
+	for i := range t {
+		c := byte(i)
+		switch {
+		case c <= ' ' || c == 0x7f:
+			t[i] = startSpace
+		case isIdentStart(c):
+			t[i] = startWord
+		case isDigit(c):
+			t[i] = startDigit
+		}
+	}
+	t[','], t['('], t[')'], t['\''] = startComma, startOpen, startClose, startQuote
+	return t
+}()
+
 func (n *normalizer) run() {
 	s := n.src
 	for n.i < len(s) && !n.done {
 		c := s[n.i]
 		n.tok = n.i
-		switch {
-		case c <= ' ' || c == 0x7f:
-			n.i++
-		case c == '-' && n.dashComment(n.i), c == '#' && (n.d == MySQL || n.d == Generic):
-			n.lineComment()
-		case c == '/' && n.peek(1) == '*':
-			n.skipBlockComment()
-		case c == '\'':
-			n.str(n.i+1, '\'', n.d == MySQL)
-		case c == '"':
-			if n.d == MySQL && !n.ansiQuotes {
-				n.str(n.i+1, '"', true)
-			} else {
-				n.quotedIdent('"')
+		switch tokenStart[c] {
+		case startSpace:
+			i := n.i + 1
+			for i < len(s) && s[i] == ' ' {
+				i++
 			}
-		case c == '`':
-			n.quotedIdent('`')
-		case c == '[' && n.d == SQLite:
-			n.quotedIdent(']')
-		case isDigit(c) || c == '.' && isDigit(n.peek(1)) && !n.operand():
-			n.number(false)
-		case isIdentStart(c):
+			n.i = i
+		case startWord:
 			n.word()
-		case c == '$':
-			n.dollar()
-		case c == '?':
-			if n.d == Postgres && (n.peek(1) == '|' || n.peek(1) == '&') {
-				n.emit(tkOp, s[n.i:n.i+2])
-				n.i += 2
-				break
-			}
-			n.i++
-			for n.i < len(s) && isDigit(s[n.i]) {
-				n.i++
-			}
-			n.placeholder(argNumber(s[n.tok+1 : n.i]))
-		case c == ':':
-			n.colon()
-		case c == '@' && n.peek(1) == '@' && isIdentStart(n.peek(2)):
-			start := n.i
-			n.i += 2
-			for n.i < len(s) && isIdentChar(s[n.i]) {
-				n.i++
-			}
-			n.emitWord(s[start:n.i], kwNone, 0)
-		case c == '@' && n.d != Postgres && isIdentStart(n.peek(1)):
-			n.i++
-			for n.i < len(s) && isIdentChar(s[n.i]) {
-				n.i++
-			}
-			if n.d == MySQL {
-				n.emitWord(s[n.tok:n.i], kwNone, 0) // a user variable
-			} else {
-				n.placeholder(ArgUnknown)
-			}
-		case c == '%' && n.pyformat():
-			if s[n.tok+1] == 's' {
-				n.placeholder(0)
-			} else {
-				n.placeholder(ArgUnknown)
-			}
-		case c == '(':
-			n.open(false)
-		case c == '[':
-			n.open(true)
-		case c == ')' || c == ']':
-			n.close(c == ']')
-		case c == ',':
+		case startDigit:
+			n.number(false)
+		case startComma:
 			n.comma()
-		case c == ';':
-			n.i++
-			if n.prev != tkNone && n.prev != tkSemi {
-				n.pendingSemi = true
-			}
-		case c == '.':
-			n.i++
-			n.emit(tkDot, ".")
-		case isOpChar(c):
-			n.operator()
+		case startOpen:
+			n.open(false)
+		case startClose:
+			n.close(false)
+		case startQuote:
+			n.str(n.i+1, '\'', n.d == MySQL)
 		default:
-			n.i++
-			n.emit(tkOther, s[n.i-1:n.i])
+			n.token(c)
 		}
+	}
+}
+
+// token reads a token that starts with c, a byte of startOther.
+func (n *normalizer) token(c byte) {
+	s := n.src
+	switch {
+	case c == '-' && n.dashComment(n.i), c == '#' && (n.d == MySQL || n.d == Generic):
+		n.lineComment()
+	case c == '/' && n.peek(1) == '*':
+		n.skipBlockComment()
+	case c == '"':
+		if n.d == MySQL && !n.ansiQuotes {
+			n.str(n.i+1, '"', true)
+		} else {
+			n.quotedIdent('"')
+		}
+	case c == '`':
+		n.quotedIdent('`')
+	case c == '[' && n.d == SQLite:
+		n.quotedIdent(']')
+	case c == '.' && isDigit(n.peek(1)) && !n.operand():
+		n.number(false)
+	case c == '$':
+		n.dollar()
+	case c == '?':
+		if n.d == Postgres && (n.peek(1) == '|' || n.peek(1) == '&') {
+			n.emit(tkOp, s[n.i:n.i+2])
+			n.i += 2
+			break
+		}
+		n.i++
+		for n.i < len(s) && isDigit(s[n.i]) {
+			n.i++
+		}
+		n.placeholder(argNumber(s[n.tok+1 : n.i]))
+	case c == ':':
+		n.colon()
+	case c == '@' && n.peek(1) == '@' && isIdentStart(n.peek(2)):
+		start := n.i
+		n.i += 2
+		for n.i < len(s) && isIdentChar(s[n.i]) {
+			n.i++
+		}
+		n.emitWord(s[start:n.i], kwNone, 0)
+	case c == '@' && n.d != Postgres && isIdentStart(n.peek(1)):
+		n.i++
+		for n.i < len(s) && isIdentChar(s[n.i]) {
+			n.i++
+		}
+		if n.d == MySQL {
+			n.emitWord(s[n.tok:n.i], kwNone, 0) // a user variable
+		} else {
+			n.placeholder(ArgUnknown)
+		}
+	case c == '%' && n.pyformat():
+		if s[n.tok+1] == 's' {
+			n.placeholder(0)
+		} else {
+			n.placeholder(ArgUnknown)
+		}
+	case c == '[':
+		n.open(true)
+	case c == ']':
+		n.close(true)
+	case c == ';':
+		n.i++
+		if n.prev != tkNone && n.prev != tkSemi {
+			n.pendingSemi = true
+		}
+	case c == '.':
+		n.i++
+		n.emit(tkDot, ".")
+	case isOpChar(c):
+		n.operator()
+	default:
+		n.i++
+		n.emit(tkOther, s[n.i-1:n.i])
 	}
 }
 
@@ -923,17 +986,12 @@ func (n *normalizer) word() {
 	}
 }
 
-// emitWord writes w lower-cased.
+// emitWord writes w lower-cased (emit does).
 func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 	if !n.emit(tkWord, w) {
 		return
 	}
 	o := n.out[n.w-len(w) : n.w]
-	for k, c := range []byte(o) {
-		if 'A' <= c && c <= 'Z' {
-			o[k] = c + ('a' - 'A')
-		}
-	}
 	n.prev2Kw, n.prev2Fl = n.prevKw, n.prevFl
 	n.prevKw, n.prevFl = id, fl
 	n.betweenAnd = id == kwAnd && n.between
@@ -1229,27 +1287,20 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 		return false
 	}
 	if n.pendingSemi {
-		n.pendingSemi = false
-		n.sortSet(n.w)
-		n.update = false
-		n.put(';')
-		n.prev = tkSemi
-		n.stmtToks, n.stmtKw, n.nameNext = 0, kwNone, false
-		n.setDepth, n.between = 0, false
-		n.frames[len(n.frames)-1].values = false
+		n.endStatement()
 	}
 	n.nameNext = false
 	sp := n.space(k) || n.prev == tkDot && isDigit(text[0]) // ". 1a" is not ".1 a"
-	if n.w+len(text)+1 > maxShapeLen {
-		n.done = true
-		if n.space(tkWord) {
-			n.put(' ')
-		}
-		n.w += copy(n.out[n.w:], truncMarker)
+	// The output and its length are kept in locals: a store through out
+	// could otherwise be n.w, for the compiler, which would reload it.
+	w, out := n.w, n.out
+	if w+len(text)+1 > maxShapeLen {
+		n.truncate()
 		return false
 	}
 	if sp {
-		n.put(' ')
+		out[w] = ' '
+		w++
 	}
 	f := &n.frames[len(n.frames)-1]
 	if k != tkComma && k != tkClose {
@@ -1257,14 +1308,33 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 			if f.in && f.items == 0 && k == tkWord && (strings.EqualFold(text, "select") || strings.EqualFold(text, "with")) {
 				f.sub = true
 			}
-			f.itemStart = n.w
+			f.itemStart = w
 			f.needStart = false
 		}
 		if f.values && k != tkOpen {
 			f.values = false
 		}
 	}
-	n.w += copy(n.out[n.w:], text)
+	switch {
+	case k == tkWord:
+		// Words are written lower-cased, in the same pass: most tokens
+		// are words, and most are short.
+		o := out[w : w+len(text)]
+		for i := range o {
+			c := text[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			o[i] = c
+		}
+		w += len(o)
+	case len(text) == 1: // most others: "?", ",", "(", ")", "."
+		out[w] = text[0]
+		w++
+	default:
+		w += copy(out[w:], text)
+	}
+	n.w = w
 	n.prev = k
 	n.stmtToks++
 	if k != tkWord {
@@ -1274,27 +1344,83 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 	return true
 }
 
+// endStatement writes the ";" between two statements, before the first
+// token of the second.
+func (n *normalizer) endStatement() {
+	n.pendingSemi = false
+	n.sortSet(n.w)
+	n.update = false
+	n.put(';')
+	n.prev = tkSemi
+	n.stmtToks, n.stmtKw, n.nameNext = 0, kwNone, false
+	n.setDepth, n.between = 0, false
+	n.frames[len(n.frames)-1].values = false
+}
+
+// truncate ends a shape that has grown too long with the truncation
+// marker.
+func (n *normalizer) truncate() {
+	n.done = true
+	if n.space(tkWord) {
+		n.put(' ')
+	}
+	n.w += copy(n.out[n.w:], truncMarker)
+}
+
 // space reports whether a token of kind k needs a space before it.
 func (n *normalizer) space(k tokKind) bool {
-	if n.w == 0 {
-		return false
+	switch spaces[n.prev][k] {
+	case spaceYes:
+		return n.w != 0
+	case spaceAfterKeyword:
+		return n.prevFl&fSpace != 0
 	}
-	if k == tkCast && n.prev == tkOther {
-		return true // ": ::" must not read back as ":: :"
+	return false
+}
+
+// spaces says, for the kind of the token written last and the kind of
+// the next one, whether a space goes between them: the rules of the shape
+// (see Normalize), as a table, since every token asks.
+var spaces = func() (t [tkOther + 1][tkOther + 1]uint8) {
+	for prev := range t {
+		for k := range t[prev] {
+			t[prev][k] = spaceRule(tokKind(prev), tokKind(k))
+		}
+	}
+	return t
+}()
+
+const (
+	spaceNo           = iota
+	spaceYes          // a space, unless nothing was written yet
+	spaceAfterKeyword // a "(" after a word: a space after a keyword, none after a name
+)
+
+func spaceRule(prev, k tokKind) uint8 {
+	if k == tkCast && prev == tkOther {
+		return spaceYes // ": ::" must not read back as ":: :"
 	}
 	switch k {
 	case tkClose, tkComma, tkDot, tkCast, tkSemi:
-		return false
+		return spaceNo
 	}
-	switch n.prev {
+	switch prev {
 	case tkOpen, tkOpenBr, tkDot, tkCast:
-		return false
+		return spaceNo
 	}
 	switch k {
 	case tkOpen:
-		return !(n.prev == tkWord && n.prevFl&fSpace == 0 || n.prev == tkQuoted)
+		switch prev {
+		case tkWord:
+			return spaceAfterKeyword
+		case tkQuoted:
+			return spaceNo
+		}
 	case tkOpenBr:
-		return !(n.prev == tkWord || n.prev == tkQuoted || n.prev == tkClose || n.prev == tkValue)
+		switch prev {
+		case tkWord, tkQuoted, tkClose, tkValue:
+			return spaceNo
+		}
 	}
-	return true
+	return spaceYes
 }

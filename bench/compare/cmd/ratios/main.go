@@ -1,13 +1,20 @@
 // Command ratios reads `go test -bench` output of the compare benchmarks
 // (on stdin or from the files named) and prints markdown tables of each
-// wrapper's ns/op, allocs/op and B/op over the raw driver's, per workload
-// and database, from the medians of the runs.
+// wrapper's cost over the raw driver's, per workload and database.
 //
-//	go test -run '^$' -bench . -benchmem -count 6 | tee results.txt
+// For BenchmarkInterleaved, whose lines carry each wrapper's ratio over
+// raw in the same run (<wrapper>/raw), the table holds the median of
+// those ratios, with their range over the runs:
+//
+//	go test -run '^$' -bench Interleaved -count 10 | tee interleaved.txt
+//	go run ./cmd/ratios interleaved.txt
+//
+// For the benchmarks that run one wrapper after the other, named
+// Benchmark<Workload>/db=<db>/wrapper=<wrapper>, the tables hold each
+// wrapper's median ns/op, allocs/op and B/op over raw's:
+//
+//	go test -run '^$' -bench 'QueryRow|Exec' -benchmem -count 6 | tee results.txt
 //	go run ./cmd/ratios results.txt
-//
-// Benchmark names are Benchmark<Workload>/db=<db>/wrapper=<wrapper>; the
-// wrapper named raw is the base.
 package main
 
 import (
@@ -38,8 +45,22 @@ func main() {
 	}
 	flag.Parse()
 	r := &results{runs: map[key]*samples{}}
+	il := &interleaved{runs: map[key]*samples{}}
+	read := func(in io.Reader) {
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+				continue
+			}
+			if !il.add(f) {
+				r.add(f)
+			}
+		}
+	}
 	if flag.NArg() == 0 {
-		r.read(os.Stdin)
+		read(os.Stdin)
 	}
 	for _, name := range flag.Args() {
 		f, err := os.Open(name)
@@ -47,51 +68,49 @@ func main() {
 			fmt.Fprintln(os.Stderr, "ratios:", err)
 			os.Exit(1)
 		}
-		r.read(f)
+		read(f)
 		f.Close()
 	}
-	if len(r.runs) == 0 {
-		fmt.Fprintln(os.Stderr, "ratios: no benchmark lines of the form Benchmark<W>/db=<db>/wrapper=<w>")
+	if len(r.runs) == 0 && len(il.runs) == 0 {
+		fmt.Fprintln(os.Stderr, "ratios: no benchmark lines of the form BenchmarkInterleaved/<W>/db=<db> or Benchmark<W>/db=<db>/wrapper=<w>")
 		os.Exit(1)
 	}
-	r.print(os.Stdout)
+	if len(il.runs) > 0 {
+		il.print(os.Stdout)
+	}
+	if len(r.runs) > 0 {
+		r.print(os.Stdout)
+	}
 }
 
-// read adds the benchmark lines of in.
-func (r *results) read(in io.Reader) {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+// add adds the benchmark line of fields f, if it is one of the
+// benchmarks that run one wrapper after the other.
+func (r *results) add(f []string) {
+	k, ok := parseName(f[0])
+	if !ok {
+		return
+	}
+	s := r.runs[k]
+	if s == nil {
+		s = &samples{}
+		r.runs[k] = s
+		r.workloads = appendNew(r.workloads, k.workload)
+		r.dbs = appendNew(r.dbs, k.db)
+		r.wrappers = appendNew(r.wrappers, k.wrapper)
+	}
+	// f[1] is the iteration count; then value/unit pairs.
+	for i := 2; i+1 < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
 			continue
 		}
-		k, ok := parseName(f[0])
-		if !ok {
-			continue
-		}
-		s := r.runs[k]
-		if s == nil {
-			s = &samples{}
-			r.runs[k] = s
-			r.workloads = appendNew(r.workloads, k.workload)
-			r.dbs = appendNew(r.dbs, k.db)
-			r.wrappers = appendNew(r.wrappers, k.wrapper)
-		}
-		// f[1] is the iteration count; then value/unit pairs.
-		for i := 2; i+1 < len(f); i += 2 {
-			v, err := strconv.ParseFloat(f[i], 64)
-			if err != nil {
-				continue
-			}
-			switch f[i+1] {
-			case "ns/op":
-				s.ns = append(s.ns, v)
-			case "B/op":
-				s.bytes = append(s.bytes, v)
-			case "allocs/op":
-				s.allocs = append(s.allocs, v)
-			}
+		switch f[i+1] {
+		case "ns/op":
+			s.ns = append(s.ns, v)
+		case "B/op":
+			s.bytes = append(s.bytes, v)
+		case "allocs/op":
+			s.allocs = append(s.allocs, v)
 		}
 	}
 }
@@ -102,18 +121,23 @@ func parseName(name string) (key, bool) {
 	if len(parts) != 3 {
 		return key{}, false
 	}
-	last := parts[2]
-	if i := strings.LastIndexByte(last, '-'); i >= 0 {
-		if _, err := strconv.Atoi(last[i+1:]); err == nil {
-			last = last[:i]
-		}
-	}
+	last := trimProcs(parts[2])
 	db, ok1 := strings.CutPrefix(parts[1], "db=")
 	w, ok2 := strings.CutPrefix(last, "wrapper=")
 	if !ok1 || !ok2 {
 		return key{}, false
 	}
 	return key{parts[0], db, w}, true
+}
+
+// trimProcs drops the -GOMAXPROCS suffix of a benchmark name's last part.
+func trimProcs(s string) string {
+	if i := strings.LastIndexByte(s, '-'); i >= 0 {
+		if _, err := strconv.Atoi(s[i+1:]); err == nil {
+			return s[:i]
+		}
+	}
+	return s
 }
 
 func appendNew(list []string, s string) []string {
@@ -163,15 +187,7 @@ func (r *results) print(w io.Writer) {
 func (r *results) table(w io.Writer, unit string, get func(*samples) []float64, format func(float64) string) {
 	others := r.others()
 	fmt.Fprintf(w, "**%s** (%s, then each wrapper: ratio over %s, difference)\n\n", unit, base, base)
-	fmt.Fprintf(w, "| workload | db | %s |", base)
-	for _, o := range others {
-		fmt.Fprintf(w, " %s |", o)
-	}
-	fmt.Fprint(w, "\n|---|---|---:|")
-	for range others {
-		fmt.Fprint(w, "---:|")
-	}
-	fmt.Fprintln(w)
+	header(w, others)
 	for _, wl := range r.workloads {
 		for _, db := range r.dbs {
 			bs := r.runs[key{wl, db, base}]
@@ -200,6 +216,20 @@ func (r *results) table(w io.Writer, unit string, get func(*samples) []float64, 
 			}
 			fmt.Fprintln(w)
 		}
+	}
+	fmt.Fprintln(w)
+}
+
+// header prints the head of a table whose columns are the workload, the
+// database, the base and the others.
+func header(w io.Writer, others []string) {
+	fmt.Fprintf(w, "| workload | db | %s |", base)
+	for _, o := range others {
+		fmt.Fprintf(w, " %s |", o)
+	}
+	fmt.Fprint(w, "\n|---|---|---:|")
+	for range others {
+		fmt.Fprint(w, "---:|")
 	}
 	fmt.Fprintln(w)
 }

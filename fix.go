@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/human"
@@ -102,17 +104,35 @@ var libraryModules = []struct {
 // issued nothing. It walks the frames of g's stack in place, symbolized
 // once per address for the whole process, and reads the header of a file
 // generated into the application's module once: at Finish, for each N+1,
-// never per statement.
+// never per statement. The answer is kept per call site, as a stack's
+// frames are: a request that repeats its N+1 asks again.
 func libraryOf(g *Group) sqlfix.Library {
 	if g.stack == nil {
 		return sqlfix.NoLibrary
 	}
-	f, ok := g.stack.Called(isLibrary)
-	if !ok {
-		return sqlfix.NoLibrary
+	if lib, ok := librariesBySite.Load(g.stack); ok {
+		return lib.(sqlfix.Library)
 	}
-	return frameLibrary(f)
+	lib := sqlfix.NoLibrary
+	if f, ok := g.stack.Called(isLibrary); ok {
+		lib = frameLibrary(f)
+	}
+	if librariesKept.Add(1) <= maxLibrarySites {
+		librariesBySite.Store(g.stack, lib)
+	}
+	return lib
 }
+
+// librariesBySite maps a group's stack to libraryOf's answer for it, for
+// the first maxLibrarySites stacks asked about: stacks are interned, one
+// per call site for the life of the process (and a copy each time once the
+// intern table is full, which the bound keeps out).
+var (
+	librariesBySite sync.Map
+	librariesKept   atomic.Int64
+)
+
+const maxLibrarySites = 4096
 
 func isLibrary(f callstack.Frame) bool { return frameLibrary(f) != sqlfix.NoLibrary }
 

@@ -41,7 +41,9 @@
 // when they are not zero n_plus_one.statements, slow.count, transactions
 // and errors; and an event per finding (EventNPlusOne, EventDuplicate, EventSlow,
 // the costliest 32) with the conventions' db.* and code.* attributes and
-// querytrace.count, .duration, .fix, .call_site and .source.query.
+// querytrace.count, .duration, .fix, .call_site and .source.query, and
+// where the finding has them .loop (the loop's line, Finding.Loop) and
+// .orm_fix (the fix in the ORM's own API, Finding.ORMFix).
 //
 // Database spans (WithDBSpans) are client spans named by db.query.summary,
 // with db.system.name, db.operation.name, db.collection.name,

@@ -9,6 +9,7 @@ replace github.com/querytrace/querytrace/grpcquerytrace => ../grpcquerytrace
 require (
 	github.com/go-sql-driver/mysql v1.10.2
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/jmoiron/sqlx v1.4.0
 	github.com/querytrace/querytrace v0.0.0
 	github.com/querytrace/querytrace/grpcquerytrace v0.0.0
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0

@@ -84,8 +84,8 @@ func loopStatements(rep *querytrace.Report) int {
 }
 
 // findingAttrs describes a finding by its statement's shape, call site,
-// count, time, source and fix: never an argument value, which querytrace
-// does not keep.
+// loop, count, time, source and fixes: never an argument value, which
+// querytrace does not keep.
 func (b *Bridge) findingAttrs(f *querytrace.Finding) []attribute.KeyValue {
 	g := f.Group
 	attrs := append(make([]attribute.KeyValue, 0, 20), b.statements.get(b, g).spanAttrs...)
@@ -95,7 +95,13 @@ func (b *Bridge) findingAttrs(f *querytrace.Finding) []attribute.KeyValue {
 		attribute.Float64("querytrace.duration", f.Total.Seconds()),
 		attribute.String("querytrace.fix", f.Fix),
 	)
+	if f.ORMFix != "" {
+		attrs = append(attrs, attribute.String("querytrace.orm_fix", f.ORMFix))
+	}
 	attrs = appendCallSite(attrs, g)
+	if f.Loop != nil {
+		attrs = append(attrs, attribute.String("querytrace.loop", f.Loop.String()))
+	}
 	if f.Source != nil {
 		attrs = append(attrs,
 			attribute.String("querytrace.source.query", f.Source.Shape),

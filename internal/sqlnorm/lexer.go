@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 	"sync"
-	"unsafe"
 )
 
 // tokKind is the kind of the last token written to a shape; it decides
@@ -161,19 +160,21 @@ var keywords = [...]struct {
 // would compare several strings. It holds 1 + an index into keywords, or 0.
 var kwIndex [256]uint8
 
-func kwSlot(w string) uint8 {
-	return uint8(uint(lower(w[0]))*7 ^ uint(lower(w[len(w)-1]))*31 ^ uint(len(w))*57)
-}
+// maxKeywordLen is the length of the longest keyword.
+const maxKeywordLen = len("materialized")
 
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + ('a' - 'A')
-	}
-	return c
+// kwSlot returns the slot of kwIndex where the search for w starts. It
+// folds case by setting the bit that tells a lower-case ASCII letter from
+// an upper-case one, which turns no other byte into a letter.
+func kwSlot(w string) uint8 {
+	return uint8(uint(w[0]|0x20)*7 ^ uint(w[len(w)-1]|0x20)*31 ^ uint(len(w))*57)
 }
 
 func init() {
 	for i, k := range keywords {
+		if len(k.w) > maxKeywordLen || strings.Trim(k.w, "abcdefghijklmnopqrstuvwxyz") != "" {
+			panic("sqlnorm: keyword " + k.w + " is not a short lower-case word")
+		}
 		h := kwSlot(k.w)
 		for kwIndex[h] != 0 {
 			h++
@@ -182,17 +183,30 @@ func init() {
 	}
 }
 
-// classify looks up a lower-cased word. A word whose slot is empty is
-// no keyword, whatever its case: the caller checks that first and spares
-// itself lower-casing most names.
-func classify(w []byte) (kwID, uint8) {
-	ws := unsafe.String(&w[0], len(w)) // w is not empty
-	for h := kwSlot(ws); kwIndex[h] != 0; h++ {
-		if k := &keywords[kwIndex[h]-1]; k.w == ws {
+// classify looks up a word, in any case.
+func classify(w string) (kwID, uint8) {
+	if len(w) > maxKeywordLen {
+		return kwNone, 0
+	}
+	for h := kwSlot(w); kwIndex[h] != 0; h++ {
+		if k := &keywords[kwIndex[h]-1]; len(k.w) == len(w) && equalFoldWord(w, k.w) {
 			return k.id, k.fl
 		}
 	}
 	return kwNone, 0
+}
+
+// equalFoldWord reports whether w is the keyword kw, which is as long and
+// all lower-case letters, in any case. A byte of w matches a letter of kw
+// when it is that letter in either case, which setting the case bit (see
+// kwSlot) tells.
+func equalFoldWord(w, kw string) bool {
+	for i := 0; i < len(kw); i++ {
+		if w[i]|0x20 != kw[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // frame is an open "(" or "[" of the shape being written.
@@ -943,18 +957,7 @@ func (n *normalizer) word() {
 		return
 	}
 	w := s[start:i]
-	var buf [16]byte
-	id, fl := kwNone, uint8(0)
-	if len(w) <= len(buf) && kwIndex[kwSlot(w)] != 0 {
-		for k := 0; k < len(w); k++ {
-			c := w[k]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			buf[k] = c
-		}
-		id, fl = classify(buf[:len(w)])
-	}
+	id, fl := classify(w)
 	switch id {
 	case kwNull, kwBool:
 		keep := n.operand() // e.g. a column type: "a int null"
@@ -991,7 +994,6 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 	if !n.emit(tkWord, w) {
 		return
 	}
-	o := n.out[n.w-len(w) : n.w]
 	n.prev2Kw, n.prev2Fl = n.prevKw, n.prevFl
 	n.prevKw, n.prevFl = id, fl
 	n.betweenAnd = id == kwAnd && n.between
@@ -1013,7 +1015,7 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 	}
 	if n.stmtToks == 1 {
 		n.stmtKw = id
-		n.update = string(o) == "update"
+		n.update = string(n.out[n.w-len(w):n.w]) == "update"
 	}
 	if id == kwValues {
 		f := &n.frames[len(n.frames)-1]

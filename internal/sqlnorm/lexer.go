@@ -183,11 +183,10 @@ func init() {
 	}
 }
 
-// classify looks up a word, in any case.
+// classify looks up a word, in any case. A word no longer than
+// maxKeywordLen whose slot is empty is no keyword: the caller checks that
+// first, inline, and spares most names the call.
 func classify(w string) (kwID, uint8) {
-	if len(w) > maxKeywordLen {
-		return kwNone, 0
-	}
 	for h := kwSlot(w); kwIndex[h] != 0; h++ {
 		if k := &keywords[kwIndex[h]-1]; len(k.w) == len(w) && equalFoldWord(w, k.w) {
 			return k.id, k.fl
@@ -338,6 +337,19 @@ const (
 	cIdentChar              // those, a digit or "$"
 )
 
+// toLower maps each byte to itself, but an upper-case ASCII letter to
+// its lower-case one.
+var toLower = func() (t [256]byte) {
+	for i := range t {
+		c := byte(i)
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		t[i] = c
+	}
+	return t
+}()
+
 func isIdentStart(c byte) bool { return charClass[c]&cIdentStart != 0 }
 func isIdentChar(c byte) bool  { return charClass[c]&cIdentChar != 0 }
 
@@ -387,16 +399,18 @@ var tokenStart = func() (t [256]uint8) {
 
 func (n *normalizer) run() {
 	s := n.src
-	for n.i < len(s) && !n.done {
-		c := s[n.i]
-		n.tok = n.i
+	for !n.done {
+		// Blanks only separate tokens: skip a run of them in one loop.
+		i := n.i
+		for i < len(s) && tokenStart[s[i]] == startSpace {
+			i++
+		}
+		n.i, n.tok = i, i
+		if i >= len(s) {
+			return
+		}
+		c := s[i]
 		switch tokenStart[c] {
-		case startSpace:
-			i := n.i + 1
-			for i < len(s) && s[i] == ' ' {
-				i++
-			}
-			n.i = i
 		case startWord:
 			n.word()
 		case startDigit:
@@ -415,82 +429,117 @@ func (n *normalizer) run() {
 	}
 }
 
-// token reads a token that starts with c, a byte of startOther.
+// token reads a token that starts with c, a byte of startOther. A byte
+// that starts no other token starts an operator or is punctuation of its
+// own.
 func (n *normalizer) token(c byte) {
 	s := n.src
-	switch {
-	case c == '-' && n.dashComment(n.i), c == '#' && (n.d == MySQL || n.d == Generic):
-		n.lineComment()
-	case c == '/' && n.peek(1) == '*':
-		n.skipBlockComment()
-	case c == '"':
+	switch c {
+	case '-':
+		if n.dashComment(n.i) {
+			n.lineComment()
+			return
+		}
+	case '#':
+		if n.d == MySQL || n.d == Generic {
+			n.lineComment()
+			return
+		}
+	case '/':
+		if n.peek(1) == '*' {
+			n.skipBlockComment()
+			return
+		}
+	case '"':
 		if n.d == MySQL && !n.ansiQuotes {
 			n.str(n.i+1, '"', true)
 		} else {
 			n.quotedIdent('"')
 		}
-	case c == '`':
+		return
+	case '`':
 		n.quotedIdent('`')
-	case c == '[' && n.d == SQLite:
-		n.quotedIdent(']')
-	case c == '.' && isDigit(n.peek(1)) && !n.operand():
-		n.number(false)
-	case c == '$':
+		return
+	case '[':
+		if n.d == SQLite {
+			n.quotedIdent(']')
+		} else {
+			n.open(true)
+		}
+		return
+	case ']':
+		n.close(true)
+		return
+	case '.':
+		if isDigit(n.peek(1)) && !n.operand() {
+			n.number(false)
+		} else {
+			n.i++
+			n.emit(tkDot, ".")
+		}
+		return
+	case '$':
 		n.dollar()
-	case c == '?':
+		return
+	case '?':
 		if n.d == Postgres && (n.peek(1) == '|' || n.peek(1) == '&') {
 			n.emit(tkOp, s[n.i:n.i+2])
 			n.i += 2
-			break
+			return
 		}
 		n.i++
 		for n.i < len(s) && isDigit(s[n.i]) {
 			n.i++
 		}
 		n.placeholder(argNumber(s[n.tok+1 : n.i]))
-	case c == ':':
+		return
+	case ':':
 		n.colon()
-	case c == '@' && n.peek(1) == '@' && isIdentStart(n.peek(2)):
-		start := n.i
-		n.i += 2
-		for n.i < len(s) && isIdentChar(s[n.i]) {
+		return
+	case '@':
+		if n.peek(1) == '@' && isIdentStart(n.peek(2)) {
+			start := n.i
+			n.i += 2
+			for n.i < len(s) && isIdentChar(s[n.i]) {
+				n.i++
+			}
+			n.emitWord(s[start:n.i], kwNone, 0)
+			return
+		}
+		if n.d != Postgres && isIdentStart(n.peek(1)) {
 			n.i++
+			for n.i < len(s) && isIdentChar(s[n.i]) {
+				n.i++
+			}
+			if n.d == MySQL {
+				n.emitWord(s[n.tok:n.i], kwNone, 0) // a user variable
+			} else {
+				n.placeholder(ArgUnknown)
+			}
+			return
 		}
-		n.emitWord(s[start:n.i], kwNone, 0)
-	case c == '@' && n.d != Postgres && isIdentStart(n.peek(1)):
-		n.i++
-		for n.i < len(s) && isIdentChar(s[n.i]) {
-			n.i++
+	case '%':
+		if n.pyformat() {
+			if s[n.tok+1] == 's' {
+				n.placeholder(0)
+			} else {
+				n.placeholder(ArgUnknown)
+			}
+			return
 		}
-		if n.d == MySQL {
-			n.emitWord(s[n.tok:n.i], kwNone, 0) // a user variable
-		} else {
-			n.placeholder(ArgUnknown)
-		}
-	case c == '%' && n.pyformat():
-		if s[n.tok+1] == 's' {
-			n.placeholder(0)
-		} else {
-			n.placeholder(ArgUnknown)
-		}
-	case c == '[':
-		n.open(true)
-	case c == ']':
-		n.close(true)
-	case c == ';':
+	case ';':
 		n.i++
 		if n.prev != tkNone && n.prev != tkSemi {
 			n.pendingSemi = true
 		}
-	case c == '.':
-		n.i++
-		n.emit(tkDot, ".")
-	case isOpChar(c):
-		n.operator()
-	default:
-		n.i++
-		n.emit(tkOther, s[n.i-1:n.i])
+		return
 	}
+	if isOpChar(c) {
+		n.operator()
+		return
+	}
+	n.i++
+	n.emit(tkOther, s[n.i-1:n.i])
 }
 
 // scanQuoted returns the offset just past the quote q that closes the
@@ -957,7 +1006,10 @@ func (n *normalizer) word() {
 		return
 	}
 	w := s[start:i]
-	id, fl := classify(w)
+	id, fl := kwNone, uint8(0)
+	if len(w) <= maxKeywordLen && kwIndex[kwSlot(w)] != 0 {
+		id, fl = classify(w)
+	}
 	switch id {
 	case kwNull, kwBool:
 		keep := n.operand() // e.g. a column type: "a int null"
@@ -1323,11 +1375,7 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 		// are words, and most are short.
 		o := out[w : w+len(text)]
 		for i := range o {
-			c := text[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			o[i] = c
+			o[i] = toLower[text[i]]
 		}
 		w += len(o)
 	case len(text) == 1: // most others: "?", ",", "(", ")", "."
@@ -1371,7 +1419,7 @@ func (n *normalizer) truncate() {
 
 // space reports whether a token of kind k needs a space before it.
 func (n *normalizer) space(k tokKind) bool {
-	switch spaces[n.prev][k] {
+	switch spaces[n.prev<<4|k] {
 	case spaceYes:
 		return n.w != 0
 	case spaceAfterKeyword:
@@ -1383,10 +1431,13 @@ func (n *normalizer) space(k tokKind) bool {
 // spaces says, for the kind of the token written last and the kind of
 // the next one, whether a space goes between them: the rules of the shape
 // (see Normalize), as a table, since every token asks.
-var spaces = func() (t [tkOther + 1][tkOther + 1]uint8) {
-	for prev := range t {
-		for k := range t[prev] {
-			t[prev][k] = spaceRule(tokKind(prev), tokKind(k))
+//
+// It is indexed by prev<<4 | k, which a byte holds whole, so that no
+// index needs a bounds check.
+var spaces = func() (t [256]uint8) {
+	for prev := tkNone; prev <= tkOther; prev++ {
+		for k := tkNone; k <= tkOther; k++ {
+			t[prev<<4|k] = spaceRule(prev, k)
 		}
 	}
 	return t

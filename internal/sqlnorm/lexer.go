@@ -183,11 +183,11 @@ func init() {
 	}
 }
 
-// classify looks up a word, in any case. A word no longer than
-// maxKeywordLen whose slot is empty is no keyword: the caller checks that
-// first, inline, and spares most names the call.
-func classify(w string) (kwID, uint8) {
-	for h := kwSlot(w); kwIndex[h] != 0; h++ {
+// classify looks up a word, in any case, whose slot is h. A word no
+// longer than maxKeywordLen whose slot is empty is no keyword: the caller
+// checks that first, inline, and spares most names the call.
+func classify(w string, h uint8) (kwID, uint8) {
+	for ; kwIndex[h] != 0; h++ {
 		if k := &keywords[kwIndex[h]-1]; len(k.w) == len(w) && equalFoldWord(w, k.w) {
 			return k.id, k.fl
 		}
@@ -259,6 +259,7 @@ type normalizer struct {
 	done        bool
 
 	frames []frame
+	top    *frame // &frames[len(frames)-1], which every token asks for
 
 	lit    uint64 // hash of the literals replaced so far
 	keys   int    // the longest IN or VALUES list so far
@@ -292,6 +293,7 @@ func normalize(query string, d Dialect, in *Info) string {
 	*n = normalizer{src: query, d: d, ansiQuotes: ansi, out: n.out, frames: n.frames[:1], slots: n.slots[:0],
 		scratch: n.scratch[:0], assigns: n.assigns[:0]}
 	n.frames[0] = frame{prevEnd: -1, rowPrevEnd: -1}
+	n.top = &n.frames[0]
 	n.run()
 	if !n.done {
 		n.sortSet(n.w)
@@ -662,14 +664,29 @@ func (n *normalizer) skipBlockComment() {
 	if (n.d == MySQL || n.d == Generic) && n.mysqlComment() {
 		return
 	}
+	k := -1
+	if n.d != Postgres {
+		k = strings.Index(s[n.i+2:], "*/")
+	}
 	if n.d == Generic {
 		// PostgreSQL nests comments and the others do not: the readings
 		// agree only when no "/*" comes before the first "*/".
-		k := strings.Index(s[n.i+2:], "*/")
 		if k >= 0 && (strings.Contains(s[n.i+2:n.i+2+k], "/*") || n.crosses(n.i+4+k)) {
 			n.giveUp()
 			return
 		}
+	}
+	// Where comments do not nest, the first "*/" ends this one, unless
+	// its "*" ends a "/*" inside it, as in "/* a /*/": the loop below
+	// reads that one.
+	switch {
+	case n.d == Postgres:
+	case k < 0:
+		n.i = len(s)
+		return
+	case k == 0 || s[n.i+1+k] != '/':
+		n.i += k + 4
+		return
 	}
 	depth := 0
 	i := n.i
@@ -866,7 +883,7 @@ func (n *normalizer) quotedValue() bool {
 	if n.d != SQLite && n.d != Generic || n.prev == tkDot || n.nextIs('.') || n.nextIs('(') {
 		return false
 	}
-	f := &n.frames[len(n.frames)-1]
+	f := n.top
 	if n.d == Generic && n.stmtKw != kwDDL {
 		switch {
 		case n.prev == tkWord && n.prevFl&(fTable|fName) != 0:
@@ -1007,8 +1024,8 @@ func (n *normalizer) word() {
 	}
 	w := s[start:i]
 	id, fl := kwNone, uint8(0)
-	if len(w) <= maxKeywordLen && kwIndex[kwSlot(w)] != 0 {
-		id, fl = classify(w)
+	if h := kwSlot(w); len(w) <= maxKeywordLen && kwIndex[h] != 0 {
+		id, fl = classify(w, h)
 	}
 	switch id {
 	case kwNull, kwBool:
@@ -1070,7 +1087,7 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 		n.update = string(n.out[n.w-len(w):n.w]) == "update"
 	}
 	if id == kwValues {
-		f := &n.frames[len(n.frames)-1]
+		f := n.top
 		f.values = true
 		f.rowPrevEnd = -1
 		f.rows = 0
@@ -1216,7 +1233,7 @@ func (n *normalizer) operator() {
 }
 
 func (n *normalizer) open(bracket bool) {
-	top := &n.frames[len(n.frames)-1]
+	top := n.top
 	// Collapsing compares items, and items nested in items are compared
 	// again at each level; a cap on nesting keeps the work linear.
 	nest := top.nest
@@ -1250,7 +1267,7 @@ func (n *normalizer) open(bracket bool) {
 	if !n.emit(kind, text) {
 		return
 	}
-	top = &n.frames[len(n.frames)-1] // emit may have finished an item
+	top = n.top // emit may have finished an item
 	if row {
 		top.rowStart = n.w - 1
 	}
@@ -1266,6 +1283,7 @@ func (n *normalizer) open(bracket bool) {
 		prevEnd:    -1,
 		rowPrevEnd: -1,
 	})
+	n.top = &n.frames[len(n.frames)-1]
 }
 
 // endItem closes the current item of a list frame, dropping it when it
@@ -1295,20 +1313,21 @@ func (n *normalizer) close(bracket bool) {
 	if bracket {
 		text = "]"
 	}
-	if len(n.frames) == 1 || n.frames[len(n.frames)-1].bracket != bracket {
+	if len(n.frames) == 1 || n.top.bracket != bracket {
 		n.emit(tkClose, text) // unbalanced: keep it, it is structure
 		return
 	}
-	f := &n.frames[len(n.frames)-1]
+	f := n.top
 	if f.list {
 		n.endItem(f)
 	}
 	row := f.row
 	n.frames = n.frames[:len(n.frames)-1]
+	n.top = &n.frames[len(n.frames)-1]
 	if !n.emit(tkClose, text) || !row {
 		return
 	}
-	p := &n.frames[len(n.frames)-1]
+	p := n.top
 	p.rows++
 	n.keys = max(n.keys, p.rows)
 	cur := n.out[p.rowStart:n.w]
@@ -1323,12 +1342,12 @@ func (n *normalizer) close(bracket bool) {
 
 func (n *normalizer) comma() {
 	n.i++
-	f := &n.frames[len(n.frames)-1]
+	f := n.top
 	if f.list {
 		n.endItem(f)
 	}
 	if n.emit(tkComma, ",") {
-		f = &n.frames[len(n.frames)-1]
+		f = n.top
 		f.needStart = true
 	}
 }
@@ -1356,7 +1375,7 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 		out[w] = ' '
 		w++
 	}
-	f := &n.frames[len(n.frames)-1]
+	f := n.top
 	if k != tkComma && k != tkClose {
 		if f.needStart {
 			if f.in && f.items == 0 && k == tkWord && (strings.EqualFold(text, "select") || strings.EqualFold(text, "with")) {
@@ -1404,7 +1423,7 @@ func (n *normalizer) endStatement() {
 	n.prev = tkSemi
 	n.stmtToks, n.stmtKw, n.nameNext = 0, kwNone, false
 	n.setDepth, n.between = 0, false
-	n.frames[len(n.frames)-1].values = false
+	n.top.values = false
 }
 
 // truncate ends a shape that has grown too long with the truncation

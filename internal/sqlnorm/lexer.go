@@ -864,7 +864,7 @@ func (n *normalizer) quotedIdent(end byte) {
 		return
 	}
 	n.i = i
-	if i-start > maxQuotedIdent || n.nameNext || end == '"' && n.quotedValue() {
+	if i-start > maxQuotedIdent || n.nameNext || end == '"' && (n.d == SQLite || n.d == Generic) && n.quotedValue() {
 		n.value()
 		return
 	}
@@ -1440,7 +1440,7 @@ func (n *normalizer) truncate() {
 func (n *normalizer) space(k tokKind) bool {
 	switch spaces[n.prev<<4|k] {
 	case spaceYes:
-		return n.w != 0
+		return true
 	case spaceAfterKeyword:
 		return n.prevFl&fSpace != 0
 	}
@@ -1464,11 +1464,14 @@ var spaces = func() (t [256]uint8) {
 
 const (
 	spaceNo           = iota
-	spaceYes          // a space, unless nothing was written yet
+	spaceYes          // a space
 	spaceAfterKeyword // a "(" after a word: a space after a keyword, none after a name
 )
 
 func spaceRule(prev, k tokKind) uint8 {
+	if prev == tkNone {
+		return spaceNo // nothing was written yet
+	}
 	if k == tkCast && prev == tkOther {
 		return spaceYes // ": ::" must not read back as ":: :"
 	}

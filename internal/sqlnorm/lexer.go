@@ -370,17 +370,20 @@ func (n *normalizer) peek(k int) byte {
 	return 0
 }
 
-// The bytes that start the commonest tokens, each read one way in every
-// dialect, which run tells by one lookup; the others go through token.
+// The bytes that start the commonest tokens, which run tells by one
+// lookup; the others go through token.
 const (
 	startOther = iota
 	startSpace
 	startWord
 	startDigit
 	startComma
-	startOpen  // (
-	startClose // )
-	startQuote // '
+	startOpen     // (
+	startClose    // )
+	startQuote    // '
+	startDouble   // "
+	startBacktick // `
+	startDot      // .
 )
 
 var tokenStart = func() (t [256]uint8) {
@@ -396,6 +399,7 @@ var tokenStart = func() (t [256]uint8) {
 		}
 	}
 	t[','], t['('], t[')'], t['\''] = startComma, startOpen, startClose, startQuote
+	t['"'], t['`'], t['.'] = startDouble, startBacktick, startDot
 	return t
 }()
 
@@ -425,6 +429,12 @@ func (n *normalizer) run() {
 			n.close(false)
 		case startQuote:
 			n.str(n.i+1, '\'', n.d == MySQL)
+		case startDouble:
+			n.doubleQuote()
+		case startBacktick:
+			n.quotedIdent('`')
+		case startDot:
+			n.dot()
 		default:
 			n.token(c)
 		}
@@ -452,16 +462,6 @@ func (n *normalizer) token(c byte) {
 			n.skipBlockComment()
 			return
 		}
-	case '"':
-		if n.d == MySQL && !n.ansiQuotes {
-			n.str(n.i+1, '"', true)
-		} else {
-			n.quotedIdent('"')
-		}
-		return
-	case '`':
-		n.quotedIdent('`')
-		return
 	case '[':
 		if n.d == SQLite {
 			n.quotedIdent(']')
@@ -471,14 +471,6 @@ func (n *normalizer) token(c byte) {
 		return
 	case ']':
 		n.close(true)
-		return
-	case '.':
-		if isDigit(n.peek(1)) && !n.operand() {
-			n.number(false)
-		} else {
-			n.i++
-			n.emit(tkDot, ".")
-		}
 		return
 	case '$':
 		n.dollar()
@@ -542,6 +534,27 @@ func (n *normalizer) token(c byte) {
 	}
 	n.i++
 	n.emit(tkOther, s[n.i-1:n.i])
+}
+
+// doubleQuote reads a "...": a string in MySQL, unless its sql_mode has
+// ANSI_QUOTES, and a quoted identifier elsewhere.
+func (n *normalizer) doubleQuote() {
+	if n.d == MySQL && !n.ansiQuotes {
+		n.str(n.i+1, '"', true)
+	} else {
+		n.quotedIdent('"')
+	}
+}
+
+// dot reads a ".", or a number that starts with one where an operand
+// goes.
+func (n *normalizer) dot() {
+	if isDigit(n.peek(1)) && !n.operand() {
+		n.number(false)
+		return
+	}
+	n.i++
+	n.emit(tkDot, ".")
 }
 
 // scanQuoted returns the offset just past the quote q that closes the

@@ -1306,6 +1306,12 @@ func (n *normalizer) endItem(f *frame) {
 		f.itemStart = n.w
 		f.needStart = false
 	}
+	if f.itemStart > n.w {
+		// The item began with a VALUES row that repeated the row before
+		// it, in "in (values (1), (1))", and went with the row: the
+		// item is empty.
+		f.itemStart = n.w
+	}
 	if f.in && !f.sub && n.w > f.itemStart {
 		f.items++
 		n.keys = max(n.keys, f.items)

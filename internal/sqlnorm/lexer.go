@@ -295,9 +295,7 @@ func normalize(query string, d Dialect, in *Info) string {
 	n.frames[0] = frame{prevEnd: -1, rowPrevEnd: -1}
 	n.top = &n.frames[0]
 	n.run()
-	if !n.done {
-		n.sortSet(n.w)
-	}
+	n.sortSet(n.w)
 	shape := string(n.out[:n.w])
 	if in != nil {
 		in.Shape, in.Literals = shape, n.lit

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 	"sync"
-	"unsafe"
 )
 
 // tokKind is the kind of the last token written to a shape; it decides
@@ -161,19 +160,21 @@ var keywords = [...]struct {
 // would compare several strings. It holds 1 + an index into keywords, or 0.
 var kwIndex [256]uint8
 
-func kwSlot(w string) uint8 {
-	return uint8(uint(lower(w[0]))*7 ^ uint(lower(w[len(w)-1]))*31 ^ uint(len(w))*57)
-}
+// maxKeywordLen is the length of the longest keyword.
+const maxKeywordLen = len("materialized")
 
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + ('a' - 'A')
-	}
-	return c
+// kwSlot returns the slot of kwIndex where the search for w starts. It
+// folds case by setting the bit that tells a lower-case ASCII letter from
+// an upper-case one, which turns no other byte into a letter.
+func kwSlot(w string) uint8 {
+	return uint8(uint(w[0]|0x20)*7 ^ uint(w[len(w)-1]|0x20)*31 ^ uint(len(w))*57)
 }
 
 func init() {
 	for i, k := range keywords {
+		if len(k.w) > maxKeywordLen || strings.Trim(k.w, "abcdefghijklmnopqrstuvwxyz") != "" {
+			panic("sqlnorm: keyword " + k.w + " is not a short lower-case word")
+		}
 		h := kwSlot(k.w)
 		for kwIndex[h] != 0 {
 			h++
@@ -182,17 +183,29 @@ func init() {
 	}
 }
 
-// classify looks up a lower-cased word. A word whose slot is empty is
-// no keyword, whatever its case: the caller checks that first and spares
-// itself lower-casing most names.
-func classify(w []byte) (kwID, uint8) {
-	ws := unsafe.String(&w[0], len(w)) // w is not empty
-	for h := kwSlot(ws); kwIndex[h] != 0; h++ {
-		if k := &keywords[kwIndex[h]-1]; k.w == ws {
+// classify looks up a word, in any case, whose slot is h. A word no
+// longer than maxKeywordLen whose slot is empty is no keyword: the caller
+// checks that first, inline, and spares most names the call.
+func classify(w string, h uint8) (kwID, uint8) {
+	for ; kwIndex[h] != 0; h++ {
+		if k := &keywords[kwIndex[h]-1]; len(k.w) == len(w) && equalFoldWord(w, k.w) {
 			return k.id, k.fl
 		}
 	}
 	return kwNone, 0
+}
+
+// equalFoldWord reports whether w is the keyword kw, which is as long and
+// all lower-case letters, in any case. A byte of w matches a letter of kw
+// when it is that letter in either case, which setting the case bit (see
+// kwSlot) tells.
+func equalFoldWord(w, kw string) bool {
+	for i := 0; i < len(kw); i++ {
+		if w[i]|0x20 != kw[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // frame is an open "(" or "[" of the shape being written.
@@ -246,6 +259,7 @@ type normalizer struct {
 	done        bool
 
 	frames []frame
+	top    *frame // &frames[len(frames)-1], which every token asks for
 
 	lit    uint64 // hash of the literals replaced so far
 	keys   int    // the longest IN or VALUES list so far
@@ -279,10 +293,9 @@ func normalize(query string, d Dialect, in *Info) string {
 	*n = normalizer{src: query, d: d, ansiQuotes: ansi, out: n.out, frames: n.frames[:1], slots: n.slots[:0],
 		scratch: n.scratch[:0], assigns: n.assigns[:0]}
 	n.frames[0] = frame{prevEnd: -1, rowPrevEnd: -1}
+	n.top = &n.frames[0]
 	n.run()
-	if !n.done {
-		n.sortSet(n.w)
-	}
+	n.sortSet(n.w)
 	shape := string(n.out[:n.w])
 	if in != nil {
 		in.Shape, in.Literals = shape, n.lit
@@ -324,6 +337,19 @@ const (
 	cIdentChar              // those, a digit or "$"
 )
 
+// toLower maps each byte to itself, but an upper-case ASCII letter to
+// its lower-case one.
+var toLower = func() (t [256]byte) {
+	for i := range t {
+		c := byte(i)
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		t[i] = c
+	}
+	return t
+}()
+
 func isIdentStart(c byte) bool { return charClass[c]&cIdentStart != 0 }
 func isIdentChar(c byte) bool  { return charClass[c]&cIdentChar != 0 }
 
@@ -342,17 +368,20 @@ func (n *normalizer) peek(k int) byte {
 	return 0
 }
 
-// The bytes that start the commonest tokens, each read one way in every
-// dialect, which run tells by one lookup; the others go through token.
+// The bytes that start the commonest tokens, which run tells by one
+// lookup; the others go through token.
 const (
 	startOther = iota
 	startSpace
 	startWord
 	startDigit
 	startComma
-	startOpen  // (
-	startClose // )
-	startQuote // '
+	startOpen     // (
+	startClose    // )
+	startQuote    // '
+	startDouble   // "
+	startBacktick // `
+	startDot      // .
 )
 
 var tokenStart = func() (t [256]uint8) {
@@ -368,21 +397,24 @@ var tokenStart = func() (t [256]uint8) {
 		}
 	}
 	t[','], t['('], t[')'], t['\''] = startComma, startOpen, startClose, startQuote
+	t['"'], t['`'], t['.'] = startDouble, startBacktick, startDot
 	return t
 }()
 
 func (n *normalizer) run() {
 	s := n.src
-	for n.i < len(s) && !n.done {
-		c := s[n.i]
-		n.tok = n.i
+	for !n.done {
+		// Blanks only separate tokens: skip a run of them in one loop.
+		i := n.i
+		for i < len(s) && tokenStart[s[i]] == startSpace {
+			i++
+		}
+		n.i, n.tok = i, i
+		if i >= len(s) {
+			return
+		}
+		c := s[i]
 		switch tokenStart[c] {
-		case startSpace:
-			i := n.i + 1
-			for i < len(s) && s[i] == ' ' {
-				i++
-			}
-			n.i = i
 		case startWord:
 			n.word()
 		case startDigit:
@@ -395,88 +427,132 @@ func (n *normalizer) run() {
 			n.close(false)
 		case startQuote:
 			n.str(n.i+1, '\'', n.d == MySQL)
+		case startDouble:
+			n.doubleQuote()
+		case startBacktick:
+			n.quotedIdent('`')
+		case startDot:
+			n.dot()
 		default:
 			n.token(c)
 		}
 	}
 }
 
-// token reads a token that starts with c, a byte of startOther.
+// token reads a token that starts with c, a byte of startOther. A byte
+// that starts no other token starts an operator or is punctuation of its
+// own.
 func (n *normalizer) token(c byte) {
 	s := n.src
-	switch {
-	case c == '-' && n.dashComment(n.i), c == '#' && (n.d == MySQL || n.d == Generic):
-		n.lineComment()
-	case c == '/' && n.peek(1) == '*':
-		n.skipBlockComment()
-	case c == '"':
-		if n.d == MySQL && !n.ansiQuotes {
-			n.str(n.i+1, '"', true)
-		} else {
-			n.quotedIdent('"')
+	switch c {
+	case '-':
+		if n.dashComment(n.i) {
+			n.lineComment()
+			return
 		}
-	case c == '`':
-		n.quotedIdent('`')
-	case c == '[' && n.d == SQLite:
-		n.quotedIdent(']')
-	case c == '.' && isDigit(n.peek(1)) && !n.operand():
-		n.number(false)
-	case c == '$':
+	case '#':
+		if n.d == MySQL || n.d == Generic {
+			n.lineComment()
+			return
+		}
+	case '/':
+		if n.peek(1) == '*' {
+			n.skipBlockComment()
+			return
+		}
+	case '[':
+		if n.d == SQLite {
+			n.quotedIdent(']')
+		} else {
+			n.open(true)
+		}
+		return
+	case ']':
+		n.close(true)
+		return
+	case '$':
 		n.dollar()
-	case c == '?':
+		return
+	case '?':
 		if n.d == Postgres && (n.peek(1) == '|' || n.peek(1) == '&') {
 			n.emit(tkOp, s[n.i:n.i+2])
 			n.i += 2
-			break
+			return
 		}
 		n.i++
 		for n.i < len(s) && isDigit(s[n.i]) {
 			n.i++
 		}
 		n.placeholder(argNumber(s[n.tok+1 : n.i]))
-	case c == ':':
+		return
+	case ':':
 		n.colon()
-	case c == '@' && n.peek(1) == '@' && isIdentStart(n.peek(2)):
-		start := n.i
-		n.i += 2
-		for n.i < len(s) && isIdentChar(s[n.i]) {
+		return
+	case '@':
+		if n.peek(1) == '@' && isIdentStart(n.peek(2)) {
+			start := n.i
+			n.i += 2
+			for n.i < len(s) && isIdentChar(s[n.i]) {
+				n.i++
+			}
+			n.emitWord(s[start:n.i], kwNone, 0)
+			return
+		}
+		if n.d != Postgres && isIdentStart(n.peek(1)) {
 			n.i++
+			for n.i < len(s) && isIdentChar(s[n.i]) {
+				n.i++
+			}
+			if n.d == MySQL {
+				n.emitWord(s[n.tok:n.i], kwNone, 0) // a user variable
+			} else {
+				n.placeholder(ArgUnknown)
+			}
+			return
 		}
-		n.emitWord(s[start:n.i], kwNone, 0)
-	case c == '@' && n.d != Postgres && isIdentStart(n.peek(1)):
-		n.i++
-		for n.i < len(s) && isIdentChar(s[n.i]) {
-			n.i++
+	case '%':
+		if n.pyformat() {
+			if s[n.tok+1] == 's' {
+				n.placeholder(0)
+			} else {
+				n.placeholder(ArgUnknown)
+			}
+			return
 		}
-		if n.d == MySQL {
-			n.emitWord(s[n.tok:n.i], kwNone, 0) // a user variable
-		} else {
-			n.placeholder(ArgUnknown)
-		}
-	case c == '%' && n.pyformat():
-		if s[n.tok+1] == 's' {
-			n.placeholder(0)
-		} else {
-			n.placeholder(ArgUnknown)
-		}
-	case c == '[':
-		n.open(true)
-	case c == ']':
-		n.close(true)
-	case c == ';':
+	case ';':
 		n.i++
 		if n.prev != tkNone && n.prev != tkSemi {
 			n.pendingSemi = true
 		}
-	case c == '.':
-		n.i++
-		n.emit(tkDot, ".")
-	case isOpChar(c):
-		n.operator()
-	default:
-		n.i++
-		n.emit(tkOther, s[n.i-1:n.i])
+		return
 	}
+	if isOpChar(c) {
+		n.operator()
+		return
+	}
+	n.i++
+	n.emit(tkOther, s[n.i-1:n.i])
+}
+
+// doubleQuote reads a "...": a string in MySQL, unless its sql_mode has
+// ANSI_QUOTES, and a quoted identifier elsewhere.
+func (n *normalizer) doubleQuote() {
+	if n.d == MySQL && !n.ansiQuotes {
+		n.str(n.i+1, '"', true)
+	} else {
+		n.quotedIdent('"')
+	}
+}
+
+// dot reads a ".", or a number that starts with one where an operand
+// goes.
+func (n *normalizer) dot() {
+	if isDigit(n.peek(1)) && !n.operand() {
+		n.number(false)
+		return
+	}
+	n.i++
+	n.emit(tkDot, ".")
 }
 
 // scanQuoted returns the offset just past the quote q that closes the
@@ -599,14 +675,29 @@ func (n *normalizer) skipBlockComment() {
 	if (n.d == MySQL || n.d == Generic) && n.mysqlComment() {
 		return
 	}
+	k := -1
+	if n.d != Postgres {
+		k = strings.Index(s[n.i+2:], "*/")
+	}
 	if n.d == Generic {
 		// PostgreSQL nests comments and the others do not: the readings
 		// agree only when no "/*" comes before the first "*/".
-		k := strings.Index(s[n.i+2:], "*/")
 		if k >= 0 && (strings.Contains(s[n.i+2:n.i+2+k], "/*") || n.crosses(n.i+4+k)) {
 			n.giveUp()
 			return
 		}
+	}
+	// Where comments do not nest, the first "*/" ends this one, unless
+	// its "*" ends a "/*" inside it, as in "/* a /*/": the loop below
+	// reads that one.
+	switch {
+	case n.d == Postgres:
+	case k < 0:
+		n.i = len(s)
+		return
+	case k == 0 || s[n.i+1+k] != '/':
+		n.i += k + 4
+		return
 	}
 	depth := 0
 	i := n.i
@@ -784,7 +875,7 @@ func (n *normalizer) quotedIdent(end byte) {
 		return
 	}
 	n.i = i
-	if i-start > maxQuotedIdent || n.nameNext || end == '"' && n.quotedValue() {
+	if i-start > maxQuotedIdent || n.nameNext || end == '"' && (n.d == SQLite || n.d == Generic) && n.quotedValue() {
 		n.value()
 		return
 	}
@@ -803,7 +894,7 @@ func (n *normalizer) quotedValue() bool {
 	if n.d != SQLite && n.d != Generic || n.prev == tkDot || n.nextIs('.') || n.nextIs('(') {
 		return false
 	}
-	f := &n.frames[len(n.frames)-1]
+	f := n.top
 	if n.d == Generic && n.stmtKw != kwDDL {
 		switch {
 		case n.prev == tkWord && n.prevFl&(fTable|fName) != 0:
@@ -943,17 +1034,9 @@ func (n *normalizer) word() {
 		return
 	}
 	w := s[start:i]
-	var buf [16]byte
 	id, fl := kwNone, uint8(0)
-	if len(w) <= len(buf) && kwIndex[kwSlot(w)] != 0 {
-		for k := 0; k < len(w); k++ {
-			c := w[k]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			buf[k] = c
-		}
-		id, fl = classify(buf[:len(w)])
+	if h := kwSlot(w); len(w) <= maxKeywordLen && kwIndex[h] != 0 {
+		id, fl = classify(w, h)
 	}
 	switch id {
 	case kwNull, kwBool:
@@ -991,7 +1074,6 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 	if !n.emit(tkWord, w) {
 		return
 	}
-	o := n.out[n.w-len(w) : n.w]
 	n.prev2Kw, n.prev2Fl = n.prevKw, n.prevFl
 	n.prevKw, n.prevFl = id, fl
 	n.betweenAnd = id == kwAnd && n.between
@@ -1013,10 +1095,10 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 	}
 	if n.stmtToks == 1 {
 		n.stmtKw = id
-		n.update = string(o) == "update"
+		n.update = string(n.out[n.w-len(w):n.w]) == "update"
 	}
 	if id == kwValues {
-		f := &n.frames[len(n.frames)-1]
+		f := n.top
 		f.values = true
 		f.rowPrevEnd = -1
 		f.rows = 0
@@ -1162,7 +1244,7 @@ func (n *normalizer) operator() {
 }
 
 func (n *normalizer) open(bracket bool) {
-	top := &n.frames[len(n.frames)-1]
+	top := n.top
 	// Collapsing compares items, and items nested in items are compared
 	// again at each level; a cap on nesting keeps the work linear.
 	nest := top.nest
@@ -1196,7 +1278,7 @@ func (n *normalizer) open(bracket bool) {
 	if !n.emit(kind, text) {
 		return
 	}
-	top = &n.frames[len(n.frames)-1] // emit may have finished an item
+	top = n.top // emit may have finished an item
 	if row {
 		top.rowStart = n.w - 1
 	}
@@ -1212,6 +1294,7 @@ func (n *normalizer) open(bracket bool) {
 		prevEnd:    -1,
 		rowPrevEnd: -1,
 	})
+	n.top = &n.frames[len(n.frames)-1]
 }
 
 // endItem closes the current item of a list frame, dropping it when it
@@ -1220,6 +1303,12 @@ func (n *normalizer) endItem(f *frame) {
 	if f.needStart {
 		f.itemStart = n.w
 		f.needStart = false
+	}
+	if f.itemStart > n.w {
+		// The item began with a VALUES row that repeated the row before
+		// it, in "in (values (1), (1))", and went with the row: the
+		// item is empty.
+		f.itemStart = n.w
 	}
 	if f.in && !f.sub && n.w > f.itemStart {
 		f.items++
@@ -1241,20 +1330,21 @@ func (n *normalizer) close(bracket bool) {
 	if bracket {
 		text = "]"
 	}
-	if len(n.frames) == 1 || n.frames[len(n.frames)-1].bracket != bracket {
+	if len(n.frames) == 1 || n.top.bracket != bracket {
 		n.emit(tkClose, text) // unbalanced: keep it, it is structure
 		return
 	}
-	f := &n.frames[len(n.frames)-1]
+	f := n.top
 	if f.list {
 		n.endItem(f)
 	}
 	row := f.row
 	n.frames = n.frames[:len(n.frames)-1]
+	n.top = &n.frames[len(n.frames)-1]
 	if !n.emit(tkClose, text) || !row {
 		return
 	}
-	p := &n.frames[len(n.frames)-1]
+	p := n.top
 	p.rows++
 	n.keys = max(n.keys, p.rows)
 	cur := n.out[p.rowStart:n.w]
@@ -1269,12 +1359,12 @@ func (n *normalizer) close(bracket bool) {
 
 func (n *normalizer) comma() {
 	n.i++
-	f := &n.frames[len(n.frames)-1]
+	f := n.top
 	if f.list {
 		n.endItem(f)
 	}
 	if n.emit(tkComma, ",") {
-		f = &n.frames[len(n.frames)-1]
+		f = n.top
 		f.needStart = true
 	}
 }
@@ -1302,7 +1392,7 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 		out[w] = ' '
 		w++
 	}
-	f := &n.frames[len(n.frames)-1]
+	f := n.top
 	if k != tkComma && k != tkClose {
 		if f.needStart {
 			if f.in && f.items == 0 && k == tkWord && (strings.EqualFold(text, "select") || strings.EqualFold(text, "with")) {
@@ -1321,11 +1411,7 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 		// are words, and most are short.
 		o := out[w : w+len(text)]
 		for i := range o {
-			c := text[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			o[i] = c
+			o[i] = toLower[text[i]]
 		}
 		w += len(o)
 	case len(text) == 1: // most others: "?", ",", "(", ")", "."
@@ -1354,7 +1440,7 @@ func (n *normalizer) endStatement() {
 	n.prev = tkSemi
 	n.stmtToks, n.stmtKw, n.nameNext = 0, kwNone, false
 	n.setDepth, n.between = 0, false
-	n.frames[len(n.frames)-1].values = false
+	n.top.values = false
 }
 
 // truncate ends a shape that has grown too long with the truncation
@@ -1369,9 +1455,9 @@ func (n *normalizer) truncate() {
 
 // space reports whether a token of kind k needs a space before it.
 func (n *normalizer) space(k tokKind) bool {
-	switch spaces[n.prev][k] {
+	switch spaces[n.prev<<4|k] {
 	case spaceYes:
-		return n.w != 0
+		return true
 	case spaceAfterKeyword:
 		return n.prevFl&fSpace != 0
 	}
@@ -1381,10 +1467,13 @@ func (n *normalizer) space(k tokKind) bool {
 // spaces says, for the kind of the token written last and the kind of
 // the next one, whether a space goes between them: the rules of the shape
 // (see Normalize), as a table, since every token asks.
-var spaces = func() (t [tkOther + 1][tkOther + 1]uint8) {
-	for prev := range t {
-		for k := range t[prev] {
-			t[prev][k] = spaceRule(tokKind(prev), tokKind(k))
+//
+// It is indexed by prev<<4 | k, which a byte holds whole, so that no
+// index needs a bounds check.
+var spaces = func() (t [256]uint8) {
+	for prev := tkNone; prev <= tkOther; prev++ {
+		for k := tkNone; k <= tkOther; k++ {
+			t[prev<<4|k] = spaceRule(prev, k)
 		}
 	}
 	return t
@@ -1392,11 +1481,14 @@ var spaces = func() (t [tkOther + 1][tkOther + 1]uint8) {
 
 const (
 	spaceNo           = iota
-	spaceYes          // a space, unless nothing was written yet
+	spaceYes          // a space
 	spaceAfterKeyword // a "(" after a word: a space after a keyword, none after a name
 )
 
 func spaceRule(prev, k tokKind) uint8 {
+	if prev == tkNone {
+		return spaceNo // nothing was written yet
+	}
 	if k == tkCast && prev == tkOther {
 		return spaceYes // ": ::" must not read back as ":: :"
 	}

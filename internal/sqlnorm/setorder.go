@@ -35,11 +35,14 @@ type assignment struct {
 // DEFAULT, a column the list does not assign, or a clock function such as
 // now(). MySQL's ORDER BY and LIMIT may follow the list. Equal
 // assignments keep their order, and sorting a sorted list changes
-// nothing, so a shape normalizes to itself.
+// nothing, so a shape normalizes to itself. A shape cut short ends in the
+// truncation marker, which sortSet reads as the shape's next reading
+// will: as a column where it stands for a value ("a = …"), and as the end
+// of the list's parse elsewhere.
 func (n *normalizer) sortSet(end int) {
 	start := n.setStart
 	n.setStart = 0
-	if start == 0 || n.done {
+	if start == 0 {
 		return
 	}
 	for start < end && n.out[start] == ' ' {

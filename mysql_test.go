@@ -149,6 +149,54 @@ func TestMySQLDialectOnServer(t *testing.T) {
 	}
 }
 
+// TestMySQLNoBackslashEscapesOnServer: under NO_BACKSLASH_ESCAPES a
+// backslash is a character like any other, so 'C:\' is a whole string. The
+// default reading, with backslash escapes, would run on past its quote;
+// where that reading cannot end the statement (a quote left open), the
+// text is read again without them, so the strings after it stay values.
+// Arguments interpolated by the driver (interpolateParams) take the same
+// path: under the mode it doubles quotes instead of escaping them.
+func TestMySQLNoBackslashEscapesOnServer(t *testing.T) {
+	setup := []string{
+		"DROP TABLE IF EXISTS qt_nobs",
+		"CREATE TABLE qt_nobs (a INT PRIMARY KEY, b VARCHAR(200))",
+		"INSERT INTO qt_nobs (a, b) VALUES (1, 'one')",
+	}
+	for _, interpolate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("interpolateParams=%v", interpolate), func(t *testing.T) {
+			db := openMySQL(t, func(cfg *mysql.Config) {
+				cfg.Params = map[string]string{"sql_mode": "'NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES'"}
+				cfg.InterpolateParams = interpolate
+			}, nil, setup...)
+			ctx, tr := querytrace.Start(context.Background(), "no backslash escapes")
+			for _, v := range []string{
+				`select a from qt_nobs where b = 'C:\' or b = 'qzx'`,
+				`select a from qt_nobs where b = 'D:\qzx\' or b = 'qzx2'`,
+				`select a from qt_nobs where b = '' or b = 'qzx''s\'`,
+			} {
+				runStatement(t, ctx, db, v)
+			}
+			runStatement(t, ctx, db, `select a from qt_nobs where b = ? or b = ?`, `C:\`, `qzx's\`)
+			r := tr.Finish()
+			want := map[string]bool{
+				`select a from qt_nobs where b = ? or b = ?`: true,
+			}
+			for _, g := range r.Groups {
+				if !want[g.Shape] {
+					t.Errorf("shape %q, want one of %v", g.Shape, want)
+				}
+			}
+			js, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out := r.String() + string(js); strings.Contains(strings.ToLower(out), "qzx") {
+				t.Errorf("a value is in the report:\n%s", r)
+			}
+		})
+	}
+}
+
 // runStatement runs q on db, reading its rows, and fails the test on an
 // error: every statement of TestMySQLDialectOnServer is valid MySQL.
 func runStatement(t *testing.T, ctx context.Context, db *sql.DB, q string, args ...any) {

@@ -248,6 +248,12 @@ type normalizer struct {
 	tok        int  // where the token being read starts
 	brEnd      int  // the "]" that would end a SQLite [identifier], in the generic reading
 	ansiQuotes bool // MySQL reads "..." as an identifier (MySQLANSIQuotes)
+	// noEscapes reads MySQL's strings as a server with NO_BACKSLASH_ESCAPES
+	// does, a backslash being a character like any other; openString is
+	// set where a MySQL string ran to the end of the text unclosed. See
+	// normalize.
+	noEscapes  bool
+	openString bool
 	setDepth   int  // len(frames) where a SET list is open, or 0
 	between    bool // a BETWEEN waits for its AND
 	betweenAnd bool // the last word is that AND
@@ -290,12 +296,19 @@ func normalize(query string, d Dialect, in *Info) string {
 	if ansi {
 		d = MySQL
 	}
-	*n = normalizer{src: query, d: d, ansiQuotes: ansi, out: n.out, frames: n.frames[:1], slots: n.slots[:0],
-		scratch: n.scratch[:0], assigns: n.assigns[:0]}
-	n.frames[0] = frame{prevEnd: -1, rowPrevEnd: -1}
-	n.top = &n.frames[0]
-	n.run()
-	n.sortSet(n.w)
+	n.read(query, d, ansi, false)
+	// A server with NO_BACKSLASH_ESCAPES in its sql_mode reads 'C:\' as a
+	// whole string, where the default reading runs on past its quote and
+	// swallows the text up to the next one, leaving what follows, a
+	// literal, outside any string. A text the default reading cannot end
+	// (a string left open) and that reads whole without backslash escapes
+	// is read that way. No statement a server ran ends inside a string.
+	if n.openString && strings.IndexByte(query, '\\') >= 0 {
+		n.read(query, d, ansi, true)
+		if n.openString {
+			n.read(query, d, ansi, false)
+		}
+	}
 	shape := string(n.out[:n.w])
 	if in != nil {
 		in.Shape, in.Literals = shape, n.lit
@@ -305,6 +318,20 @@ func normalize(query string, d Dialect, in *Info) string {
 	normalizers.Put(n)
 	return shape
 }
+
+// read normalizes query into n, from a fresh state.
+func (n *normalizer) read(query string, d Dialect, ansi, noEscapes bool) {
+	*n = normalizer{src: query, d: d, ansiQuotes: ansi, noEscapes: noEscapes, out: n.out, frames: n.frames[:1], slots: n.slots[:0],
+		scratch: n.scratch[:0], assigns: n.assigns[:0]}
+	n.frames[0] = frame{prevEnd: -1, rowPrevEnd: -1}
+	n.top = &n.frames[0]
+	n.run()
+	n.sortSet(n.w)
+}
+
+// mysqlEscapes reports whether backslashes escape in n's MySQL strings:
+// in MySQL's default sql_mode, unless the text reads whole only without.
+func (n *normalizer) mysqlEscapes() bool { return n.d == MySQL && !n.noEscapes }
 
 func (n *normalizer) put(c byte) {
 	n.out[n.w] = c
@@ -426,7 +453,7 @@ func (n *normalizer) run() {
 		case startClose:
 			n.close(false)
 		case startQuote:
-			n.str(n.i+1, '\'', n.d == MySQL)
+			n.str(n.i+1, '\'', n.mysqlEscapes())
 		case startDouble:
 			n.doubleQuote()
 		case startBacktick:
@@ -538,7 +565,7 @@ func (n *normalizer) token(c byte) {
 // ANSI_QUOTES, and a quoted identifier elsewhere.
 func (n *normalizer) doubleQuote() {
 	if n.d == MySQL && !n.ansiQuotes {
-		n.str(n.i+1, '"', true)
+		n.str(n.i+1, '"', n.mysqlEscapes())
 	} else {
 		n.quotedIdent('"')
 	}
@@ -586,6 +613,26 @@ func scanQuoted(s string, i int, q byte, bs bool) int {
 	}
 }
 
+// closed reports whether the string whose body starts at i, read as
+// scanQuoted reads it, is closed by the end of s: scanQuoted's answer of
+// len(s) leaves that open. It is asked only of a string that reached the
+// end.
+func closed(s string, i int, q byte, bs bool) bool {
+	for i < len(s) {
+		switch {
+		case bs && s[i] == '\\':
+			i += 2
+		case s[i] != q:
+			i++
+		case i+1 < len(s) && s[i+1] == q:
+			i += 2
+		default:
+			return true
+		}
+	}
+	return false
+}
+
 // scanString returns the offset past the literal or quoted identifier whose
 // body starts at i, as scanQuoted does, and reports whether the dialects
 // agree on it. The generic reading stands for them all: it reads the body
@@ -608,6 +655,9 @@ func (n *normalizer) str(i int, q byte, bs bool) {
 	if !ok {
 		n.giveUp()
 		return
+	}
+	if end == len(n.src) && n.d == MySQL && !closed(n.src, i, q, bs) {
+		n.openString = true
 	}
 	n.i = end
 	n.value()
@@ -984,7 +1034,10 @@ func (n *normalizer) number(signed bool) bool {
 			return false
 		}
 		n.i = i
-		if w := s[start:i]; w[0] == '0' && (w[1] == 'X' || w[1] == 'B') {
+		if n.nameNext {
+			// A savepoint name, which word hides as it hides 1st_sp.
+			n.value()
+		} else if w := s[start:i]; w[0] == '0' && (w[1] == 'X' || w[1] == 'B') {
 			// Lower-cased, 0X1F would read back as a number.
 			n.emit(tkQuoted, "`"+w+"`")
 		} else {
@@ -1012,17 +1065,17 @@ func (n *normalizer) word() {
 		switch s[start] | 0x20 {
 		case 'e':
 			if s[i] == '\'' {
-				n.str(i+1, '\'', n.d != SQLite)
+				n.str(i+1, '\'', n.d != SQLite && !n.noEscapes)
 				return
 			}
 		case 'x', 'b', 'n':
 			if s[i] == '\'' {
-				n.str(i+1, '\'', n.d == MySQL)
+				n.str(i+1, '\'', n.mysqlEscapes())
 				return
 			}
 		case 'u':
 			if s[i] == '&' && i+1 < len(s) && s[i+1] == '\'' {
-				n.str(i+2, '\'', n.d == MySQL)
+				n.str(i+2, '\'', n.mysqlEscapes())
 				return
 			}
 		}
@@ -1030,7 +1083,7 @@ func (n *normalizer) word() {
 	if n.d == MySQL && s[start] == '_' && i < len(s) && (s[i] == '\'' || s[i] == '"' && !n.ansiQuotes) {
 		// A character set introducer: _utf8mb4'...', _binary'...' (as
 		// go-sql-driver/mysql writes []byte values) is one literal.
-		n.str(i+1, s[i], true)
+		n.str(i+1, s[i], n.mysqlEscapes())
 		return
 	}
 	w := s[start:i]

@@ -13,6 +13,14 @@ func TestMySQLSyntax(t *testing.T) {
 	}{
 		{MySQL, `select 'it\'s', "a \" b", 'x''y' from t`, "select ?, ?, ? from t"},
 		{MySQL, `select "a" from t where b = "x"`, "select ? from t where b = ?"},
+		// NO_BACKSLASH_ESCAPES: a text that the default reading leaves in
+		// an open string, and that reads whole without backslash escapes.
+		{MySQL, `select * from t where a = 'C:\' and b = 'hunter2'`, "select * from t where a = ? and b = ?"},
+		{MySQL, `select * from t where a = "C:\" and b = "hunter2" limit 1`, "select * from t where a = ? and b = ? limit ?"},
+		{MySQL, `select * from t where a = _utf8mb4'C:\' and b = 'hunter''s\'`, "select * from t where a = ? and b = ?"},
+		{MySQLANSIQuotes, `select "a" from "t" where b = 'C:\' or c = 'hunter2'`, `select "a" from "t" where b = ? or c = ?`},
+		// ... and one that reads whole with them stays as it was.
+		{MySQL, `select * from t where a = 'it\'s' and b = 'hunter2'`, "select * from t where a = ? and b = ?"},
 		{MySQLANSIQuotes, `select "a" from "t" where "b" = 'it\'s'`, `select "a" from "t" where "b" = ?`},
 		{MySQLANSIQuotes, `select "a""b" from t where c = "d"`, `select "a""b" from t where c = "d"`},
 		{MySQL, "select `a``b`, `c` from `db`.`t`", "select `a``b`, `c` from `db`.`t`"},
@@ -31,6 +39,7 @@ func TestMySQLSyntax(t *testing.T) {
 			"select @x := ?, @ `y`, @@sql_mode, @@session.time_zone, @@global.max_connections"},
 		{MySQL, "select X'0A1b', x'', 0x1F, b'0101', B'', 0b11 from t", "select ?, ?, ?, ?, ?, ? from t"},
 		{MySQL, "select 0X1F, 0o17, 0B1, 1e from t", "select `0X1F`, 0o17, `0B1`, 1e from t"},
+		{MySQL, "release 0B01", "release ?"}, // a savepoint name, hidden as 1st_sp is
 		{MySQL, `select _utf8mb4'a', _binary'\\x', _latin1"b", _utf8mb4 'c' collate utf8mb4_bin from t`,
 			"select ?, ?, ?, _utf8mb4 ? collate utf8mb4_bin from t"},
 		{MySQLANSIQuotes, `select _utf8mb4'a', _latin1"b" from t`, `select ?, _latin1 "b" from t`},

@@ -28,6 +28,8 @@ func TestNoLeak(t *testing.T) {
 		{SQLite, `select * from t where a like "hunter2%" or b <> "hunter2" or c || "hunter2" = d`, "hunter2"},
 		{SQLite, `select "hunter2" || a, lower("hunter2"), case when a then "hunter2" else "hunter2" end from t`, "hunter2"},
 		{SQLite, `select * from t where a between "hunter2" and "hunter2" limit "hunter2"`, "hunter2"},
+		{SQLite, `select * from t limit "5", "hunter2"`, "hunter2"},
+		{SQLite, `select * from t limit 5, "hunter2"`, "hunter2"},
 		{SQLite, `create table t (a text default "hunter2", b int check (b <> "hunter2"))`, "hunter2"},
 		{SQLite, `select E'a\' , 'hunter2'`, "hunter2"},
 		{SQLite, `select * from t where "u"."name" = "hunter2"`, "hunter2"},

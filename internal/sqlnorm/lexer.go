@@ -50,6 +50,7 @@ const (
 	kwSet    // SET starts a list of assignments
 	kwEndSet // WHERE, FROM and RETURNING end it
 	kwPragma
+	kwLimit
 )
 
 // Word flags.
@@ -89,7 +90,7 @@ var keywords = [...]struct {
 	{"when", kwPlain, fOperand | fSpace | fValue},
 	{"like", kwPlain, fOperand | fSpace | fValue},
 	{"ilike", kwPlain, fOperand | fSpace | fValue},
-	{"limit", kwPlain, fOperand | fSpace | fValue},
+	{"limit", kwLimit, fOperand | fSpace | fValue},
 	{"offset", kwPlain, fOperand | fSpace | fValue},
 	{"and", kwAnd, fOperand | fSpace},
 	{"between", kwBetween, fOperand | fSpace | fValue},
@@ -256,6 +257,7 @@ type normalizer struct {
 	openString bool
 	setDepth   int  // len(frames) where a SET list is open, or 0
 	between    bool // a BETWEEN waits for its AND
+	limitAt    int  // len(frames) where LIMIT's values are being read (LIMIT a, b), or 0
 	betweenAnd bool // the last word is that AND
 
 	stmtKw      kwID // first word of the current statement
@@ -966,7 +968,7 @@ func (n *normalizer) quotedValue() bool {
 		return n.prevFl&fValue != 0 || n.prevKw == kwAnd && n.betweenAnd ||
 			n.prevKw == kwNot && n.prev2Kw == kwIs
 	case tkOpen, tkComma:
-		return f.list || f.row || f.fn && n.stmtKw != kwDDL
+		return f.list || f.row || f.fn && n.stmtKw != kwDDL || n.prev == tkComma && n.limitAt == len(n.frames)
 	}
 	return false
 }
@@ -1130,9 +1132,12 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 	n.prev2Kw, n.prev2Fl = n.prevKw, n.prevFl
 	n.prevKw, n.prevFl = id, fl
 	n.betweenAnd = id == kwAnd && n.between
+	n.limitAt = 0
 	switch id {
 	case kwBetween:
 		n.between = true
+	case kwLimit:
+		n.limitAt = len(n.frames)
 	case kwAnd:
 		n.between = false
 	case kwSet:
@@ -1491,7 +1496,7 @@ func (n *normalizer) endStatement() {
 	n.update = false
 	n.put(';')
 	n.prev = tkSemi
-	n.stmtToks, n.stmtKw, n.nameNext = 0, kwNone, false
+	n.stmtToks, n.stmtKw, n.nameNext, n.limitAt = 0, kwNone, false, 0
 	n.setDepth, n.between = 0, false
 	n.top.values = false
 }

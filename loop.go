@@ -32,25 +32,20 @@ func loopFrame(groups []*Group, g, source *Group) (loop, below *Frame) {
 		return nil, nil
 	}
 	fork, forked := forkOf(groups, g, source)
-	var stop *callstack.Frame
-	if forked {
-		stop = &fork
-	}
-	f, found, complete := g.stack.SourceLoop(stop)
-	switch {
-	case found:
-		return framePtr(f), nil
-	case forked:
-		return framePtr(fork), nil
-	case complete:
-		if f, ok := g.stack.LoopingCallback(); ok {
+	if !forked {
+		// What the stack alone tells, which its call site keeps.
+		switch f, loop, found := g.stack.Loop(); {
+		case loop:
 			return framePtr(f), nil
+		case found:
+			return nil, framePtr(f)
 		}
+		return nil, nil
 	}
-	if f, ok := g.stack.Outermost(); ok {
-		return nil, framePtr(f)
+	if f, found, _ := g.stack.SourceLoop(&fork); found {
+		return framePtr(f), nil
 	}
-	return nil, nil
+	return framePtr(fork), nil
 }
 
 // forkOf returns the application's frame where g's path leaves that of a

@@ -88,6 +88,14 @@ type stackEntry struct {
 	rules *[]rule // rules.Load() before it was made
 	syms  []*symbolized
 	app   []Frame // the application's frames, the innermost first
+	loop  atomic.Pointer[loopAnswer]
+}
+
+// loopAnswer is what Loop answers for a stack, kept in its entry: the
+// answer depends on the stack, its source and the rules alone.
+type loopAnswer struct {
+	f           Frame
+	loop, found bool
 }
 
 var stackTable [stackSlots]atomic.Pointer[stackEntry]
@@ -349,4 +357,35 @@ func (s *Stack) Parts(others []*Stack) (f Frame, ok bool) {
 		}
 	}
 	return f, depth >= 0
+}
+
+// Loop returns the loop of s's statement as s alone tells it, for when no
+// statement that ran outside the loop shows where the stacks part: the
+// innermost for statement of the application's source around one of its
+// frames (SourceLoop), else, where every application frame's source was
+// read, a library that calls back into the application in a loop
+// (LoopingCallback); loop is then true. Otherwise, with loop false, f is
+// the outermost application frame, below which the statement repeated,
+// and found is false when s has no application frame. The answer is kept
+// with s's symbols: the reports of one call site ask it again and again.
+func (s *Stack) Loop() (f Frame, loop, found bool) {
+	e := s.entry()
+	if a := e.loop.Load(); a != nil {
+		return a.f, a.loop, a.found
+	}
+	a := &loopAnswer{}
+	f, ok, complete := s.SourceLoop(nil)
+	if !ok && complete {
+		f, ok = s.LoopingCallback()
+	}
+	switch {
+	case ok:
+		*a = loopAnswer{f: f, loop: true, found: true}
+	default:
+		if f, ok := s.Outermost(); ok {
+			*a = loopAnswer{f: f, found: true}
+		}
+	}
+	e.loop.Store(a)
+	return a.f, a.loop, a.found
 }

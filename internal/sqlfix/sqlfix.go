@@ -98,11 +98,18 @@ type Fix struct {
 	// after its name: "GORM: Preload(\"Posts\") on the query of users...";
 	// "" where it has no way of its own. String leaves it out.
 	ORM string
+
+	// text is String's answer, written once by For: a report asks for it
+	// every time it finds the loop again.
+	text string
 }
 
 // String returns the fix as one line: "do: statement; note; note", without
 // ORM.
 func (f Fix) String() string {
+	if f.text != "" {
+		return f.text
+	}
 	var b strings.Builder
 	b.WriteString(f.Do)
 	if f.SQL != "" {
@@ -128,6 +135,7 @@ func For(l Loop) Fix {
 	if ok && l.Dialect == sqlnorm.Postgres {
 		f.SQL = numbered(f.SQL)
 	}
+	f.text = f.String()
 	return f
 }
 

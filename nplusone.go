@@ -172,14 +172,7 @@ func pendingKeys(g *Group) bool {
 // is absent, which hides what it does. A loader's batches run from its
 // own goroutines, below no loop of the application's.
 func mayLoop(g *Group) bool {
-	if g.stack == nil {
-		return true
-	}
-	if _, found, complete := g.stack.SourceLoop(nil); found || !complete {
-		return true
-	}
-	_, ok := g.stack.LoopingCallback()
-	return ok
+	return g.stack == nil || g.stack.MayLoop()
 }
 
 // maxFanOut is the largest group whose overlapping executions count as a

@@ -96,6 +96,7 @@ type stackEntry struct {
 type loopAnswer struct {
 	f           Frame
 	loop, found bool
+	partial     bool // an application frame's source was not read
 }
 
 var stackTable [stackSlots]atomic.Pointer[stackEntry]
@@ -369,23 +370,38 @@ func (s *Stack) Parts(others []*Stack) (f Frame, ok bool) {
 // and found is false when s has no application frame. The answer is kept
 // with s's symbols: the reports of one call site ask it again and again.
 func (s *Stack) Loop() (f Frame, loop, found bool) {
+	a := s.loopAnswer()
+	return a.f, a.loop, a.found
+}
+
+// MayLoop reports whether s may hold a loop: Loop finds one, or the
+// source of one of the application's frames was not read, which hides
+// what that frame does.
+func (s *Stack) MayLoop() bool {
+	a := s.loopAnswer()
+	return a.loop || a.partial
+}
+
+// loopAnswer returns what Loop and MayLoop answer for s, worked out once
+// and kept in s's entry of the stack table.
+func (s *Stack) loopAnswer() *loopAnswer {
 	e := s.entry()
 	if a := e.loop.Load(); a != nil {
-		return a.f, a.loop, a.found
+		return a
 	}
-	a := &loopAnswer{}
 	f, ok, complete := s.SourceLoop(nil)
 	if !ok && complete {
 		f, ok = s.LoopingCallback()
 	}
+	a := &loopAnswer{partial: !complete}
 	switch {
 	case ok:
-		*a = loopAnswer{f: f, loop: true, found: true}
+		a.f, a.loop, a.found = f, true, true
 	default:
 		if f, ok := s.Outermost(); ok {
-			*a = loopAnswer{f: f, found: true}
+			a.f, a.found = f, true
 		}
 	}
 	e.loop.Store(a)
-	return a.f, a.loop, a.found
+	return a
 }

@@ -261,4 +261,13 @@ func TestLoopingCallback(t *testing.T) {
 	if _, _, _, ok := once.callback(); !ok {
 		t.Errorf("callback finds no library that calls back once")
 	}
+	// Loop and MayLoop give the same answers, kept with the stack.
+	for range 2 {
+		if f, loop, found := each.Loop(); !loop || !found || f.Line != l+2 || !each.MayLoop() {
+			t.Errorf("each: Loop = %v, %v, %v, MayLoop %v; want the loop at line %d", f, loop, found, each.MayLoop(), l+2)
+		}
+		if f, loop, found := once.Loop(); loop || !found || once.MayLoop() {
+			t.Errorf("once: Loop = %v, %v, %v, MayLoop %v; want no loop, repeated below an application frame", f, loop, found, once.MayLoop())
+		}
+	}
 }

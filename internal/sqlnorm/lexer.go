@@ -220,15 +220,28 @@ type frame struct {
 	row     bool  // a row of a VALUES list
 	fn      bool  // a function's arguments
 	cols    bool  // a list of column names
+	// marks holds markNeedStart and markValues, which emit tests in one
+	// load for every token.
+	marks uint8
 	// Items of a list, as offsets into the output.
-	needStart                bool
 	itemStart                int
 	prevStart, prevEnd       int
-	values                   bool // VALUES rows may follow at this level
-	rows                     int  // ... and how many have
+	rows                     int // VALUES rows at this level (markValues)
 	rowStart                 int
 	rowPrevStart, rowPrevEnd int
 }
+
+// The bits of normalizer.stop.
+const (
+	stopDone = 1 << iota
+	stopSemi
+)
+
+// The marks of a frame.
+const (
+	markNeedStart = 1 << iota // the next token starts an item of the frame
+	markValues                // VALUES rows may follow at this level
+)
 
 type normalizer struct {
 	src string
@@ -260,11 +273,13 @@ type normalizer struct {
 	limitAt    int  // len(frames) where LIMIT's values are being read (LIMIT a, b), or 0
 	betweenAnd bool // the last word is that AND
 
-	stmtKw      kwID // first word of the current statement
-	stmtToks    int
-	nameNext    bool // the next name is a savepoint name
-	pendingSemi bool
-	done        bool
+	stmtKw   kwID // first word of the current statement
+	stmtToks int
+	nameNext bool // the next name is a savepoint name
+	// stop holds stopDone, set once the shape is complete (the truncation
+	// marker written), and stopSemi, a ";" waiting for the next
+	// statement: emit tests both in one load.
+	stop uint8
 
 	frames []frame
 	top    *frame // &frames[len(frames)-1], which every token asks for
@@ -432,7 +447,7 @@ var tokenStart = func() (t [256]uint8) {
 
 func (n *normalizer) run() {
 	s := n.src
-	for !n.done {
+	for n.stop&stopDone == 0 {
 		// Blanks only separate tokens: skip a run of them in one loop.
 		i := n.i
 		for i < len(s) && tokenStart[s[i]] == startSpace {
@@ -551,7 +566,7 @@ func (n *normalizer) token(c byte) {
 	case ';':
 		n.i++
 		if n.prev != tkNone && n.prev != tkSemi {
-			n.pendingSemi = true
+			n.stop |= stopSemi
 		}
 		return
 	}
@@ -688,10 +703,10 @@ func mayExtend(seg string) bool {
 func (n *normalizer) giveUp() {
 	n.hashLit(n.src[n.tok:])
 	n.i = len(n.src)
-	if n.done {
+	if n.stop&stopDone != 0 {
 		return
 	}
-	n.done = true
+	n.stop |= stopDone
 	if n.space(tkWord) {
 		n.put(' ')
 	}
@@ -1159,7 +1174,7 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 	}
 	if id == kwValues {
 		f := n.top
-		f.values = true
+		f.marks |= markValues
 		f.rowPrevEnd = -1
 		f.rows = 0
 	}
@@ -1308,7 +1323,7 @@ func (n *normalizer) open(bracket bool) {
 	// Collapsing compares items, and items nested in items are compared
 	// again at each level; a cap on nesting keeps the work linear.
 	nest := top.nest
-	row := !bracket && top.values && (n.prev == tkWord && n.prevKw == kwValues || n.prev == tkComma)
+	row := !bracket && top.marks&markValues != 0 && (n.prev == tkWord && n.prevKw == kwValues || n.prev == tkComma)
 	list := n.prev == tkWord && (!bracket && n.prevKw == kwIn || bracket && n.prevKw == kwArray)
 	if row || list {
 		if nest >= maxListNest {
@@ -1350,7 +1365,7 @@ func (n *normalizer) open(bracket bool) {
 		fn:         fn,
 		cols:       cols,
 		nest:       nest,
-		needStart:  true,
+		marks:      markNeedStart,
 		prevEnd:    -1,
 		rowPrevEnd: -1,
 	})
@@ -1360,9 +1375,9 @@ func (n *normalizer) open(bracket bool) {
 // endItem closes the current item of a list frame, dropping it when it
 // repeats the previous one.
 func (n *normalizer) endItem(f *frame) {
-	if f.needStart {
+	if f.marks&markNeedStart != 0 {
 		f.itemStart = n.w
-		f.needStart = false
+		f.marks &^= markNeedStart
 	}
 	if f.itemStart > n.w {
 		// The item began with a VALUES row that repeated the row before
@@ -1425,7 +1440,7 @@ func (n *normalizer) comma() {
 	}
 	if n.emit(tkComma, ",") {
 		f = n.top
-		f.needStart = true
+		f.marks |= markNeedStart
 	}
 }
 
@@ -1433,10 +1448,10 @@ func (n *normalizer) comma() {
 // when the shape would grow too long. It reports whether the token was
 // written.
 func (n *normalizer) emit(k tokKind, text string) bool {
-	if n.done {
-		return false
-	}
-	if n.pendingSemi {
+	if n.stop != 0 {
+		if n.stop&stopDone != 0 {
+			return false
+		}
 		n.endStatement()
 	}
 	n.nameNext = false
@@ -1452,17 +1467,16 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 		out[w] = ' '
 		w++
 	}
-	f := n.top
-	if k != tkComma && k != tkClose {
-		if f.needStart {
+	if f := n.top; f.marks != 0 && k != tkComma && k != tkClose {
+		if f.marks&markNeedStart != 0 {
 			if f.in && f.items == 0 && k == tkWord && (strings.EqualFold(text, "select") || strings.EqualFold(text, "with")) {
 				f.sub = true
 			}
 			f.itemStart = w
-			f.needStart = false
+			f.marks &^= markNeedStart
 		}
-		if f.values && k != tkOpen {
-			f.values = false
+		if k != tkOpen {
+			f.marks &^= markValues
 		}
 	}
 	switch {
@@ -1493,20 +1507,20 @@ func (n *normalizer) emit(k tokKind, text string) bool {
 // endStatement writes the ";" between two statements, before the first
 // token of the second.
 func (n *normalizer) endStatement() {
-	n.pendingSemi = false
+	n.stop &^= stopSemi
 	n.sortSet(n.w)
 	n.update = false
 	n.put(';')
 	n.prev = tkSemi
 	n.stmtToks, n.stmtKw, n.nameNext, n.limitAt = 0, kwNone, false, 0
 	n.setDepth, n.between = 0, false
-	n.top.values = false
+	n.top.marks &^= markValues
 }
 
 // truncate ends a shape that has grown too long with the truncation
 // marker.
 func (n *normalizer) truncate() {
-	n.done = true
+	n.stop |= stopDone
 	if n.space(tkWord) {
 		n.put(' ')
 	}

@@ -33,13 +33,15 @@ type Trace struct {
 	// traces above.
 	pause string
 
-	// fallback marks a trace made by NewTrace, which no context carries;
 	// untracedAt is untracedStatements when a trace made by Start began.
-	fallback   bool
 	untracedAt int64
 
-	once   sync.Once
-	report *Report
+	once sync.Once
+	// fallback marks a trace made by NewTrace, which no context carries;
+	// finished, under mu, a trace that Finish ended. (Beside once, they
+	// take no room of their own: a trace is allocated per request.)
+	fallback, finished bool
+	report             *Report
 
 	// snap is a copy of the last Snapshot's report while it still
 	// describes the trace: a statement, a new name or a new detector
@@ -49,7 +51,6 @@ type Trace struct {
 
 	mu       sync.Mutex
 	detector *Detector
-	finished bool
 	totals   totals
 	groups   map[groupKey]*group // by key, once the trace has more than fewGroups
 	order    []*group
@@ -92,12 +93,13 @@ type groupKey struct {
 
 // group is the running record of one (shape, call site).
 type group struct {
-	id          int // 1-based place in the trace's order: Group.ID
+	id          int32 // 1-based place in the trace's order: Group.ID
+	kind        Kind
+	dialect     Dialect
+	write       bool // an insert, update, delete: it changes its tables (see tables)
 	shape       string
 	fingerprint uint64
 	site        uint64
-	kind        Kind
-	dialect     Dialect
 	stack       *callstack.Stack // interned
 	count       int
 	statements  int
@@ -127,9 +129,6 @@ type group struct {
 	// execution: one shape takes more where its lists are longer.
 	argsMin, argsMax int32
 
-	// arrayMax is the most keys an array argument carried ("= any($1)").
-	arrayMax int32
-
 	// A read repeated after a write to a table it reads is fresh work,
 	// not a repeat: tables has a bit per table the shape names (once the
 	// trace has seen a write, see tableWrites), epochFirst and epochLast
@@ -137,7 +136,6 @@ type group struct {
 	// rereads counts the executions of a seen argument set after such a
 	// write, and run and dupRuns follow the runs of executions between
 	// writes: the length of the current one, and how many held a repeat.
-	write                 bool // an insert, update, delete: it changes its tables
 	tables                uint64
 	epochFirst, epochLast uint32
 	rereads               int
@@ -151,6 +149,9 @@ type group struct {
 	vals            [sqlnorm.MaxValues]uint32
 	literal         uint32 // the first execution had a literal there
 	varied, unknown uint32
+
+	// arrayMax is the most keys an array argument carried ("= any($1)").
+	arrayMax int32
 }
 
 // minBatchKeys is how many keys (IN-list items, VALUES rows) one
@@ -242,7 +243,7 @@ type sampled struct {
 	start time.Duration // on the package clock
 	dur   time.Duration
 	rows  int32 // clamped: a timeline shows it, nothing counts with it
-	group int32 // group.id, or 0 for a transaction boundary
+	group int16 // group.id (at most maxGroups+1), or 0 for a transaction boundary
 	kind  Kind
 	err   bool
 }
@@ -499,13 +500,13 @@ func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
 	shape := in.Shape
 	if len(t.order) >= maxGroups {
 		if t.other == nil {
-			t.other = &group{id: len(t.order) + 1, shape: "(other statements)", kind: r.kind, stack: &emptyStack, firstStart: r.start, firstSeq: t.seq}
+			t.other = &group{id: int32(len(t.order) + 1), shape: "(other statements)", kind: r.kind, stack: &emptyStack, firstStart: r.start, firstSeq: t.seq}
 			t.order = append(t.order, t.other)
 		}
 		return t.other
 	}
 	g := &group{
-		id:          len(t.order) + 1,
+		id:          int32(len(t.order) + 1),
 		shape:       shape,
 		fingerprint: key.fingerprint,
 		site:        key.site,
@@ -636,7 +637,7 @@ func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {
 	}
 	s := sampled{start: r.start, dur: dur, rows: int32(min(r.rows, math.MaxInt32)), kind: r.kind, err: r.err != nil}
 	if g != nil {
-		s.group = int32(g.id)
+		s.group = int16(g.id)
 	}
 	t.sample = append(t.sample, s)
 }

@@ -134,7 +134,11 @@ func Now() time.Duration {
 	if s := tscScale.Load(); s != 0 {
 		return scaled(ticks(), s)
 	}
-	return calibrate(time.Since(epoch))
+	mono := time.Since(epoch)
+	if !useTSC.Load() {
+		return mono // the monotonic clock alone: nothing to calibrate
+	}
+	return calibrate(mono)
 }
 
 // scaled returns the counter reading tsc in nanoseconds since epoch at the
@@ -191,8 +195,8 @@ func distrust() {
 // monotonic clock says could have passed.
 func Since(start time.Duration) time.Duration {
 	n := Now()
-	if d := n - start; d < checkAbove {
-		return max(d, 0)
+	if d := n - start; d < checkAbove || !useTSC.Load() {
+		return max(d, 0) // short, or read off the monotonic clock itself
 	}
 	return bounded(n, start, time.Since(epoch))
 }

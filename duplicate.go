@@ -1,6 +1,7 @@
 package querytrace
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -15,8 +16,11 @@ import (
 // repeated with other arguments are left out: judge has judged them (an
 // N+1 or a batch, whose fix is another).
 func (d *Detector) duplicates(r *Report) {
-	shared := make(map[*Group]bool)
+	var shared map[*Group]bool
 	for _, set := range d.crossSiteSets(r.Groups) {
+		if shared == nil {
+			shared = make(map[*Group]bool)
+		}
 		for _, g := range set.groups {
 			shared[g] = true
 		}
@@ -42,6 +46,11 @@ func (d *Detector) duplicates(r *Report) {
 	}
 }
 
+// crossSiteCandidate reports whether g may be in a set of crossSiteSets.
+func (d *Detector) crossSiteCandidate(g *Group) bool {
+	return judgeable(g) && repeatable(g.Verb) && g.Count != g.Errors && !(d.repeated(g) && g.Distinct > 1)
+}
+
 // A siteSet is the groups that ran one shape with the same arguments from
 // several call sites, with no write to the shape's tables between them;
 // split tells that the same arguments ran again elsewhere in the trace
@@ -56,11 +65,23 @@ type siteSet struct {
 // the order of groups. Groups repeated with other arguments are judge's.
 func (d *Detector) crossSiteSets(groups []*Group) []siteSet {
 	type key struct{ fp, args uint64 }
-	sites := make(map[key][]*Group)
-	var keys []key
-	for _, g := range groups {
-		if !judgeable(g) || !repeatable(g.Verb) || g.Count == g.Errors || d.repeated(g) && g.Distinct > 1 {
+	var (
+		sites map[key][]*Group
+		keys  []key
+	)
+	for i, g := range groups {
+		if !d.crossSiteCandidate(g) {
 			continue
+		}
+		if sites == nil {
+			// A set needs a second group of the shape: most reports
+			// have none, and no map is made for them.
+			if !slices.ContainsFunc(groups[i+1:], func(o *Group) bool {
+				return o.Fingerprint == g.Fingerprint && d.crossSiteCandidate(o)
+			}) {
+				continue
+			}
+			sites = make(map[key][]*Group)
 		}
 		for _, a := range g.args {
 			// Values written into the text are in a too: the
@@ -71,6 +92,9 @@ func (d *Detector) crossSiteSets(groups []*Group) []siteSet {
 			}
 			sites[k] = append(sites[k], g)
 		}
+	}
+	if keys == nil {
+		return nil
 	}
 	var sets []siteSet
 	done := make(map[*Group]bool)

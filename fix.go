@@ -192,10 +192,16 @@ func (d *Detector) fixDialect(g *Group) Dialect {
 	case g.Dialect != DialectGeneric:
 		return g.Dialect
 	}
-	for _, tell := range []string{"::", " ilike ", " returning ", "any(", " distinct on", "array["} {
-		if strings.Contains(g.Shape, tell) {
-			return DialectPostgres
-		}
+	// The Info of the group's text answers once per text for the
+	// process; a group read back from JSON has none.
+	postgres := false
+	if g.text != nil {
+		postgres = g.text.PostgresSyntax()
+	} else {
+		postgres = sqlnorm.HasPostgresSyntax(g.Shape)
+	}
+	if postgres {
+		return DialectPostgres
 	}
 	return DialectGeneric
 }

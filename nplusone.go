@@ -50,7 +50,9 @@ func (d *Detector) classify(r *Report) {
 	foldPrepares(r)
 	setVia(r)
 	for _, l := range r.findingLists() {
-		slices.SortStableFunc(*l, func(a, b Finding) int { return cmp.Compare(b.Total, a.Total) })
+		if len(*l) > 1 {
+			slices.SortStableFunc(*l, func(a, b Finding) int { return cmp.Compare(b.Total, a.Total) })
+		}
 	}
 }
 

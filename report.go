@@ -1,8 +1,8 @@
 package querytrace
 
 import (
+	"cmp"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/querytrace/querytrace/internal/callstack"
@@ -352,7 +352,7 @@ func (raw *rawTrace) extract() *Report {
 	for i, g := range raw.groups {
 		r.Groups[i] = &groups[i]
 		groups[i] = Group{
-			ID:          g.id,
+			ID:          int(g.id),
 			Shape:       g.shape,
 			Fingerprint: g.fingerprint,
 			Verb:        g.verb(),
@@ -406,7 +406,7 @@ func (r *Report) complete(d *Detector) {
 		d = &Detector{}
 	}
 	d.classify(r)
-	sort.SliceStable(r.Groups, func(i, j int) bool { return r.Groups[i].Total > r.Groups[j].Total })
+	slices.SortStableFunc(r.Groups, func(a, b *Group) int { return cmp.Compare(b.Total, a.Total) })
 	if reportBuilt != nil {
 		reportBuilt(r)
 	}

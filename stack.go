@@ -139,7 +139,15 @@ func partsAt(groups []*Group) []*Frame {
 // where each one's path parts from the others'.
 func setVia(r *Report) {
 	lists := r.findingLists()
-	// Only findings of one shape can print alike: most reports have none.
+	// Only two findings or more can print alike: most reports have fewer.
+	n := 0
+	for _, l := range lists {
+		n += len(*l)
+	}
+	if n < 2 {
+		return
+	}
+	// Only findings of one shape can: most reports have none.
 	shapes := make(map[uint64]int)
 	for _, l := range lists {
 		for _, f := range *l {

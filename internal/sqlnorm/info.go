@@ -1,6 +1,9 @@
 package sqlnorm
 
-import "sync/atomic"
+import (
+	"strings"
+	"sync/atomic"
+)
 
 // Info is what Shape reads from a statement's text: its shape, and what
 // the shape no longer tells but a report and a fix need, read in the same
@@ -35,8 +38,40 @@ type Info struct {
 	// Verb is Verb(Shape).
 	Verb string
 
-	// tables holds Tables(Shape) once asked for.
-	tables atomic.Pointer[[]string]
+	// tables holds Tables(Shape) once asked for; postgres, what
+	// PostgresSyntax answered (1 no, 2 yes) once asked.
+	tables   atomic.Pointer[[]string]
+	postgres atomic.Uint32
+}
+
+// postgresTells are what only PostgreSQL's syntax has of what a shape
+// shows: a cast, ILIKE, RETURNING (SQLite's and MariaDB's too, but not
+// MySQL's), = any(array), DISTINCT ON, an ARRAY constructor.
+var postgresTells = []string{"::", " ilike ", " returning ", "any(", " distinct on", "array["}
+
+// PostgresSyntax reports whether the shape uses syntax that PostgreSQL has
+// and MySQL lacks (see postgresTells), read from the shape the first time:
+// what a fix is written in when nothing else tells the dialect.
+func (in *Info) PostgresSyntax() bool {
+	if p := in.postgres.Load(); p != 0 {
+		return p == 2
+	}
+	p := uint32(1)
+	if HasPostgresSyntax(in.Shape) {
+		p = 2
+	}
+	in.postgres.Store(p)
+	return p == 2
+}
+
+// HasPostgresSyntax is PostgresSyntax for a shape without its Info.
+func HasPostgresSyntax(shape string) bool {
+	for _, tell := range postgresTells {
+		if strings.Contains(shape, tell) {
+			return true
+		}
+	}
+	return false
 }
 
 // Tables returns Tables(in.Shape), read from the shape the first time: a

@@ -114,3 +114,33 @@ func TestInfoVerbTables(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresSyntax checks what tells a shape in PostgreSQL's syntax
+// from one MySQL reads too, and that an Info answers as its shape does,
+// twice alike.
+func TestPostgresSyntax(t *testing.T) {
+	for _, c := range []struct {
+		q    string
+		want bool
+	}{
+		{"SELECT id::text FROM t", true},
+		{"SELECT * FROM t WHERE name ILIKE $1", true},
+		{"INSERT INTO t (a) VALUES ($1) RETURNING id", true},
+		{"SELECT * FROM t WHERE id = ANY($1)", true},
+		{"SELECT DISTINCT ON (a) a, b FROM t", true},
+		{"SELECT ARRAY[1, 2]", true},
+		{"SELECT * FROM t WHERE id = ?", false},
+		{"SELECT a FROM t WHERE b LIKE 'x::y'", false}, // in a literal: gone from the shape
+		{"UPDATE t SET a = ? WHERE id IN (?, ?)", false},
+	} {
+		in := Shape(c.q, Generic)
+		if got := HasPostgresSyntax(in.Shape); got != c.want {
+			t.Errorf("HasPostgresSyntax(%q) = %v, want %v", in.Shape, got, c.want)
+		}
+		for range 2 {
+			if got := in.PostgresSyntax(); got != c.want {
+				t.Errorf("%q: PostgresSyntax() = %v, want %v", c.q, got, c.want)
+			}
+		}
+	}
+}

@@ -230,6 +230,9 @@ func writes(in *sqlnorm.Info) bool {
 	switch in.Verb {
 	case "insert", "update", "delete":
 		return true
+	case "other": // a statement that starts with a verb of its own
+	default:
+		return false
 	}
 	switch tok, _ := shapeToken(in.Shape, 0); tok {
 	case "merge", "truncate", "copy":
@@ -399,7 +402,9 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 	if t.finished {
 		return
 	}
-	t.snap = nil
+	if t.snap != nil { // a store through a pointer costs a write barrier while the GC marks
+		t.snap = nil
+	}
 	t.seq++
 	tt := &t.totals
 	switch r.kind {

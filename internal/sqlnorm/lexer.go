@@ -1150,6 +1150,13 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 	n.prevKw, n.prevFl = id, fl
 	n.betweenAnd = id == kwAnd && n.between
 	n.limitAt = 0
+	if n.stmtToks == 1 {
+		n.stmtKw = id
+		n.update = string(n.out[n.w-len(w):n.w]) == "update"
+	}
+	if id <= kwPlain {
+		return // a name, or a keyword of no consequence here: most words
+	}
 	switch id {
 	case kwBetween:
 		n.between = true
@@ -1167,12 +1174,7 @@ func (n *normalizer) emitWord(w string, id kwID, fl uint8) {
 			n.setDepth = 0
 			n.sortSet(n.w - len(w))
 		}
-	}
-	if n.stmtToks == 1 {
-		n.stmtKw = id
-		n.update = string(n.out[n.w-len(w):n.w]) == "update"
-	}
-	if id == kwValues {
+	case kwValues:
 		f := n.top
 		f.marks |= markValues
 		f.rowPrevEnd = -1

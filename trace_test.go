@@ -198,3 +198,31 @@ func TestPause(t *testing.T) {
 		t.Errorf("Pause without a trace returned a new context")
 	}
 }
+
+// TestWrites checks which statements count as writes to the tables they
+// name, from their verb or, for statements with a verb of their own, the
+// shape's first word.
+func TestWrites(t *testing.T) {
+	for _, c := range []struct {
+		q    string
+		want bool
+	}{
+		{"INSERT INTO t (a) VALUES (?)", true},
+		{"REPLACE INTO t (a) VALUES (?)", true},
+		{"UPDATE t SET a = ? WHERE id = ?", true},
+		{"DELETE FROM t WHERE id = ?", true},
+		{"WITH x AS (SELECT 1) UPDATE t SET a = 1", true},
+		{"MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", true},
+		{"TRUNCATE TABLE t", true},
+		{"COPY t FROM STDIN", true},
+		{"SELECT a FROM t WHERE id = ?", false},
+		{"WITH x AS (SELECT 1) SELECT * FROM x", false},
+		{"SET search_path = ?", false},
+		{"BEGIN", false},
+		{"EXPLAIN SELECT 1", false},
+	} {
+		if got := writes(shapeOf(c.q, DialectPostgres)); got != c.want {
+			t.Errorf("writes(%q) = %v, want %v", c.q, got, c.want)
+		}
+	}
+}

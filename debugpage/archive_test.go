@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/querytrace/querytrace"
 )
 
 func TestArchive(t *testing.T) {
@@ -83,5 +86,36 @@ func TestArchiveBytesAndFilter(t *testing.T) {
 	files, _ = filepath.Glob(filepath.Join(bounded.Dir, "*.json"))
 	if len(files) != 2 {
 		t.Errorf("MaxBytes of 2.5 files kept %d files, want 2", len(files))
+	}
+}
+
+// TestArchiveSlowerThan saves, of two reports of one request, the one whose
+// wall time reaches the threshold, and reads it back with its wall time.
+func TestArchiveSlowerThan(t *testing.T) {
+	db := openDB(t)
+	rep := trace(t, "GET /report", func(ctx context.Context) { itemIDs(ctx, db) })
+	const threshold = 200 * time.Millisecond
+	arch := &Archive{Dir: t.TempDir(), Filter: SlowerThan(threshold)}
+	fast, slow := *rep, *rep
+	fast.Wall, slow.Wall = threshold-time.Microsecond, threshold
+	for _, r := range []*querytrace.Report{&fast, &slow} {
+		if err := arch.Save(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(arch.Dir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("SlowerThan(%v) kept %d files, want the one that took %v", threshold, len(files), threshold)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := querytrace.UnmarshalFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Wall != threshold || back.Name != "GET /report" {
+		t.Errorf("saved %q of %v, want %q of %v", back.Name, back.Wall, "GET /report", threshold)
 	}
 }

@@ -51,10 +51,19 @@ func next(fp unsafe.Pointer) unsafe.Pointer {
 		return nil
 	}
 	up := *(*unsafe.Pointer)(fp)
-	if uintptr(up) <= uintptr(fp) || uintptr(up)-uintptr(fp) > maxFrameGap {
+	if !followed(uintptr(fp), uintptr(up)) {
 		return nil
 	}
 	return up
+}
+
+// followed reports whether walk goes from the frame at fp to the one at
+// up: up lies above fp, by maxFrameGap at most. It is one comparison: for
+// up at or below fp the difference wraps around past maxFrameGap.
+//
+//go:nosplit
+func followed(fp, up uintptr) bool {
+	return up-fp-1 < maxFrameGap
 }
 
 // walkHash is walk without the addresses: the hash alone, which is all a
@@ -68,14 +77,11 @@ func walkHash() uint64 {
 	if fp == nil {
 		return hashEnd(h, 0)
 	}
-	n := 0
-	for {
+	n := 1
+	for ; ; n++ {
 		h = hashPC(h, *(*uintptr)(unsafe.Add(fp, unsafe.Sizeof(uintptr(0)))))
-		if n++; n == Depth {
-			break
-		}
 		up := *(*unsafe.Pointer)(fp)
-		if uintptr(up) <= uintptr(fp) || uintptr(up)-uintptr(fp) > maxFrameGap {
+		if n == Depth || !followed(uintptr(fp), uintptr(up)) {
 			break
 		}
 		fp = up

@@ -176,8 +176,17 @@ func (c *conn) driverCtx(ctx context.Context) context.Context {
 // not nil) that started at start and took dur, with its call site: the
 // interned stack, or the empty one for a driver wrapped WithoutStacks and
 // for a transaction's boundaries, which a trace counts but does not group.
+//
+// Every field of r is set, one by one: r is often the rows wrapper's,
+// reused from the connection's last query, and a composite literal would
+// build the whole record aside and copy it over, on every query
+// (TestFillSetsEveryField keeps the list whole).
 func (c *conn) fill(r *rec, kind Kind, query string, in *sqlnorm.Info, start, dur time.Duration, args *argSum, err error) {
-	*r = rec{kind: kind, sql: query, info: in, start: start, dur: dur, args: *args, err: err, dialect: c.drv.cfg.dialect}
+	r.sql, r.info, r.err = query, in, err
+	r.args = *args
+	r.start, r.dur, r.rowsDur = start, dur, 0
+	r.rows, r.stmts = 0, 0
+	r.kind, r.dialect = kind, c.drv.cfg.dialect
 	switch {
 	case c.drv.cfg.noStacks, kind == KindBegin, kind == KindCommit, kind == KindRollback:
 		r.stack, r.site = &emptyStack, emptyStackHash
@@ -410,7 +419,7 @@ func (c *conn) queried(ctx context.Context, t *Trace, kind Kind, query string, i
 		r = new(rowsState)
 	}
 	c.spare = nil
-	*r = rowsState{r: rows, conn: c, t: t, ctx: ctx}
+	r.reset(rows, c, t, ctx)
 	c.fill(&r.rec, kind, query, in, start, 0, args, nil)
 	return r, nil
 }

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/DATA-DOG/go-sqlmock"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -810,5 +812,72 @@ func TestGuessDialect(t *testing.T) {
 	c := WrapConnector(otherConnector{otherWrapper{sqliteDriver}})
 	if got := c.(wrapped).state().cfg.dialect; got != DialectSQLite {
 		t.Errorf("WrapConnector of a wrapped SQLite driver: dialect %v, want SQLite", got)
+	}
+}
+
+// TestFillSetsEveryField checks that a reused rows wrapper keeps nothing of
+// its last query: reset and fill set each field one by one, rather than
+// clearing the wrapper with a composite literal, and a field added to
+// rowsState or rec must be added to them too.
+func TestFillSetsEveryField(t *testing.T) {
+	c := &conn{drv: &tdriver{cfg: config{dialect: DialectPostgres, noStacks: true}}}
+	var rows fakeRows
+	tr := NewTrace("fill")
+	ctx := context.Background()
+	in := shapeOf("SELECT 1", DialectPostgres)
+	args := argSum{hash: 42, keys: 3, count: 2, n: 1}
+	args.each[0] = 9
+
+	var r rowsState
+	setEveryField(t, reflect.ValueOf(&r).Elem())
+	r.reset(&rows, c, tr, ctx)
+	c.fill(&r.rec, KindQuery, "SELECT 1", in, 5, 0, &args, nil)
+
+	want := rowsState{r: &rows, conn: c, t: tr, ctx: ctx, rec: rec{
+		kind: KindQuery, sql: "SELECT 1", info: in, start: 5, args: args,
+		dialect: DialectPostgres, stack: &emptyStack, site: emptyStackHash,
+	}}
+	if !reflect.DeepEqual(r, want) {
+		t.Errorf("a reused wrapper kept some of its last query:\n got %+v\nwant %+v", r, want)
+	}
+}
+
+// setEveryField sets every field of v, exported or not, to a value other
+// than its zero value.
+func setEveryField(t *testing.T, v reflect.Value) {
+	t.Helper()
+	for i := range v.NumField() {
+		f := reflect.NewAt(v.Field(i).Type(), unsafe.Pointer(v.Field(i).UnsafeAddr())).Elem()
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("stale")
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			f.SetInt(7)
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			f.SetUint(7)
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		case reflect.Interface:
+			switch {
+			case f.Type() == reflect.TypeFor[error]():
+				f.Set(reflect.ValueOf(errors.New("stale")))
+			case f.Type() == reflect.TypeFor[context.Context]():
+				f.Set(reflect.ValueOf(context.TODO()))
+			case f.Type() == reflect.TypeFor[driver.Rows]():
+				f.Set(reflect.ValueOf(&fakeRows{}))
+			default:
+				t.Fatalf("setEveryField: no value for %s", f.Type())
+			}
+		case reflect.Struct:
+			setEveryField(t, f)
+		case reflect.Array:
+			for j := range f.Len() {
+				f.Index(j).SetUint(7)
+			}
+		default:
+			t.Fatalf("setEveryField: no value for %s (%s)", f.Type(), f.Kind())
+		}
 	}
 }

@@ -34,6 +34,16 @@ type rowsState struct {
 	eof, closed bool
 }
 
+// reset makes r the wrapper of rows, the rows of a query run on c with ctx
+// and recorded into t, but for its record, which fill sets. Every other
+// field is set, one by one: r may be a connection's spare, and a composite
+// literal would clear the whole wrapper, record included, for fill to set
+// again (TestFillSetsEveryField keeps the list whole).
+func (r *rowsState) reset(rows driver.Rows, c *conn, t *Trace, ctx context.Context) {
+	r.r, r.conn, r.t, r.ctx = rows, c, t, ctx
+	r.n, r.eof, r.closed = 0, false, false
+}
+
 func (r *rowsState) state() *tdriver { return r.conn.drv }
 func (r *rowsState) unwrap() any     { return r.r }
 

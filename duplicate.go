@@ -1,7 +1,6 @@
 package querytrace
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -64,24 +63,23 @@ type siteSet struct {
 // arguments from several call sites, each group in one set at most, in
 // the order of groups. Groups repeated with other arguments are judge's.
 func (d *Detector) crossSiteSets(groups []*Group) []siteSet {
+	// A set takes two groups that may be in one: most reports have fewer,
+	// and make no map.
+	candidates := 0
+	for _, g := range groups {
+		if d.crossSiteCandidate(g) {
+			candidates++
+		}
+	}
+	if candidates < 2 {
+		return nil
+	}
 	type key struct{ fp, args uint64 }
-	var (
-		sites map[key][]*Group
-		keys  []key
-	)
-	for i, g := range groups {
+	sites := make(map[key][]*Group)
+	var keys []key
+	for _, g := range groups {
 		if !d.crossSiteCandidate(g) {
 			continue
-		}
-		if sites == nil {
-			// A set needs a second group of the shape: most reports
-			// have none, and no map is made for them.
-			if !slices.ContainsFunc(groups[i+1:], func(o *Group) bool {
-				return o.Fingerprint == g.Fingerprint && d.crossSiteCandidate(o)
-			}) {
-				continue
-			}
-			sites = make(map[key][]*Group)
 		}
 		for _, a := range g.args {
 			// Values written into the text are in a too: the
@@ -92,9 +90,6 @@ func (d *Detector) crossSiteSets(groups []*Group) []siteSet {
 			}
 			sites[k] = append(sites[k], g)
 		}
-	}
-	if keys == nil {
-		return nil
 	}
 	var sets []siteSet
 	done := make(map[*Group]bool)

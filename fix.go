@@ -192,15 +192,10 @@ func (d *Detector) fixDialect(g *Group) Dialect {
 	case g.Dialect != DialectGeneric:
 		return g.Dialect
 	}
-	// The Info of the group's text answers once per text for the
-	// process; a group read back from JSON has none.
-	postgres := false
-	if g.text != nil {
-		postgres = g.text.PostgresSyntax()
-	} else {
-		postgres = sqlnorm.HasPostgresSyntax(g.Shape)
-	}
-	if postgres {
+	// The Info of the group's text answers once per text for the process.
+	// Every group a detector judges has one (a group read back from JSON
+	// has none, and is never judged again).
+	if g.text != nil && g.text.PostgresSyntax() {
 		return DialectPostgres
 	}
 	return DialectGeneric

@@ -688,29 +688,33 @@ func TestCallSiteSkips(t *testing.T) {
 
 // TestFixFollowsDialect checks that an N+1's fix is worded for the dialect
 // its statements were read in when the detector names none: "= any($1)"
-// for statements from the pgx tracer, "in (...)" for generic ones.
+// for statements from the pgx tracer, "in (...)" for generic ones, but
+// for generic ones in PostgreSQL's own syntax (a "::" cast), whose fix is
+// PostgreSQL's.
 func TestFixFollowsDialect(t *testing.T) {
 	for _, c := range []struct {
 		dialect Dialect
+		cast    string
 		want    string
 	}{
-		{DialectPostgres, "any("},
-		{DialectGeneric, "in (...)"},
+		{DialectPostgres, "", "any("},
+		{DialectGeneric, "", "in (...)"},
+		{DialectGeneric, "::bigint", "any("},
 	} {
 		ctx, tr := Start(context.Background(), "dialect")
 		src, loop := CaptureStack(), CaptureStack()
 		now := time.Now()
 		Record(ctx, &Event{Kind: KindQuery, SQL: "SELECT id FROM users ORDER BY id", Dialect: c.dialect, Start: now, Rows: 5, Stack: src})
 		for i := range 5 {
-			Record(ctx, &Event{Kind: KindQuery, SQL: "SELECT name FROM users WHERE id = $1", Dialect: c.dialect,
+			Record(ctx, &Event{Kind: KindQuery, SQL: "SELECT name FROM users WHERE id = $1" + c.cast, Dialect: c.dialect,
 				Start: now.Add(time.Duration(i+1) * time.Millisecond), Duration: time.Microsecond, Rows: 1, ArgsHash: uint64(i + 1), Stack: loop})
 		}
 		r := tr.Finish()
 		if len(r.NPlusOne) != 1 {
-			t.Fatalf("dialect %v: %d N+1 findings, want 1", c.dialect, len(r.NPlusOne))
+			t.Fatalf("dialect %v%s: %d N+1 findings, want 1", c.dialect, c.cast, len(r.NPlusOne))
 		}
 		if fix := r.NPlusOne[0].Fix; !strings.Contains(fix, c.want) {
-			t.Errorf("dialect %v: fix %q, want one with %q", c.dialect, fix, c.want)
+			t.Errorf("dialect %v%s: fix %q, want one with %q", c.dialect, c.cast, fix, c.want)
 		}
 	}
 }

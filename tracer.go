@@ -230,9 +230,9 @@ func writes(in *sqlnorm.Info) bool {
 	switch in.Verb {
 	case "insert", "update", "delete":
 		return true
-	case "other": // a statement that starts with a verb of its own
+	case "other": // a verb of its own, read below
 	default:
-		return false
+		return false // select, begin, set ...: no tokenizing
 	}
 	switch tok, _ := shapeToken(in.Shape, 0); tok {
 	case "merge", "truncate", "copy":

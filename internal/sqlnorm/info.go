@@ -57,21 +57,14 @@ func (in *Info) PostgresSyntax() bool {
 		return p == 2
 	}
 	p := uint32(1)
-	if HasPostgresSyntax(in.Shape) {
-		p = 2
+	for _, tell := range postgresTells {
+		if strings.Contains(in.Shape, tell) {
+			p = 2
+			break
+		}
 	}
 	in.postgres.Store(p)
 	return p == 2
-}
-
-// HasPostgresSyntax is PostgresSyntax for a shape without its Info.
-func HasPostgresSyntax(shape string) bool {
-	for _, tell := range postgresTells {
-		if strings.Contains(shape, tell) {
-			return true
-		}
-	}
-	return false
 }
 
 // Tables returns Tables(in.Shape), read from the shape the first time: a

@@ -81,7 +81,7 @@ func (d *Detector) crossSiteSets(groups []*Group) []siteSet {
 		if !d.crossSiteCandidate(g) {
 			continue
 		}
-		for _, a := range g.args {
+		for _, a := range g.argHashes() {
 			// Values written into the text are in a too: the
 			// normalizer's hash of them is folded into the arguments'.
 			k := key{g.Fingerprint, a}

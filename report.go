@@ -133,6 +133,10 @@ type Group struct {
 	// DialectMySQLANSIQuotes too. Fixes follow it.
 	Dialect Dialect
 
+	// (Beside Kind and Dialect, these take no room of their own.)
+	arrayKeys bool // some execution carried its keys in an array
+	listsVary bool // its executions' IN or VALUES lists were of other lengths
+
 	// Count is how many times the group ran; Statements how many
 	// statements that was (more than Count for pgx batches and texts of
 	// several statements).
@@ -190,17 +194,24 @@ type Group struct {
 	// an N+1.
 	Keys int
 
-	stack      *callstack.Stack // the whole stack: FullStack, the loop's line
-	lastStart  time.Duration    // when its last execution started, as First
-	args       []uint64         // the argument hashes it remembers
-	arrayKeys  bool             // some execution carried its keys in an array
-	listsVary  bool             // its executions' IN or VALUES lists were of other lengths
-	dupRuns    int              // runs of one argument set between writes that repeated it
-	epochFirst uint32           // writes to its tables before its first execution
-	epochLast  uint32           // ... and before its last
-	text       *sqlnorm.Info    // its first execution's text, read by the normalizer
-	varied     uint32           // the values of Shape that varied: bit i for the ith "?"
-	unknown    uint32           // ... and those not known to have or not
+	stack      *callstack.Stack     // the whole stack: FullStack, the loop's line
+	lastStart  time.Duration        // when its last execution started, as First
+	hashes     *[maxDistinct]uint64 // the argument hashes it remembers: see argHashes
+	dupRuns    int                  // runs of one argument set between writes that repeated it
+	epochFirst uint32               // writes to its tables before its first execution
+	epochLast  uint32               // ... and before its last
+	text       *sqlnorm.Info        // its first execution's text, read by the normalizer
+	varied     uint32               // the values of Shape that varied: bit i for the ith "?"
+	unknown    uint32               // ... and those not known to have or not
+}
+
+// argHashes returns the hashes of the argument sets g remembers: the
+// first Distinct of them, maxDistinct at most.
+func (g *Group) argHashes() []uint64 {
+	if g.hashes == nil {
+		return nil
+	}
+	return g.hashes[:min(g.Distinct, maxDistinct)]
 }
 
 // Mean returns the mean time of one execution.
@@ -314,20 +325,22 @@ func frameCopy(f *Frame) *Frame {
 // stackFrames is how many application frames a group keeps.
 const stackFrames = 5
 
-// report builds the report of a raw trace: symbolizes the groups' stacks,
-// sorts them, and classifies them with the trace's detector.
+// report builds the report of a finished trace: symbolizes the groups'
+// stacks, sorts them, and classifies them with the trace's detector. Its
+// groups are the trace's own, which nothing changes any more.
 func (raw *rawTrace) report() *Report {
-	r := raw.extract()
+	r := raw.extract(true)
 	r.complete(raw.detector)
 	return r
 }
 
-// extract returns the report's counts and groups as raw holds them, and
-// nothing that the trace goes on writing: a trace still recording (see
-// Snapshot) holds its lock while extract reads its groups, and no longer.
-// A group's argument hashes are shared: the trace only appends past the
-// ones it had.
-func (raw *rawTrace) extract() *Report {
+// extract returns the report's counts and groups as raw holds them. With
+// own unset, it returns nothing that the trace goes on writing: a trace
+// still recording (see Snapshot) holds its lock while extract copies its
+// groups, and no longer; with own set, for a finished trace, the report's
+// groups are the trace's own. A group's argument hashes are shared either
+// way: the trace only appends past the ones it had.
+func (raw *rawTrace) extract(own bool) *Report {
 	tt := raw.totals
 	r := &Report{
 		Name:         raw.name,
@@ -347,53 +360,31 @@ func (raw *rawTrace) extract() *Report {
 		EventsMissed: raw.dropped,
 		Groups:       make([]*Group, len(raw.groups)),
 	}
-	// One allocation for every group of the report.
-	groups := make([]Group, len(raw.groups))
+	var copies []Group
+	if !own {
+		copies = make([]Group, len(raw.groups)) // one allocation for every group
+	}
 	for i, g := range raw.groups {
-		r.Groups[i] = &groups[i]
-		groups[i] = Group{
-			ID:          int(g.id),
-			Shape:       g.shape,
-			Fingerprint: g.fingerprint,
-			Verb:        g.verb(),
-			Kind:        g.kind,
-			Dialect:     g.dialect,
-			Count:       g.count,
-			Statements:  g.statements,
-			Distinct:    g.distinct,
-			Repeats:     g.repeats,
-			Errors:      g.errors,
-			Total:       g.total,
-			Max:         g.max,
-			Rows:        g.rows,
-			MinRows:     g.minRows,
-			MaxRows:     g.maxRows,
-			LastRows:    g.lastRows,
-			First:       g.firstStart - raw.at,
-			Last:        g.lastEnd - raw.at,
-			FirstSeq:    g.firstSeq,
-			LastSeq:     g.lastSeq,
-			Overlapped:  g.overlapped,
-			Paused:      g.paused,
-			PausedCount: g.pausedCount,
-			Keys:        max(g.keys, int(g.arrayMax)),
-			Rereads:     g.rereads,
-			stack:       g.stack,
-			lastStart:   g.lastStart - raw.at,
-			args:        g.args[:min(g.distinct, maxDistinct)],
-			arrayKeys:   g.arrayMax > 0,
-			listsVary:   g.keysMin != g.keysMax || g.argsMin != g.argsMax,
-			dupRuns:     g.dupRuns,
-			epochFirst:  g.epochFirst,
-			epochLast:   g.epochLast,
-			text:        g.info,
-			varied:      g.varied,
-			unknown:     g.unknown,
+		out := &g.Group
+		if !own {
+			copies[i] = g.Group
+			out = &copies[i]
 		}
+		g.settle(out)
+		r.Groups[i] = out
 	}
 	// The trace only appends past the events it had.
 	r.sample, r.at = raw.sample, raw.at
 	return r
+}
+
+// settle sets the fields of out, g's Group or a copy of it, that a report
+// derives from what only the trace holds.
+func (g *group) settle(out *Group) {
+	out.Keys = max(int(g.keys), int(g.arrayMax))
+	out.hashes = &g.seen
+	out.arrayKeys = g.arrayMax > 0
+	out.listsVary = g.keysMin != g.keysMax || g.argsMin != g.argsMax
 }
 
 // complete gives r's groups their application frames, and classifies and

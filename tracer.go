@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/querytrace/querytrace/internal/callstack"
 	"github.com/querytrace/querytrace/internal/clock"
 	"github.com/querytrace/querytrace/internal/sqlnorm"
 )
@@ -91,67 +90,49 @@ type groupKey struct {
 	site        uint64
 }
 
-// group is the running record of one (shape, call site).
+// group is the running record of one (shape, call site). Its Group is
+// what a report shows, kept as statements fold in (times from the
+// trace's start, as the report has them), so that Finish hands the
+// trace's own groups to the report rather than copying each one; the
+// fields after it are the trace's alone.
 type group struct {
-	id          int32 // 1-based place in the trace's order: Group.ID
-	kind        Kind
-	dialect     Dialect
-	write       bool // an insert, update, delete: it changes its tables (see tables)
-	shape       string
-	fingerprint uint64
-	site        uint64
-	stack       *callstack.Stack // interned
-	count       int
-	statements  int
-	errors      int
-	total, max  time.Duration
-	rows        int64
-	minRows     int64
-	maxRows     int64
-	lastRows    int64
-	firstStart  time.Duration // on the package clock
-	lastStart   time.Duration
-	lastEnd     time.Duration
-	firstSeq    int
-	lastSeq     int
-	overlapped  int
-	args        [maxDistinct]uint64
-	bloom       uint64 // a bit for each hash in args
-	distinct    int
-	repeats     int
-	paused      string
-	pausedCount int
-	keys        int // IN items or VALUES rows of its first execution
-	keysMin     int // ... and the fewest and most of any execution
-	keysMax     int
+	Group
 
-	// argsMin and argsMax are the fewest and most arguments of an
-	// execution: one shape takes more where its lists are longer.
-	argsMin, argsMax int32
+	site uint64
+
+	// seen holds the hashes of the first maxDistinct argument sets (the
+	// report's Group.hashes points at it), and bloom a bit for each.
+	seen  [maxDistinct]uint64
+	bloom uint64
+	run   int // the length of the current run of executions between writes (see tables)
+
+	// keys is how many IN items or VALUES rows its first execution had,
+	// keysMin and keysMax the fewest and most of any execution; argsMin
+	// and argsMax are the fewest and most arguments of an execution: one
+	// shape takes more where its lists are longer. arrayMax is the most
+	// keys an array argument carried ("= any($1)").
+	keys, keysMin, keysMax int32
+	argsMin, argsMax       int32
+	arrayMax               int32
 
 	// A read repeated after a write to a table it reads is fresh work,
 	// not a repeat: tables has a bit per table the shape names (once the
-	// trace has seen a write, see tableWrites), epochFirst and epochLast
-	// are the writes to them before its first and its last execution,
-	// rereads counts the executions of a seen argument set after such a
-	// write, and run and dupRuns follow the runs of executions between
-	// writes: the length of the current one, and how many held a repeat.
-	tables                uint64
-	epochFirst, epochLast uint32
-	rereads               int
-	run, dupRuns          int
+	// trace has seen a write, see tableWrites); Group.epochFirst and
+	// epochLast are the writes to them before its first and its last
+	// execution, Rereads counts the executions of a seen argument set
+	// after such a write, and run and Group.dupRuns follow the runs of
+	// executions between writes.
+	tables uint64
 
-	// What its executions had at each "?" of its shape: info describes its
-	// first execution's text, vals holds the first execution's values, and
-	// a bit of varied or unknown is set for each "?" that took another
-	// value in a later execution, or whose value was not known.
-	info            *sqlnorm.Info
-	vals            [sqlnorm.MaxValues]uint32
-	literal         uint32 // the first execution had a literal there
-	varied, unknown uint32
+	// What its executions had at each "?" of its shape: Group.text
+	// describes its first execution's text, vals holds the first
+	// execution's values, and a bit of Group.varied or Group.unknown is
+	// set for each "?" that took another value in a later execution, or
+	// whose value was not known.
+	vals    [sqlnorm.MaxValues]uint32
+	literal uint32 // the first execution had a literal there
 
-	// arrayMax is the most keys an array argument carried ("= any($1)").
-	arrayMax int32
+	write bool // an insert, update, delete: it changes its tables (see tables)
 }
 
 // minBatchKeys is how many keys (IN-list items, VALUES rows) one
@@ -219,7 +200,7 @@ func (t *Trace) trackWrites() {
 	t.writes = new(tableWrites)
 	for _, g := range t.order {
 		if g != t.other {
-			g.tables = t.writes.mask(g.info)
+			g.tables = t.writes.mask(g.text)
 		}
 	}
 }
@@ -396,7 +377,6 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 	// "... where id = 1", "... id = 2" runs different arguments.
 	args := r.args.hash ^ in.Literals
 	dur := r.dbTime()
-	end := r.start + dur
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.finished {
@@ -434,7 +414,7 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 		return
 	}
 	g := t.last
-	if g == nil || g.fingerprint != fp || g.site != r.site {
+	if g == nil || g.Fingerprint != fp || g.site != r.site {
 		key := groupKey{fp, r.site}
 		g = t.group(key)
 		if g == nil {
@@ -442,38 +422,40 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 		}
 		t.last = g
 	}
-	g.count++
-	g.statements += n
-	g.total += dur
-	if dur > g.max {
-		g.max = dur
+	// Times from the trace's start, as the report has them. A query is
+	// folded when its rows close, after the statements run while they
+	// were open: the group's span is by when they started.
+	start := r.start - t.at
+	g.Count++
+	g.Statements += n
+	g.Total += dur
+	if dur > g.Max {
+		g.Max = dur
 	}
-	g.rows += r.rows
-	if g.count == 1 || r.rows < g.minRows {
-		g.minRows = r.rows
+	g.Rows += r.rows
+	if g.Count == 1 || r.rows < g.MinRows {
+		g.MinRows = r.rows
 	}
-	if r.rows > g.maxRows {
-		g.maxRows = r.rows
+	if r.rows > g.MaxRows {
+		g.MaxRows = r.rows
 	}
-	g.lastRows = r.rows
+	g.LastRows = r.rows
 	if r.err != nil {
-		g.errors++
+		g.Errors++
 	}
-	if g.count > 1 && r.start < g.lastEnd {
-		g.overlapped++
+	if g.Count > 1 && start < g.Last {
+		g.Overlapped++
 	}
-	// A query is folded when its rows close, after the statements run
-	// while they were open: the group's span is by when they started.
-	if r.start < g.firstStart {
-		g.firstStart = r.start
+	if start < g.First {
+		g.First = start
 	}
-	if r.start > g.lastStart {
-		g.lastStart = r.start
+	if start > g.lastStart {
+		g.lastStart = start
 	}
-	if end > g.lastEnd {
-		g.lastEnd = end
+	if end := start + dur; end > g.Last {
+		g.Last = end
 	}
-	g.lastSeq = t.seq
+	g.LastSeq = t.seq
 	var epoch uint32
 	if g.write && r.err == nil {
 		if t.writes == nil {
@@ -486,49 +468,57 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 		epoch = t.writes.epoch(g.tables)
 	}
 	g.noteArgs(args, epoch)
-	if g.count == 1 {
+	if g.Count == 1 {
 		g.epochFirst = epoch
 	}
 	g.epochLast = epoch
+	keys := int32(min(in.Keys, math.MaxInt32))
 	g.arrayMax = max(g.arrayMax, r.args.keys)
-	g.keysMin, g.keysMax = min(g.keysMin, in.Keys), max(g.keysMax, in.Keys)
+	g.keysMin, g.keysMax = min(g.keysMin, keys), max(g.keysMax, keys)
 	g.argsMin, g.argsMax = min(g.argsMin, r.args.count), max(g.argsMax, r.args.count)
 	g.noteValues(in, &r.args)
 	if paused != "" {
-		g.paused = paused
-		g.pausedCount++
+		g.Paused = paused
+		g.PausedCount++
 	}
 	t.sampleEvent(g, r, dur)
 }
 
 func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
-	shape := in.Shape
+	start := r.start - t.at
 	if len(t.order) >= maxGroups {
 		if t.other == nil {
-			t.other = &group{id: int32(len(t.order) + 1), shape: "(other statements)", kind: r.kind, stack: &emptyStack, firstStart: r.start, firstSeq: t.seq}
+			t.other = &group{Group: Group{
+				ID: len(t.order) + 1, Shape: otherShape, Verb: verbOf(otherShape), Kind: r.kind,
+				First: start, FirstSeq: t.seq, stack: &emptyStack, lastStart: start,
+			}}
 			t.order = append(t.order, t.other)
 		}
 		return t.other
 	}
+	keys := int32(min(in.Keys, math.MaxInt32))
 	g := &group{
-		id:          int32(len(t.order) + 1),
-		shape:       shape,
-		fingerprint: key.fingerprint,
-		site:        key.site,
-		kind:        r.kind,
-		dialect:     r.dialect.family(),
-		stack:       r.stack,
-		firstStart:  r.start,
-		lastStart:   r.start,
-		firstSeq:    t.seq,
-		info:        in,
-		keys:        in.Keys,
-		keysMin:     in.Keys,
-		keysMax:     in.Keys,
-		argsMin:     r.args.count,
-		argsMax:     r.args.count,
+		Group: Group{
+			ID:          len(t.order) + 1,
+			Shape:       in.Shape,
+			Fingerprint: key.fingerprint,
+			Verb:        in.Verb,
+			Kind:        r.kind,
+			Dialect:     r.dialect.family(),
+			First:       start,
+			FirstSeq:    t.seq,
+			stack:       r.stack,
+			lastStart:   start,
+			text:        in,
+		},
+		site:    key.site,
+		write:   writes(in),
+		keys:    keys,
+		keysMin: keys,
+		keysMax: keys,
+		argsMin: r.args.count,
+		argsMax: r.args.count,
 	}
-	g.write = writes(in)
 	if t.writes != nil {
 		g.tables = t.writes.mask(in)
 	}
@@ -542,7 +532,7 @@ func (t *Trace) newGroup(key groupKey, r *rec, in *sqlnorm.Info) *group {
 	case len(t.order) > fewGroups:
 		t.groups = make(map[groupKey]*group, 2*fewGroups)
 		for _, g := range t.order {
-			t.groups[groupKey{g.fingerprint, g.site}] = g
+			t.groups[groupKey{g.Fingerprint, g.site}] = g
 		}
 	}
 	return g
@@ -554,19 +544,11 @@ func (t *Trace) group(key groupKey) *group {
 		return t.groups[key]
 	}
 	for _, g := range t.order {
-		if g.fingerprint == key.fingerprint && g.site == key.site {
+		if g.Fingerprint == key.fingerprint && g.site == key.site {
 			return g
 		}
 	}
 	return nil
-}
-
-// verb returns the verb of g's shape, which its first text's Info holds.
-func (g *group) verb() string {
-	if g.info != nil {
-		return g.info.Verb
-	}
-	return verbOf(g.shape)
 }
 
 // noteValues notes which of the values of one execution, whose text in
@@ -586,7 +568,7 @@ func (g *group) noteValues(in *sqlnorm.Info, a *argSum) {
 			g.unknown |= bit
 			continue
 		}
-		if g.count == 1 {
+		if g.Count == 1 {
 			g.vals[i] = h
 			if v.IsLiteral() {
 				g.literal |= bit
@@ -608,27 +590,27 @@ func (g *group) noteValues(in *sqlnorm.Info, a *argSum) {
 func (g *group) noteArgs(h uint64, epoch uint32) {
 	bit := uint64(1) << (h >> 58)
 	if g.bloom&bit != 0 {
-		for _, a := range g.args[:min(g.distinct, maxDistinct)] {
+		for _, a := range g.seen[:min(g.Distinct, maxDistinct)] {
 			if a != h {
 				continue
 			}
 			if !g.write && epoch != g.epochLast {
-				g.rereads++
+				g.Rereads++
 				g.run = 1
 				return
 			}
-			g.repeats++
+			g.Repeats++
 			if g.run++; g.run == 2 {
 				g.dupRuns++
 			}
 			return
 		}
 	}
-	if g.distinct < maxDistinct {
-		g.args[g.distinct] = h
+	if g.Distinct < maxDistinct {
+		g.seen[g.Distinct] = h
 		g.bloom |= bit
 	}
-	g.distinct++
+	g.Distinct++
 	g.run = 1
 }
 
@@ -642,7 +624,7 @@ func (t *Trace) sampleEvent(g *group, r *rec, dur time.Duration) {
 	}
 	s := sampled{start: r.start, dur: dur, rows: int32(min(r.rows, math.MaxInt32)), kind: r.kind, err: r.err != nil}
 	if g != nil {
-		s.group = int16(g.id)
+		s.group = int16(g.ID)
 	}
 	t.sample = append(t.sample, s)
 }
@@ -714,7 +696,7 @@ func (t *Trace) snapshot(shared bool) *Report {
 	}
 	seq, name, det := t.seq, t.name, t.detector
 	raw := t.rawLocked(time.Now())
-	r := raw.extract()
+	r := raw.extract(false)
 	t.mu.Unlock()
 	// A report built afresh by Finish has the trace's own events; this
 	// one, a copy.

@@ -390,9 +390,20 @@ func (g *group) settle(out *Group) {
 // complete gives r's groups their application frames, and classifies and
 // sorts them with d (nil: the zero Detector).
 func (r *Report) complete(d *Detector) {
+	r.symbolize()
+	r.classify(d)
+}
+
+// symbolize gives r's groups their application frames.
+func (r *Report) symbolize() {
 	for _, g := range r.Groups {
 		g.Stack = framesOf(g.stack.AppFrames(stackFrames))
 	}
+}
+
+// classify fills r's findings with d (nil: the zero Detector) and sorts
+// its groups, reading the groups and changing none of them.
+func (r *Report) classify(d *Detector) {
 	if d == nil {
 		d = &Detector{}
 	}

@@ -2,6 +2,7 @@ package querytrace
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -101,6 +102,76 @@ func TestFinishAfterSnapshot(t *testing.T) {
 		if want := 1 + map[bool]int{false: 0, true: 1}[more]; r.Statements != want || r.Wall < snap.Wall {
 			t.Errorf("statement after the snapshot %v: %d statements, wall %v after %v", more, r.Statements, r.Wall, snap.Wall)
 		}
+	}
+}
+
+// TestSharedSnapshot checks the report that the Handler builds for
+// Server-Timing (snapshot(true)), which takes the trace's groups as its
+// own: Finish returns it when nothing ran since, and statements that run
+// after it, from goroutines of their own while its holder reads it (as a
+// handler may go on after writing its headers), leave it as it was and
+// reach Finish's report. Run with -race, it also checks that classifying
+// the lent groups outside the trace's lock races with nothing.
+func TestSharedSnapshot(t *testing.T) {
+	stack := CaptureStack()
+	event := func(i int) *Event {
+		return &Event{Kind: KindQuery, SQL: "SELECT v FROM t WHERE id = ?", Start: time.Now(), Duration: time.Microsecond,
+			Rows: 1, ArgsHash: uint64(i), Stack: stack}
+	}
+	t.Run("reused", func(t *testing.T) {
+		ctx, tr := Start(context.Background(), "shared")
+		for i := range 10 {
+			Record(ctx, event(i))
+		}
+		snap := tr.snapshot(true)
+		if r := tr.Finish(); r != snap {
+			t.Fatalf("Finish built a report afresh though nothing ran after the shared snapshot")
+		}
+		if len(snap.NPlusOne) != 1 || snap.Groups[0] != &tr.order[0].Group {
+			t.Errorf("the shared report has %d N+1s, and its group is the trace's %v; want 1 and true",
+				len(snap.NPlusOne), snap.Groups[0] == &tr.order[0].Group)
+		}
+	})
+	for _, snapshots := range []int{1, 2} {
+		t.Run(fmt.Sprintf("statements after %d", snapshots), func(t *testing.T) {
+			ctx, tr := Start(context.Background(), "shared")
+			for i := range 10 {
+				Record(ctx, event(i))
+			}
+			var snap *Report
+			for range snapshots {
+				snap = tr.snapshot(true)
+			}
+			want := withoutWall(snap.String())
+			const goroutines, each = 4, 25
+			var wg sync.WaitGroup
+			for g := range goroutines {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range each {
+						Record(ctx, event(100+g*each+i))
+					}
+				}()
+			}
+			for range 20 { // the holder reads its report meanwhile
+				if got := withoutWall(snap.String()); got != want {
+					t.Fatalf("statements after the shared snapshot changed it:\n%s\nwant\n%s", got, want)
+				}
+			}
+			wg.Wait()
+			r := tr.Finish()
+			if r == snap {
+				t.Fatal("Finish returned the shared snapshot though statements ran after it")
+			}
+			if got := withoutWall(snap.String()); got != want {
+				t.Errorf("Finish changed the shared snapshot:\n%s\nwant\n%s", got, want)
+			}
+			if n := 10 + goroutines*each; r.Statements != n || r.Groups[0].Count != n || snap.Groups[0].Count != 10 {
+				t.Errorf("Finish counts %d statements, %d in its group, and the snapshot %d; want %d, %d and 10",
+					r.Statements, r.Groups[0].Count, snap.Groups[0].Count, n, n)
+			}
+		})
 	}
 }
 

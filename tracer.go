@@ -37,10 +37,12 @@ type Trace struct {
 
 	once sync.Once
 	// fallback marks a trace made by NewTrace, which no context carries;
-	// finished, under mu, a trace that Finish ended. (Beside once, they
-	// take no room of their own: a trace is allocated per request.)
-	fallback, finished bool
-	report             *Report
+	// finished, under mu, a trace that Finish ended; lent, under mu, a
+	// trace whose groups a report of snapshot's holds, which it must not
+	// change (see detach). (Beside once, they take no room of their own:
+	// a trace is allocated per request.)
+	fallback, finished, lent bool
+	report                   *Report
 
 	// snap is a copy of the last Snapshot's report while it still
 	// describes the trace: a statement, a new name or a new detector
@@ -382,6 +384,9 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 	if t.finished {
 		return
 	}
+	if t.lent {
+		t.detach()
+	}
 	if t.snap != nil { // a store through a pointer costs a write barrier while the GC marks
 		t.snap = nil
 	}
@@ -551,6 +556,29 @@ func (t *Trace) group(key groupKey) *group {
 	return nil
 }
 
+// detach gives t copies of its groups to go on with, and leaves the
+// groups it had to the report that holds them: a report that the Handler
+// built for Server-Timing, with the trace's groups as its own, before a
+// statement that ran after the headers went out. The caller holds t.mu.
+func (t *Trace) detach() {
+	copies := make([]group, len(t.order))
+	for i, g := range t.order {
+		copies[i] = *g
+		c := &copies[i]
+		switch g {
+		case t.last:
+			t.last = c
+		case t.other:
+			t.other = c
+		}
+		t.order[i] = c
+		if t.groups != nil {
+			t.groups[groupKey{c.Fingerprint, c.site}] = c
+		}
+	}
+	t.lent = false
+}
+
 // noteValues notes which of the values of one execution, whose text in
 // describes, differ from the first execution's. The first execution's
 // text tells what each "?" is; a later text of the same shape may have a
@@ -667,6 +695,9 @@ func (t *Trace) Finish() *Report {
 		}
 		// Nothing changes a finished trace: the report is built from
 		// its groups and sample in place.
+		if t.lent {
+			t.detach()
+		}
 		raw := t.rawLocked(end)
 		t.mu.Unlock()
 		t.report = raw.report()
@@ -696,12 +727,28 @@ func (t *Trace) snapshot(shared bool) *Report {
 	}
 	seq, name, det := t.seq, t.name, t.detector
 	raw := t.rawLocked(time.Now())
-	r := raw.extract(false)
-	t.mu.Unlock()
-	// A report built afresh by Finish has the trace's own events; this
-	// one, a copy.
-	r.sample = slices.Clone(r.sample)
-	r.complete(det)
+	var r *Report
+	if shared {
+		// The report takes the trace's groups, as Finish's does, and
+		// their frames under the lock; a statement that comes later
+		// goes on with copies (detach), and classifying them below
+		// only reads them.
+		if t.lent {
+			t.detach()
+		}
+		r = raw.extract(true)
+		r.symbolize()
+		t.lent = true
+		t.mu.Unlock()
+	} else {
+		r = raw.extract(false)
+		t.mu.Unlock()
+		// A report built afresh by Finish has the trace's own events;
+		// this one, a copy.
+		r.sample = slices.Clone(r.sample)
+		r.symbolize()
+	}
+	r.classify(det)
 	r.Unattributed = t.unattributed()
 	// When nothing changed while r was built, Finish reuses it: a copy,
 	// since r is the caller's to change, made outside the lock that the

@@ -779,8 +779,10 @@ func (t *Trace) rename(name string) {
 
 // rawTrace is a trace's state as a report is built from it: its groups
 // are read under the trace's lock (extract), and the rest of the report
-// is built outside it, so that symbolizing stacks and classifying groups
-// never hold up the statements still being recorded.
+// is built outside it, so that classifying groups never holds up the
+// statements still being recorded (symbolizing their stacks, which is
+// cached per call site, neither, but for the Handler's report: see
+// snapshot).
 type rawTrace struct {
 	name     string
 	start    time.Time

@@ -25,7 +25,7 @@ import (
 // report is shared by its rings), each of at most 1000 groups with 5
 // stack frames and 64 timeline events. A report of a few groups takes a
 // few kilobytes, so the defaults hold about a megabyte; one at the trace's
-// bound of 1000 groups takes a few hundred, so an application whose
+// bound of 1000 groups takes up to about a megabyte, so an application whose
 // requests run hundreds of distinct statements should lower Keep. The
 // statistics hold at most MaxStats entries of about 200 bytes each.
 //

@@ -19,6 +19,11 @@
 //     query), and a request span from the same provider;
 //   - otelsql-sdk: the same with the SDK's tracer, sampling every span.
 //
+// One more, querytrace-nofinish, runs in BenchmarkInterleaved only when
+// COMPARE_WRAPPERS names it: querytrace with Start per request and no
+// Finish, which records every statement and builds no report. Beside
+// querytrace it tells what the report costs.
+//
 // The workloads: QueryRow (a row by primary key), Exec (an UPDATE by
 // primary key), Prepared (QueryRow through a statement prepared once),
 // Tx5 (a transaction of five UPDATEs; an op is the transaction) and

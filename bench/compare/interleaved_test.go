@@ -61,12 +61,14 @@ func BenchmarkInterleaved(b *testing.B) {
 }
 
 // interleavedWrappers returns the wrappers BenchmarkInterleaved runs:
-// raw first, then raw-control and the others, or those list names.
+// raw first, then raw-control and the others, or those list names (which
+// may name diagnostics too).
 func interleavedWrappers(list string) ([]string, error) {
 	all := append([]string{"raw", "raw-control"}, wrappers[1:]...)
 	if list == "" {
 		return all, nil
 	}
+	all = append(all, diagnostics...)
 	out := []string{"raw"}
 	for _, w := range strings.Split(list, ",") {
 		w = strings.TrimSpace(w)

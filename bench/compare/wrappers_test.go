@@ -33,6 +33,12 @@ var wrappers = []string{
 	"otelsql-sdk",
 }
 
+// diagnostics are wrappers that run only when COMPARE_WRAPPERS names
+// them, to take querytrace's cost apart: querytrace-nofinish starts a
+// trace for each request and never finishes it, so that it pays for
+// recording the statements and not for the report.
+var diagnostics = []string{"querytrace-nofinish"}
+
 // stmtRecord is what the hand-written collectors keep of each statement:
 // its text and how long the driver took.
 type stmtRecord struct {
@@ -204,7 +210,7 @@ func open(wrapper, db, dsn string) (*sql.DB, error) {
 	switch wrapper {
 	case "raw", "raw-control":
 		return sql.Open(name, dsn)
-	case "querytrace":
+	case "querytrace", "querytrace-nofinish":
 		return querytrace.Open(name, dsn)
 	case "querytrace-nostacks":
 		return querytrace.Open(name, dsn, querytrace.WithoutStacks())
@@ -243,6 +249,9 @@ func begin(base context.Context, wrapper string) request {
 	case "querytrace", "querytrace-nostacks":
 		ctx, t := querytrace.Start(base, "request")
 		return request{ctx: ctx, qt: t}
+	case "querytrace-nofinish":
+		ctx, _ := querytrace.Start(base, "request")
+		return request{ctx: ctx}
 	case "sqlmw", "sqlhooks":
 		c := newCollector()
 		return request{ctx: context.WithValue(base, collectorKey{}, c), col: c}

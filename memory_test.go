@@ -68,13 +68,15 @@ func TestTraceMemoryBounded(t *testing.T) {
 
 // TestRequestMemory bounds what a request pays in memory besides its
 // statements: Start, ten executions of one statement from one call site
-// (an N+1, with its finding) and Finish. Every request pays it, and on a
-// page of a few statements it is most of querytrace's cost: each byte is
-// allocated, cleared and collected. The bounds are today's figures; a
-// trace, a group or a report that grows past its size class (Go's
-// classes go 640, 704, 768, 896 bytes, and an object over 512 bytes with
-// pointers takes 8 more) shows here first, and so does a report that
-// copies the trace's groups instead of taking them.
+// (an N+1, with its finding) and Finish, alone or after the report that
+// the Handler builds for Server-Timing as the headers go out, which
+// Finish then returns. Every request pays it, and on a page of a few
+// statements it is most of querytrace's cost: each byte is allocated,
+// cleared and collected. The bounds are today's figures; a trace, a group
+// or a report that grows past its size class (Go's classes go 640, 704,
+// 768, 896 bytes, and an object over 512 bytes with pointers takes 8
+// more) shows here first, and so does a report that copies the trace's
+// groups instead of taking them.
 func TestRequestMemory(t *testing.T) {
 	defer func(f func(*Report)) { reportBuilt = f }(reportBuilt)
 	reportBuilt = nil // the package tests' own check allocates
@@ -83,29 +85,44 @@ func TestRequestMemory(t *testing.T) {
 		maxBytes  = 2144
 	)
 	stack, site := siteOf()
-	request := func() {
-		_, tr := Start(context.Background(), "request")
-		for i := range 10 {
-			r := rec{kind: KindQuery, sql: "SELECT v FROM t WHERE id = ?", dialect: DialectSQLite, stack: stack, site: site,
-				args: argSum{hash: uint64(i)}, start: clock.Now(), dur: 1000, rowsDur: 2000, rows: 1}
-			tr.record(&r)
+	for _, c := range []struct {
+		name   string
+		finish func(*Trace) *Report
+	}{
+		{"Finish", (*Trace).Finish},
+		{"Server-Timing, then Finish", func(tr *Trace) *Report {
+			s := tr.snapshot(true)
+			if tr.Finish() != s {
+				t.Fatal("Finish built a second report")
+			}
+			return s
+		}},
+	} {
+		request := func() {
+			_, tr := Start(context.Background(), "request")
+			for i := range 10 {
+				r := rec{kind: KindQuery, sql: "SELECT v FROM t WHERE id = ?", dialect: DialectSQLite, stack: stack, site: site,
+					args: argSum{hash: uint64(i)}, start: clock.Now(), dur: 1000, rowsDur: 2000, rows: 1}
+				tr.record(&r)
+			}
+			if r := c.finish(tr); len(r.NPlusOne) != 1 {
+				t.Fatalf("%s: %d N+1 findings, want 1", c.name, len(r.NPlusOne))
+			}
 		}
-		if r := tr.Finish(); len(r.NPlusOne) != 1 {
-			t.Fatalf("%d N+1 findings, want 1", len(r.NPlusOne))
+		request() // the shape, the fix and the call site's symbols are cached from here on
+		allocs := testing.AllocsPerRun(100, request)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const n = 1000
+		for range n {
+			request()
 		}
-	}
-	request() // the shape, the fix and the call site's symbols are cached from here on
-	allocs := testing.AllocsPerRun(100, request)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	const n = 1000
-	for range n {
-		request()
-	}
-	runtime.ReadMemStats(&after)
-	bytes := float64(after.TotalAlloc-before.TotalAlloc) / n
-	t.Logf("a request of ten statements: %.0f allocations, %.0f bytes", allocs, bytes)
-	if allocs > maxAllocs || bytes > maxBytes {
-		t.Errorf("a request of ten statements: %.0f allocations of %.0f bytes in all, want at most %d of %d", allocs, bytes, maxAllocs, maxBytes)
+		runtime.ReadMemStats(&after)
+		bytes := float64(after.TotalAlloc-before.TotalAlloc) / n
+		t.Logf("%s: a request of ten statements: %.0f allocations, %.0f bytes", c.name, allocs, bytes)
+		if allocs > maxAllocs || bytes > maxBytes {
+			t.Errorf("%s: a request of ten statements: %.0f allocations of %.0f bytes in all, want at most %d of %d",
+				c.name, allocs, bytes, maxAllocs, maxBytes)
+		}
 	}
 }

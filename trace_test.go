@@ -132,6 +132,31 @@ func TestSharedSnapshot(t *testing.T) {
 				len(snap.NPlusOne), snap.Groups[0] == &tr.order[0].Group)
 		}
 	})
+	t.Run("overflow group", func(t *testing.T) {
+		// Past maxGroups, statements of new shapes go to one group,
+		// which is then also the last one folded into.
+		ctx, tr := Start(context.Background(), "shared")
+		shape := func(i int) *Event {
+			return &Event{Kind: KindQuery, SQL: fmt.Sprintf("SELECT v FROM t%d", i), Start: time.Now(), Stack: stack}
+		}
+		for i := range maxGroups + 1 {
+			Record(ctx, shape(i))
+		}
+		snap := tr.snapshot(true)
+		Record(ctx, shape(maxGroups+1))
+		r := tr.Finish()
+		other := func(r *Report) int {
+			for _, g := range r.Groups {
+				if g.Shape == otherShape {
+					return g.Count
+				}
+			}
+			return 0
+		}
+		if other(snap) != 1 || other(r) != 2 {
+			t.Errorf("the overflow group counts %d in the shared snapshot and %d when finished; want 1 and 2", other(snap), other(r))
+		}
+	})
 	for _, snapshots := range []int{1, 2} {
 		t.Run(fmt.Sprintf("statements after %d", snapshots), func(t *testing.T) {
 			ctx, tr := Start(context.Background(), "shared")

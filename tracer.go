@@ -565,10 +565,10 @@ func (t *Trace) detach() {
 	for i, g := range t.order {
 		copies[i] = *g
 		c := &copies[i]
-		switch g {
-		case t.last:
+		if g == t.last {
 			t.last = c
-		case t.other:
+		}
+		if g == t.other { // which may be t.last too
 			t.other = c
 		}
 		t.order[i] = c

@@ -572,7 +572,7 @@ func (t *Trace) detach() {
 			t.other = c
 		}
 		t.order[i] = c
-		if t.groups != nil {
+		if t.groups != nil && c != t.other { // which no key finds
 			t.groups[groupKey{c.Fingerprint, c.site}] = c
 		}
 	}

@@ -337,9 +337,10 @@ func (raw *rawTrace) report() *Report {
 // extract returns the report's counts and groups as raw holds them. With
 // own unset, it returns nothing that the trace goes on writing: a trace
 // still recording (see Snapshot) holds its lock while extract copies its
-// groups, and no longer; with own set, for a finished trace, the report's
-// groups are the trace's own. A group's argument hashes are shared either
-// way: the trace only appends past the ones it had.
+// groups, and no longer; with own set, the report's groups are the
+// trace's own, which a finished trace never changes and one that lends
+// them no longer does (see Trace.detach). A group's argument hashes are
+// shared either way: the trace only appends past the ones it had.
 func (raw *rawTrace) extract(own bool) *Report {
 	tt := raw.totals
 	r := &Report{

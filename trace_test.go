@@ -2,7 +2,9 @@ package querytrace
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -319,6 +321,84 @@ func TestWrites(t *testing.T) {
 	} {
 		if got := writes(shapeOf(c.q, DialectPostgres)); got != c.want {
 			t.Errorf("writes(%q) = %v, want %v", c.q, got, c.want)
+		}
+	}
+}
+
+// TestReportPathsAgree builds reports of random traces each way a report
+// is built, and checks that they agree: Finish's, from the trace's own
+// groups; Snapshot's, from copies of them, taken just before; and the
+// Handler's Server-Timing report, from the trace's groups lent to it at a
+// random point, which must read the same after the statements that came
+// later as when it was built. A field that one way sets and another
+// forgets shows here.
+func TestReportPathsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 6))
+	sites := [...]Stack{CaptureStack(), CaptureStack(), CaptureStack()} // three call sites
+	texts := []string{
+		"SELECT v FROM items WHERE id = ?",
+		"SELECT count(*) FROM tags WHERE item_id = ? AND kind IN (?, ?)",
+		"SELECT * FROM items WHERE id IN (?, ?, ?) LIMIT 10",
+		"SELECT * FROM items WHERE id IN (?) LIMIT 10", // the shape above, with lists of other lengths
+		"SELECT * FROM items WHERE id = any(?)",
+		"UPDATE items SET v = ? WHERE id = ?",
+		"INSERT INTO tags (item_id, kind) VALUES (?, ?)",
+	}
+	text := func(r *Report) string {
+		b, err := r.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b) + "\n" + withoutWall(r.String())
+	}
+	base := time.Now()
+	for i := range 300 {
+		ctx, tr := Start(context.Background(), "paths")
+		paused := Pause(ctx, "warm-up")
+		n := 1 + rng.IntN(40)
+		lendAt := rng.IntN(n + 1)
+		var lent *Report
+		var lentText string
+		at := time.Duration(0)
+		for k := range n {
+			if k == lendAt {
+				lent = tr.snapshot(true)
+				lentText = text(lent)
+			}
+			sql := texts[rng.IntN(len(texts))]
+			e := Event{Kind: KindQuery, SQL: sql, Start: base.Add(at), Duration: time.Duration(1+rng.IntN(500)) * time.Microsecond,
+				Rows: rng.Int64N(5), ArgsHash: rng.Uint64N(6), Stack: sites[rng.IntN(len(sites))]}
+			if rng.IntN(2) == 0 { // the same arguments again: duplicates, across call sites too
+				e.ArgsHash = 0
+			}
+			if strings.Contains(sql, "any") {
+				e.ArgsKeys = rng.IntN(20)
+			}
+			if !strings.HasPrefix(sql, "SELECT") {
+				e.Kind = KindExec
+			}
+			if rng.IntN(12) == 0 {
+				e.Err = errors.New("failed")
+			}
+			at += e.Duration + time.Duration(rng.IntN(50))*time.Microsecond
+			if rng.IntN(8) == 0 {
+				Record(paused, &e)
+			} else {
+				Record(ctx, &e)
+			}
+		}
+		c := tr.Snapshot()
+		tr.SetDetector(nil) // the same detector, and no snapshot for Finish to reuse
+		r := tr.Finish()
+		c.Wall, c.Unattributed = r.Wall, r.Unattributed
+		if got, want := text(c), text(r); got != want {
+			t.Fatalf("trace %d: Snapshot's report reads\n%s\nand Finish's\n%s", i, got, want)
+		}
+		if lent == nil {
+			continue
+		}
+		if got := text(lent); got != lentText {
+			t.Fatalf("trace %d: the Handler's report changed after %d of %d statements:\n%s\nwas\n%s", i, lendAt, n, got, lentText)
 		}
 	}
 }

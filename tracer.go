@@ -384,9 +384,7 @@ func (t *Trace) fold(r *rec, in *sqlnorm.Info, paused string) {
 	if t.finished {
 		return
 	}
-	if t.lent {
-		t.detach()
-	}
+	t.ownGroups()
 	if t.snap != nil { // a store through a pointer costs a write barrier while the GC marks
 		t.snap = nil
 	}
@@ -556,6 +554,14 @@ func (t *Trace) group(key groupKey) *group {
 	return nil
 }
 
+// ownGroups makes t's groups its own to change again, if a report holds
+// them (see detach). The caller holds t.mu.
+func (t *Trace) ownGroups() {
+	if t.lent {
+		t.detach()
+	}
+}
+
 // detach gives t copies of its groups to go on with, and leaves the
 // groups it had to the report that holds them: a report that the Handler
 // built for Server-Timing, with the trace's groups as its own, before a
@@ -695,9 +701,7 @@ func (t *Trace) Finish() *Report {
 		}
 		// Nothing changes a finished trace: the report is built from
 		// its groups and sample in place.
-		if t.lent {
-			t.detach()
-		}
+		t.ownGroups()
 		raw := t.rawLocked(end)
 		t.mu.Unlock()
 		t.report = raw.report()
@@ -726,21 +730,20 @@ func (t *Trace) snapshot(shared bool) *Report {
 		return t.Finish().clone()
 	}
 	seq, name, det := t.seq, t.name, t.detector
-	raw := t.rawLocked(time.Now())
 	var r *Report
 	if shared {
 		// The report takes the trace's groups, as Finish's does, and
 		// their frames under the lock; a statement that comes later
 		// goes on with copies (detach), and classifying them below
 		// only reads them.
-		if t.lent {
-			t.detach()
-		}
+		t.ownGroups()
+		raw := t.rawLocked(time.Now())
 		r = raw.extract(true)
 		r.symbolize()
 		t.lent = true
 		t.mu.Unlock()
 	} else {
+		raw := t.rawLocked(time.Now())
 		r = raw.extract(false)
 		t.mu.Unlock()
 		// A report built afresh by Finish has the trace's own events;
